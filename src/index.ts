@@ -1,1 +1,56 @@
-export const x: number = 1;
+/**
+ * @module The `sluice` entry point: the pipeline builder, terminals, core
+ * types, events and errors.
+ */
+
+export { EventBus, type Subscriber, type Subscription } from "./events/bus.ts";
+export * from "./events/schema.ts";
+export { type Barrier, type Chunk, makeChunk, type SourceOffset, withRecords } from "./pipeline/chunk.ts";
+export { runCollect, runDrain } from "./pipeline/collect.ts";
+export {
+  CancelledError,
+  ConfigError,
+  describeError,
+  isSluiceError,
+  PipelineLoadError,
+  SinkError,
+  type SluiceError,
+  SourceError,
+  StageError,
+  StateError,
+} from "./pipeline/errors.ts";
+export type { StageTotals } from "./pipeline/internal/meter.ts";
+export {
+  isPipeline,
+  type Pipeline,
+  type PipelineOptions,
+  pipeline,
+  stageNames,
+} from "./pipeline/pipeline.ts";
+export {
+  definitionHash,
+  newRunId,
+  type ResumePoint,
+  type RunOptions,
+  type RunSummary,
+  runPipeline,
+  stateHome,
+} from "./pipeline/run.ts";
+export type {
+  CommitToken,
+  DeadLetterInput,
+  Operator,
+  RunContext,
+  Sink,
+  SinkContext,
+  SinkWriter,
+  Source,
+  SourceContext,
+  Stage,
+  StageContext,
+  StageHooks,
+  StageImpl,
+} from "./pipeline/types.ts";
+export { OperatorTypeId, SinkTypeId, SourceTypeId } from "./pipeline/types.ts";
+export { type Duration, type Size, toBytes, toMillis } from "./pipeline/units.ts";
+export { type Clock, systemClock } from "./runtime/clock.ts";

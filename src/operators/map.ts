@@ -1,0 +1,63 @@
+/**
+ * @module `map`: one output per input. The per-chunk loop calls the user
+ * function directly; only if it returns a promise or an Effect does the stage
+ * go async for that chunk (records are then awaited one by one, in order —
+ * use `mapAsync` for concurrency).
+ */
+import type { Chunk } from "../pipeline/chunk.ts";
+import type { Operator, StageContext } from "../pipeline/types.ts";
+import { isAsync, type MaybeAsync, makeOperator, recordFailed, settle } from "./internal/operator.ts";
+
+/**
+ * Transforms each record.
+ *
+ * @example
+ * ```ts
+ * pipeline("p").from(iterable([1, 2])).via(map((n) => n * 2)).to(collect());
+ * ```
+ */
+export function map<A, B>(fn: (record: A, index: number) => MaybeAsync<B>): Operator<A, B> {
+  return makeOperator<A, B>("map", "one", (ctx) => ({
+    type: "chunk",
+    process(records, chunk) {
+      const n = records.length;
+      const out: B[] = new Array(n);
+      let o = 0;
+      for (let i = 0; i < n; i++) {
+        let r: MaybeAsync<B>;
+        try {
+          r = fn(records[i], i);
+        } catch (e) {
+          recordFailed(ctx, chunk, i, records[i], e);
+          continue;
+        }
+        if (isAsync(r)) return finishAsync(ctx, fn, records, chunk, i, r, out, o);
+        out[o++] = r as B;
+      }
+      out.length = o;
+      return out;
+    },
+  }));
+}
+
+async function finishAsync<A, B>(
+  ctx: StageContext,
+  fn: (record: A, index: number) => MaybeAsync<B>,
+  records: ReadonlyArray<A>,
+  chunk: Chunk<A>,
+  from: number,
+  first: MaybeAsync<B>,
+  out: B[],
+  o: number,
+): Promise<B[]> {
+  for (let i = from; i < records.length; i++) {
+    try {
+      out[o++] = await settle(i === from ? first : fn(records[i], i));
+    } catch (e) {
+      o--;
+      recordFailed(ctx, chunk, i, records[i], e);
+    }
+  }
+  out.length = o;
+  return out;
+}

@@ -1,0 +1,136 @@
+/**
+ * @module Per-stage counters, counted in place on the hot path (a few adds per
+ * chunk) and flushed as one `stage.progress` event per interval (DESIGN §9:
+ * no per-record event).
+ */
+import type { EventInput } from "../../events/schema.ts";
+import { Histogram } from "../../metrics/histogram.ts";
+
+export interface StageTotals {
+  stage: string;
+  rowsIn: number;
+  rowsOut: number;
+  filtered: number;
+  deadLettered: number;
+  errors: number;
+  busyMs: number;
+  chunks: number;
+}
+
+export class StageMeter {
+  readonly totals: StageTotals;
+  // interval deltas
+  #chunks = 0;
+  #rowsIn = 0;
+  #rowsOut = 0;
+  #filtered = 0;
+  #dead = 0;
+  #errors = 0;
+  #bytes = 0;
+  #busy = 0;
+  #hist = new Histogram();
+  #lastFlush: number;
+
+  constructor(
+    readonly stage: string,
+    readonly index: number,
+    now: number,
+  ) {
+    this.totals = {
+      stage,
+      rowsIn: 0,
+      rowsOut: 0,
+      filtered: 0,
+      deadLettered: 0,
+      errors: 0,
+      busyMs: 0,
+      chunks: 0,
+    };
+    this.#lastFlush = now;
+  }
+
+  /** Restores cumulative totals from a checkpoint (resume). */
+  restore(t: Partial<StageTotals>): void {
+    Object.assign(this.totals, {
+      rowsIn: t.rowsIn ?? 0,
+      rowsOut: t.rowsOut ?? 0,
+      filtered: t.filtered ?? 0,
+      deadLettered: t.deadLettered ?? 0,
+    });
+  }
+
+  in(rows: number, bytes: number): void {
+    this.#rowsIn += rows;
+    this.totals.rowsIn += rows;
+    this.#bytes += bytes;
+  }
+
+  out(rows: number): void {
+    this.#rowsOut += rows;
+    this.totals.rowsOut += rows;
+  }
+
+  filtered(rows: number): void {
+    this.#filtered += rows;
+    this.totals.filtered += rows;
+  }
+
+  dead(rows: number): void {
+    this.#dead += rows;
+    this.totals.deadLettered += rows;
+  }
+
+  error(): void {
+    this.#errors++;
+    this.totals.errors++;
+  }
+
+  /** One chunk processed in `ms`. */
+  chunk(ms: number): void {
+    this.#chunks++;
+    this.totals.chunks++;
+    this.#busy += ms;
+    this.totals.busyMs += ms;
+    this.#hist.record(ms);
+  }
+
+  /** Busy time reported by the stage itself (async stages). */
+  busy(ms: number): void {
+    this.#busy += ms;
+    this.totals.busyMs += ms;
+  }
+
+  /** The interval's figures as an event, or undefined if nothing happened. */
+  flush(now: number, queueDepth?: number): EventInput | undefined {
+    const intervalMs = now - this.#lastFlush;
+    this.#lastFlush = now;
+    if (this.#chunks === 0 && this.#rowsIn === 0 && this.#rowsOut === 0 && this.#dead === 0) return undefined;
+    const ev: EventInput = {
+      kind: "stage.progress",
+      stage: this.stage,
+      index: this.index,
+      chunks: this.#chunks,
+      rowsIn: this.#rowsIn,
+      rowsOut: this.#rowsOut,
+      filtered: this.#filtered,
+      deadLettered: this.#dead,
+      errors: this.#errors,
+      bytes: this.#bytes,
+      busyMs: this.#busy,
+      intervalMs,
+      queueDepth,
+      latency: this.#hist.toData(),
+    };
+    this.#chunks =
+      this.#rowsIn =
+      this.#rowsOut =
+      this.#filtered =
+      this.#dead =
+      this.#errors =
+      this.#bytes =
+        0;
+    this.#busy = 0;
+    this.#hist.reset();
+    return ev;
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * @module How stages become one Effect stream. Consecutive `chunk` stages are
+ * fused into one per-chunk loop over `transformPull` (no per-stage stream
+ * machinery, and empty results are skipped without emitting); `stream` stages
+ * wrap the stream. Barriers pass through every stage in order: stateful
+ * stages snapshot as the barrier passes them, and at the final barrier each
+ * stage's `end()` output flows through the stages after it before the
+ * barrier does.
+ */
+import { Effect, Stream } from "effect";
+import type { Clock } from "../../runtime/clock.ts";
+import { type Barrier, type Chunk, withRecords } from "../chunk.ts";
+import { describeError, isSluiceError, type SluiceError, StageError } from "../errors.ts";
+import type { Operator, Stage, StageHooks } from "../types.ts";
+import type { StageMeter } from "./meter.ts";
+
+export interface LiveStage {
+  readonly name: string;
+  readonly op: Operator<unknown, unknown>;
+  readonly impl: Stage<unknown, unknown>;
+  readonly meter: StageMeter;
+}
+
+type Out = Chunk<unknown>[];
+
+/** A fused group of chunk stages (or the post-processing of one stream stage). */
+interface GroupStage {
+  readonly name: string;
+  readonly meter: StageMeter;
+  readonly cardinality: Operator<unknown, unknown>["cardinality"];
+  readonly hooks: StageHooks<unknown>;
+  /** undefined: pass-through that only counts rows out (after a stream stage). */
+  readonly process?: (
+    records: ReadonlyArray<unknown>,
+    chunk: Chunk<unknown>,
+  ) => ReadonlyArray<unknown> | Promise<ReadonlyArray<unknown>>;
+}
+
+export function toSluiceError(e: unknown, stage: string): SluiceError {
+  if (isSluiceError(e)) return e;
+  return new StageError(`stage ${stage} failed: ${describeError(e)}`, { cause: e });
+}
+
+/** Builds the stream of all stages on top of the source stream. */
+export function composeStages(
+  source: Stream.Stream<Chunk<unknown>, SluiceError>,
+  stages: ReadonlyArray<LiveStage>,
+  clock: Clock,
+): Stream.Stream<Chunk<unknown>, SluiceError> {
+  let stream = source;
+  let group: GroupStage[] = [];
+  const flushGroup = () => {
+    if (group.length) stream = fused(stream, group, clock);
+    group = [];
+  };
+  for (const s of stages) {
+    const impl = s.impl;
+    if (impl.type === "chunk") {
+      group.push({
+        name: s.name,
+        meter: s.meter,
+        cardinality: s.op.cardinality,
+        hooks: impl,
+        process: impl.process,
+      });
+      continue;
+    }
+    flushGroup();
+    const meter = s.meter;
+    const counted = Stream.map(stream, (c: Chunk<unknown>) => {
+      if (!c.barrier) meter.in(c.records.length, c.bytes);
+      return c;
+    });
+    stream = Stream.mapError(impl.apply(counted), (e) => toSluiceError(e, s.name));
+    group.push({ name: s.name, meter, cardinality: s.op.cardinality, hooks: impl });
+    flushGroup();
+  }
+  flushGroup();
+  return stream;
+}
+
+function fused(
+  input: Stream.Stream<Chunk<unknown>, SluiceError>,
+  group: GroupStage[],
+  clock: Clock,
+): Stream.Stream<Chunk<unknown>, SluiceError> {
+  const n = group.length;
+
+  /** Runs `chunk` through stages k..n-1; sync unless a stage returns a promise. */
+  const runFrom = (k: number, chunk: Chunk<unknown>): Out | Promise<Out> => {
+    if (chunk.barrier) return passBarrier(k, chunk);
+    let cur = chunk;
+    for (let j = k; j < n; j++) {
+      const st = group[j];
+      const process = st.process;
+      const m = st.meter;
+      if (!process) {
+        m.out(cur.records.length);
+        continue;
+      }
+      const inRows = cur.records.length;
+      m.in(inRows, cur.bytes);
+      const dead0 = m.totals.deadLettered;
+      const t0 = clock.monotonic();
+      const r = process(cur.records, cur);
+      if (r instanceof Promise) {
+        const from = cur;
+        return r.then((records) => {
+          account(st, inRows, records.length, dead0, clock.monotonic() - t0);
+          return records.length === 0 ? [] : runFrom(j + 1, withRecords(from, records));
+        });
+      }
+      account(st, inRows, r.length, dead0, clock.monotonic() - t0);
+      if (r.length === 0) return [];
+      if (r !== cur.records) cur = withRecords(cur, r);
+    }
+    return [cur];
+  };
+
+  const passBarrier = async (k: number, chunk: Chunk<unknown>): Promise<Out> => {
+    const barrier = chunk.barrier as Barrier;
+    const out: Out = [];
+    for (let j = k; j < n; j++) {
+      const st = group[j];
+      if (barrier.final && st.hooks.end) {
+        const records = await st.hooks.end();
+        if (records.length) {
+          st.meter.out(records.length);
+          out.push(...(await runFrom(j + 1, { records, seq: -1, bytes: 0, createdAt: clock.monotonic() })));
+        }
+      }
+      if (st.hooks.snapshot) barrier.snapshots[st.name] = st.hooks.snapshot();
+    }
+    out.push(chunk);
+    return out;
+  };
+
+  const processArray = (arr: ReadonlyArray<Chunk<unknown>>): Out | Promise<Out> => {
+    let out: Out | undefined;
+    for (let i = 0; i < arr.length; i++) {
+      const r = runFrom(0, arr[i]);
+      if (r instanceof Promise) {
+        const done = out ?? [];
+        return r.then(async (first) => {
+          done.push(...first);
+          for (let k = i + 1; k < arr.length; k++) done.push(...(await runFrom(0, arr[k])));
+          return done;
+        });
+      }
+      if (r.length) {
+        if (out) out.push(...r);
+        else out = r;
+      }
+    }
+    return out ?? [];
+  };
+
+  const stageName = group.map((g) => g.name).join("+");
+
+  return Stream.transformPull(input, (pull) => {
+    const step = (
+      arr: ReadonlyArray<Chunk<unknown>>,
+    ): Effect.Effect<readonly [Chunk<unknown>, ...Chunk<unknown>[]], unknown> => {
+      let r: Out | Promise<Out>;
+      try {
+        r = processArray(arr);
+      } catch (e) {
+        return Effect.fail(toSluiceError(e, stageName));
+      }
+      if (r instanceof Promise) {
+        return Effect.flatMap(
+          Effect.tryPromise({ try: () => r as Promise<Out>, catch: (e) => toSluiceError(e, stageName) }),
+          (out) =>
+            out.length
+              ? Effect.succeed(out as [Chunk<unknown>, ...Chunk<unknown>[]])
+              : Effect.flatMap(pull, step),
+        );
+      }
+      return r.length
+        ? Effect.succeed(r as [Chunk<unknown>, ...Chunk<unknown>[]])
+        : Effect.flatMap(pull, step);
+    };
+    return Effect.succeed(Effect.flatMap(pull, step));
+  }) as Stream.Stream<Chunk<unknown>, SluiceError>;
+}
+
+function account(st: GroupStage, inRows: number, outRows: number, dead0: number, ms: number): void {
+  const m = st.meter;
+  m.out(outRows);
+  m.chunk(ms);
+  if (st.cardinality === "filter") {
+    const dead = m.totals.deadLettered - dead0;
+    const dropped = inRows - outRows - dead;
+    if (dropped > 0) m.filtered(dropped);
+  }
+}

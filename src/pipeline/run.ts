@@ -1,0 +1,471 @@
+/**
+ * @module Running a pipeline: opens the source, stages and sink with the run's
+ * context, composes them into one Effect stream of chunks, injects checkpoint
+ * barriers after source chunks, commits the sink and records a `checkpoint`
+ * event at each barrier, and publishes metrics per interval. Resume restores
+ * the source offset, operator snapshots, sink token and counters from the
+ * checkpoint it is given (the journal layer finds it).
+ */
+import { Effect, Exit, Stream } from "effect";
+import { EventBus } from "../events/bus.ts";
+import type { EventInput, EventOf, SluiceEvent } from "../events/schema.ts";
+import { type Clock, systemClock } from "../runtime/clock.ts";
+import { runtimeName, runtimeVersion } from "../runtime/detect.ts";
+import { fs, paths } from "../runtime/fs.ts";
+import { cwd, env, eventLoopDelay, host, sampleResources } from "../runtime/process.ts";
+import type { Barrier, Chunk, SourceOffset } from "./chunk.ts";
+import { ConfigError, describeError, SinkError, type SluiceError } from "./errors.ts";
+import { DeadLetterFile } from "./internal/dead-letter.ts";
+import { StageMeter, type StageTotals } from "./internal/meter.ts";
+import { composeStages, type LiveStage, toSluiceError } from "./internal/stages.ts";
+import { type Pipeline, stageNames } from "./pipeline.ts";
+import type {
+  CommitToken,
+  DeadLetterInput,
+  RunContext,
+  SinkContext,
+  SinkWriter,
+  SourceContext,
+  StageContext,
+} from "./types.ts";
+import { toMillis } from "./units.ts";
+
+/** What a resumed run continues from (read from the journal's last checkpoint). */
+export interface ResumePoint {
+  readonly runId: string;
+  readonly checkpoint: EventOf<"checkpoint">;
+}
+
+export interface RunOptions {
+  /** State directory root; default `SLUICE_HOME` or `./.sluice`. */
+  readonly home?: string;
+  readonly runId?: string;
+  readonly clock?: Clock;
+  /** The bus to publish on (subscribe before running to see every event). */
+  readonly bus?: EventBus;
+  /** Aborting stops reading, takes a last checkpoint and ends the run as `interrupted`. */
+  readonly signal?: AbortSignal;
+  readonly resume?: ResumePoint;
+  /**
+   * Called with each checkpoint event after the sink committed; the run waits
+   * for it (the journal makes the checkpoint durable here).
+   */
+  readonly onCheckpoint?: (checkpoint: EventOf<"checkpoint">) => Promise<void>;
+  /** Sample CPU/memory/event-loop every second (default true). */
+  readonly sampleResources?: boolean;
+}
+
+export interface RunSummary {
+  readonly runId: string;
+  readonly pipeline: string;
+  readonly status: "completed" | "failed" | "interrupted";
+  readonly rowsIn: number;
+  readonly rowsOut: number;
+  readonly filtered: number;
+  readonly deadLettered: number;
+  readonly bytes: number;
+  readonly durationMs: number;
+  readonly rowsPerSecond: number;
+  readonly checkpoints: number;
+  readonly output?: string;
+  readonly deadLetterFile?: string;
+  readonly runDir: string;
+  readonly stages: ReadonlyArray<StageTotals>;
+  readonly error?: SluiceError;
+}
+
+/** The state directory root: `SLUICE_HOME`, or `.sluice` in the working directory. */
+export function stateHome(home?: string): string {
+  return paths.resolve(home ?? env("SLUICE_HOME") ?? paths.join(cwd(), ".sluice"));
+}
+
+/** A sortable, unique run id: `20261122T171500123Z-1a2b3c`. */
+export function newRunId(clock: Clock = systemClock): string {
+  const t = new Date(clock.now()).toISOString().replace(/[-:]/g, "").replace(".", "");
+  const rand = crypto.getRandomValues(new Uint8Array(3));
+  return `${t}-${Array.from(rand, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
+/** A hash of the pipeline's shape, to detect an incompatible change before resuming. */
+export function definitionHash(p: Pipeline<unknown>): string {
+  const shape = [p.source.name, ...stageNames(p), p.sink?.name ?? ""].join("|");
+  let h = 0x811c9dc5;
+  for (let i = 0; i < shape.length; i++) h = Math.imul(h ^ shape.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, "0");
+}
+
+/**
+ * Runs a pipeline to completion and returns its summary. Failures of the run
+ * (not of single records, which go to the dead letter) are returned in
+ * `summary.error` with status `failed`; they are never thrown.
+ *
+ * @example
+ * ```ts
+ * const summary = await runPipeline(myPipeline);
+ * console.log(summary.rowsOut, summary.output);
+ * ```
+ */
+export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}): Promise<RunSummary> {
+  if (!p.sink) {
+    throw new ConfigError(`pipeline "${p.name}" has no sink`, {
+      hint: "End the definition with .to(sink), e.g. .to(ndjson('out/x.ndjson')), or use runCollect().",
+    });
+  }
+  const clock = options.clock ?? systemClock;
+  const bus = options.bus ?? new EventBus();
+  const home = stateHome(options.home);
+  const runId = options.resume?.runId ?? options.runId ?? newRunId(clock);
+  const runDir = paths.join(home, p.name, runId);
+  await fs.mkdirp(runDir, 0o700);
+
+  const controller = new AbortController();
+  const stopRequested = { value: false };
+  options.signal?.addEventListener("abort", () => {
+    stopRequested.value = true;
+  });
+  if (options.signal?.aborted) stopRequested.value = true;
+
+  const emit = (e: EventInput): void => {
+    bus.publish({ ...e, ts: e.ts ?? clock.now(), runId, pipeline: p.name } as SluiceEvent);
+  };
+  const runCtx: RunContext = {
+    runId,
+    pipeline: p.name,
+    clock,
+    runDir,
+    home,
+    signal: controller.signal,
+    emit,
+  };
+  const onError = p.options.onError ?? "dead-letter";
+  const deadLetters = new DeadLetterFile(paths.join(runDir, "dead-letter.ndjson"));
+
+  const t0 = clock.monotonic();
+  const names = stageNames(p);
+  const sourceMeter = new StageMeter("source", 0, t0);
+  const sinkMeter = new StageMeter("sink", names.length + 1, t0);
+  const meters: StageMeter[] = [sourceMeter];
+
+  const stageCtx = (stage: string, index: number, meter: StageMeter): StageContext => ({
+    ...runCtx,
+    stage,
+    index,
+    onError,
+    reportBusy: (ms) => meter.busy(ms),
+    deadLetter: (item: DeadLetterInput) => {
+      meter.dead(1);
+      const ev: EventOf<"dead.letter"> = {
+        kind: "dead.letter",
+        ts: clock.now(),
+        runId,
+        pipeline: p.name,
+        stage: item.stage ?? stage,
+        reason: item.reason,
+        error: item.error === undefined ? undefined : describeError(item.error),
+        attempts: item.attempts ?? 1,
+        position: item.position ?? {},
+        raw: item.raw,
+        record: item.record,
+      };
+      deadLetters.add(ev);
+      bus.publish(ev);
+    },
+  });
+
+  // Resume state.
+  const cp = options.resume?.checkpoint;
+  let checkpointId = cp ? cp.id : 0;
+  if (cp) {
+    const dl = cp.operatorState.$deadLetter as { bytes: number; count: number } | undefined;
+    await deadLetters.restore(dl?.bytes ?? 0, dl?.count ?? 0);
+    sourceMeter.restore({ rowsIn: cp.rowsIn, rowsOut: cp.rowsIn });
+  }
+
+  const stages: LiveStage[] = [];
+  let writer: SinkWriter<unknown> | undefined;
+  let checkpoints = 0;
+  let rowsSinceCheckpoint = 0;
+  let lastCheckpointAt = t0;
+  const cpOption = p.options.checkpoint;
+  const cpEveryMs =
+    cpOption === false ? Number.POSITIVE_INFINITY : toMillis(cpOption?.every ?? "1s", "checkpoint.every");
+  const cpRows = cpOption === false ? Number.POSITIVE_INFINITY : (cpOption?.rows ?? Number.POSITIVE_INFINITY);
+  let lastOffset: SourceOffset | undefined = cp?.sourceOffset as SourceOffset | undefined;
+  let bytesRead = 0;
+  let totalBytes: number | undefined;
+  const stopTimers: Array<() => void> = [];
+  let error: SluiceError | undefined;
+  let status: RunSummary["status"] = "completed";
+
+  const totals = () => {
+    const dead = meters.reduce((a, m) => a + m.totals.deadLettered, sinkMeter.totals.deadLettered);
+    const filtered = meters.reduce((a, m) => a + m.totals.filtered, 0);
+    return {
+      rowsIn: sourceMeter.totals.rowsOut + sourceMeter.totals.deadLettered,
+      rowsOut: sinkMeter.totals.rowsIn,
+      filtered,
+      dead,
+    };
+  };
+
+  const flushMetrics = () => {
+    const now = clock.monotonic();
+    for (const m of meters) {
+      const ev = m.flush(now);
+      if (ev) emit(ev);
+    }
+    const ev = sinkMeter.flush(now);
+    if (ev) emit(ev);
+  };
+
+  try {
+    // Open everything before reading a record, so configuration errors come first.
+    await p.source.check?.(runCtx);
+    totalBytes = await p.source.size?.(runCtx);
+    for (let i = 0; i < p.operators.length; i++) {
+      const op = p.operators[i];
+      const meter = new StageMeter(names[i], i + 1, t0);
+      const impl = op.make(stageCtx(names[i], i + 1, meter));
+      stages.push({ name: names[i], op, impl, meter });
+      meters.push(meter);
+      await impl.start?.();
+      if (cp && impl.restore && cp.operatorState[names[i]] !== undefined)
+        impl.restore(cp.operatorState[names[i]]);
+    }
+    if (cp) {
+      for (const t of cp.stageTotals) meters.find((m) => m.stage === t.stage)?.restore(t);
+      sourceMeter.restore(
+        cp.stageTotals.find((t) => t.stage === "source") ?? { rowsIn: cp.rowsIn, rowsOut: cp.rowsIn },
+      );
+      sinkMeter.restore(
+        cp.stageTotals.find((t) => t.stage === "sink") ?? { rowsIn: cp.rowsOut, rowsOut: cp.rowsOut },
+      );
+    }
+    const sinkCtx: SinkContext = {
+      ...stageCtx("sink", names.length + 1, sinkMeter),
+      resumeToken: cp?.sinkToken,
+    };
+    writer = await p.sink.open(sinkCtx);
+
+    emit({
+      kind: "run.started",
+      stages: names,
+      source: p.source.name,
+      sink: p.sink.name,
+      runtime: runtimeName,
+      runtimeVersion,
+      host: host(),
+      sourceBytes: totalBytes,
+      resumedFrom: cp?.id,
+      definitionHash: definitionHash(p),
+    });
+
+    // Live progress (100 ms) and per-interval metrics.
+    stopTimers.push(
+      clock.every(100, () => {
+        const t = totals();
+        emit({
+          kind: "run.progress",
+          rowsIn: t.rowsIn,
+          rowsOut: t.rowsOut,
+          filtered: t.filtered,
+          deadLettered: t.dead,
+          bytes: bytesRead,
+          totalBytes,
+          elapsedMs: clock.monotonic() - t0,
+        });
+      }),
+    );
+    stopTimers.push(
+      clock.every(toMillis(p.options.metricsInterval ?? "1s", "metricsInterval"), flushMetrics),
+    );
+    if (options.sampleResources !== false) {
+      const loop = eventLoopDelay();
+      let last = clock.monotonic();
+      sampleResources();
+      stopTimers.push(
+        clock.every(1000, () => {
+          const s = sampleResources();
+          const now = clock.monotonic();
+          emit({
+            kind: "resource.sample",
+            rssBytes: s.rssBytes,
+            heapUsedBytes: s.heapUsedBytes,
+            cpuPercent: (s.cpuMs / Math.max(1, now - last)) * 100,
+            eventLoopDelayMs: loop.p99Ms(),
+          });
+          loop.reset();
+          last = now;
+        }),
+        () => loop.stop(),
+      );
+    }
+
+    const sourceCtx: SourceContext = {
+      ...stageCtx("source", 0, sourceMeter),
+      resumeFrom: lastOffset,
+      reportRead: (b) => {
+        bytesRead = b;
+      },
+    };
+
+    const barrier = (final: boolean): Chunk<unknown> => {
+      const b: Barrier = { id: ++checkpointId, offset: lastOffset, final, snapshots: {} };
+      rowsSinceCheckpoint = 0;
+      lastCheckpointAt = clock.monotonic();
+      return { records: [], seq: -1, bytes: 0, createdAt: lastCheckpointAt, barrier: b };
+    };
+
+    // Source: count, stop on request, insert barriers after chunks.
+    let source = Stream.takeWhile(p.source.open(sourceCtx), () => !stopRequested.value);
+    source = Stream.mapArray(source, (arr) => {
+      let out: Chunk<unknown>[] | undefined;
+      for (let i = 0; i < arr.length; i++) {
+        const c = arr[i];
+        sourceMeter.out(c.records.length);
+        sourceMeter.in(c.records.length, c.bytes);
+        rowsSinceCheckpoint += c.records.length;
+        if (c.end) lastOffset = c.end;
+        if (rowsSinceCheckpoint >= cpRows || clock.monotonic() - lastCheckpointAt >= cpEveryMs) {
+          out ??= arr.slice(0, i);
+          out.push(c, barrier(false));
+        } else out?.push(c);
+      }
+      return (out ?? arr) as [Chunk<unknown>, ...Chunk<unknown>[]];
+    });
+    source = Stream.concat(
+      source,
+      Stream.suspend(() => Stream.make(barrier(!stopRequested.value))),
+    );
+
+    const stream = composeStages(source, stages, clock);
+    const w = writer;
+
+    const commit = async (b: Barrier): Promise<void> => {
+      let token: CommitToken;
+      try {
+        token = await w.commit(b.id);
+      } catch (e) {
+        throw new SinkError(`sink ${p.sink?.name} could not commit checkpoint ${b.id}: ${describeError(e)}`, {
+          cause: e,
+        });
+      }
+      await deadLetters.flush(true);
+      flushMetrics();
+      const t = totals();
+      const event: EventOf<"checkpoint"> = {
+        kind: "checkpoint",
+        ts: clock.now(),
+        runId,
+        pipeline: p.name,
+        id: b.id,
+        sourceOffset: b.offset,
+        rowsIn: sourceMeter.totals.rowsOut,
+        operatorState: {
+          ...b.snapshots,
+          $deadLetter: { bytes: deadLetters.bytes, count: deadLetters.count },
+        },
+        sinkToken: token,
+        stageTotals: [...meters, sinkMeter].map((m) => ({
+          stage: m.stage,
+          rowsIn: m.totals.rowsIn,
+          rowsOut: m.totals.rowsOut,
+          filtered: m.totals.filtered,
+          deadLettered: m.totals.deadLettered,
+        })),
+        rowsOut: t.rowsOut,
+        filtered: t.filtered,
+        deadLettered: t.dead,
+      };
+      bus.publish(event);
+      await options.onCheckpoint?.(event);
+      checkpoints++;
+    };
+
+    const effect = Stream.runForEach(stream, (chunk: Chunk<unknown>) => {
+      if (chunk.barrier) {
+        const b = chunk.barrier;
+        return Effect.tryPromise({ try: () => commit(b), catch: (e) => toSluiceError(e, "sink") });
+      }
+      const n = chunk.records.length;
+      const ts = clock.monotonic();
+      sinkMeter.in(n, chunk.bytes);
+      let r: void | Promise<void>;
+      try {
+        r = w.write(chunk);
+      } catch (e) {
+        return Effect.fail(
+          new SinkError(`sink ${p.sink?.name} failed to write: ${describeError(e)}`, { cause: e }),
+        );
+      }
+      if (r instanceof Promise) {
+        return Effect.tryPromise({
+          try: async () => {
+            await r;
+            sinkMeter.out(n);
+            sinkMeter.chunk(clock.monotonic() - ts);
+          },
+          catch: (e) =>
+            new SinkError(`sink ${p.sink?.name} failed to write: ${describeError(e)}`, { cause: e }),
+        });
+      }
+      sinkMeter.out(n);
+      sinkMeter.chunk(clock.monotonic() - ts);
+      return Effect.void;
+    });
+
+    const exit = await Effect.runPromiseExit(effect as Effect.Effect<void, SluiceError>);
+    if (Exit.isFailure(exit)) {
+      const failure = exit.cause.reasons[0];
+      const e =
+        failure && "error" in failure
+          ? failure.error
+          : failure && "defect" in failure
+            ? failure.defect
+            : exit.cause;
+      throw toSluiceError(e, "pipeline");
+    }
+    if (stopRequested.value) status = "interrupted";
+    await writer.close();
+  } catch (e) {
+    error = toSluiceError(e, "pipeline");
+    status = "failed";
+    await writer?.abort?.().catch(() => {});
+  } finally {
+    for (const stop of stopTimers) stop();
+    for (const s of stages) await Promise.resolve(s.impl.close?.()).catch(() => {});
+    await deadLetters.close().catch(() => {});
+    flushMetrics();
+  }
+
+  const durationMs = clock.monotonic() - t0;
+  const t = totals();
+  emit({
+    kind: "run.ended",
+    status,
+    rowsIn: t.rowsIn,
+    rowsOut: t.rowsOut,
+    filtered: t.filtered,
+    deadLettered: t.dead,
+    durationMs,
+    error: error ? `${error._tag}: ${error.message}` : undefined,
+  });
+  return {
+    runId,
+    pipeline: p.name,
+    status,
+    rowsIn: t.rowsIn,
+    rowsOut: t.rowsOut,
+    filtered: t.filtered,
+    deadLettered: t.dead,
+    bytes: bytesRead,
+    durationMs,
+    rowsPerSecond: durationMs > 0 ? (t.rowsIn / durationMs) * 1000 : 0,
+    checkpoints,
+    output: writer?.target,
+    deadLetterFile: deadLetters.count > 0 ? deadLetters.path : undefined,
+    runDir,
+    stages: [...meters, sinkMeter].map((m) => ({ ...m.totals })),
+    error,
+  };
+}

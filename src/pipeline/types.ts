@@ -1,0 +1,158 @@
+/**
+ * @module The three kinds of component a pipeline is made of — sources,
+ * operators and sinks — and the context the engine hands each of them. They
+ * are values: building one does no I/O; the engine calls `open`/`make` when a
+ * run starts, with the run's context (clock, events, dead letter, state dir).
+ */
+import type { Stream } from "effect";
+import type { EventInput, Position } from "../events/schema.ts";
+import type { Clock } from "../runtime/clock.ts";
+import type { Chunk, SourceOffset } from "./chunk.ts";
+import type { SluiceError } from "./errors.ts";
+
+export const SourceTypeId: unique symbol = Symbol.for("sluice/Source") as never;
+export const OperatorTypeId: unique symbol = Symbol.for("sluice/Operator") as never;
+export const SinkTypeId: unique symbol = Symbol.for("sluice/Sink") as never;
+
+/** A record that could not be processed, as handed to the dead letter. */
+export interface DeadLetterInput {
+  readonly reason: string;
+  readonly error?: unknown;
+  readonly attempts?: number;
+  readonly position?: Position;
+  readonly raw?: string;
+  readonly record?: unknown;
+  /** Defaults to the stage reporting it. */
+  readonly stage?: string;
+}
+
+/** What every component gets from the engine for a run. */
+export interface RunContext {
+  readonly runId: string;
+  readonly pipeline: string;
+  readonly clock: Clock;
+  /** The state directory for this pipeline and run (`.sluice/<pipeline>/<run>/`). */
+  readonly runDir: string;
+  /** The state directory root (`SLUICE_HOME` or `.sluice`). */
+  readonly home: string;
+  /** Aborted when the run is cancelled. */
+  readonly signal: AbortSignal;
+  /** Publishes an event on the run's bus (stamps time, run and pipeline). */
+  emit(event: EventInput): void;
+}
+
+/** The context of one stage. */
+export interface StageContext extends RunContext {
+  /** Stage name, unique within the pipeline (`"2:map"`). */
+  readonly stage: string;
+  readonly index: number;
+  /** What a failing user function does: dead-letter the record (default) or stop the run. */
+  readonly onError: "dead-letter" | "fail";
+  /** Sends a record to the dead letter (counted against this stage). */
+  deadLetter(item: DeadLetterInput): void;
+  /** Reports busy time for stages whose work the engine cannot time itself. */
+  reportBusy(ms: number): void;
+}
+
+export interface SourceContext extends StageContext {
+  /** Where to continue from, when resuming a run. */
+  readonly resumeFrom?: SourceOffset;
+  /** Reports bytes read so far (for progress and ETA). */
+  reportRead(bytes: number): void;
+}
+
+export interface Source<A> {
+  readonly [SourceTypeId]: true;
+  /** Short description, e.g. `csv(data/orders.csv)`. */
+  readonly name: string;
+  /** Total input size in bytes when known (for ETA); called before `open`. */
+  size?(ctx: RunContext): Promise<number | undefined>;
+  /** Checks the input exists and is readable, so errors come before any work. */
+  check?(ctx: RunContext): Promise<void>;
+  open(ctx: SourceContext): Stream.Stream<Chunk<A>, SluiceError>;
+}
+
+/**
+ * How a stage runs. `chunk` stages are fused by the engine into one per-chunk
+ * loop (and may return a promise when their user function is async); `stream`
+ * stages transform the Effect stream of chunks (concurrency, re-chunking,
+ * RxJS) and must pass barrier chunks through in order, after the chunks
+ * before them.
+ */
+export type StageImpl<A, B> =
+  | {
+      readonly type: "chunk";
+      /** Processes the records of one chunk. May call `ctx.deadLetter`. Never sees barriers. */
+      process(records: ReadonlyArray<A>, chunk: Chunk<A>): ReadonlyArray<B> | Promise<ReadonlyArray<B>>;
+    }
+  | {
+      readonly type: "stream";
+      apply(input: Stream.Stream<Chunk<A>, SluiceError>): Stream.Stream<Chunk<B>, SluiceError>;
+    };
+
+/** Optional lifecycle of a stage instance. */
+export interface StageHooks<B> {
+  /** Snapshot of the stage's state at a barrier (msgpack-serialisable). */
+  snapshot?(): unknown;
+  /** Restores a snapshot taken by `snapshot` (on resume). */
+  restore?(state: unknown): void;
+  /** Records still held when input ends (e.g. open windows, aggregates). */
+  end?(): ReadonlyArray<B> | Promise<ReadonlyArray<B>>;
+  /** Releases resources (workers, files). Called once, on success or failure. */
+  close?(): Promise<void> | void;
+  /** Called before any record is read: validate, start pools. */
+  start?(): Promise<void>;
+}
+
+export type Stage<A, B> = StageImpl<A, B> & StageHooks<B>;
+
+export interface Operator<A, B> {
+  readonly [OperatorTypeId]: true;
+  /** Operator name, e.g. `map`, `filter`. */
+  readonly name: string;
+  /**
+   * `one` (each input gives one output or a dead letter), `filter` (0 or 1),
+   * `many` (any number). Drives how counts reconcile.
+   */
+  readonly cardinality: "one" | "filter" | "many";
+  /** Creates the stage for one run. */
+  make(ctx: StageContext): Stage<A, B>;
+}
+
+/** What a sink writer gives back at a checkpoint so resume can reconcile. */
+export type CommitToken = unknown;
+
+export interface SinkContext extends StageContext {
+  /** On resume: the token this sink returned at the checkpoint we resume from. */
+  readonly resumeToken?: CommitToken;
+}
+
+export interface SinkWriter<A> {
+  write(chunk: Chunk<A>): Promise<void> | void;
+  /** Makes everything written so far durable; returns a token for the checkpoint. */
+  commit(checkpointId: number): Promise<CommitToken> | CommitToken;
+  /** Finishes (after the final commit): rename temp files, close handles. */
+  close(): Promise<void>;
+  /** Gives up after a failure: remove partial output where that is the promise. */
+  abort?(): Promise<void>;
+  /** Where the output went, for the summary. */
+  readonly target?: string;
+}
+
+export interface Sink<A> {
+  readonly [SinkTypeId]: true;
+  readonly name: string;
+  /** `exactly-once` sinks commit atomically at checkpoints; others are at-least-once. */
+  readonly delivery: "exactly-once" | "at-least-once";
+  open(ctx: SinkContext): Promise<SinkWriter<A>>;
+}
+
+export function isSource(u: unknown): u is Source<unknown> {
+  return typeof u === "object" && u !== null && SourceTypeId in u;
+}
+export function isOperator(u: unknown): u is Operator<unknown, unknown> {
+  return typeof u === "object" && u !== null && OperatorTypeId in u;
+}
+export function isSink(u: unknown): u is Sink<unknown> {
+  return typeof u === "object" && u !== null && SinkTypeId in u;
+}

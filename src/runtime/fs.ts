@@ -1,0 +1,158 @@
+/**
+ * @module File-system capabilities for sources, sinks and the state directory.
+ * `node:fs` is implemented by Node, Bun and Deno alike, so one implementation
+ * serves all three; it lives here so the rest of the engine stays on Web APIs.
+ */
+import { constants, createReadStream } from "node:fs";
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+/** A file opened for writing. */
+export interface FileWriter {
+  readonly path: string;
+  write(data: Uint8Array | string): Promise<void>;
+  /** Flushes to stable storage (fsync). */
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface FileInfo {
+  size: number;
+  mtimeMs: number;
+  isFile: boolean;
+  isDirectory: boolean;
+}
+
+export interface ReadOptions {
+  /** Byte offset to start at (resume). */
+  start?: number;
+  /** Bytes per read; default 1 MiB. */
+  bufferSize?: number;
+  signal?: AbortSignal;
+}
+
+const encoder = new TextEncoder();
+
+export const fs = {
+  /**
+   * Reads a file as a sequence of fresh buffers (never reused, so a consumer
+   * may keep a slice). Backpressured: the next read starts when pulled.
+   */
+  async *read(path: string, options: ReadOptions = {}): AsyncGenerator<Uint8Array> {
+    const size = options.bufferSize ?? 1 << 20;
+    const handle = await open(path, "r");
+    try {
+      let position = options.start ?? 0;
+      for (;;) {
+        if (options.signal?.aborted) return;
+        const buffer = new Uint8Array(size);
+        const { bytesRead } = await handle.read(buffer, 0, size, position);
+        if (bytesRead === 0) return;
+        position += bytesRead;
+        yield bytesRead === size ? buffer : buffer.subarray(0, bytesRead);
+      }
+    } finally {
+      await handle.close();
+    }
+  },
+
+  /** A Web `ReadableStream` of a file (for libraries that take one). */
+  readable(path: string, start = 0): ReadableStream<Uint8Array> {
+    const stream = createReadStream(path, { start });
+    return new ReadableStream<Uint8Array>({
+      start(controller) {
+        stream.on("data", (chunk) => {
+          controller.enqueue(new Uint8Array(chunk as Uint8Array));
+          stream.pause();
+        });
+        stream.on("end", () => controller.close());
+        stream.on("error", (e) => controller.error(e));
+        stream.pause();
+      },
+      pull() {
+        stream.resume();
+      },
+      cancel() {
+        stream.destroy();
+      },
+    });
+  },
+
+  async stat(path: string): Promise<FileInfo | undefined> {
+    try {
+      const s = await stat(path);
+      return { size: s.size, mtimeMs: s.mtimeMs, isFile: s.isFile(), isDirectory: s.isDirectory() };
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  },
+
+  /** Checks that a file can be opened for reading (for early, clear errors). */
+  async canRead(path: string): Promise<boolean> {
+    try {
+      const h = await open(path, constants.O_RDONLY);
+      await h.close();
+      return true;
+    } catch {
+      return false;
+    }
+  },
+
+  async openWriter(path: string, options: { append?: boolean; mode?: number } = {}): Promise<FileWriter> {
+    const handle = await open(path, options.append ? "a" : "w", options.mode ?? 0o644);
+    return {
+      path,
+      async write(data) {
+        const bytes = typeof data === "string" ? encoder.encode(data) : data;
+        let off = 0;
+        while (off < bytes.length) {
+          const { bytesWritten } = await handle.write(bytes, off, bytes.length - off);
+          off += bytesWritten;
+        }
+      },
+      sync: () => handle.sync(),
+      close: () => handle.close(),
+    };
+  },
+
+  mkdirp: async (path: string, mode = 0o755): Promise<void> => {
+    await mkdir(path, { recursive: true, mode });
+  },
+  rename: (from: string, to: string): Promise<void> => rename(from, to),
+  remove: (path: string): Promise<void> => rm(path, { force: true, recursive: true }),
+  readdir: async (path: string): Promise<string[]> => {
+    try {
+      return await readdir(path);
+    } catch (e) {
+      if (isNotFound(e)) return [];
+      throw e;
+    }
+  },
+  readText: (path: string): Promise<string> => readFile(path, "utf8"),
+  readBytes: async (path: string): Promise<Uint8Array> => new Uint8Array(await readFile(path)),
+  writeText: (path: string, text: string, mode?: number): Promise<void> => writeFile(path, text, { mode }),
+};
+
+/** Path helpers (POSIX and Windows aware). */
+export const paths = {
+  join,
+  resolve,
+  dirname,
+  basename,
+  relative,
+  isAbsolute,
+  toFileUrl: (path: string): string => pathToFileURL(path).href,
+  fromFileUrl: (url: string | URL): string => fileURLToPath(url),
+};
+
+/** True for ENOENT-style errors. */
+export function isNotFound(e: unknown): boolean {
+  return typeof e === "object" && e !== null && (e as { code?: string }).code === "ENOENT";
+}
+
+/** The errno-style code of a file-system error, if any. */
+export function errorCode(e: unknown): string | undefined {
+  return typeof e === "object" && e !== null ? (e as { code?: string }).code : undefined;
+}

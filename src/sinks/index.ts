@@ -1,0 +1,8 @@
+/**
+ * @module Public sinks (`sluice/sinks`).
+ */
+export { type CollectSink, collect } from "./collect.ts";
+export { console } from "./console.ts";
+export { CsvSinkOptions, csv } from "./csv.ts";
+export { type FileFormat, fileSink } from "./internal/file-sink.ts";
+export { ndjson } from "./ndjson.ts";

@@ -1,0 +1,4 @@
+/**
+ * @module Public sources (`sluice/sources`).
+ */
+export { type IterableOptions, iterable } from "./iterable.ts";

@@ -1,0 +1,4 @@
+/**
+ * @module Test helpers (`sluice/testing`).
+ */
+export { VirtualClock } from "./virtual-clock.ts";
