@@ -1,0 +1,60 @@
+/**
+ * @module Loading a user's pipeline file: resolves the path, imports it with
+ * the runtime's TypeScript support, and checks it default-exports a pipeline.
+ * Every failure is a `PipelineLoadError` that names the file and says what to do.
+ */
+import { describeError, PipelineLoadError } from "../pipeline/errors.ts";
+import { isPipeline, type Pipeline } from "../pipeline/pipeline.ts";
+import { fs, paths } from "../runtime/fs.ts";
+import { importModule } from "../runtime/process.ts";
+
+export async function loadPipeline(file: string): Promise<Pipeline<unknown>> {
+  const path = paths.resolve(file);
+  const info = await fs.stat(path);
+  if (!info) {
+    throw new PipelineLoadError(`pipeline file not found: ${path}`, {
+      hint: "Check the path; pipeline files are TypeScript or JavaScript modules, e.g. examples/orders.ts.",
+    });
+  }
+  if (!info.isFile) throw new PipelineLoadError(`not a file: ${path}`);
+  let mod: Record<string, unknown>;
+  try {
+    mod = await importModule(paths.toFileUrl(path));
+  } catch (e) {
+    const message = describeError(e);
+    const cjs = /Cannot require\(\) ES Module|require\(\) of ES Module/.test(message);
+    throw new PipelineLoadError(`could not load ${path}: ${cjs ? "it was loaded as CommonJS" : message}`, {
+      cause: e,
+      hint: cjs
+        ? 'Add "type": "module" to your project\'s package.json (or name the file .mts), then run again.'
+        : "Fix the error in the pipeline file (syntax, imports), then run again.",
+    });
+  }
+  const candidate = mod.default;
+  if (candidate === undefined) {
+    throw new PipelineLoadError(`${path} has no default export`, {
+      hint: 'Add `export default pipeline("name").from(...).via(...).to(...)` to the file.',
+    });
+  }
+  const value = typeof candidate === "function" ? await (candidate as () => unknown)() : candidate;
+  if (!isPipeline(value)) {
+    throw new PipelineLoadError(
+      `the default export of ${path} is not a pipeline (got ${describeKind(value)})`,
+      {
+        hint: 'Default-export the value built by pipeline("name").from(source)…to(sink).',
+      },
+    );
+  }
+  if (!value.sink) {
+    throw new PipelineLoadError(`the pipeline "${value.name}" in ${path} has no sink`, {
+      hint: "End it with .to(sink), e.g. .to(ndjson('out/result.ndjson')).",
+    });
+  }
+  return value;
+}
+
+function describeKind(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  return typeof v === "object" ? "an object" : typeof v;
+}

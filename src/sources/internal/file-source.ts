@@ -1,0 +1,126 @@
+/**
+ * @module Machinery shared by the file sources (CSV, NDJSON): check the input
+ * early, read it in backpressured buffers from a byte offset, turn each parse
+ * batch into one chunk (validating with an optional zod schema), and send
+ * unreadable rows to the dead letter with file, line, byte offset, raw text
+ * and reason. The chunk's `end` offset (`{ byte, line }`) is where a resumed
+ * run continues.
+ */
+import { Stream } from "effect";
+import type { z } from "zod";
+import type { Chunk } from "../../pipeline/chunk.ts";
+import { describeError, SourceError } from "../../pipeline/errors.ts";
+import { type Source, type SourceContext, SourceTypeId } from "../../pipeline/types.ts";
+import { errorCode, fs, paths } from "../../runtime/fs.ts";
+import type { ParseBatch } from "./utf8.ts";
+
+export interface BatchParser<R> {
+  push(bytes: Uint8Array): ParseBatch<R>;
+  finish(): ParseBatch<R>;
+}
+
+export interface FileSourceSpec<R, A> {
+  readonly kind: string;
+  readonly path: string;
+  readonly bufferSize: number;
+  readonly schema?: z.ZodType<A>;
+  /** Creates the parser for a run, starting at `start` (a resumed offset) or the file's beginning. */
+  makeParser(path: string, start: { byte: number; line: number } | undefined): Promise<BatchParser<R>>;
+}
+
+export function fileSource<R, A>(spec: FileSourceSpec<R, A>): Source<A> {
+  const abs = () => paths.resolve(spec.path);
+  return {
+    [SourceTypeId]: true,
+    name: `${spec.kind}(${spec.path})`,
+    async size() {
+      return (await fs.stat(abs()))?.size;
+    },
+    async check() {
+      const path = abs();
+      const info = await fs.stat(path);
+      if (!info) {
+        throw new SourceError(`${spec.kind} source: input file not found: ${path}`, {
+          hint: "Check the path (relative paths are resolved from the working directory).",
+        });
+      }
+      if (!info.isFile) throw new SourceError(`${spec.kind} source: not a regular file: ${path}`);
+      if (!(await fs.canRead(path))) {
+        throw new SourceError(`${spec.kind} source: cannot read ${path} (permission denied)`, {
+          hint: "Make the file readable by this user.",
+        });
+      }
+    },
+    open(ctx: SourceContext): Stream.Stream<Chunk<A>, SourceError> {
+      return Stream.fromAsyncIterable(read(spec, abs(), ctx), (e) =>
+        e instanceof SourceError
+          ? e
+          : new SourceError(
+              `${spec.kind} source: reading ${abs()} failed: ${describeError(e)} (${errorCode(e) ?? "io"})`,
+              {
+                cause: e,
+              },
+            ),
+      );
+    },
+  };
+}
+
+async function* read<R, A>(
+  spec: FileSourceSpec<R, A>,
+  path: string,
+  ctx: SourceContext,
+): AsyncGenerator<Chunk<A>> {
+  const r = ctx.resumeFrom;
+  const start =
+    typeof r?.byte === "number" ? { byte: r.byte, line: typeof r.line === "number" ? r.line : 1 } : undefined;
+  const parser = await spec.makeParser(path, start);
+  let seq = 0;
+  const file = spec.path;
+  const toChunk = (batch: ParseBatch<R>): Chunk<A> => {
+    for (const e of batch.errors) {
+      ctx.deadLetter({
+        reason: e.reason,
+        raw: e.raw,
+        position: { file, line: e.line, byteOffset: e.byteOffset },
+      });
+    }
+    let records: A[];
+    const schema = spec.schema;
+    if (schema) {
+      records = [];
+      for (let i = 0; i < batch.records.length; i++) {
+        const res = schema.safeParse(batch.records[i]);
+        if (res.success) records.push(res.data);
+        else {
+          const pos = batch.position(i);
+          ctx.deadLetter({
+            reason: `schema: ${res.error.issues.map((x) => `${x.path.join(".") || "(record)"}: ${x.message}`).join("; ")}`,
+            raw: batch.raw(i),
+            record: batch.records[i],
+            position: { file, line: pos.line, byteOffset: pos.byteOffset },
+          });
+        }
+      }
+    } else records = batch.records as unknown as A[];
+    ctx.reportRead(batch.endOffset);
+    return {
+      records,
+      seq: seq++,
+      start: { byte: batch.startOffset, line: batch.startLine },
+      end: { byte: batch.endOffset, line: batch.endLine },
+      bytes: batch.bytes,
+      createdAt: ctx.clock.monotonic(),
+    };
+  };
+  for await (const buf of fs.read(path, {
+    start: start?.byte ?? 0,
+    bufferSize: spec.bufferSize,
+    signal: ctx.signal,
+  })) {
+    const batch = parser.push(buf);
+    if (batch.records.length || batch.errors.length || batch.bytes) yield toChunk(batch);
+  }
+  const last = parser.finish();
+  if (last.records.length || last.errors.length || last.bytes) yield toChunk(last);
+}
