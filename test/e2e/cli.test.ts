@@ -1,0 +1,61 @@
+/** The CLI as a user meets it: success summary, exit codes and one clear message per mistake. */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { repo, runCli } from "../helpers/runtimes.ts";
+
+const home = mkdtempSync(join(tmpdir(), "sluice-cli-"));
+afterAll(() => rmSync(home, { recursive: true, force: true }));
+const fixture = (f: string) => join(repo, "test/fixtures/pipelines", f);
+
+describe("sluice CLI", () => {
+  it("runs a pipeline and prints a reconciling summary", () => {
+    const cwd = mkdtempSync(join(home, "run-"));
+    const r = runCli("node", ["run", join(repo, "test/conformance/pipelines/orders.ts"), "--home", join(cwd, ".s")], { cwd });
+    expect(r.code, r.stderr).toBe(0);
+    const m = /rows in ([\d,]+) · out ([\d,]+) · filtered ([\d,]+) · dead-lettered ([\d,]+)/.exec(r.stdout);
+    expect(m).not.toBeNull();
+    const [inn, out, filtered, dead] = m!.slice(1).map((x) => Number(x.replace(/,/g, "")));
+    expect(inn).toBe(20_000);
+    expect(dead).toBe(20); // one bad row in 997
+    // flatMap adds annotated rows: the file holds out rows.
+    const lines = readFileSync(join(cwd, "out/orders.ndjson"), "utf8").trim().split("\n");
+    expect(lines.length).toBe(out);
+    expect(filtered).toBeGreaterThan(0);
+    expect(r.stdout).toContain("output:");
+  });
+
+  it.each([
+    ["missing.ts", /pipeline file not found/],
+    ["not-a-pipeline.ts", /is not a pipeline \(got number\)/],
+    ["no-default.ts", /has no default export/],
+    ["syntax-error.ts", /could not load .*syntax-error\.ts.*\n?.*Unexpected/],
+  ])("%s → exit 2 with one clear message and no stack trace", (file, pattern) => {
+    const r = runCli("node", ["run", fixture(file), "--home", home]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(pattern);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it("a missing input file fails the run with exit 1 and names the file", () => {
+    const r = runCli("node", ["run", fixture("missing-input.ts"), "--home", home]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("input file not found");
+    expect(r.stderr).toContain("does-not-exist.csv");
+  });
+
+  it("--verbose adds the stack trace", () => {
+    const r = runCli("node", ["run", fixture("no-default.ts"), "--home", home, "--verbose"]);
+    expect(r.stderr).toMatch(/^\s+at /m);
+  });
+
+  it("unknown flags and commands are usage errors", () => {
+    const a = runCli("node", ["run", "--frobnicate", "x.ts"]);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toContain("Unknown option '--frobnicate'");
+    const b = runCli("node", ["bogus"]);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toContain('unknown command "bogus"');
+  });
+});

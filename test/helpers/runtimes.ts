@@ -1,0 +1,46 @@
+/**
+ * Test helper: how to launch the CLI on each runtime, and whether the suite
+ * must insist on all of them (under CI=true a missing runtime is a failure).
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+export const repo = resolve(import.meta.dirname, "../..");
+export const cli = join(repo, "bin", "sluice.js");
+
+export type RuntimeName = "node" | "bun" | "deno";
+
+export function command(runtime: RuntimeName): string[] {
+  switch (runtime) {
+    case "node":
+      return [process.execPath];
+    case "bun":
+      return [join(repo, "node_modules", ".bin", "bun")];
+    case "deno":
+      return [join(repo, "node_modules", ".bin", "deno"), "run", "-A", `--config=${join(repo, "deno.json")}`];
+  }
+}
+
+export function available(runtime: RuntimeName): boolean {
+  const [bin] = command(runtime);
+  if (!existsSync(bin)) return false;
+  return spawnSync(bin, ["--version"], { encoding: "utf8" }).status === 0;
+}
+
+export interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(runtime: RuntimeName, args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Result {
+  const [bin, ...pre] = command(runtime);
+  const r = spawnSync(bin, [...pre, cli, ...args], {
+    cwd: opts.cwd ?? repo,
+    env: { ...process.env, ...opts.env, NO_COLOR: "1" },
+    encoding: "utf8",
+    timeout: 240_000,
+  });
+  return { code: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+}
