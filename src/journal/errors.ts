@@ -76,7 +76,8 @@ export class JournalVersionError extends Error {
   ) {
     super(
       `Journal segment ${file} has format version ${version} (byte offset 8), but this sluice reads versions up to ${supported}. ` +
-        "Upgrade sluice to resume or read this run; the files were left untouched.",
+        "Upgrade sluice to resume or read this run; the files were left untouched. " +
+        "If no newer sluice ever wrote to this directory, the segment header is damaged instead: restore the file from a backup.",
     );
   }
 }

@@ -96,3 +96,16 @@ export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   for await (const x of iterable) out.push(x);
   return out;
 }
+
+/**
+ * The real file system without fsync, for sweeps that reopen a journal
+ * hundreds of times: they test recovery logic, not the disk.
+ */
+export const noSyncFs: DurableFs = {
+  ...nodeDurableFs,
+  open: async (path, how, mode) => {
+    const f = await nodeDurableFs.open(path, how, mode);
+    return { ...f, path: f.path, datasync: async () => {} };
+  },
+  syncDir: async () => {},
+};
