@@ -4,6 +4,13 @@
  */
 
 export { EventBus, type Subscriber, type Subscription } from "./events/bus.ts";
+export {
+  emptyRunState,
+  projectRun,
+  RunProjection,
+  type RunState,
+  type StageState,
+} from "./events/projection.ts";
 export * from "./events/schema.ts";
 export { type Barrier, type Chunk, makeChunk, type SourceOffset, withRecords } from "./pipeline/chunk.ts";
 export { runCollect, runDrain } from "./pipeline/collect.ts";

@@ -1,2 +1,3 @@
 export * from "./bus.ts";
+export * from "./projection.ts";
 export * from "./schema.ts";
