@@ -41,7 +41,12 @@ export function iterable<A>(
     open(ctx: SourceContext): Stream.Stream<Chunk<A>, SourceError> {
       const skip = typeof ctx.resumeFrom?.index === "number" ? ctx.resumeFrom.index : 0;
       const source = typeof items === "function" ? items() : items;
-      if (Array.isArray(source)) return Stream.fromIterable(arrayChunks(source as A[], size, skip, ctx));
+      // chunkSize 1: one sluice chunk per pull. Effect's default (4096) would
+      // slice 4096 chunks ahead before the first reaches a stage: millions of
+      // records alive at once, promoted to the old generation (GC cost), and
+      // read far ahead of the checkpoint barriers.
+      if (Array.isArray(source))
+        return Stream.fromIterable(arrayChunks(source as A[], size, skip, ctx), { chunkSize: 1 });
       return Stream.fromAsyncIterable(chunked(source, size, skip, ctx), (e) =>
         e instanceof SourceError
           ? e
