@@ -16,11 +16,11 @@ export {
 export {
   type FsyncPolicy,
   type Journal,
+  type JournalClock,
   type JournalOptions,
   type JournalPosition,
   type JournalReadOptions,
   type JournalRecord,
   type JournalRecovery,
-  type JournalTimers,
   openJournal,
 } from "./journal.ts";

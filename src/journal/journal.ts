@@ -22,7 +22,7 @@ import { SegmentWriter } from "./internal/writer.ts";
 
 export type { JournalOptions } from "./internal/options.ts";
 export type { JournalPosition } from "./internal/reader.ts";
-export type { FsyncPolicy, JournalTimers } from "./internal/writer.ts";
+export type { FsyncPolicy, JournalClock } from "./internal/writer.ts";
 
 /** A record read back, with where it is and where the one after it starts. */
 export interface JournalRecord<T> {
@@ -51,7 +51,10 @@ export interface JournalReadOptions {
 
 export interface Journal<T = unknown> {
   readonly dir: string;
-  /** Where the next record will start. */
+  /**
+   * The end of the journal now: `read(end)` later returns exactly the records
+   * appended after this moment (even if the next one opens a new segment).
+   */
   readonly end: JournalPosition;
   readonly recovery: JournalRecovery;
   /** Bytes appended but not yet handed to the file system. */

@@ -5,7 +5,7 @@
  * every complete record.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type JournalTimers, JournalWriteError, openJournal } from "../../src/journal/index.ts";
+import { type JournalClock, JournalWriteError, openJournal } from "../../src/journal/index.ts";
 import type { DurableFs } from "../../src/runtime/durable-fs.ts";
 import { nodeDurableFs } from "../../src/runtime/durable-fs.ts";
 import { collect, event, instrumentedFs, tempDir } from "../journal/helpers.ts";
@@ -108,9 +108,14 @@ describe("write and fsync failures", () => {
 
   it("interval: a failure of the timer-driven fsync is raised by the next append", async () => {
     const callbacks: Array<() => void> = [];
-    const timers: JournalTimers = { setTimeout: (cb) => callbacks.push(cb), clearTimeout: () => {} };
+    const clock: JournalClock = {
+      every: (_ms, fn) => {
+        callbacks.push(fn);
+        return () => {};
+      },
+    };
     const { fs } = instrumentedFs({ failDatasyncAt: 2 });
-    const j = await openJournal(dir, { fs, fsync: "interval", timers });
+    const j = await openJournal(dir, { fs, fsync: "interval", clock });
     j.append(event(1));
     callbacks[0]();
     await j.flush().catch(() => {});

@@ -2,11 +2,11 @@ import { statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
+  type JournalClock,
   JournalClosedError,
   JournalEncodeError,
   JournalOptionsError,
   JournalPositionError,
-  type JournalTimers,
   JournalVersionError,
   openJournal,
 } from "../../src/journal/index.ts";
@@ -242,26 +242,37 @@ describe("fsync policies and batching", () => {
     await j.close();
   });
 
-  it("interval: fsyncs when the injected timer fires, without sleeping", async () => {
-    const fired: Array<{ callback: () => void; ms: number }> = [];
-    const timers: JournalTimers = {
-      setTimeout: (callback, ms) => fired.push({ callback, ms }),
-      clearTimeout: () => {},
+  it("interval: fsyncs on each tick of the injected clock, without sleeping", async () => {
+    const ticks: Array<{ ms: number; fn: () => void }> = [];
+    let stopped = 0;
+    const clock: JournalClock = {
+      every: (ms, fn) => {
+        ticks.push({ ms, fn });
+        return () => {
+          stopped++;
+        };
+      },
     };
     const { fs, counts } = instrumentedFs();
-    const j = await openJournal(dir, { fs, fsync: "interval", fsyncInterval: "250ms", timers });
+    const j = await openJournal(dir, { fs, fsync: "interval", fsyncInterval: "250ms", clock });
+    expect(ticks).toHaveLength(1);
+    expect(ticks[0].ms).toBe(250);
     const base = counts.datasyncs;
     j.append(event(1));
     j.append(event(2));
-    expect(fired).toHaveLength(1);
-    expect(fired[0].ms).toBe(250);
     await j.flush();
     expect(counts.datasyncs).toBe(base);
-    fired[0].callback();
+    ticks[0].fn();
+    await j.flush();
+    expect(counts.datasyncs).toBe(base + 1);
+    ticks[0].fn(); // nothing new: no fsync
     await j.flush();
     expect(counts.datasyncs).toBe(base + 1);
     j.append(event(3));
-    expect(fired).toHaveLength(2);
+    ticks[0].fn();
+    await j.flush();
+    expect(counts.datasyncs).toBe(base + 2);
     await j.close();
+    expect(stopped).toBe(1);
   });
 });

@@ -2,10 +2,11 @@
  * @module Checks `openJournal` options and turns sizes ("64MiB") and
  * durations ("250ms") into numbers, so the rest of the layer sees one shape.
  */
+import { systemClock } from "../../runtime/clock.ts";
 import { type DurableFs, nodeDurableFs } from "../../runtime/durable-fs.ts";
 import { JournalOptionsError } from "../errors.ts";
 import { SEGMENT_HEADER_SIZE } from "./format.ts";
-import type { FsyncPolicy, JournalTimers, WriterConfig } from "./writer.ts";
+import type { FsyncPolicy, JournalClock, WriterConfig } from "./writer.ts";
 
 /** Bytes, or a string such as `"64MiB"`, `"512KiB"`, `"1GB"`. */
 export type Size = number | string;
@@ -28,8 +29,11 @@ export interface JournalOptions {
   readonly writeBufferSize?: Size;
   /** File primitives; defaults to the `node:fs` implementation (Node, Bun, Deno). */
   readonly fs?: DurableFs;
-  /** Timers for the `interval` policy; defaults to `globalThis.setTimeout`. */
-  readonly timers?: JournalTimers;
+  /**
+   * Drives the `interval` policy (`every(ms, fn)`); defaults to the system
+   * clock, whose ticks do not keep the process alive: call `close()`.
+   */
+  readonly clock?: JournalClock;
 }
 
 const SIZE_UNITS: Readonly<Record<string, number>> = {
@@ -62,11 +66,6 @@ function parseUnit(option: string, value: number | string, units: Readonly<Recor
   );
 }
 
-const defaultTimers: JournalTimers = {
-  setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),
-  clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>),
-};
-
 /** Validated options, ready for the writer. */
 export function resolveOptions(dir: string, options: JournalOptions): WriterConfig {
   const policy = options.fsync ?? "checkpoint";
@@ -87,5 +86,5 @@ export function resolveOptions(dir: string, options: JournalOptions): WriterConf
   const intervalMs = parseUnit("fsyncInterval", options.fsyncInterval ?? "1s", DURATION_UNITS);
   if (intervalMs < 1) throw new JournalOptionsError("fsyncInterval", "must be at least 1 ms");
   const fs: DurableFs = options.fs ?? nodeDurableFs;
-  return { fs, dir, segmentSize, batchSize, policy, intervalMs, timers: options.timers ?? defaultTimers };
+  return { fs, dir, segmentSize, batchSize, policy, intervalMs, clock: options.clock ?? systemClock };
 }

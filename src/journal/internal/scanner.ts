@@ -33,6 +33,12 @@ export class FileWindow {
     private readonly chunk = DEFAULT_CHUNK,
   ) {}
 
+  /** The bytes `[offset, offset + length)` if the window holds them (no promise on the hot path). */
+  peek(offset: number, length: number): Uint8Array | undefined {
+    const at = offset - this.start;
+    return at >= 0 && at + length <= this.buf.length ? this.buf.subarray(at, at + length) : undefined;
+  }
+
   /** The bytes `[offset, offset + length)`, as a view; `length` must fit in the file. */
   async get(offset: number, length: number): Promise<Uint8Array> {
     if (offset < this.start || offset + length > this.start + this.buf.length) {
@@ -92,7 +98,7 @@ export async function* scanFrames(w: FileWindow, from: number): AsyncGenerator<S
       yield { type: "tail", offset: o, reason: `incomplete frame header (${w.size - o} of 12 bytes)` };
       return;
     }
-    const header = await w.get(o, FRAME_HEADER_SIZE);
+    const header = w.peek(o, FRAME_HEADER_SIZE) ?? (await w.get(o, FRAME_HEADER_SIZE));
     const length = checkedFrameLength(header, 0);
     if (length < 0) {
       reason = "frame header check failed (damaged length or CRC field)";
@@ -106,7 +112,7 @@ export async function* scanFrames(w: FileWindow, from: number): AsyncGenerator<S
       return;
     } else {
       const stored = readU32(header, 4);
-      const payload = await w.get(o + FRAME_HEADER_SIZE, length);
+      const payload = w.peek(o + FRAME_HEADER_SIZE, length) ?? (await w.get(o + FRAME_HEADER_SIZE, length));
       const next = o + FRAME_HEADER_SIZE + length;
       const actual = crc32c(payload);
       if (actual === stored) {

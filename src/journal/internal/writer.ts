@@ -5,8 +5,8 @@
  * `append` is synchronous and costs no promise per record.
  *
  * Policies: `checkpoint` writes when the batch fills and fsyncs only on
- * `sync()`; `interval` also syncs on a timer armed by the first append after a
- * sync; `always` writes and fsyncs as soon as the queue is free, and appends
+ * `sync()`; `interval` also syncs on every tick of the injected clock (a tick
+ * with nothing new costs nothing); `always` writes and fsyncs as soon as the queue is free, and appends
  * made meanwhile share the next write and fsync (group commit).
  *
  * The previous segment is fsynced before the next one is created, so after a
@@ -14,6 +14,7 @@
  * error the writer is failed for good: the kernel may have dropped the dirty
  * pages, so retrying the fsync could report success for lost data.
  */
+import type { Clock } from "../../runtime/clock.ts";
 import type { DurableFile, DurableFs } from "../../runtime/durable-fs.ts";
 import { JournalWriteError } from "../errors.ts";
 import {
@@ -26,11 +27,8 @@ import {
 
 export type FsyncPolicy = "always" | "checkpoint" | "interval";
 
-/** Timer functions used by the `interval` policy (inject fakes in tests). */
-export interface JournalTimers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+/** The part of the engine's `Clock` the `interval` policy uses (a virtual clock in tests). */
+export type JournalClock = Pick<Clock, "every">;
 
 export interface WriterConfig {
   readonly fs: DurableFs;
@@ -39,7 +37,7 @@ export interface WriterConfig {
   readonly batchSize: number;
   readonly policy: FsyncPolicy;
   readonly intervalMs: number;
-  readonly timers: JournalTimers;
+  readonly clock: JournalClock;
 }
 
 interface Waiter {
@@ -69,8 +67,7 @@ export class SegmentWriter {
   private readonly queue: Op[] = [];
   private queuedBytes = 0;
   private draining = false;
-  private timer: unknown;
-  private timerArmed = false;
+  private stopTicking: (() => void) | undefined;
 
   constructor(
     private readonly config: WriterConfig,
@@ -83,6 +80,13 @@ export class SegmentWriter {
     this.size = size;
     this.written = size;
     this.batch = new Uint8Array(config.batchSize);
+    if (config.policy === "interval") {
+      // A failure is kept in `this.failure` and raised by the next append or
+      // sync, so nothing is lost by not handling the rejection here.
+      this.stopTicking = config.clock.every(config.intervalMs, () => {
+        this.barrier(true).catch(() => {});
+      });
+    }
   }
 
   /** Bytes appended but not yet handed to the file system. */
@@ -115,11 +119,10 @@ export class SegmentWriter {
     this.size += frameSize;
     const { policy } = this.config;
     if (policy === "always") this.kick();
-    else if (this.used >= this.batch.length) {
-      this.seal();
-      this.kick();
+    else {
+      if (this.used >= this.batch.length) this.seal();
+      if (this.queue.length > 0) this.kick();
     }
-    if (policy === "interval" && !this.timerArmed) this.armTimer();
     return position;
   }
 
@@ -138,24 +141,14 @@ export class SegmentWriter {
   }
 
   cancelTimer(): void {
-    if (this.timerArmed) this.config.timers.clearTimeout(this.timer);
-    this.timerArmed = false;
+    this.stopTicking?.();
+    this.stopTicking = undefined;
   }
 
   async close(): Promise<void> {
     this.cancelTimer();
     if (this.fileOpen) await this.file.close();
     this.fileOpen = false;
-  }
-
-  private armTimer(): void {
-    this.timerArmed = true;
-    this.timer = this.config.timers.setTimeout(() => {
-      this.timerArmed = false;
-      // A failure is kept in `this.failure` and raised by the next append or
-      // sync, so nothing is lost by not handling the rejection here.
-      this.barrier(true).catch(() => {});
-    }, this.config.intervalMs);
   }
 
   private rotate(): void {
