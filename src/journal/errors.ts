@@ -155,6 +155,23 @@ export class JournalReadError extends Error {
   }
 }
 
+/** The journal directory could not be created, listed or prepared for appending (EACCES, EROFS, ...). */
+export class JournalOpenError extends Error {
+  readonly _tag = "JournalOpenError" as const;
+  override readonly name = "JournalOpenError";
+  constructor(
+    readonly dir: string,
+    override readonly cause: unknown,
+  ) {
+    super(
+      `Could not open the journal in ${dir}: ${describeCause(cause)}. ` +
+        "Check that the directory (or its parent) exists or can be created, and is writable by this user; " +
+        "set SLUICE_HOME to move the state directory.",
+      { cause },
+    );
+  }
+}
+
 /** Every error the journal raises. */
 export type JournalError =
   | JournalWriteError
@@ -164,4 +181,5 @@ export type JournalError =
   | JournalEncodeError
   | JournalOptionsError
   | JournalPositionError
-  | JournalReadError;
+  | JournalReadError
+  | JournalOpenError;

@@ -7,6 +7,7 @@ export {
   JournalCorruptionError,
   JournalEncodeError,
   type JournalError,
+  JournalOpenError,
   JournalOptionsError,
   JournalPositionError,
   JournalReadError,

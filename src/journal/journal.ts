@@ -6,7 +6,12 @@
  * resume asks for the last `Checkpoint` record.
  */
 import { Decoder, Encoder } from "@msgpack/msgpack";
-import { JournalClosedError, JournalCorruptionError, JournalEncodeError } from "./errors.ts";
+import {
+  JournalClosedError,
+  JournalCorruptionError,
+  JournalEncodeError,
+  JournalOpenError,
+} from "./errors.ts";
 import { contains, findLast, kindNeedle } from "./internal/find-last.ts";
 import { MAX_PAYLOAD } from "./internal/format.ts";
 import { type JournalOptions, resolveOptions } from "./internal/options.ts";
@@ -246,7 +251,13 @@ export async function openJournal<T = unknown>(
   options: JournalOptions = {},
 ): Promise<Journal<T>> {
   const config = resolveOptions(dir, options);
-  const r = await recover(config.fs, dir);
+  let r: Awaited<ReturnType<typeof recover>>;
+  try {
+    r = await recover(config.fs, dir);
+  } catch (e) {
+    if (e instanceof Error && "_tag" in e) throw e;
+    throw new JournalOpenError(dir, e);
+  }
   const writer = new SegmentWriter(config, r.file, r.base, r.size);
   const recovery = { trimmedBytes: r.trimmedBytes, corruptions: r.corruptions, segments: r.segments.length };
   return new FileJournal<T>(dir, writer, r.segments, recovery, config.fs);

@@ -5,6 +5,7 @@ import {
   type JournalClock,
   JournalClosedError,
   JournalEncodeError,
+  JournalOpenError,
   JournalOptionsError,
   JournalPositionError,
   JournalVersionError,
@@ -115,6 +116,14 @@ describe("openJournal / append / read", () => {
     expect(() => j.append({})).toThrow(JournalClosedError);
     await expect(j.sync()).rejects.toBeInstanceOf(JournalClosedError);
     await expect(collect(j.read())).rejects.toBeInstanceOf(JournalClosedError);
+  });
+
+  it("wraps file-system failures at open in a JournalOpenError", async () => {
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(`${dir}-file`, "x");
+    const err = await openJournal(join(`${dir}-file`, "journal")).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(JournalOpenError);
+    expect((err as Error).message).toMatch(/Could not open the journal in .*-file.*(ENOTDIR|EEXIST)/);
   });
 
   it("validates options with actionable messages", async () => {
