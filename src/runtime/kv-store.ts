@@ -11,6 +11,7 @@
  * It lives in `src/runtime/` because it is a native, file-backed capability;
  * the cache policy (TTL, eviction, versions) is in `operators/internal/`.
  */
+import { join } from "node:path";
 import { type Key, open, type RootDatabase } from "lmdb";
 
 /** A key: a string, a number, or a tuple of them (ordered element by element). */
@@ -47,7 +48,8 @@ export interface KvEnvOptions {
 const opened = new Map<string, { root: RootDatabase; refs: number }>();
 
 /**
- * Opens (creating if needed) the store directory at `path`. Opening the same
+ * Opens (creating if needed) the store in the existing directory `path`
+ * (files `store.lmdb` and `store.lmdb-lock`). Opening the same
  * path twice in a process shares one environment.
  *
  * @example
@@ -62,7 +64,13 @@ const opened = new Map<string, { root: RootDatabase; refs: number }>();
 export async function openKvEnv(path: string, options: KvEnvOptions = {}): Promise<KvEnv> {
   let held = opened.get(path);
   if (!held) {
-    const root = open({ path, compression: false, maxDbs: 16, noSync: !options.sync, cache: true });
+    const root = open({
+      path: join(path, "store.lmdb"),
+      compression: false,
+      maxDbs: 16,
+      noSync: !options.sync,
+      cache: true,
+    });
     held = { root, refs: 0 };
     opened.set(path, held);
   }
@@ -72,14 +80,23 @@ export async function openKvEnv(path: string, options: KvEnvOptions = {}): Promi
   return {
     path,
     store<V>(name: string): KvStore<V> {
-      const db = h.root.openDB<V, KvKey & Key>(name, { cache: true, compression: false });
+      const db = h.root.openDB<V, Key>(name, { cache: true, compression: false });
+      // LMDB's cache shows a pending put to `get` but not a pending remove: track those here.
+      const removing = new Map<string, Promise<boolean>>();
+      const id = (key: KvKey) => (typeof key === "string" ? key : JSON.stringify(key));
       return {
-        get: (key) => db.get(key as Key),
+        get: (key) => (removing.size && removing.has(id(key)) ? undefined : db.get(key as Key)),
         put: (key, value) => {
+          if (removing.size) removing.delete(id(key));
           void db.put(key as Key, value);
         },
         remove: (key) => {
-          void db.remove(key as Key);
+          const k = id(key);
+          const p = db.remove(key as Key);
+          removing.set(k, p);
+          void p.finally(() => {
+            if (removing.get(k) === p) removing.delete(k);
+          });
         },
         keys: (o = {}) => db.getKeys({ end: o.end as Key, limit: o.limit }) as Iterable<KvKey>,
         count: () => db.getCount(),
