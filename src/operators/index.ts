@@ -16,7 +16,6 @@ export { filter } from "./filter.ts";
 export { flatMap } from "./flat-map.ts";
 export { type MaybeAsync, makeOperator } from "./internal/operator.ts";
 export { map } from "./map.ts";
-export { type MapAsyncOptions, mapAsync } from "./map-async.ts";
 export { type RateLimitOptions, RateLimitOptionsSchema, rateLimit } from "./rate-limit.ts";
 export { type RetryOptions, RetryOptionsSchema, retry } from "./retry.ts";
 export { tap } from "./tap.ts";
