@@ -13,7 +13,9 @@
  *   in flight share the next one (group commit).
  * - `checkpoint`: `await sync()` every 1000 records, as the engine does at checkpoints.
  * - `interval`: the system clock ticks every 100 ms; `await sync()` once at the end.
- * Then a full read and a `lastOfKind("Checkpoint")` over the `checkpoint` journal.
+ * Then a full read and a `lastOfKind("Checkpoint")` over the `checkpoint` journal, and a resume
+ * lookup over a journal of 4 MiB segments whose only checkpoint is near the start (segment
+ * summaries against a full `lastMatching` scan).
  */
 import { rmSync } from "node:fs";
 import process from "node:process";
@@ -128,6 +130,27 @@ const last = await reader.lastOfKind("Checkpoint");
 const lastMs = performance.now() - start;
 await reader.close();
 
+// Resume over many segments: 4 MiB segments, the only checkpoint near the start.
+const resumeDir = `${root}/resume`;
+rmSync(resumeDir, { recursive: true, force: true });
+const big = await openJournal(resumeDir, { segmentSize: "4MiB" });
+for (let i = 0; i < RECORDS; i++) {
+  const e = eventAt(i);
+  e.kind = i === 10 ? "checkpoint" : "ChunkProgress";
+  big.append(e);
+}
+await big.close();
+const resume = await openJournal(resumeDir, { segmentSize: "4MiB" });
+start = performance.now();
+const early = await resume.lastOfKind("checkpoint");
+const summaryMs = performance.now() - start;
+start = performance.now();
+await resume.lastMatching((v) => (v as { kind?: string }).kind === "checkpoint");
+const scanMs = performance.now() - start;
+const segmentCount = resume.recovery.segments;
+await resume.close();
+rmSync(resumeDir, { recursive: true, force: true });
+
 console.log(`journal append, ${runtime}, ~${Math.round(rows[2].bytes / RECORDS)} B/record on disk`);
 console.log("scenario                  records   records/s      MB/s");
 for (const r of rows) {
@@ -139,6 +162,10 @@ for (const r of rows) {
 console.log(`read all                 ${String(n).padStart(8)} ${(n / readSeconds).toFixed(0).padStart(11)}`);
 console.log(
   `lastOfKind("Checkpoint") at seq ${(last?.value as { seq?: number })?.seq}: ${lastMs.toFixed(1)} ms`,
+);
+console.log(
+  `resume, ${segmentCount} segments of 4 MiB, checkpoint at seq ${(early?.value as { seq?: number })?.seq}: ` +
+    `lastOfKind ${summaryMs.toFixed(1)} ms (segment summaries), lastMatching ${scanMs.toFixed(0)} ms (full scan)`,
 );
 for (const dir of [strictDir, burstDir, checkpointDir, intervalDir])
   rmSync(dir, { recursive: true, force: true });

@@ -12,7 +12,7 @@ import {
   JournalEncodeError,
   JournalOpenError,
 } from "./errors.ts";
-import { contains, findLast, kindNeedle } from "./internal/find-last.ts";
+import { contains, findLast, kindNeedle, type LastQuery } from "./internal/find-last.ts";
 import { MAX_PAYLOAD } from "./internal/format.ts";
 import { type JournalOptions, resolveOptions } from "./internal/options.ts";
 import {
@@ -127,7 +127,8 @@ class FileJournal<T> implements Journal<T> {
     if (payload.length > MAX_PAYLOAD) {
       throw new JournalEncodeError(this.dir, `the record encodes to ${payload.length} bytes`);
     }
-    const position = this.writer.append(payload);
+    const kind = (value as { kind?: unknown } | null)?.kind;
+    const position = this.writer.append(payload, typeof kind === "string" ? kind : undefined);
     if (this.segments[this.segments.length - 1] !== position.segment) this.segments.push(position.segment);
     return position;
   }
@@ -163,8 +164,13 @@ class FileJournal<T> implements Journal<T> {
   lastOfKind(kind: string, options?: JournalReadOptions): Promise<JournalRecord<T> | undefined> {
     const needle = kindNeedle(kind);
     return this.findLast(
-      (payload) => contains(payload, needle),
-      (value) => typeof value === "object" && value !== null && (value as { kind?: unknown }).kind === kind,
+      {
+        kind,
+        prefilter: (payload) => contains(payload, needle),
+        test: (value) =>
+          typeof value === "object" && value !== null && (value as { kind?: unknown }).kind === kind,
+        decode: (raw, report) => this.decode(raw, report),
+      },
       options,
     );
   }
@@ -174,25 +180,20 @@ class FileJournal<T> implements Journal<T> {
     options?: JournalReadOptions,
   ): Promise<JournalRecord<T> | undefined> {
     return this.findLast(
-      () => true,
-      (value) => predicate(value as T),
+      {
+        prefilter: () => true,
+        test: (value) => predicate(value as T),
+        decode: (raw, report) => this.decode(raw, report),
+      },
       options,
     );
   }
 
   private async findLast(
-    prefilter: (payload: Uint8Array) => boolean,
-    test: (value: unknown) => boolean,
+    query: LastQuery,
     options: JournalReadOptions | undefined,
   ): Promise<JournalRecord<T> | undefined> {
-    const report = reporter(options);
-    const found = await findLast(
-      await this.extent(),
-      prefilter,
-      (raw) => this.decode(raw, report),
-      test,
-      report,
-    );
+    const found = await findLast(await this.extent(), query, reporter(options));
     return found && { value: found.value as T, position: found.position, next: found.next };
   }
 

@@ -127,7 +127,7 @@ describe("write and fsync failures", () => {
     const refuseCreate: DurableFs = {
       ...nodeDurableFs,
       open: async (path, how, mode) => {
-        if (how === "create" && !path.endsWith("00000000000000000000.seg")) {
+        if (how === "create" && path.endsWith(".seg") && !path.endsWith("00000000000000000000.seg")) {
           throw Object.assign(new Error("EACCES: permission denied, open"), { code: "EACCES" });
         }
         return nodeDurableFs.open(path, how, mode);

@@ -90,3 +90,44 @@ describe("corruption reporting", () => {
     await j.close();
   });
 });
+
+describe("segment summaries (<base>.idx)", () => {
+  async function manySegments() {
+    const j = await openJournal(dir, { segmentSize: 600 });
+    j.append({ kind: "checkpoint", id: 1 });
+    j.append({ kind: "checkpoint", id: 2 });
+    for (let i = 0; i < 60; i++) j.append(event(i, 150));
+    await j.close();
+    return segmentNames(dir);
+  }
+
+  it("are written for sealed segments and used by lastOfKind; a damaged or stale one falls back to a scan", async () => {
+    const names = await manySegments();
+    const { readdirSync, writeFileSync } = await import("node:fs");
+    const idx = readdirSync(dir).filter((n) => n.endsWith(".idx"));
+    expect(idx).toHaveLength(names.length - 1); // every sealed segment, not the active one
+    const j = await openJournal(dir, { segmentSize: 600 });
+    expect((await j.lastOfKind("checkpoint"))?.value).toEqual({ kind: "checkpoint", id: 2 });
+    expect((await j.lastOfKind("ChunkDone"))?.value).toMatchObject({ seq: 58 });
+    await j.close();
+
+    // A summary that lies (points into the middle of a record) or is garbage must not be believed.
+    const first = idx[0];
+    writeFileSync(join(dir, first), new Uint8Array([1, 2, 3]));
+    const again = await openJournal(dir, { segmentSize: 600 });
+    expect((await again.lastOfKind("checkpoint"))?.value).toEqual({ kind: "checkpoint", id: 2 });
+    await again.close();
+  });
+
+  it("a summary pointing at the wrong record is verified and ignored", async () => {
+    await manySegments();
+    const { encodeSummary } = await import("../../src/journal/internal/segment-index.ts");
+    const name = "00000000000000000000";
+    const size = readSegment(dir, `${name}.seg`).length;
+    // Claims the first record (id 1) is the last checkpoint: it verifies as a checkpoint, so test a wrong offset instead.
+    writeSegment(dir, `${name}.idx`, encodeSummary({ size, kinds: new Map([["checkpoint", 25]]) }));
+    const j = await openJournal(dir, { segmentSize: 600 });
+    expect((await j.lastOfKind("checkpoint"))?.value).toEqual({ kind: "checkpoint", id: 2 });
+    await j.close();
+  });
+});

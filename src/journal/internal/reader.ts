@@ -55,9 +55,20 @@ export async function* segmentFrames(
   extent: Extent,
   index: number,
   offset: number,
-  report: Report,
+  reportTo: Report,
 ): AsyncGenerator<RawRecord> {
   const { fs, dir, segments } = extent;
+  // Whatever the reporter throws goes to the caller as it is; only
+  // file-system failures become JournalReadError.
+  let fromReport: { error: unknown } | undefined;
+  const report: Report = (error) => {
+    try {
+      reportTo(error);
+    } catch (e) {
+      fromReport = { error: e };
+      throw e;
+    }
+  };
   const base = segments[index];
   const path = fs.join(dir, segmentFileName(base));
   const last = index === segments.length - 1;
@@ -97,7 +108,7 @@ export async function* segmentFrames(
       report(new JournalCorruptionError(path, size, 0, reason, false));
     }
   } catch (e) {
-    if (e instanceof Error && "_tag" in e) throw e;
+    if ((fromReport && e === fromReport.error) || (e instanceof Error && "_tag" in e)) throw e;
     throw new JournalReadError(path, at, e);
   } finally {
     await file?.close();

@@ -19,6 +19,7 @@ import {
   segmentFileName,
 } from "./format.ts";
 import { FileWindow, findNextFrame, scanFrames } from "./scanner.ts";
+import { indexFileName } from "./segment-index.ts";
 
 export interface Recovered {
   /** Bases of all segments in order; the last is the active one. */
@@ -114,6 +115,8 @@ export async function recover(fs: DurableFs, dir: string): Promise<Recovered> {
 
   const last = heads[heads.length - 1];
   const segments = heads.map((h) => h.base);
+  // A summary of the active segment would go stale with the next append.
+  await fs.remove(fs.join(dir, indexFileName(last.base)));
   const file = await fs.open(last.path, "readwrite");
   const window = new FileWindow(file, last.size);
   const problem =

@@ -24,6 +24,7 @@ import {
   segmentFileName,
   writeFrameHeader,
 } from "./format.ts";
+import { type SegmentSummary, writeSummary } from "./segment-index.ts";
 
 export type FsyncPolicy = "always" | "checkpoint" | "interval";
 
@@ -47,7 +48,11 @@ interface Waiter {
 
 type Op =
   | { readonly t: "write"; readonly bytes: Uint8Array }
-  | { readonly t: "rotate"; readonly base: number }
+  | {
+      readonly t: "rotate";
+      readonly base: number;
+      readonly sealed: { base: number; summary?: SegmentSummary };
+    }
   | { readonly t: "sync"; readonly fsync: boolean; readonly waiters: Waiter[] };
 
 export class SegmentWriter {
@@ -55,8 +60,6 @@ export class SegmentWriter {
   base: number;
   size: number;
   failure: JournalWriteError | undefined;
-  /** Bases of segments created by this writer, in order (the reader lists them). */
-  readonly created: number[] = [];
 
   private file: DurableFile;
   private fileOpen = true;
@@ -68,6 +71,8 @@ export class SegmentWriter {
   private queuedBytes = 0;
   private draining = false;
   private stopTicking: (() => void) | undefined;
+  /** Offset of the last record of each kind in the active segment; undefined when unknown (reopened). */
+  private kinds: Map<string, number> | undefined;
 
   constructor(
     private readonly config: WriterConfig,
@@ -80,6 +85,7 @@ export class SegmentWriter {
     this.size = size;
     this.written = size;
     this.batch = new Uint8Array(config.batchSize);
+    if (size === SEGMENT_HEADER_SIZE) this.kinds = new Map();
     if (config.policy === "interval") {
       // A failure is kept in `this.failure` and raised by the next append or
       // sync, so nothing is lost by not handling the rejection here.
@@ -96,12 +102,16 @@ export class SegmentWriter {
 
   /**
    * Appends one encoded payload (copied, so it may be a shared encoder buffer)
-   * and returns where its frame starts.
+   * and returns where its frame starts. `kind` feeds the segment summary.
    */
-  append(payload: Uint8Array): { readonly segment: number; readonly offset: number } {
+  append(
+    payload: Uint8Array,
+    kind: string | undefined,
+  ): { readonly segment: number; readonly offset: number } {
     const frameSize = FRAME_HEADER_SIZE + payload.length;
     if (this.size > SEGMENT_HEADER_SIZE && this.size + frameSize > this.config.segmentSize) this.rotate();
     const position = { segment: this.base, offset: this.size };
+    if (kind !== undefined) this.kinds?.set(kind, this.size);
     if (frameSize > this.batch.length - this.used) {
       this.seal();
       if (frameSize > this.batch.length) {
@@ -153,10 +163,11 @@ export class SegmentWriter {
 
   private rotate(): void {
     this.seal();
+    const sealed = { base: this.base, summary: this.kinds && { size: this.size, kinds: this.kinds } };
     this.base += this.size;
     this.size = SEGMENT_HEADER_SIZE;
-    this.created.push(this.base);
-    this.enqueue({ t: "rotate", base: this.base });
+    this.kinds = new Map();
+    this.enqueue({ t: "rotate", base: this.base, sealed });
   }
 
   private seal(): void {
@@ -216,6 +227,10 @@ export class SegmentWriter {
         what = "fsync before rotation";
         if (this.dirty) await this.file.datasync();
         this.dirty = false;
+        if (op.sealed.summary) {
+          what = "write segment summary";
+          await writeSummary(this.config.fs, this.config.dir, op.sealed.base, op.sealed.summary);
+        }
         this.fileOpen = false;
         await this.file.close();
         what = "create segment";
