@@ -66,7 +66,9 @@ export function processChunk<A, B>(
 
 /**
  * Runs `promise` to completion while advancing virtual time in `step` ms
- * increments (at most `limit` ms), so code that sleeps on the clock finishes.
+ * increments (at most `limit` ms). Between steps it lets pending I/O callbacks
+ * run (a pipeline writes files), so code that sleeps on the clock and code
+ * that waits for the disk both finish; nothing waits on real time.
  */
 export async function drive<T>(
   clock: VirtualClock,
@@ -89,7 +91,10 @@ export async function drive<T>(
       error = e;
     },
   );
-  for (let t = 0; !done && t <= limit; t += step) await clock.advance(step);
+  for (let t = 0; !done && t <= limit; t += step) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (!done) await clock.advance(step);
+  }
   if (!done) throw new Error(`still pending after ${limit} ms of virtual time`);
   if (failed) throw error;
   return value as T;
