@@ -34,15 +34,15 @@ export class VirtualClock implements Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
-      const timer = this.#schedule(ms, () => resolve());
-      signal?.addEventListener(
-        "abort",
-        () => {
-          timer.cancelled = true;
-          reject(signal.reason);
-        },
-        { once: true },
-      );
+      const onAbort = () => {
+        timer.cancelled = true;
+        reject(signal?.reason);
+      };
+      const timer = this.#schedule(ms, () => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      });
+      signal?.addEventListener("abort", onAbort, { once: true });
     });
   }
 
