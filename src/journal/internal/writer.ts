@@ -6,8 +6,9 @@
  *
  * Policies: `checkpoint` writes when the batch fills and fsyncs only on
  * `sync()`; `interval` also syncs on every tick of the injected clock (a tick
- * with nothing new costs nothing); `always` writes and fsyncs as soon as the queue is free, and appends
- * made meanwhile share the next write and fsync (group commit).
+ * with nothing new costs nothing); `always` writes and fsyncs as soon as the
+ * queue is free, and appends made meanwhile share the next write and fsync
+ * (group commit).
  *
  * The previous segment is fsynced before the next one is created, so after a
  * crash only the last segment can have a torn tail. After any write or fsync
@@ -24,7 +25,7 @@ import {
   segmentFileName,
   writeFrameHeader,
 } from "./format.ts";
-import { type SegmentSummary, writeSummary } from "./segment-index.ts";
+import { indexFileName, type SegmentSummary, writeSummary } from "./segment-index.ts";
 
 export type FsyncPolicy = "always" | "checkpoint" | "interval";
 
@@ -229,6 +230,8 @@ export class SegmentWriter {
         this.dirty = false;
         if (op.sealed.summary) {
           what = "write segment summary";
+          path = this.config.fs.join(this.config.dir, indexFileName(op.sealed.base));
+          at = 0;
           await writeSummary(this.config.fs, this.config.dir, op.sealed.base, op.sealed.summary);
         }
         this.fileOpen = false;
