@@ -79,7 +79,7 @@ export interface Journal<T = unknown> {
   close(): Promise<void>;
   /** Records from `from` (default: the first) up to `end` as it is when iteration starts. */
   read(from?: JournalPosition, options?: JournalReadOptions): AsyncIterable<JournalRecord<T>>;
-  /** The last record whose top-level `kind` field equals `kind`, e.g. `"Checkpoint"`. */
+  /** The last record whose top-level `kind` field equals `kind`, e.g. `"checkpoint"`. Sealed segments are skipped via their summaries; the active segment is scanned. */
   lastOfKind(kind: string, options?: JournalReadOptions): Promise<JournalRecord<T> | undefined>;
   /** The last record for which `predicate` holds (decodes every record of the segments it scans). */
   lastMatching(
@@ -239,10 +239,10 @@ class FileJournal<T> implements Journal<T> {
  * @example
  * ```ts
  * const journal = await openJournal(".sluice/orders/run-1/journal", { fsync: "checkpoint" });
- * journal.append({ kind: "ChunkDone", stage: "score", seq: 41 });
- * journal.append({ kind: "Checkpoint", id: 7, offsets: { source: 1024 } });
+ * journal.append({ kind: "chunk.done", stage: "score", seq: 41 });
+ * journal.append({ kind: "checkpoint", id: 7, offsets: { source: 1024 } });
  * await journal.sync(); // durable from here on
- * const last = await journal.lastOfKind("Checkpoint"); // { value, position, next }
+ * const last = await journal.lastOfKind("checkpoint"); // { value, position, next }
  * for await (const { value } of journal.read(last?.next)) console.log(value);
  * await journal.close();
  * ```
