@@ -79,7 +79,10 @@ export interface Journal<T = unknown> {
   close(): Promise<void>;
   /** Records from `from` (default: the first) up to `end` as it is when iteration starts. */
   read(from?: JournalPosition, options?: JournalReadOptions): AsyncIterable<JournalRecord<T>>;
-  /** The last record whose top-level `kind` field equals `kind`, e.g. `"checkpoint"`. Sealed segments are skipped via their summaries; the active segment is scanned. */
+  /**
+   * The last record whose top-level `kind` field equals `kind`, e.g. `"checkpoint"`.
+   * Sealed segments are skipped or jumped into via their summaries; the active segment is scanned.
+   */
   lastOfKind(kind: string, options?: JournalReadOptions): Promise<JournalRecord<T> | undefined>;
   /** The last record for which `predicate` holds (decodes every record of the segments it scans). */
   lastMatching(
