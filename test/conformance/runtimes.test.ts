@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { available, repo, type RuntimeName, runCli } from "../helpers/runtimes.ts";
+import { available, type RuntimeName, repo, runCli } from "../helpers/runtimes.ts";
 
 const runtimes: RuntimeName[] = ["node", "bun", "deno"];
 const dirs: string[] = [];
@@ -33,9 +33,17 @@ describe("runtime conformance", () => {
       for (const rt of runtimes) {
         const cwd = mkdtempSync(join(tmpdir(), `sluice-conf-${rt}-`));
         dirs.push(cwd);
-        const r = runCli(rt, ["run", join(repo, "test/conformance/pipelines", c.file), "--home", join(cwd, ".sluice")], { cwd });
+        const r = runCli(
+          rt,
+          ["run", join(repo, "test/conformance/pipelines", c.file), "--home", join(cwd, ".sluice")],
+          { cwd },
+        );
         expect(r.code, `${rt} failed:\n${r.stderr}\n${r.stdout}`).toBe(0);
-        const hashes = c.outputs.map((o) => createHash("sha256").update(readFileSync(join(cwd, o))).digest("hex"));
+        const hashes = c.outputs.map((o) =>
+          createHash("sha256")
+            .update(readFileSync(join(cwd, o)))
+            .digest("hex"),
+        );
         const summary = r.stdout.split("\n").find((l) => l.includes("rows in")) ?? "";
         results[rt] = { hashes, summary };
       }

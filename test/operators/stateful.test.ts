@@ -101,7 +101,7 @@ describe("aggregate", () => {
   });
 
   it("rejects unknown specs with a clear message", () => {
-    expect(() => aggregate({ aggregate: { x: ["median" as "sum", "a"] } })).toThrow(
+    expect(() => aggregate<{ a: number }, never>({ aggregate: { x: ["median", "a"] } as never })).toThrow(
       /unknown spec.*Use|unknown spec/,
     );
   });

@@ -1,10 +1,11 @@
 // Conformance: raw CSV strings (quotes, CRLF, multibyte) → CSV sink, no schema.
+
+import { mkdirSync, writeFileSync } from "node:fs";
 import { pipeline } from "sluice";
 import { map } from "sluice/operators";
 import { csv as csvSink } from "sluice/sinks";
 import { csv } from "sluice/sources";
 import { prng } from "sluice/testing";
-import { mkdirSync, writeFileSync } from "node:fs";
 
 const rand = prng(99);
 const pieces = ["plain", "with,comma", 'say "hi"', "two\r\nlines", "zoë ☃ 日本語 🎉", "", " spaced "];
