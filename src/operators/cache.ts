@@ -27,7 +27,7 @@
 import type { Chunk } from "../pipeline/chunk.ts";
 import type { Operator, Stage } from "../pipeline/types.ts";
 import type { Duration, Size } from "../pipeline/units.ts";
-import { defaultKey, normalizeKey, sizeOf } from "./internal/cache-key.ts";
+import { type CacheKey, defaultKey, normalizeKey, sizeOf } from "./internal/cache-key.ts";
 import { CacheStore, MISS, NEVER } from "./internal/cache-store.ts";
 import { CacheOptionsSchema, openL2, type WarmUp, warmUp } from "./internal/cache-support.ts";
 import { innerHooks, innerStage, type Outcome, settleOutcomes } from "./internal/inner-stage.ts";
@@ -83,8 +83,7 @@ export interface CacheOptions<A, B> {
  */
 export function cache<A, B>(options: CacheOptions<A, B>, stage: Operator<A, B>): Operator<A, B> {
   const o = parseOptions("cache", CacheOptionsSchema, options);
-  const keyFn = options.key;
-  const key = keyFn ? (r: A) => normalizeKey(keyFn(r)) : defaultKey;
+  const key: (record: A) => string | number = options.key ?? defaultKey;
   const ttl = o.ttl;
   return makeOperator<A, B>(`cache.${stage.name}`, "one", (ctx): Stage<A, B> => {
     const inner = innerStage("cache", stage, ctx);
@@ -96,7 +95,7 @@ export function cache<A, B>(options: CacheOptions<A, B>, stage: Operator<A, B>):
       now: () => clock.now(),
     });
     /** Keys being computed by a call still running: the call's outcomes and the key's place in them. */
-    const inflight = new Map<string, { readonly call: Promise<Outcome<B>[]>; readonly at: number }>();
+    const inflight = new Map<CacheKey, { readonly call: Promise<Outcome<B>[]>; readonly at: number }>();
     let closeL2: (() => Promise<void>) | undefined;
     let stopTimer: (() => void) | undefined;
 
@@ -125,16 +124,16 @@ export function cache<A, B>(options: CacheOptions<A, B>, stage: Operator<A, B>):
       records: ReadonlyArray<A>,
       chunk: Chunk<A>,
       out: Array<B | typeof MISS>,
-      keys: string[],
+      keys: CacheKey[],
       missAt: number[],
       keyErrors: Map<number, unknown> | undefined,
     ): B[] | Promise<B[]> => {
       // One call per distinct key; keys already being computed wait for that call.
-      const first = new Map<string, number>();
+      const first = new Map<CacheKey, number>();
       const sub: A[] = [];
-      const subKeys: string[] = [];
+      const subKeys: CacheKey[] = [];
       const waits: Array<Promise<void>> = [];
-      const outcomes = new Map<string, Outcome<B>>();
+      const outcomes = new Map<CacheKey, Outcome<B>>();
       for (let m = 0; m < missAt.length; m++) {
         const k = keys[m];
         if (first.has(k) || outcomes.has(k)) continue;
@@ -202,13 +201,14 @@ export function cache<A, B>(options: CacheOptions<A, B>, stage: Operator<A, B>):
         const n = records.length;
         const now = clock.now();
         const out: Array<B | typeof MISS> = new Array(n);
-        let keys: string[] | undefined;
+        let keys: CacheKey[] | undefined;
         let missAt: number[] | undefined;
         let keyErrors: Map<number, unknown> | undefined;
         for (let i = 0; i < n; i++) {
-          let k: string;
+          let k: CacheKey;
           try {
             k = key(records[i]);
+            if (typeof k !== "number" && (typeof k !== "string" || k.length > 200)) k = checkKey(k);
           } catch (e) {
             keyErrors ??= new Map();
             keyErrors.set(i, e);
@@ -255,4 +255,10 @@ export function cache<A, B>(options: CacheOptions<A, B>, stage: Operator<A, B>):
       },
     };
   });
+}
+
+/** Shortens a long string key; rejects what is not a string or a number. */
+function checkKey(k: unknown): CacheKey {
+  if (typeof k === "string") return normalizeKey(k);
+  throw new TypeError(`cache: the key function returned ${typeof k}; it must return a string or a number`);
 }

@@ -13,7 +13,7 @@ const MAX_KEY = 200;
 export function defaultKey(record: unknown): string {
   switch (typeof record) {
     case "string":
-      return normalizeKey(`s:${record}`);
+      return normalizeKey(`s:${record}`) as string;
     case "number":
       return `n:${record}`;
     case "boolean":
@@ -23,14 +23,17 @@ export function defaultKey(record: unknown): string {
     case "undefined":
       return "u:";
     default:
-      return normalizeKey(`j:${stable(record, 0, [])}`);
+      return normalizeKey(`j:${stable(record, 0, [])}`) as string;
   }
 }
 
-/** Shortens a user key when it is long (see module note). */
-export function normalizeKey(key: string | number): string {
-  const k = typeof key === "string" ? key : `n:${key}`;
-  return k.length <= MAX_KEY ? k : `#${hash53(k, 1)}.${hash53(k, 2)}.${k.length}`;
+/** A cache key: numbers stay numbers (no string built on the hit path). */
+export type CacheKey = string | number;
+
+/** Shortens a user key when it is a long string (see module note). */
+export function normalizeKey(key: CacheKey): CacheKey {
+  if (typeof key !== "string" || key.length <= MAX_KEY) return key;
+  return `#${hash53(key, 1)}.${hash53(key, 2)}.${key.length}`;
 }
 
 function stable(v: unknown, depth: number, seen: unknown[]): string {

@@ -20,6 +20,7 @@
  */
 import { LRUCache } from "lru-cache";
 import type { KvEnv, KvStore } from "../../runtime/kv-store.ts";
+import type { CacheKey } from "./cache-key.ts";
 
 /** Returned by `get` when the key is not cached (values may be `undefined`). */
 export const MISS: unique symbol = Symbol("sluice/cache-miss");
@@ -76,19 +77,19 @@ const zero = (): CacheCounters => ({
 });
 
 export class CacheStore<B> {
-  readonly #l1: LRUCache<string, L1Entry<B>>;
-  readonly #dirty = new Set<string>();
+  readonly #l1: LRUCache<CacheKey, L1Entry<B>>;
+  readonly #dirty = new Set<CacheKey>();
   readonly #sizeOf: (value: B) => number;
   readonly #now: () => number;
   #l2?: { entries: KvStore<L2Entry<B>>; expiry: KvStore<1>; opts: L2Options; count: number };
-  #l2Reads = new Map<string, number>();
+  #l2Reads = new Map<CacheKey, number>();
   /** Counters since the last `takeStats`. */
   stats: CacheCounters = zero();
 
   constructor(o: CacheStoreOptions<B>) {
     this.#sizeOf = o.sizeOf;
     this.#now = o.now;
-    this.#l1 = new LRUCache<string, L1Entry<B>>({
+    this.#l1 = new LRUCache<CacheKey, L1Entry<B>>({
       max: o.maxEntries,
       maxSize: o.maxBytes,
       sizeCalculation: (e) => Math.max(1, e.size),
@@ -121,7 +122,7 @@ export class CacheStore<B> {
   }
 
   /** The value for `key`, or `MISS`. `now` is read once per chunk by the caller. */
-  get(key: string, now: number): B | typeof MISS {
+  get(key: CacheKey, now: number): B | typeof MISS {
     const e = this.#l1.get(key);
     if (e !== undefined) {
       if (e.exp > now) {
@@ -137,7 +138,7 @@ export class CacheStore<B> {
     return MISS;
   }
 
-  #getL2(key: string, now: number): B | typeof MISS {
+  #getL2(key: CacheKey, now: number): B | typeof MISS {
     const l2 = this.#l2!;
     const d = l2.entries.get(key);
     if (d !== undefined) {
@@ -163,7 +164,7 @@ export class CacheStore<B> {
   }
 
   /** Stores a computed value in L1 (written to L2 on eviction or flush). */
-  set(key: string, value: B, expiresAt: number): void {
+  set(key: CacheKey, value: B, expiresAt: number): void {
     this.#l1.set(key, { v: value, exp: expiresAt, size: this.#entrySize(key, value), dirty: true });
     if (this.#l2) this.#dirty.add(key);
   }
@@ -188,14 +189,14 @@ export class CacheStore<B> {
     if (!l2) return;
     const now = this.#now();
     for (const k of l2.expiry.keys({ end: [now, ""] })) {
-      const [exp, key] = k as [number, string];
+      const [exp, key] = k as [number, CacheKey];
       this.#removeL2(key, exp);
       this.stats.expired++;
     }
     const excess = l2.count - l2.opts.maxEntries;
     if (excess > 0) {
       for (const k of l2.expiry.keys({ limit: excess })) {
-        const [exp, key] = k as [number, string];
+        const [exp, key] = k as [number, CacheKey];
         if (this.#removeL2(key, exp)) this.stats.l2Evictions++;
       }
     }
@@ -218,11 +219,11 @@ export class CacheStore<B> {
     return s;
   }
 
-  #entrySize(key: string, v: B): number {
-    return 48 + 2 * key.length + this.#sizeOf(v);
+  #entrySize(key: CacheKey, v: B): number {
+    return 48 + (typeof key === "string" ? 2 * key.length : 8) + this.#sizeOf(v);
   }
 
-  #writeL2(key: string, v: B, exp: number): void {
+  #writeL2(key: CacheKey, v: B, exp: number): void {
     const l2 = this.#l2!;
     const old = l2.entries.get(key);
     if (old) l2.expiry.remove([old[1], key]);
@@ -234,7 +235,7 @@ export class CacheStore<B> {
   }
 
   /** Removes `key` if its entry still expires at `exp`; true if it did. */
-  #removeL2(key: string, exp: number): boolean {
+  #removeL2(key: CacheKey, exp: number): boolean {
     const l2 = this.#l2!;
     l2.expiry.remove([exp, key]);
     const d = l2.entries.get(key);
