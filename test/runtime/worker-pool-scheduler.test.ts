@@ -236,13 +236,15 @@ describe("dispatch", () => {
   });
 
   test("auto batches follow the measured cost per record and spread a run over the workers", async () => {
-    const { host, pool, start } = setup({ workers: 2 });
+    const { host, pool, start, clock } = setup({ workers: 2 });
     await start();
     const first = pool.run(range(8));
     expect(host.workers.map((w) => w.pending[0]?.records.length)).toEqual([2, 2]); // 8 records / (2 workers × 2)
-    host.pump(undefined, 1); // 1 ms per record
+    await clock.advance(20);
+    host.pump(undefined, 1); // 1 ms per record: 8 ms of work on 2 workers over 20 ms
     await first;
-    expect(pool.stats().batchSize).toBe(2); // about 2 ms of work per message
+    expect(pool.stats().utilisation).toBeCloseTo(8 / 40);
+    expect(pool.stats().batchSize).toBe(5); // about 5 ms of work per message
     const cheap = pool.run(range(10_000));
     host.pump(undefined, 0.0001);
     await cheap;

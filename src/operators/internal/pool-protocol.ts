@@ -58,7 +58,9 @@ export interface PoolStats {
   reuseRate: number;
   /** Average worker time per record, ms. */
   avgTaskMs: number;
-  /** Records per batch the pool cuts now (`"auto"`: from measured cost, about 2 ms of work). */
+  /** Share of ready-worker time spent running records (0..1), since the pool started. */
+  utilisation: number;
+  /** Records per batch the pool cuts now (`"auto"`: from measured cost, about 5 ms of work). */
   batchSize: number;
 }
 
