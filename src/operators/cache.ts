@@ -22,7 +22,16 @@
  * needs its own compaction and torn-tail recovery. LMDB gives synchronous
  * memory-mapped reads (an L2 hit costs no promise), ordered keys for the
  * TTL/eviction index, crash safety and a 1 ms re-open; its binary comes in
- * registry packages (`@lmdb/lmdb-<platform>`), nothing is downloaded.
+ * registry packages (`@lmdb/lmdb-<platform>`), nothing is downloaded. Through
+ * this operator (`benchmarks/cache.bench.ts`): an L2 hit costs 3.2 µs p50 /
+ * 9.8 µs p99 on Node (2.7/13.3 on Bun, 3.5/10.5 on Deno), an L1 → L2 flush
+ * writes ~85k entries/s, and the all-hit L1 path costs 0.7–1.1× a bare
+ * `lru-cache` get per record. Files written on one runtime are read by the
+ * others (`test/operators/runtimes.test.ts`).
+ *
+ * Values are shared, not copied: a hit returns the same object to every
+ * record, so downstream stages must not mutate it. L2 values must be
+ * MessagePack-serialisable (plain data, Dates, Maps, Sets, typed arrays).
  */
 import type { Chunk } from "../pipeline/chunk.ts";
 import type { Operator, Stage } from "../pipeline/types.ts";

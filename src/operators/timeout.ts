@@ -7,7 +7,9 @@
  * dead letter, or to an enclosing `retry`/`fallback`); the late call is
  * abandoned — its result and dead letters are ignored — since a promise
  * cannot be cancelled. Synchronous work cannot be interrupted and is never
- * timed out.
+ * timed out. Per-record calls run one after another: around a stage that
+ * gets its speed from concurrency within a chunk (a worker pool, mapAsync),
+ * use `per: "chunk"`.
  */
 import { z } from "zod";
 import type { Chunk } from "../pipeline/chunk.ts";
