@@ -324,6 +324,30 @@ describe("cache L2", () => {
     expect(inner.seen).toEqual([3]);
   });
 
+  it("warms up from a source of pairs", async () => {
+    const h = harness();
+    const inner = counted((k: string) => `computed ${k}`);
+    const st = await open(
+      h,
+      cache(
+        {
+          key: (k: string) => k,
+          warmUp: iterable(
+            Array.from({ length: 2500 }, (_, i) => [`k${i}`, `warm ${i}`] as const),
+            { chunkSize: 1000 },
+          ),
+        },
+        inner.op,
+      ),
+    );
+    expect(await processChunk(st, ["k0", "k2499", "k2500"])).toEqual([
+      "warm 0",
+      "warm 2499",
+      "computed k2500",
+    ]);
+    expect(inner.seen).toEqual(["k2500"]);
+  });
+
   it("is used by a resumed run and by the next run of a pipeline", async () => {
     const home = newHome();
     const rows = Array.from({ length: 2000 }, (_, i) => i);
