@@ -1,0 +1,253 @@
+/**
+ * @module The dashboard's script: plain ES2020 for the browser, served as is
+ * (no bundler, no framework, no chart library). It lists runs, follows the
+ * selected run's SSE stream and draws throughput and p99 latency per stage
+ * on canvases, with alerts, the bottleneck and recommendations beside them.
+ * Percentiles are read from the same fixed histogram buckets as the engine
+ * (bounds: ×1.25 from 1 µs). The text avoids backticks so it can live in
+ * this TypeScript string.
+ */
+
+export const APP_JS = `"use strict";
+(function () {
+  var BOUNDS = [];
+  for (var b = 0.001; b < 1e7; b *= 1.25) BOUNDS.push(Number(b.toPrecision(6)));
+  var COLORS = ["#1565c0", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#c62828", "#5d4037", "#ad1457"];
+  var MAX_POINTS = 300;
+  var state = { run: null, source: null, series: {}, colors: {}, alerts: {}, points: 0 };
+
+  function $(id) { return document.getElementById(id); }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+  function fmt(x) {
+    if (x === null || x === undefined || !isFinite(x)) return "–";
+    if (Math.abs(x) >= 1e6) return (x / 1e6).toFixed(1) + "M";
+    if (Math.abs(x) >= 1e4) return (x / 1e3).toFixed(1) + "k";
+    if (Math.abs(x) >= 100) return x.toFixed(0);
+    return x.toPrecision(3);
+  }
+  function getJson(url) {
+    return fetch(url, { credentials: "same-origin" }).then(function (r) {
+      if (!r.ok) throw new Error(url + ": " + r.status);
+      return r.json();
+    });
+  }
+  function percentile(hist, p) {
+    if (!hist || !hist.count) return null;
+    var rank = Math.max(1, Math.ceil((p / 100) * hist.count));
+    var buckets = hist.buckets.slice().sort(function (a, b) { return a[0] - b[0]; });
+    var seen = 0;
+    for (var i = 0; i < buckets.length; i++) {
+      seen += buckets[i][1];
+      if (seen >= rank) return Math.min(BOUNDS[buckets[i][0]], hist.maxMs);
+    }
+    return hist.maxMs;
+  }
+  function color(stage) {
+    if (!state.colors[stage]) state.colors[stage] = COLORS[Object.keys(state.colors).length % COLORS.length];
+    return state.colors[stage];
+  }
+  function addPoint(stage, t, tput, p99) {
+    var s = state.series[stage];
+    if (!s) { s = state.series[stage] = { t: [], tput: [], p99: [] }; color(stage); }
+    s.t.push(t); s.tput.push(tput); s.p99.push(p99);
+    if (s.t.length > MAX_POINTS) { s.t.shift(); s.tput.shift(); s.p99.shift(); }
+    state.points++;
+  }
+
+  function draw(canvasId, legendId, key) {
+    var c = $(canvasId);
+    var dpr = window.devicePixelRatio || 1;
+    var w = c.clientWidth || 640, h = c.clientHeight || 220;
+    c.width = w * dpr; c.height = h * dpr;
+    var g = c.getContext("2d");
+    g.scale(dpr, dpr);
+    g.clearRect(0, 0, w, h);
+    var stages = Object.keys(state.series);
+    var t0 = Infinity, t1 = -Infinity, y1 = 0, n = 0;
+    stages.forEach(function (st) {
+      var s = state.series[st];
+      for (var i = 0; i < s.t.length; i++) {
+        var v = s[key][i];
+        if (v === null || !isFinite(v)) continue;
+        t0 = Math.min(t0, s.t[i]); t1 = Math.max(t1, s.t[i]); y1 = Math.max(y1, v); n++;
+      }
+    });
+    c.setAttribute("data-points", String(n));
+    var L = 48, R = 8, T = 8, B = 20;
+    g.strokeStyle = "#dde2e7"; g.fillStyle = "#6b7580"; g.font = "11px system-ui, sans-serif";
+    for (var k = 0; k <= 4; k++) {
+      var y = T + ((h - T - B) * k) / 4;
+      g.beginPath(); g.moveTo(L, y); g.lineTo(w - R, y); g.stroke();
+      g.fillText(fmt(y1 * (1 - k / 4)), 2, y + 4);
+    }
+    if (n === 0) { g.fillText("waiting for data…", L + 8, h / 2); return; }
+    if (t1 === t0) t1 = t0 + 1000;
+    if (y1 === 0) y1 = 1;
+    g.fillText(new Date(t0).toLocaleTimeString(), L, h - 4);
+    var end = new Date(t1).toLocaleTimeString();
+    g.fillText(end, w - R - g.measureText(end).width, h - 4);
+    var legend = $(legendId);
+    legend.textContent = "";
+    stages.forEach(function (st) {
+      var s = state.series[st];
+      g.strokeStyle = color(st); g.lineWidth = 1.5; g.beginPath();
+      var started = false;
+      for (var i = 0; i < s.t.length; i++) {
+        var v = s[key][i];
+        if (v === null || !isFinite(v)) continue;
+        var x = L + ((w - L - R) * (s.t[i] - t0)) / (t1 - t0);
+        var yy = T + (h - T - B) * (1 - v / y1);
+        if (!started) { g.moveTo(x, yy); started = true; } else g.lineTo(x, yy);
+      }
+      g.stroke();
+      var item = el("span", null, st);
+      item.style.setProperty("--c", color(st));
+      legend.appendChild(item);
+    });
+  }
+  var pending = false;
+  function redraw() {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(function () {
+      pending = false;
+      draw("chart-throughput", "legend-throughput", "tput");
+      draw("chart-latency", "legend-latency", "p99");
+    });
+  }
+
+  function renderTotals(run) {
+    var t = $("totals");
+    t.textContent = "";
+    [["rows in", run.rowsIn], ["rows out", run.rowsOut], ["filtered", run.filtered], ["dead-lettered", run.deadLettered]]
+      .forEach(function (kv) {
+        var d = el("div", null, kv[0]);
+        d.insertBefore(el("b", null, fmt(kv[1])), d.firstChild);
+        t.appendChild(d);
+      });
+  }
+  function setStatus(status) {
+    var s = $("run-status");
+    s.textContent = status;
+    s.className = "status " + status;
+  }
+  function renderAlerts() {
+    var ul = $("alerts");
+    ul.textContent = "";
+    var ids = Object.keys(state.alerts);
+    if (ids.length === 0) { ul.appendChild(el("li", "muted", "none")); return; }
+    ids.forEach(function (id) {
+      var a = state.alerts[id];
+      var li = el("li", "alert " + a.severity + (a.resolvedAt ? " resolved" : ""), a.severity + ": " + (a.message || a.rule));
+      li.setAttribute("data-alert-id", id);
+      ul.appendChild(li);
+    });
+  }
+  function loadInsights() {
+    if (!state.run) return;
+    var run = encodeURIComponent(state.run);
+    getJson("/api/bottlenecks?run=" + run).then(function (b) {
+      var d = $("bottleneck");
+      d.className = "";
+      d.textContent = b.bottleneck ? b.bottleneck.stage + " (" + b.bottleneck.kind + ")" : "no single stage limits the run";
+      (b.evidence || []).forEach(function (line) { d.appendChild(el("p", "muted", line)); });
+    }).catch(function () {});
+    getJson("/api/recommendations?run=" + run).then(function (r) {
+      var list = Array.isArray(r) ? r : r.items || r.recommendations || [];
+      var ul = $("recommendations");
+      ul.textContent = "";
+      if (list.length === 0) ul.appendChild(el("li", "muted", "none"));
+      list.forEach(function (x) { ul.appendChild(el("li", null, typeof x === "string" ? x : x.message || x.title || JSON.stringify(x))); });
+    }).catch(function () {});
+    getJson("/api/alerts?state=all&run=" + run).then(function (r) {
+      r.items.forEach(function (a) { state.alerts[a.alertId] = a; });
+      renderAlerts();
+    }).catch(function () {});
+  }
+
+  function onEvents(events) {
+    var progress = null;
+    events.forEach(function (e) {
+      if (e.kind === "stage.progress" && e.intervalMs > 0) {
+        addPoint(e.stage, e.ts, (e.rowsIn * 1000) / e.intervalMs, percentile(e.latency, 99));
+      } else if (e.kind === "run.progress") progress = e;
+      else if (e.kind === "alert.raised") {
+        state.alerts[e.alertId] = { alertId: e.alertId, rule: e.rule, severity: e.severity, message: e.message, resolvedAt: null };
+        renderAlerts();
+      } else if (e.kind === "alert.resolved" && state.alerts[e.alertId]) {
+        state.alerts[e.alertId].resolvedAt = new Date(e.ts).toISOString();
+        renderAlerts();
+      } else if (e.kind === "run.ended") {
+        setStatus(e.status);
+        renderTotals(e);
+        loadInsights();
+      }
+    });
+    if (progress) renderTotals(progress);
+    redraw();
+  }
+
+  function follow(runId) {
+    if (state.source) state.source.close();
+    state.run = runId; state.series = {}; state.colors = {}; state.alerts = {};
+    renderAlerts();
+    redraw();
+    document.querySelectorAll("#runs li").forEach(function (li) {
+      li.classList.toggle("selected", li.getAttribute("data-run") === runId);
+    });
+    $("run-title").textContent = runId;
+    var since = Date.now() - 15 * 60 * 1000;
+    Promise.all([
+      getJson("/api/metrics?metric=rows_per_s&bucket=1s&from=" + since + "&run=" + encodeURIComponent(runId)).catch(function () { return null; }),
+      getJson("/api/metrics?metric=p99_ms&bucket=1s&from=" + since + "&run=" + encodeURIComponent(runId)).catch(function () { return null; }),
+    ]).then(function (r) {
+      if (!r[0] || state.run !== runId || state.points > 0) return;
+      var p99 = {};
+      if (r[1]) r[1].points.forEach(function (p) { p99[p.stage + "@" + p.t] = p.value; });
+      r[0].points.forEach(function (p) { addPoint(p.stage, p.t, p.value, p99[p.stage + "@" + p.t]); });
+      redraw();
+    });
+    loadInsights();
+    var es = new EventSource("/api/runs/" + encodeURIComponent(runId) + "/stream");
+    state.source = es;
+    es.addEventListener("open", function () { $("conn").textContent = "live"; });
+    es.addEventListener("error", function () { $("conn").textContent = "reconnecting…"; });
+    es.addEventListener("snapshot", function (m) {
+      var run = JSON.parse(m.data);
+      setStatus(run.status);
+      renderTotals(run);
+    });
+    es.addEventListener("batch", function (m) { onEvents(JSON.parse(m.data)); });
+    es.addEventListener("end", function () { es.close(); $("conn").textContent = "past run"; });
+  }
+
+  function loadRuns() {
+    return getJson("/api/runs?limit=50").then(function (page) {
+      var ul = $("runs");
+      ul.textContent = "";
+      page.items.forEach(function (r) {
+        var li = el("li");
+        li.setAttribute("data-run", r.runId);
+        li.appendChild(el("div", "p", r.pipeline + (r.live ? " ●" : "")));
+        li.appendChild(el("div", "s", r.status + " · " + r.runId));
+        li.addEventListener("click", function () { follow(r.runId); });
+        ul.appendChild(li);
+      });
+      if (!state.run && page.items.length > 0) {
+        var live = page.items.filter(function (r) { return r.live; })[0];
+        follow((live || page.items[0]).runId);
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    loadRuns().catch(function (e) { $("conn").textContent = String(e.message || e); });
+    setInterval(function () { loadRuns().catch(function () {}); loadInsights(); }, 5000);
+  });
+})();
+`;

@@ -1,0 +1,157 @@
+/**
+ * @module Tagged errors of the HTTP layer and the one function that maps any
+ * error (ours, the metrics store's, the journal's) to an HTTP status and a
+ * JSON body. Route code throws; `toResponseBody` is the only place that
+ * decides what a client sees, so no stack trace, SQL text or file path of
+ * the server leaks into a response.
+ */
+
+/** A parameter or body failed validation; `field` names it (`query.limit`, `body.rules[0].threshold`). */
+export class BadRequestError extends Error {
+  readonly _tag = "BadRequestError" as const;
+  override readonly name = "BadRequestError";
+  constructor(
+    readonly field: string,
+    readonly reason: string,
+  ) {
+    super(`${field}: ${reason}`);
+  }
+}
+
+/** No bearer token, or a wrong one. */
+export class UnauthorizedError extends Error {
+  readonly _tag = "UnauthorizedError" as const;
+  override readonly name = "UnauthorizedError";
+  constructor(reason: string) {
+    super(reason);
+  }
+}
+
+/** A write route while writes are off (`--allow-writes`). */
+export class WritesDisabledError extends Error {
+  readonly _tag = "WritesDisabledError" as const;
+  override readonly name = "WritesDisabledError";
+  constructor(route: string) {
+    super(`${route} changes state and writes are off; start the server with --allow-writes to enable it`);
+  }
+}
+
+export class NotFoundError extends Error {
+  readonly _tag = "NotFoundError" as const;
+  override readonly name = "NotFoundError";
+  constructor(what: string) {
+    super(`${what} not found`);
+  }
+}
+
+export class PayloadTooLargeError extends Error {
+  readonly _tag = "PayloadTooLargeError" as const;
+  override readonly name = "PayloadTooLargeError";
+  constructor(readonly limit: number) {
+    super(`request body larger than ${limit} bytes`);
+  }
+}
+
+export class RateLimitedError extends Error {
+  readonly _tag = "RateLimitedError" as const;
+  override readonly name = "RateLimitedError";
+  constructor(readonly retryAfterS: number) {
+    super(`too many requests; retry after ${retryAfterS} s`);
+  }
+}
+
+/** A dependency the route needs is absent (no metrics store, not ready yet). */
+export class UnavailableError extends Error {
+  readonly _tag = "UnavailableError" as const;
+  override readonly name = "UnavailableError";
+  constructor(reason: string) {
+    super(reason);
+  }
+}
+
+/** The server cannot start as configured (non-loopback bind without a token, bad port). */
+export class ServeConfigError extends Error {
+  readonly _tag = "ServeConfigError" as const;
+  override readonly name = "ServeConfigError";
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+export type HttpError =
+  | BadRequestError
+  | UnauthorizedError
+  | WritesDisabledError
+  | NotFoundError
+  | PayloadTooLargeError
+  | RateLimitedError
+  | UnavailableError
+  | ServeConfigError;
+
+export type HttpStatus = 400 | 401 | 403 | 404 | 409 | 413 | 429 | 500 | 503;
+
+/** The JSON body of every error response. */
+export interface ErrorBody {
+  readonly error: { readonly code: string; readonly message: string; readonly field?: string };
+}
+
+/**
+ * Status by tag. Errors of other layers are known by `_tag` alone (no import
+ * of their classes, so this layer does not depend on their internals).
+ */
+const STATUS: Readonly<Record<string, HttpStatus>> = {
+  BadRequestError: 400,
+  UnauthorizedError: 401,
+  WritesDisabledError: 403,
+  NotFoundError: 404,
+  PayloadTooLargeError: 413,
+  RateLimitedError: 429,
+  UnavailableError: 503,
+  // The metrics store's errors.
+  MetricsConfigError: 400,
+  MetricsNotFoundError: 503,
+  MetricsLockedError: 503,
+  MetricsSchemaError: 503,
+  MetricsStateError: 409,
+  MetricsQueryError: 500,
+  MetricsWriteError: 500,
+};
+
+/** Messages safe to show as they are; anything else becomes a generic 500. */
+const PUBLIC = new Set([
+  "BadRequestError",
+  "UnauthorizedError",
+  "WritesDisabledError",
+  "NotFoundError",
+  "PayloadTooLargeError",
+  "RateLimitedError",
+  "UnavailableError",
+  "MetricsConfigError",
+  "MetricsStateError",
+]);
+
+function tagOf(e: unknown): string | undefined {
+  const t = (e as { _tag?: unknown } | null)?._tag;
+  return typeof t === "string" ? t : undefined;
+}
+
+/** The status for an error thrown by a route. */
+export function statusOf(e: unknown): HttpStatus {
+  const tag = tagOf(e);
+  return (tag && STATUS[tag]) || 500;
+}
+
+/** The body for an error; internal details (SQL, paths, stacks) never leave the server. */
+export function toResponseBody(e: unknown): ErrorBody {
+  const tag = tagOf(e);
+  const status = statusOf(e);
+  if (tag && PUBLIC.has(tag)) {
+    const field = e instanceof BadRequestError ? e.field : undefined;
+    return { error: { code: tag, message: (e as Error).message, ...(field ? { field } : {}) } };
+  }
+  if (status === 503) return { error: { code: tag ?? "Unavailable", message: "metrics store unavailable" } };
+  return { error: { code: "InternalError", message: "internal error; see the server log" } };
+}

@@ -1,0 +1,64 @@
+/**
+ * @module Liveness, readiness, Prometheus text and the OpenAPI document.
+ * `/health` answers without a token (a liveness probe must not need one);
+ * `/ready` asks the store for a trivial answer when one is configured.
+ */
+import type { Hono } from "hono";
+import { z } from "zod";
+import type { AppContext, Env } from "../internal/context.ts";
+import type { RouteSpec } from "../openapi.ts";
+import { type RequestCounts, renderPrometheus } from "../prometheus.ts";
+
+export const specs: RouteSpec[] = [
+  {
+    method: "get",
+    path: "/health",
+    summary: "Liveness",
+    public: true,
+    response: z.object({ status: z.literal("ok") }),
+  },
+  {
+    method: "get",
+    path: "/ready",
+    summary: "Readiness: the metrics store answers (503 when not)",
+    response: z.object({ status: z.literal("ready"), live: z.boolean(), store: z.boolean() }),
+  },
+  {
+    method: "get",
+    path: "/metrics",
+    summary: "Prometheus text exposition",
+    produces: "text/plain; version=0.0.4",
+  },
+  { method: "get", path: "/openapi.json", summary: "This document" },
+];
+
+export function health(app: Hono<Env>): void {
+  app.get("/health", (c) => c.json({ status: "ok" }));
+}
+
+export function register(
+  app: Hono<Env>,
+  ctx: AppContext,
+  requests: RequestCounts,
+  doc: () => Record<string, unknown>,
+): void {
+  app.get("/ready", async (c) => {
+    const store = ctx.metrics();
+    if (store) {
+      try {
+        await store.ping();
+      } catch {
+        return c.json({ status: "not ready", live: Boolean(ctx.live), store: false }, 503);
+      }
+    } else if (!ctx.live) {
+      return c.json({ status: "not ready", live: false, store: false }, 503);
+    }
+    return c.json({ status: "ready", live: Boolean(ctx.live), store: Boolean(store) });
+  });
+  app.get("/metrics", (c) => {
+    c.header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    c.header("Cache-Control", "no-store");
+    return c.body(renderPrometheus(ctx.live, requests));
+  });
+  app.get("/openapi.json", (c) => c.json(doc()));
+}
