@@ -4,6 +4,7 @@
 export { type AggregateOptions, type AggregateResult, type AggregateSpec, aggregate } from "./aggregate.ts";
 export { type BulkheadOptions, BulkheadOptionsSchema, bulkhead } from "./bulkhead.ts";
 export { type CacheOptions, CacheOptionsSchema, cache } from "./cache.ts";
+export { type AdaptiveChunkOptions, type ChunkOptions, chunk } from "./chunk.ts";
 export {
   type CircuitBreakerOptions,
   CircuitBreakerOptionsSchema,
@@ -16,6 +17,7 @@ export { filter } from "./filter.ts";
 export { flatMap } from "./flat-map.ts";
 export { type MaybeAsync, makeOperator } from "./internal/operator.ts";
 export { map } from "./map.ts";
+export { type MapAsyncOptions, mapAsync } from "./map-async.ts";
 export { type RateLimitOptions, RateLimitOptionsSchema, rateLimit } from "./rate-limit.ts";
 export { type RetryOptions, RetryOptionsSchema, retry } from "./retry.ts";
 export { tap } from "./tap.ts";
