@@ -14,13 +14,19 @@ const VERSION = "0.1.0";
 const HELP = `sluice ${VERSION} — event-sourced stream processing for TypeScript
 
 Usage:
-  sluice run FILE [--quiet] [--verbose] [--home DIR]   run a pipeline file (default export)
+  sluice run FILE [--quiet] [--verbose] [--home DIR] [--serve [PORT]]
+                                                       run a pipeline file (default export)
+  sluice serve [--host H] [--port P] [--home DIR]      serve past runs' API and dashboard
   sluice --version | --help
 
 Options:
   --quiet        no progress line or summary
   --verbose      stack traces on errors
   --home DIR     state directory (default: $SLUICE_HOME or ./.sluice)
+  --serve [PORT] serve the API and dashboard of the live run (default port 7878, 127.0.0.1)
+  --host H       address to bind (default 127.0.0.1; any other needs a token)
+  --token T      bearer token (default $SLUICE_TOKEN); every route but /health then needs it
+  --allow-writes enable resolving alerts, replacing rules and cancelling the run over HTTP
 `;
 
 type ParseConfig = Parameters<typeof parseArgs>[0];
@@ -45,6 +51,39 @@ const common = {
   home: { type: "string" },
 } as const;
 
+const http = {
+  host: { type: "string" },
+  token: { type: "string" },
+  "allow-writes": { type: "boolean", default: false },
+} as const;
+
+/** `--serve` takes an optional port: `--serve`, `--serve 8080` or `--serve=8080`. */
+function takeServeFlag(args: string[]): { serve?: string; args: string[] } {
+  const out: string[] = [];
+  let serve: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--serve") {
+      serve = /^\d+$/.test(args[i + 1] ?? "") ? args[++i] : "";
+    } else if (a.startsWith("--serve=")) serve = a.slice("--serve=".length);
+    else out.push(a);
+  }
+  return { serve, args: out };
+}
+
+function httpFlags(values: Record<string, unknown>, port: string | undefined) {
+  if (port !== undefined && port !== "" && !/^\d+$/.test(port))
+    throw new UsageError(`--port/--serve: "${port}" is not a port number`);
+  return {
+    host: values.host as string | undefined,
+    port: port ? Number(port) : undefined,
+    token: values.token as string | undefined,
+    allowWrites: Boolean(values["allow-writes"]),
+    home: values.home as string | undefined,
+    quiet: Boolean(values.quiet),
+  };
+}
+
 export async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
   if (!command || command === "--help" || command === "-h" || command === "help") {
@@ -59,16 +98,34 @@ export async function main(args: string[]): Promise<number> {
   try {
     switch (command) {
       case "run": {
-        const { values, positionals } = parse(rest, { ...common }, "run");
+        const { serve, args: runArgs } = takeServeFlag(rest);
+        const { values, positionals } = parse(runArgs, { ...common, ...http }, "run");
         if (positionals.length !== 1)
           throw new UsageError(
             "run: expected exactly one pipeline file, e.g. `sluice run examples/orders.ts`",
           );
-        return await runCommand(positionals[0], {
-          quiet: Boolean(values.quiet),
-          verbose: Boolean(values.verbose),
-          home: values.home as string | undefined,
-        });
+        return await runCommand(
+          positionals[0],
+          {
+            quiet: Boolean(values.quiet),
+            verbose: Boolean(values.verbose),
+            home: values.home as string | undefined,
+          },
+          // The HTTP layer (and DuckDB) load only when asked for.
+          serve === undefined
+            ? undefined
+            : (await import("../http/cli.ts")).serveHook(httpFlags(values, serve)),
+        );
+      }
+      case "serve": {
+        const { values, positionals } = parse(
+          rest,
+          { ...common, ...http, port: { type: "string" } },
+          "serve",
+        );
+        if (positionals.length > 0) throw new UsageError(`serve: unexpected argument "${positionals[0]}"`);
+        const { serveCommand } = await import("../http/cli.ts");
+        return await serveCommand(httpFlags(values, values.port as string | undefined));
       }
       default:
         throw new UsageError(`unknown command "${command}"`);

@@ -2,7 +2,8 @@
  * @module `/api/metrics`: one per-stage figure over time buckets. The metric
  * and the bucket width come from allow-lists; run, pipeline and stage are
  * identifiers; the time range and the number of points are capped. Answers
- * are reused for `seriesCacheMs` for the same query (single-flight), so a
+ * are reused for the same query (single-flight) and refreshed in the background
+ * once older than `seriesCacheMs` (the stale answer is served meanwhile), so a
  * dashboard polled by many clients costs the store one query per interval.
  */
 import type { Hono } from "hono";
@@ -26,8 +27,10 @@ export function specs(ctx: AppContext): RouteSpec[] {
 }
 
 interface CacheEntry {
-  readonly at: number;
-  readonly value: Promise<readonly SeriesPoint[]>;
+  at: number;
+  value: Promise<readonly SeriesPoint[]>;
+  /** A refresh in flight; the previous value is served meanwhile. */
+  refreshing?: Promise<readonly SeriesPoint[]>;
 }
 
 export function register(app: Hono<Env>, ctx: AppContext): void {
@@ -66,14 +69,27 @@ export function register(app: Hono<Env>, ctx: AppContext): void {
     const key = JSON.stringify(query);
     const now = ctx.clock.monotonic();
     let hit = cache.get(key);
-    if (!hit || now - hit.at > ctx.limits.seriesCacheMs) {
-      hit = { at: now, value: store.series(query) };
-      if (cache.size >= 256) {
-        for (const [k, v] of cache)
-          if (now - v.at > ctx.limits.seriesCacheMs || cache.size >= 256) cache.delete(k);
-      }
-      cache.set(key, hit);
-      hit.value.catch(() => cache.delete(key));
+    if (!hit) {
+      if (cache.size >= 256) cache.delete(cache.keys().next().value as string);
+      const entry: CacheEntry = { at: now, value: store.series(query) };
+      hit = entry;
+      cache.set(key, entry);
+      entry.value.catch(() => cache.delete(key));
+    } else if (now - hit.at > ctx.limits.seriesCacheMs && !hit.refreshing) {
+      // Stale: refresh once in the background and keep serving the last answer meanwhile.
+      const entry = hit;
+      const next = store.series(query);
+      entry.refreshing = next;
+      next.then(
+        () => {
+          entry.value = next;
+          entry.at = ctx.clock.monotonic();
+          entry.refreshing = undefined;
+        },
+        () => {
+          entry.refreshing = undefined;
+        },
+      );
     }
     const points = await hit.value;
     return sendJson(c, { metric: q.metric, bucket: q.bucket, from, to, points });
