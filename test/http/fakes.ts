@@ -1,8 +1,8 @@
 /** Test doubles for the HTTP app: a metrics store that records every call, and a bus with a sample run. */
 import { EventBus } from "../../src/events/bus.ts";
 import type { EventInput, SluiceEvent } from "../../src/events/schema.ts";
-import { Histogram } from "../../src/metrics/histogram.ts";
 import type { AlertItem, Json, MetricsQueries, RunListItem } from "../../src/http/types.ts";
+import { Histogram } from "../../src/metrics/histogram.ts";
 
 export interface Call {
   method: string;
@@ -38,7 +38,7 @@ export function fakeStore(): MetricsQueries & { calls: Call[]; rulesValue: Json 
     message: "dead-letter rate 20% > 5%",
     key: "0001",
   };
-  const store = {
+  const store: MetricsQueries & { calls: Call[]; rulesValue: Json } = {
     calls,
     rulesValue: [{ name: "dlr", metric: "dead_letter_rate", critical: 0.05 }] as Json,
     async ping() {
@@ -70,7 +70,9 @@ export function fakeStore(): MetricsQueries & { calls: Call[]; rulesValue: Json 
         ts: "2026-01-01T00:00:00.000Z",
         stage: null,
         data: { message: `m${i + 1}` },
-      })).filter((e) => e.seq > (q.after ?? 0)).slice(0, q.limit);
+      }))
+        .filter((e) => e.seq > (q.after ?? 0))
+        .slice(0, q.limit);
     },
     async series(q) {
       rec("series", [q]);
@@ -82,7 +84,9 @@ export function fakeStore(): MetricsQueries & { calls: Call[]; rulesValue: Json 
     },
     async bottlenecks(runId) {
       rec("bottlenecks", [runId]);
-      return runId === runs[0].runId ? { runId, bottleneck: { stage: "map", kind: "busiest" }, evidence: [] } : undefined;
+      return runId === runs[0].runId
+        ? { runId, bottleneck: { stage: "map", kind: "busiest" }, evidence: [] }
+        : undefined;
     },
     async recommendations(runId) {
       rec("recommendations", [runId]);
@@ -113,7 +117,7 @@ export function fakeStore(): MetricsQueries & { calls: Call[]; rulesValue: Json 
       rec("resolveAlert", [id]);
       return id === "a-1";
     },
-  } satisfies MetricsQueries & { calls: Call[]; rulesValue: Json };
+  };
   return store;
 }
 
