@@ -43,6 +43,7 @@ export {
   runPipeline,
   stateHome,
 } from "./pipeline/run.ts";
+export { type ToObservableOptions, toObservable } from "./pipeline/to-observable.ts";
 export type {
   CommitToken,
   DeadLetterInput,

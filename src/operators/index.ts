@@ -20,5 +20,6 @@ export { map } from "./map.ts";
 export { type MapAsyncOptions, mapAsync } from "./map-async.ts";
 export { type RateLimitOptions, RateLimitOptionsSchema, rateLimit } from "./rate-limit.ts";
 export { type RetryOptions, RetryOptionsSchema, retry } from "./retry.ts";
+export { type RxOptions, rx } from "./rx.ts";
 export { tap } from "./tap.ts";
 export { TimeoutOptionsSchema, timeout } from "./timeout.ts";

@@ -3,4 +3,5 @@
  */
 
 export { CsvSourceOptions, csv } from "./csv.ts";
+export { FromObservableOptions, fromObservable } from "./from-observable.ts";
 export { type IterableOptions, iterable } from "./iterable.ts";
