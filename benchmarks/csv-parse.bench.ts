@@ -1,0 +1,224 @@
+/**
+ * @module CSV parsing throughput and memory: sluice's `CsvParser` against csv-parse and papaparse.
+ *
+ *   node --import tsx benchmarks/csv-parse.bench.ts [--rows N] [--runs R] [--only ours,papaparse]
+ *   node_modules/.bin/bun benchmarks/csv-parse.bench.ts
+ *   node_modules/.bin/deno run -A benchmarks/csv-parse.bench.ts
+ *
+ * It writes a deterministic CSV (10 columns, ~100 bytes a row, some quoted fields with commas and
+ * doubled quotes, a little non-ASCII text) into `benchmarks/data/` once, then reads it with each
+ * implementation in its own child process of the same runtime, so peak RSS (VmHWM) belongs to one
+ * implementation. Every reader materialises full objects (`header`/`columns`) and checksums two
+ * columns, so a faster reader cannot win by parsing less or differently.
+ */
+import { spawnSync } from "node:child_process";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeSync,
+} from "node:fs";
+import { open } from "node:fs/promises";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { CsvParser } from "../src/sources/internal/csv-parser.ts";
+import type { BenchRow, ReadResult } from "./peers/csv-bench-types.ts";
+
+const IMPLS = ["ours", "papaparse", "csv-parse"] as const;
+type Impl = (typeof IMPLS)[number];
+const runtime = "Bun" in globalThis ? "bun" : "Deno" in globalThis ? "deno" : "node";
+
+interface ChildResult extends ReadResult {
+  readonly impl: Impl;
+  /** Wall time of the read. */
+  readonly ms: number;
+  /** CPU time (user + system) of the read: steadier than wall time on a shared machine. */
+  readonly cpuMs: number;
+  readonly peakRssMB: number;
+}
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? undefined : process.argv[i + 1];
+}
+
+/** Our reader: the way the `csv()` source drives the parser — one 1 MiB buffer, reused for every read. */
+async function readOurs(file: string): Promise<ReadResult> {
+  const fh = await open(file, "r");
+  const buf = new Uint8Array(1 << 20);
+  const parser = new CsvParser({ header: true });
+  let rows = 0;
+  let checksum = 0;
+  const take = (records: Record<string, string>[]) => {
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i] as unknown as BenchRow;
+      checksum = (checksum + r.note.length + r.email.length) | 0;
+    }
+    rows += records.length;
+  };
+  for (;;) {
+    const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+    if (bytesRead === 0) break;
+    const batch = parser.push(bytesRead === buf.length ? buf : buf.subarray(0, bytesRead));
+    if (batch.errors.length > 0) throw new Error(`unexpected row error: ${batch.errors[0].reason}`);
+    take(batch.records);
+  }
+  take(parser.finish().records);
+  await fh.close();
+  return { rows, checksum };
+}
+
+async function readWith(impl: Impl, file: string): Promise<ReadResult> {
+  if (impl === "ours") return readOurs(file);
+  const mod: { read(file: string): Promise<ReadResult> } =
+    impl === "papaparse"
+      ? await import("./peers/papaparse-reader.ts")
+      : await import("./peers/csv-parse-reader.ts");
+  return mod.read(file);
+}
+
+function peakRssMB(): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"));
+    if (m) return Number(m[1]) / 1024;
+  } catch {}
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+async function child(impl: Impl, file: string): Promise<void> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const r = await readWith(impl, file);
+  const ms = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  const out: ChildResult = { impl, ms, cpuMs: (c.user + c.system) / 1000, peakRssMB: peakRssMB(), ...r };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+/** mulberry32: a small, fast, seedable PRNG, so the data is the same on every machine and runtime. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const CATEGORIES = [
+  "books",
+  "garden",
+  "toys",
+  "music",
+  "grocery",
+  "sports",
+  "beauty",
+  "tools",
+  "baby",
+  "auto",
+];
+const COUNTRIES = ["DE", "FR", "US", "JP", "BR", "IN", "CN", "GB", "ES", "IT"];
+const NAMES = ["ada", "bob", "carla", "dmitri", "eve", "farah", "goran", "hana", "ivan", "julia"];
+const NOTES = ["ok", "fragile", "gift", "express", "", "leave at door", "call first"];
+const QUOTED = ['"Deliver after 5pm, ring twice"', '"He said ""hi"", then left"', '"box, bag, or crate"'];
+const UNICODE = ["Café crème", "東京 delivery", "naïve 😀 order", "Ærøskøbing"];
+
+/** Writes `rows` rows (plus a header) to `file`, ~100 bytes a row. */
+function generate(file: string, rows: number): void {
+  const rand = prng(20240601);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
+  const tmp = `${file}.tmp`;
+  const fd = openSync(tmp, "w");
+  const enc = new TextEncoder();
+  let out = "id,user,email,category,amount,ts,country,active,qty,note\n";
+  const t0 = Date.UTC(2024, 0, 1) / 1000;
+  for (let i = 0; i < rows; i++) {
+    const name = pick(NAMES);
+    const n = Math.floor(rand() * 100000);
+    const ts = new Date((t0 + i * 7) * 1000).toISOString().slice(0, 19);
+    const p = rand();
+    const note = p < 0.75 ? pick(NOTES) : p < 0.97 ? pick(QUOTED) : pick(UNICODE);
+    out += `${i + 1},${name}_${n},${name}.${n}@example.com,${pick(CATEGORIES)},${(rand() * 1000).toFixed(2)},${ts}Z,${pick(COUNTRIES)},${rand() < 0.5},${Math.floor(rand() * 50)},${note}\n`;
+    if (out.length > 1 << 20) {
+      writeSync(fd, enc.encode(out));
+      out = "";
+    }
+  }
+  writeSync(fd, enc.encode(out));
+  closeSync(fd);
+  renameSync(tmp, file);
+}
+
+function childCommand(impl: Impl, file: string): [string, string[]] {
+  const self = fileURLToPath(import.meta.url);
+  const rest = ["--child", impl, "--file", file];
+  if (runtime === "deno") return [process.execPath, ["run", "-A", self, ...rest]];
+  if (runtime === "bun") return [process.execPath, [self, ...rest]];
+  return [process.execPath, [...process.execArgv, self, ...rest]];
+}
+
+function runChild(impl: Impl, file: string): ChildResult {
+  const [cmd, args] = childCommand(impl, file);
+  const r = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 1 << 20 });
+  if (r.status !== 0) throw new Error(`${impl} child failed (${r.status}): ${r.stderr}`);
+  const line = r.stdout.trim().split("\n").pop() ?? "";
+  return JSON.parse(line) as ChildResult;
+}
+
+async function main(): Promise<void> {
+  const childImpl = arg("child");
+  if (childImpl !== undefined) return child(childImpl as Impl, arg("file") as string);
+
+  const rows = Number(arg("rows") ?? 1_000_000);
+  const runs = Number(arg("runs") ?? 1);
+  const only = (arg("only")?.split(",") ?? IMPLS) as Impl[];
+  const dir = fileURLToPath(new URL("./data/", import.meta.url));
+  mkdirSync(dir, { recursive: true });
+  const file = `${dir}csv-bench-${rows}.csv`;
+  if (!existsSync(file)) generate(file, rows);
+  const size = statSync(file).size;
+  console.log(
+    `${runtime}: ${rows} rows, ${(size / 1e6).toFixed(1)} MB (${(size / rows).toFixed(0)} B/row), best of ${runs}`,
+  );
+
+  const best = new Map<Impl, ChildResult>();
+  for (let run = 0; run < runs; run++) {
+    for (const impl of only) {
+      const r = runChild(impl, file);
+      if (r.rows !== rows) throw new Error(`${impl} read ${r.rows} rows, expected ${rows}`);
+      const prev = best.get(impl);
+      if (prev === undefined) best.set(impl, r);
+      else {
+        best.set(impl, {
+          ...r,
+          ms: Math.min(r.ms, prev.ms),
+          cpuMs: Math.min(r.cpuMs, prev.cpuMs),
+          peakRssMB: Math.max(r.peakRssMB, prev.peakRssMB),
+        });
+      }
+    }
+  }
+  const checksums = new Set([...best.values()].map((r) => r.checksum));
+  if (checksums.size > 1)
+    throw new Error(`readers disagree on the values: ${JSON.stringify([...best.values()])}`);
+
+  const ours = best.get("ours");
+  const perSec = (ms: number) => rows / (ms / 1000);
+  const table = [...best.values()].map((r) => ({
+    impl: r.impl,
+    "rows/s (wall)": `${(perSec(r.ms) / 1e6).toFixed(2)}M`,
+    "rows/s (cpu)": `${(perSec(r.cpuMs) / 1e6).toFixed(2)}M`,
+    "MB/s (wall)": (size / 1e6 / (r.ms / 1000)).toFixed(0),
+    "peak RSS MB": r.peakRssMB.toFixed(0),
+    "ours × (wall)": ours === undefined ? "-" : (r.ms / ours.ms).toFixed(2),
+    "ours × (cpu)": ours === undefined ? "-" : (r.cpuMs / ours.cpuMs).toFixed(2),
+  }));
+  console.table(table);
+}
+
+await main();

@@ -1,0 +1,66 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { DecodedText, pieceEnd, truncateUtf8, utf8Length } from "../../../src/sources/internal/utf8.ts";
+
+const enc = new TextEncoder();
+
+describe("utf8 helpers", () => {
+  it("utf8Length agrees with TextEncoder, on any range", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "binary" }), fc.nat(), fc.nat(), (s, a, b) => {
+        const t = s.replace(/\p{Surrogate}/gu, "?"); // TextEncoder would replace lone surrogates
+        const [from, to] = [Math.min(a, b) % (t.length + 1), Math.max(a, b) % (t.length + 1)].sort(
+          (x, y) => x - y,
+        );
+        const cut = (i: number) => (i > 0 && /[\ud800-\udbff]/.test(t[i - 1]) ? i + 1 : i); // not inside a pair
+        expect(utf8Length(t, cut(from), Math.max(cut(from), cut(to)))).toBe(
+          enc.encode(t.slice(cut(from), Math.max(cut(from), cut(to)))).length,
+        );
+      }),
+    );
+  });
+
+  it("truncateUtf8 keeps the longest prefix that fits, never half a pair", () => {
+    expect(truncateUtf8("aé😀b", 1)).toBe("a");
+    expect(truncateUtf8("aé😀b", 3)).toBe("aé");
+    expect(truncateUtf8("aé😀b", 6)).toBe("aé");
+    expect(truncateUtf8("aé😀b", 7)).toBe("aé😀");
+    expect(truncateUtf8("aé😀b", 99)).toBe("aé😀b");
+  });
+
+  it("maps line starts to exact byte offsets for ASCII, valid and invalid UTF-8", () => {
+    const cases = [
+      enc.encode("ab\ncd\nef\n"),
+      enc.encode("é\n東京\n😀x\n"),
+      new Uint8Array([0xff, 0x0a, 0xe2, 0x82, 0x0a, 0x61, 0xc3, 0x0a, 0x62, 0x0a]),
+    ];
+    for (const bytes of cases) {
+      const t = DecodedText.decode(bytes, 100, 7, false);
+      const lineStarts = [0];
+      for (let i = 0; i < t.text.length; i++) if (t.text[i] === "\n") lineStarts.push(i + 1);
+      const byteStarts = [0];
+      for (let i = 0; i < bytes.length; i++) if (bytes[i] === 0x0a) byteStarts.push(i + 1);
+      const order = [...lineStarts.keys(), ...[...lineStarts.keys()].reverse()];
+      for (const k of order) {
+        expect(t.byteOffset(lineStarts[k])).toBe(100 + byteStarts[k]);
+        expect(t.lineAt(lineStarts[k])).toBe(7 + k);
+      }
+    }
+  });
+
+  it("keeps no reference to the caller's bytes when they are valid", () => {
+    const bytes = new Uint8Array([0xff, 0x0a, 0x41, 0x0a]);
+    const t = DecodedText.decode(bytes, 0, 1, false);
+    bytes.fill(0x0a);
+    expect(t.byteOffset(2)).toBe(2);
+    expect(t.text).toBe("\ufffd\nA\n");
+  });
+
+  it("cuts pieces after an LF, near the asked size", () => {
+    const b = enc.encode("aaaa\nbb\ncccccccccc\nd\n");
+    expect(pieceEnd(b, 0, b.length, 100)).toBe(b.length);
+    expect(pieceEnd(b, 0, b.length, 7)).toBe(5);
+    expect(pieceEnd(b, 0, b.length, 8)).toBe(8);
+    expect(pieceEnd(b, 8, b.length, 4)).toBe(19);
+  });
+});
