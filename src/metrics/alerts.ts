@@ -1,0 +1,421 @@
+/**
+ * @module Alert rules on live projections. Each rule reads one figure of the
+ * live projection (never DuckDB), compares it with a warning and a critical
+ * threshold, and raises or resolves `alert.raised` / `alert.resolved` events
+ * with hysteresis: a threshold must be crossed on `for` consecutive
+ * evaluations to raise (or escalate to critical), and the figure must stay
+ * below `warning × (1 − hysteresis)` for `clearFor` evaluations to resolve.
+ * Alert ids are stable — `<runId>/<rule>[/<stage>]` — so a raise, its
+ * escalation and its resolution share one id, and replays produce the same.
+ *
+ * Rules are configured per pipeline with `AlertConfigSchema` (zod): every
+ * rule has defaults, and a pipeline overrides only what it names.
+ */
+import { z } from "zod";
+import type { EventBus, Subscription } from "../events/bus.ts";
+import type { EventOf, SluiceEvent } from "../events/schema.ts";
+import { MetricsConfigError } from "./errors.ts";
+import { type LiveFigures, LiveProjection, type ProjectionWindows } from "./projection.ts";
+
+const Rule = z
+  .object({
+    enabled: z.boolean(),
+    warning: z.number().finite(),
+    critical: z.number().finite(),
+    /** Consecutive evaluations past a threshold before raising or escalating. */
+    for: z.number().int().min(1),
+    /** Resolve below warning × (1 − hysteresis). */
+    hysteresis: z.number().min(0).max(1),
+    /** Consecutive evaluations below the resolve level before resolving. */
+    clearFor: z.number().int().min(1),
+    /** Stage rules only: evaluate just these stages (default all). */
+    stages: z.array(z.string()).optional(),
+  })
+  .strict();
+
+export type AlertRule = z.infer<typeof Rule>;
+
+/** The rules and what each measures. */
+export const RULES = {
+  /** Drop of source throughput below the reference, as a fraction (0.5 = half). */
+  throughputDrop: "throughput drop",
+  /** A stage's p99 chunk latency over the last intervals, in ms. */
+  p99LatencyMs: "p99 latency",
+  /** A stage's errors per input row over the last intervals. */
+  errorRate: "error rate",
+  /** A stage's dead-lettered rows per input row over the last intervals. */
+  deadLetterRate: "dead-letter rate",
+  /** Least-squares RSS slope over the last samples, bytes per minute (a leak). */
+  memoryGrowthBytesPerMin: "memory growth",
+  /** Event-loop delay p99 of the last sample, ms. */
+  eventLoopDelayMs: "event-loop delay",
+  /** Work queued before a stage (pool queue or stage queue). */
+  queueDepth: "queue depth",
+} as const;
+
+export type RuleName = keyof typeof RULES;
+
+const MiB = 1024 * 1024;
+
+export const DEFAULT_RULES: Readonly<Record<RuleName, AlertRule>> = {
+  throughputDrop: { enabled: true, warning: 0.5, critical: 0.8, for: 5, hysteresis: 0.2, clearFor: 5 },
+  p99LatencyMs: { enabled: true, warning: 1000, critical: 5000, for: 2, hysteresis: 0.1, clearFor: 2 },
+  errorRate: { enabled: true, warning: 0.01, critical: 0.05, for: 2, hysteresis: 0.1, clearFor: 2 },
+  deadLetterRate: { enabled: true, warning: 0.01, critical: 0.05, for: 2, hysteresis: 0.1, clearFor: 2 },
+  memoryGrowthBytesPerMin: {
+    enabled: true,
+    warning: 64 * MiB,
+    critical: 256 * MiB,
+    for: 10,
+    hysteresis: 0.25,
+    clearFor: 10,
+  },
+  eventLoopDelayMs: { enabled: true, warning: 100, critical: 500, for: 3, hysteresis: 0.2, clearFor: 3 },
+  queueDepth: { enabled: true, warning: 1000, critical: 10_000, for: 3, hysteresis: 0.2, clearFor: 3 },
+};
+
+/** Per-pipeline alert configuration: every field optional, merged over the defaults. */
+export const AlertConfigSchema = z
+  .object({
+    enabled: z.boolean().optional(),
+    rules: z
+      .object(
+        Object.fromEntries(Object.keys(RULES).map((k) => [k, Rule.partial().optional()])) as Record<
+          RuleName,
+          z.ZodOptional<ReturnType<typeof Rule.partial>>
+        >,
+      )
+      .strict()
+      .optional(),
+    /** Throughput reference in rows/s (e.g. the pipeline's baseline); default: the run's own median so far. */
+    baselineRowsPerS: z.number().positive().optional(),
+    /** Seconds of throughput readings before the drop rule evaluates (default 10). */
+    warmupReadings: z.number().int().min(1).optional(),
+    /** Resource samples before the memory rule evaluates (default 10). */
+    minMemorySamples: z.number().int().min(3).optional(),
+    windows: z
+      .object({
+        intervals: z.number().int().min(1),
+        throughputMs: z.number().positive(),
+        resourceSamples: z.number().int().min(3),
+        referenceSamples: z.number().int().min(1),
+      })
+      .partial()
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export type AlertConfigInput = z.input<typeof AlertConfigSchema>;
+
+export interface AlertConfig {
+  readonly enabled: boolean;
+  readonly rules: Readonly<Record<RuleName, AlertRule>>;
+  readonly baselineRowsPerS: number | undefined;
+  readonly warmupReadings: number;
+  readonly minMemorySamples: number;
+  readonly windows: Partial<ProjectionWindows>;
+}
+
+/** Validates a pipeline's alert configuration and merges it over the defaults. */
+export function resolveAlertConfig(input: unknown = {}): AlertConfig {
+  const parsed = AlertConfigSchema.safeParse(input ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new MetricsConfigError(`alerts.${issue.path.join(".")}`, issue.message);
+  }
+  const c = parsed.data;
+  const rules = {} as Record<RuleName, AlertRule>;
+  for (const name of Object.keys(RULES) as RuleName[]) {
+    const r = { ...DEFAULT_RULES[name], ...(c.rules?.[name] ?? {}) };
+    if (r.critical < r.warning) {
+      throw new MetricsConfigError(
+        `alerts.rules.${name}`,
+        `critical (${r.critical}) must be ≥ warning (${r.warning})`,
+      );
+    }
+    rules[name] = r;
+  }
+  return {
+    enabled: c.enabled ?? true,
+    rules,
+    baselineRowsPerS: c.baselineRowsPerS,
+    warmupReadings: c.warmupReadings ?? 10,
+    minMemorySamples: c.minMemorySamples ?? 10,
+    windows: c.windows ?? {},
+  };
+}
+
+interface RuleState {
+  readonly id: string;
+  readonly rule: RuleName;
+  readonly runId: string;
+  readonly pipeline: string;
+  readonly stage: string | undefined;
+  severity: "none" | "warning" | "critical";
+  overWarning: number;
+  overCritical: number;
+  under: number;
+  value: number;
+}
+
+/** An open alert. */
+export interface ActiveAlert {
+  readonly alertId: string;
+  readonly runId: string;
+  readonly rule: RuleName;
+  readonly severity: "warning" | "critical";
+  readonly stage: string | null;
+  readonly value: number;
+}
+
+export interface AlertEngineOptions {
+  /** Configuration per pipeline (a function) or for all (an object). */
+  readonly config?: AlertConfigInput | ((pipeline: string) => AlertConfigInput | undefined);
+  /** Where raised/resolved events go (stamped with the triggering event's ts). */
+  readonly emit: (event: EventOf<"alert.raised"> | EventOf<"alert.resolved">) => void;
+}
+
+/** Evaluates the rules as events arrive. Feed it with `observe` (or `attachAlerts`). */
+export class AlertEngine {
+  readonly #projection: LiveProjection;
+  readonly #emit: AlertEngineOptions["emit"];
+  readonly #configOf: (pipeline: string) => AlertConfig;
+  readonly #configs = new Map<string, AlertConfig>();
+  readonly #states = new Map<string, RuleState>();
+  #override: AlertConfig | undefined;
+
+  constructor(options: AlertEngineOptions) {
+    const source = options.config;
+    this.#configOf = (pipeline) => {
+      if (this.#override) return this.#override;
+      let c = this.#configs.get(pipeline);
+      if (!c) {
+        c = resolveAlertConfig(typeof source === "function" ? source(pipeline) : source);
+        this.#configs.set(pipeline, c);
+      }
+      return c;
+    };
+    this.#emit = options.emit;
+    const first = typeof source === "function" ? {} : source;
+    this.#projection = new LiveProjection(resolveAlertConfig(first).windows);
+  }
+
+  /** The live figures the rules read (also what adaptive configuration needs). */
+  figures(runId: string): LiveFigures | undefined {
+    return this.#projection.figures(runId);
+  }
+
+  /** Open alerts, optionally of one run. */
+  active(runId?: string): ActiveAlert[] {
+    const out: ActiveAlert[] = [];
+    for (const s of this.#states.values()) {
+      if (s.severity === "none" || (runId !== undefined && s.runId !== runId)) continue;
+      out.push({
+        alertId: s.id,
+        runId: s.runId,
+        rule: s.rule,
+        severity: s.severity,
+        stage: s.stage ?? null,
+        value: s.value,
+      });
+    }
+    return out;
+  }
+
+  /** The rules in effect for a pipeline. */
+  rules(pipeline = ""): AlertConfig {
+    return this.#configOf(pipeline);
+  }
+
+  /** Replaces the rules for every pipeline (validated; open alerts re-evaluate under the new thresholds). */
+  setRules(input: unknown): AlertConfig {
+    this.#override = resolveAlertConfig(input);
+    return this.#override;
+  }
+
+  /** Resolves an open alert by hand (`manual: true`); false if it is not open. */
+  resolve(alertId: string, ts: number): boolean {
+    for (const s of this.#states.values()) {
+      if (s.id !== alertId || s.severity === "none") continue;
+      this.#resolve(s, ts, true);
+      return true;
+    }
+    return false;
+  }
+
+  observe(e: SluiceEvent): void {
+    if (e.kind === "alert.raised" || e.kind === "alert.resolved") return;
+    if (e.kind === "run.ended") {
+      for (const s of this.#states.values())
+        if (s.runId === e.runId && s.severity !== "none") this.#resolve(s, e.ts);
+      for (const [k, s] of this.#states) if (s.runId === e.runId) this.#states.delete(k);
+      this.#projection.forget(e.runId);
+      return;
+    }
+    const changed = this.#projection.observe(e);
+    if (!changed) {
+      return;
+    }
+    const c = this.#configOf(e.pipeline);
+    if (!c.enabled) return;
+    const f = this.#projection.figures(e.runId);
+    if (!f) return;
+    switch (e.kind) {
+      case "stage.progress": {
+        const s = f.stages.find((x) => x.stage === e.stage);
+        if (!s) return;
+        this.#check(c, "p99LatencyMs", e, s.stage, s.p99Ms);
+        this.#check(c, "errorRate", e, s.stage, s.errorRate);
+        this.#check(c, "deadLetterRate", e, s.stage, s.deadLetterRate);
+        if (e.queueDepth !== undefined) this.#check(c, "queueDepth", e, s.stage, s.queueDepth);
+        return;
+      }
+      case "worker.stats":
+        this.#check(c, "queueDepth", e, e.stage, e.queueDepth);
+        return;
+      case "resource.sample":
+        this.#check(c, "eventLoopDelayMs", e, undefined, f.eventLoopDelayMs);
+        if (this.#projection.resourceSamples(e.runId) >= c.minMemorySamples) {
+          this.#check(c, "memoryGrowthBytesPerMin", e, undefined, f.rssSlopeBytesPerMin);
+        }
+        return;
+      case "run.progress": {
+        // Evaluated once per second of run time (the projection says when).
+        const reference = c.baselineRowsPerS ?? f.referenceRowsPerS;
+        if (this.#projection.referenceSamples(e.runId) < c.warmupReadings && c.baselineRowsPerS === undefined)
+          return;
+        if (reference === null || reference <= 0 || f.rowsPerS === null) return;
+        this.#check(c, "throughputDrop", e, undefined, Math.max(0, 1 - f.rowsPerS / reference));
+        return;
+      }
+    }
+  }
+
+  #check(
+    c: AlertConfig,
+    rule: RuleName,
+    e: SluiceEvent,
+    stage: string | undefined,
+    value: number | null,
+  ): void {
+    const r = c.rules[rule];
+    if (!r.enabled || value === null || !Number.isFinite(value)) return;
+    if (stage !== undefined && r.stages && !r.stages.includes(stage)) return;
+    const id = stage === undefined ? `${e.runId}/${rule}` : `${e.runId}/${rule}/${stage}`;
+    let s = this.#states.get(id);
+    if (!s) {
+      s = {
+        id,
+        rule,
+        runId: e.runId,
+        pipeline: e.pipeline,
+        stage,
+        severity: "none",
+        overWarning: 0,
+        overCritical: 0,
+        under: 0,
+        value,
+      };
+      this.#states.set(id, s);
+    }
+    s.value = value;
+    s.overWarning = value >= r.warning ? s.overWarning + 1 : 0;
+    s.overCritical = value >= r.critical ? s.overCritical + 1 : 0;
+    s.under = value < r.warning * (1 - r.hysteresis) ? s.under + 1 : 0;
+    if (s.severity !== "critical" && s.overCritical >= r.for) this.#raise(s, "critical", r.critical, e.ts);
+    else if (s.severity === "none" && s.overWarning >= r.for) this.#raise(s, "warning", r.warning, e.ts);
+    else if (s.severity !== "none" && s.under >= r.clearFor) this.#resolve(s, e.ts);
+  }
+
+  #raise(s: RuleState, severity: "warning" | "critical", threshold: number, ts: number): void {
+    s.severity = severity;
+    s.under = 0;
+    this.#emit({
+      kind: "alert.raised",
+      ts,
+      runId: s.runId,
+      pipeline: s.pipeline,
+      alertId: s.id,
+      rule: s.rule,
+      severity,
+      stage: s.stage,
+      value: s.value,
+      threshold,
+      message: describe(s, severity, threshold),
+    });
+  }
+
+  #resolve(s: RuleState, ts: number, manual = false): void {
+    s.severity = "none";
+    s.overWarning = 0;
+    s.overCritical = 0;
+    s.under = 0;
+    this.#emit({
+      kind: "alert.resolved",
+      ts,
+      runId: s.runId,
+      pipeline: s.pipeline,
+      alertId: s.id,
+      rule: s.rule,
+      value: s.value,
+      manual: manual || undefined,
+    });
+  }
+}
+
+function describe(s: RuleState, severity: string, threshold: number): string {
+  const where = s.stage ? ` of ${s.stage}` : "";
+  const fmt = (x: number): string => {
+    switch (s.rule) {
+      case "throughputDrop":
+      case "errorRate":
+      case "deadLetterRate":
+        return `${(x * 100).toFixed(1)}%`;
+      case "memoryGrowthBytesPerMin":
+        return `${(x / MiB).toFixed(1)} MiB/min`;
+      case "queueDepth":
+        return `${Math.round(x)}`;
+      default:
+        return `${x.toFixed(x < 10 ? 2 : 0)} ms`;
+    }
+  };
+  return `${RULES[s.rule]}${where} is ${fmt(s.value)} (${severity} at ${fmt(threshold)})`;
+}
+
+export interface AlertsHandle extends Subscription {
+  readonly engine: AlertEngine;
+}
+
+/**
+ * Evaluates alert rules on a bus and publishes `alert.raised` /
+ * `alert.resolved` on it. Alerts are published after the event that caused
+ * them has reached every subscriber, so all consumers see the same order.
+ *
+ * @example
+ * ```ts
+ * const alerts = attachAlerts(bus, { rules: { p99LatencyMs: { warning: 200, critical: 1000 } } });
+ * await runPipeline(p, { bus });
+ * alerts.unsubscribe();
+ * ```
+ */
+export function attachAlerts(bus: EventBus, config?: AlertEngineOptions["config"]): AlertsHandle {
+  const pending: SluiceEvent[] = [];
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    for (const e of pending.splice(0)) bus.publish(e);
+  };
+  const engine = new AlertEngine({
+    config,
+    emit: (e) => {
+      pending.push(e);
+      if (!scheduled) {
+        scheduled = true;
+        queueMicrotask(flush);
+      }
+    },
+  });
+  const sub = bus.subscribe((e) => engine.observe(e));
+  return { engine, unsubscribe: () => sub.unsubscribe() };
+}

@@ -1,0 +1,111 @@
+/**
+ * @module Tagged errors of the metrics layer. Each names the file or the SQL
+ * involved and what to do; `_tag` equals the class name so the CLI and the
+ * HTTP API map them to exit codes and statuses by tag.
+ */
+
+/** The metrics file is held by another process (DESIGN §4: one writer owns it). */
+export class MetricsLockedError extends Error {
+  readonly _tag = "MetricsLockedError" as const;
+  override readonly name = "MetricsLockedError";
+  constructor(
+    readonly path: string,
+    /** Process id of the holder, when DuckDB reports it. */
+    readonly pid: number | undefined,
+    override readonly cause?: unknown,
+  ) {
+    super(
+      `The metrics database ${path} is in use by ${pid === undefined ? "another process" : `process ${pid}`}. ` +
+        "Only one process writes it: query the running pipeline through its HTTP API (`sluice run --serve`), " +
+        "or wait until it ends. Events of a run that could not write here stay in its journal and are loaded on the next start.",
+      { cause },
+    );
+  }
+}
+
+/** A read-only open found no metrics database yet. */
+export class MetricsNotFoundError extends Error {
+  readonly _tag = "MetricsNotFoundError" as const;
+  override readonly name = "MetricsNotFoundError";
+  constructor(readonly path: string) {
+    super(
+      `No metrics database at ${path}. It is created by the first \`sluice run\`; check SLUICE_HOME or --home if you expected one.`,
+    );
+  }
+}
+
+/** The file was written by a newer sluice with a schema this version does not know. */
+export class MetricsSchemaError extends Error {
+  readonly _tag = "MetricsSchemaError" as const;
+  override readonly name = "MetricsSchemaError";
+  constructor(
+    readonly path: string,
+    readonly version: number,
+    readonly supported: number,
+  ) {
+    super(
+      `The metrics database ${path} has schema version ${version}, but this sluice knows versions up to ${supported}. ` +
+        "Upgrade sluice, or move the file away to start a new one.",
+    );
+  }
+}
+
+/** User SQL was refused (not a single read-only SELECT) or failed. */
+export class MetricsQueryError extends Error {
+  readonly _tag = "MetricsQueryError" as const;
+  override readonly name = "MetricsQueryError";
+  constructor(
+    readonly sql: string,
+    readonly reason: string,
+    override readonly cause?: unknown,
+  ) {
+    super(`Query failed: ${reason}. SQL: ${sql.length > 200 ? `${sql.slice(0, 200)}…` : sql}`, { cause });
+  }
+}
+
+/** A write (ingest, prune, record) on a store opened read-only, or any call after `close()`. */
+export class MetricsStateError extends Error {
+  readonly _tag = "MetricsStateError" as const;
+  override readonly name = "MetricsStateError";
+  constructor(message: string) {
+    super(message);
+  }
+}
+
+/** Writing a batch of events to DuckDB failed; the batch is kept and retried on the next flush. */
+export class MetricsWriteError extends Error {
+  readonly _tag = "MetricsWriteError" as const;
+  override readonly name = "MetricsWriteError";
+  constructor(
+    readonly path: string,
+    readonly events: number,
+    override readonly cause: unknown,
+  ) {
+    super(
+      `Could not write ${events} events to the metrics database ${path}: ${cause instanceof Error ? cause.message : String(cause)}. ` +
+        "They stay buffered and are retried on the next flush; the run's journal still holds every durable event.",
+      { cause },
+    );
+  }
+}
+
+/** Alert rules or store options failed validation. */
+export class MetricsConfigError extends Error {
+  readonly _tag = "MetricsConfigError" as const;
+  override readonly name = "MetricsConfigError";
+  constructor(
+    readonly setting: string,
+    reason: string,
+  ) {
+    super(`Invalid metrics setting ${setting}: ${reason}`);
+  }
+}
+
+export type MetricsError =
+  | MetricsLockedError
+  | MetricsNotFoundError
+  | MetricsSchemaError
+  | MetricsQueryError
+  | MetricsStateError
+  | MetricsWriteError
+  | MetricsConfigError;

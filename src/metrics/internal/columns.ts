@@ -1,0 +1,272 @@
+/**
+ * @module In-memory columnar buffers for events on their way to DuckDB. The
+ * bus subscriber appends one event as a few typed-array writes (no per-event
+ * allocation beyond what the event already is); a flush turns the buffer into
+ * the column batches `registerBatchSource` streams into `INSERT … SELECT`.
+ *
+ * Column kinds:
+ * - `num`: numbers in a growable Float64Array (NaN = NULL), cast in SQL;
+ * - `ts`: epoch ms, stored as TIMESTAMP;
+ * - `sym`: low-cardinality strings (run id, pipeline, stage), dictionary-
+ *   encoded per batch and decoded in SQL from a bound list, which costs one
+ *   native call per batch instead of one per row;
+ * - `str`: free text, capped in length;
+ * - `json`: any value, serialised at flush time (off the publish path);
+ * - `hist`: a sparse latency histogram (kept by reference, split into two
+ *   list columns at flush time).
+ *
+ * A buffer is reused after its flush (`reset`), so steady-state ingest does
+ * not reallocate its typed arrays.
+ */
+import type { BatchColumnData, BatchColumnSpec } from "../../runtime/duckdb.ts";
+
+export type ColumnKind = "num" | "ts" | "sym" | "str" | "json" | "hist";
+
+export interface ColumnSpec {
+  readonly name: string;
+  readonly kind: ColumnKind;
+  /** Stored SQL type for `num` (BIGINT, DOUBLE, INTEGER, BOOLEAN) and `json` (JSON, VARCHAR[]). */
+  readonly sql?: string;
+  /** Longest stored text for `str`/`json`; longer values are cut and marked. */
+  readonly max?: number;
+}
+
+const TEXT_CAP = 8192;
+
+/** A growable Float64Array. */
+class F64 {
+  a = new Float64Array(256);
+  n = 0;
+  push(x: number): void {
+    if (this.n === this.a.length) {
+      const b = new Float64Array(this.a.length * 2);
+      b.set(this.a);
+      this.a = b;
+    }
+    this.a[this.n++] = x;
+  }
+}
+
+type Store = { kind: "num" | "ts"; data: F64 } | { kind: "sym" | "str" | "json" | "hist"; data: unknown[] };
+
+export interface HistogramLike {
+  readonly buckets: ReadonlyArray<readonly [number, number]>;
+}
+
+/**
+ * Column values of one table, buffered until the next flush. Rows arrive as
+ * value arrays in column order (one monomorphic loop per row, rather than a
+ * getter closure per column).
+ */
+export class ColumnBuffer {
+  rows = 0;
+  readonly #stores: Store[];
+
+  constructor(readonly specs: readonly ColumnSpec[]) {
+    this.#stores = specs.map((s): Store => {
+      switch (s.kind) {
+        case "num":
+        case "ts":
+          return { kind: s.kind, data: new F64() };
+        default:
+          return { kind: s.kind, data: [] };
+      }
+    });
+  }
+
+  /** Appends one row: values in column order. */
+  push(values: ArrayLike<unknown>): void {
+    for (let c = 0; c < values.length; c++) this.#put(c, values[c]);
+    this.rows++;
+  }
+
+  /** Appends one row given as its first four values and the rest (what raw tables use). */
+  push4(a: unknown, b: unknown, c: unknown, d: unknown, rest: ArrayLike<unknown>): void {
+    this.#put(0, a);
+    this.#put(1, b);
+    this.#put(2, c);
+    this.#put(3, d);
+    for (let i = 0; i < rest.length; i++) this.#put(i + 4, rest[i]);
+    this.rows++;
+  }
+
+  #put(c: number, v: unknown): void {
+    const st = this.#stores[c];
+    switch (st.kind) {
+      case "num":
+      case "ts":
+        st.data.push(typeof v === "number" ? v : typeof v === "boolean" ? (v ? 1 : 0) : Number.NaN);
+        break;
+      default:
+        st.data.push(v);
+    }
+  }
+
+  /** Empties the buffer for reuse (after its batch was written). */
+  reset(): void {
+    for (const st of this.#stores) {
+      if (st.kind === "num" || st.kind === "ts") st.data.n = 0;
+      else st.data = [];
+    }
+    this.rows = 0;
+  }
+
+  /**
+   * The buffered rows as column batches. `sym` columns become 1-based codes
+   * into `symbols`, which the INSERT binds as `$syms`.
+   */
+  toBatch(symbols: Map<string, number>): { rows: number; columns: BatchColumnData[] } {
+    const columns: BatchColumnData[] = [];
+    for (let c = 0; c < this.specs.length; c++) {
+      const spec = this.specs[c];
+      const st = this.#stores[c];
+      switch (st.kind) {
+        case "num":
+        case "ts":
+          columns.push({ type: "double", values: st.data.a.subarray(0, st.data.n) });
+          break;
+        case "hist": {
+          const idx: number[][] = new Array(this.rows);
+          const cnt: number[][] = new Array(this.rows);
+          for (let i = 0; i < this.rows; i++) {
+            const b = (st.data[i] as HistogramLike | undefined)?.buckets ?? [];
+            const a: number[] = new Array(b.length);
+            const n: number[] = new Array(b.length);
+            for (let k = 0; k < b.length; k++) {
+              a[k] = b[k][0];
+              n[k] = b[k][1];
+            }
+            idx[i] = a;
+            cnt[i] = n;
+          }
+          columns.push({ type: "usmallint_list", values: idx }, { type: "double_list", values: cnt });
+          break;
+        }
+        case "sym": {
+          const codes = new Int32Array(this.rows);
+          for (let i = 0; i < this.rows; i++) {
+            const v = st.data[i];
+            // Code 0 reads back as NULL (`$syms[0]`; lists are 1-based).
+            if (v === undefined || v === null) continue;
+            const s = String(v);
+            let code = symbols.get(s);
+            if (code === undefined) {
+              code = symbols.size + 1;
+              symbols.set(s, code);
+            }
+            codes[i] = code;
+          }
+          columns.push({ type: "integer", values: codes });
+          break;
+        }
+        case "str":
+          columns.push({ type: "varchar", values: st.data.map((v) => capText(v, spec.max)) });
+          break;
+        case "json":
+          columns.push({ type: "varchar", values: st.data.map((v) => toJsonText(v, spec.max)) });
+          break;
+      }
+    }
+    return { rows: this.rows, columns };
+  }
+}
+
+/** The batch-source columns a spec list produces (a `hist` column produces two). */
+export function batchColumns(specs: readonly ColumnSpec[]): BatchColumnSpec[] {
+  const out: BatchColumnSpec[] = [];
+  for (const s of specs) {
+    switch (s.kind) {
+      case "num":
+      case "ts":
+        out.push({ name: s.name, type: "double" });
+        break;
+      case "sym":
+        out.push({ name: s.name, type: "integer" });
+        break;
+      case "hist":
+        out.push(
+          { name: `${s.name}_idx`, type: "usmallint_list" },
+          { name: `${s.name}_n`, type: "double_list" },
+        );
+        break;
+      default:
+        out.push({ name: s.name, type: "varchar" });
+    }
+  }
+  return out;
+}
+
+/** Stored column names and SQL types, in order (for CREATE TABLE). */
+export function storedColumns(specs: readonly ColumnSpec[]): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const s of specs) {
+    switch (s.kind) {
+      case "num":
+        out.push([s.name, s.sql ?? "DOUBLE"]);
+        break;
+      case "ts":
+        out.push([s.name, "TIMESTAMP"]);
+        break;
+      case "sym":
+      case "str":
+        out.push([s.name, "VARCHAR"]);
+        break;
+      case "json":
+        out.push([s.name, s.sql ?? "JSON"]);
+        break;
+      case "hist":
+        out.push([`${s.name}_idx`, "USMALLINT[]"], [`${s.name}_n`, "UBIGINT[]"]);
+        break;
+    }
+  }
+  return out;
+}
+
+/** SQL expressions turning batch-source columns into stored columns, in order. */
+export function insertExpressions(specs: readonly ColumnSpec[]): string[] {
+  const out: string[] = [];
+  for (const s of specs) {
+    const c = `"${s.name}"`;
+    switch (s.kind) {
+      case "num":
+        if (s.sql === "BOOLEAN") out.push(`(${c} <> 0)`);
+        else if (s.sql && s.sql !== "DOUBLE") out.push(`CAST(round(${c}) AS ${s.sql})`);
+        else out.push(c);
+        break;
+      case "ts":
+        out.push(`make_timestamp(CAST(round(${c} * 1000) AS BIGINT))`);
+        break;
+      case "sym":
+        out.push(`$syms[${c}]`);
+        break;
+      case "str":
+        out.push(c);
+        break;
+      case "json":
+        out.push(s.sql === "VARCHAR[]" ? `from_json(${c}, '["VARCHAR"]')` : `CAST(${c} AS JSON)`);
+        break;
+      case "hist":
+        out.push(`"${s.name}_idx"`, `CAST("${s.name}_n" AS UBIGINT[])`);
+        break;
+    }
+  }
+  return out;
+}
+
+function capText(v: unknown, max = TEXT_CAP): string | null {
+  if (v === undefined || v === null) return null;
+  const s = typeof v === "string" ? v : String(v);
+  return s.length > max ? `${s.slice(0, max)}…[${s.length - max} more chars]` : s;
+}
+
+function toJsonText(v: unknown, max = TEXT_CAP * 4): string | null {
+  if (v === undefined) return null;
+  let s: string;
+  try {
+    s = JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x)) ?? "null";
+  } catch (e) {
+    s = JSON.stringify({ $unserialisable: e instanceof Error ? e.message : String(e) });
+  }
+  // A cut JSON document would not parse; keep it valid by storing it as a string.
+  return s.length > max ? JSON.stringify(`${s.slice(0, max)}…[${s.length - max} more chars]`) : s;
+}

@@ -1,0 +1,86 @@
+/**
+ * @module The read-only guard for user SQL (`sluice sql`, the HTTP API).
+ * Three layers, each enough to stop a write on its own:
+ *
+ * 1. the text must be exactly one statement and DuckDB must classify it as
+ *    SELECT (which includes `WITH … SELECT`, `FROM t`, DESCRIBE, SHOW,
+ *    SUMMARIZE and table-valued PRAGMAs);
+ * 2. it runs inside `BEGIN TRANSACTION READ ONLY`, so even a SELECT that
+ *    would write (`nextval`) fails;
+ * 3. the database was opened with `enable_external_access=false`, so SQL
+ *    cannot read or write files, ATTACH other databases or load extensions
+ *    (and a read-only open also sets `access_mode=READ_ONLY`).
+ *
+ * A dedicated connection runs user SQL one statement at a time, with a row cap
+ * and an optional timeout that interrupts the statement.
+ */
+import type { Clock } from "../../runtime/clock.ts";
+import type { Connection, QueryResult, SqlParams } from "../../runtime/duckdb.ts";
+import { MetricsQueryError } from "../errors.ts";
+import { Mutex } from "./mutex.ts";
+
+export interface UserQueryOptions {
+  /** Rows returned at most (default 10 000); `truncated` says when more existed. */
+  readonly maxRows?: number;
+  /** Interrupts the statement after this long (default: no limit). */
+  readonly timeoutMs?: number;
+}
+
+export class GuardedQuery {
+  readonly #lock = new Mutex();
+
+  constructor(
+    private readonly conn: Connection,
+    private readonly clock: Clock,
+  ) {}
+
+  run(sql: string, params?: SqlParams, options: UserQueryOptions = {}): Promise<QueryResult> {
+    return this.#lock.run(() => this.#run(sql, params, options));
+  }
+
+  async #run(sql: string, params: SqlParams | undefined, options: UserQueryOptions): Promise<QueryResult> {
+    let types: string[];
+    try {
+      types = await this.conn.statementTypes(sql);
+    } catch (e) {
+      throw new MetricsQueryError(sql, messageOf(e), e);
+    }
+    if (types.length !== 1) {
+      throw new MetricsQueryError(
+        sql,
+        `expected exactly one statement, got ${types.length}; run statements one at a time`,
+      );
+    }
+    if (types[0] !== "SELECT") {
+      throw new MetricsQueryError(
+        sql,
+        `${types[0]} statements are not allowed: the metrics database is read-only here (SELECT, WITH, FROM, DESCRIBE, SHOW and SUMMARIZE are)`,
+      );
+    }
+    const stop = new AbortController();
+    let timedOut = false;
+    if (options.timeoutMs !== undefined && Number.isFinite(options.timeoutMs)) {
+      this.clock.sleep(options.timeoutMs, stop.signal).then(
+        () => {
+          timedOut = true;
+          this.conn.interrupt();
+        },
+        () => {},
+      );
+    }
+    await this.conn.run("BEGIN TRANSACTION READ ONLY");
+    try {
+      return await this.conn.query(sql, params, { maxRows: options.maxRows ?? 10_000 });
+    } catch (e) {
+      const reason = timedOut ? `interrupted after ${options.timeoutMs} ms (timeoutMs)` : messageOf(e);
+      throw new MetricsQueryError(sql, reason, e);
+    } finally {
+      stop.abort();
+      await this.conn.run("ROLLBACK").catch(() => {});
+    }
+  }
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,281 @@
+/**
+ * @module The per run / stage / minute rollup of `stage.progress`, kept as
+ * data arrives. Each open minute is an accumulator in memory (sums, a merged
+ * dense histogram and its p50/p95/p99); a flush rewrites the minutes it
+ * touched, so a query over any number of events reads one row per stage and
+ * minute with percentiles already computed, and coarser widths merge the
+ * stored bucket lists.
+ *
+ * Accumulators are dropped once their minute is two behind the newest one of
+ * their stage (or the run ended); a late event for a dropped minute, or the
+ * first event of a run that was already in the file (a resume), loads the
+ * stored row and merges into it before the rewrite, so nothing is counted
+ * twice or lost.
+ */
+import type { EventOf, HistogramData } from "../../events/schema.ts";
+import { Histogram } from "../histogram.ts";
+import type { ColumnSpec } from "./columns.ts";
+
+export const MINUTE_MS = 60_000;
+
+export interface RollupAcc {
+  readonly runId: string;
+  readonly pipeline: string;
+  readonly stage: string;
+  stageIndex: number;
+  readonly minute: number;
+  events: number;
+  chunks: number;
+  rowsIn: number;
+  rowsOut: number;
+  filtered: number;
+  deadLettered: number;
+  errors: number;
+  bytes: number;
+  busyMs: number;
+  intervalMs: number;
+  queueDepthMax: number;
+  firstTs: number;
+  lastTs: number;
+  readonly hist: Histogram;
+  /** A stored row may exist for this key and must be merged before the rewrite. */
+  needsLoad: boolean;
+}
+
+/** The stored row of a rollup (what `load` merges back). */
+export interface StoredRollup {
+  events: number;
+  chunks: number;
+  rows_in: number;
+  rows_out: number;
+  filtered: number;
+  dead_lettered: number;
+  errors: number;
+  bytes: number;
+  busy_ms: number;
+  interval_ms: number;
+  queue_depth_max: number | null;
+  first_ms: number;
+  last_ms: number;
+  lat_count: number;
+  lat_sum_ms: number;
+  lat_max_ms: number;
+  lat_idx: number[];
+  lat_n: number[];
+}
+
+const B = "BIGINT";
+const D = "DOUBLE";
+
+export const ROLLUP_COLUMNS: readonly ColumnSpec[] = [
+  { name: "run_id", kind: "sym" },
+  { name: "pipeline", kind: "sym" },
+  { name: "stage", kind: "sym" },
+  { name: "stage_index", kind: "num", sql: "INTEGER" },
+  { name: "minute", kind: "ts" },
+  { name: "first_ts", kind: "ts" },
+  { name: "last_ts", kind: "ts" },
+  { name: "events", kind: "num", sql: B },
+  { name: "chunks", kind: "num", sql: B },
+  { name: "rows_in", kind: "num", sql: B },
+  { name: "rows_out", kind: "num", sql: B },
+  { name: "filtered", kind: "num", sql: B },
+  { name: "dead_lettered", kind: "num", sql: B },
+  { name: "errors", kind: "num", sql: B },
+  { name: "bytes", kind: "num", sql: B },
+  { name: "busy_ms", kind: "num", sql: D },
+  { name: "interval_ms", kind: "num", sql: D },
+  { name: "queue_depth_max", kind: "num", sql: D },
+  { name: "lat_count", kind: "num", sql: B },
+  { name: "lat_sum_ms", kind: "num", sql: D },
+  { name: "lat_max_ms", kind: "num", sql: D },
+  { name: "p50_ms", kind: "num", sql: D },
+  { name: "p95_ms", kind: "num", sql: D },
+  { name: "p99_ms", kind: "num", sql: D },
+  { name: "lat", kind: "hist" },
+];
+
+/** An accumulator's values in `ROLLUP_COLUMNS` order. */
+export function rollupRow(a: RollupAcc): unknown[] {
+  const h = a.hist;
+  const none = h.count === 0;
+  return [
+    a.runId,
+    a.pipeline,
+    a.stage,
+    a.stageIndex,
+    a.minute,
+    a.firstTs,
+    a.lastTs,
+    a.events,
+    a.chunks,
+    a.rowsIn,
+    a.rowsOut,
+    a.filtered,
+    a.deadLettered,
+    a.errors,
+    a.bytes,
+    a.busyMs,
+    a.intervalMs,
+    a.queueDepthMax,
+    h.count,
+    h.sumMs,
+    h.maxMs,
+    none ? Number.NaN : h.percentile(50),
+    none ? Number.NaN : h.percentile(95),
+    none ? Number.NaN : h.percentile(99),
+    h.toData() satisfies HistogramData,
+  ];
+}
+
+const key = (runId: string, stage: string, minute: number) => `${runId}\u0000${stage}\u0000${minute}`;
+const stageKey = (runId: string, stage: string) => `${runId}\u0000${stage}`;
+
+/** Open rollup accumulators and which of them changed since the last flush. */
+export class StageRollup {
+  readonly #accs = new Map<string, RollupAcc>();
+  #touched = new Set<RollupAcc>();
+  /** Newest minute seen per run+stage. */
+  readonly #newest = new Map<string, number>();
+  /** Highest minute dropped from memory per run+stage (a later event there must load). */
+  readonly #dropped = new Map<string, number>();
+  readonly #endedRuns = new Set<string>();
+  /** The accumulator each run's stage wrote last: consecutive events of a stage share a minute. */
+  readonly #recent = new Map<string, Map<string, RollupAcc>>();
+
+  /**
+   * Adds one `stage.progress`. `storedUpTo` is the timestamp of the newest
+   * event of this run already in the file before this process opened it (a
+   * resumed run), or -Infinity.
+   */
+  add(e: EventOf<"stage.progress">, storedUpTo: number): void {
+    const minute = Math.floor(e.ts / MINUTE_MS) * MINUTE_MS;
+    let stages = this.#recent.get(e.runId);
+    if (!stages) {
+      stages = new Map();
+      this.#recent.set(e.runId, stages);
+    }
+    let a = stages.get(e.stage);
+    if (a?.minute !== minute) {
+      const k = key(e.runId, e.stage, minute);
+      a = this.#accs.get(k) ?? this.#create(k, e, minute, storedUpTo);
+      stages.set(e.stage, a);
+    }
+    this.#accumulate(a, e);
+  }
+
+  #create(k: string, e: EventOf<"stage.progress">, minute: number, storedUpTo: number): RollupAcc {
+    const sk = stageKey(e.runId, e.stage);
+    const dropped = this.#dropped.get(sk) ?? Number.NEGATIVE_INFINITY;
+    const a: RollupAcc = {
+      runId: e.runId,
+      pipeline: e.pipeline,
+      stage: e.stage,
+      stageIndex: e.index,
+      minute,
+      events: 0,
+      chunks: 0,
+      rowsIn: 0,
+      rowsOut: 0,
+      filtered: 0,
+      deadLettered: 0,
+      errors: 0,
+      bytes: 0,
+      busyMs: 0,
+      intervalMs: 0,
+      queueDepthMax: Number.NaN,
+      firstTs: e.ts,
+      lastTs: e.ts,
+      hist: new Histogram(),
+      needsLoad: minute <= dropped || minute <= Math.floor(storedUpTo / MINUTE_MS) * MINUTE_MS,
+    };
+    this.#accs.set(k, a);
+    if (minute > (this.#newest.get(sk) ?? Number.NEGATIVE_INFINITY)) this.#newest.set(sk, minute);
+    return a;
+  }
+
+  #accumulate(a: RollupAcc, e: EventOf<"stage.progress">): void {
+    a.events++;
+    a.chunks += e.chunks;
+    a.rowsIn += e.rowsIn;
+    a.rowsOut += e.rowsOut;
+    a.filtered += e.filtered;
+    a.deadLettered += e.deadLettered;
+    a.errors += e.errors;
+    a.bytes += e.bytes;
+    a.busyMs += e.busyMs;
+    a.intervalMs += e.intervalMs;
+    if (e.queueDepth !== undefined && !(e.queueDepth <= a.queueDepthMax)) a.queueDepthMax = e.queueDepth;
+    if (e.ts < a.firstTs) a.firstTs = e.ts;
+    if (e.ts > a.lastTs) a.lastTs = e.ts;
+    a.hist.merge(e.latency);
+    this.#touched.add(a);
+  }
+
+  /** The run ended: its accumulators can go after their next write. */
+  ended(runId: string): void {
+    this.#endedRuns.add(runId);
+  }
+
+  /** Accumulators changed since the last call; the caller writes them all. */
+  takeTouched(): RollupAcc[] {
+    const out = [...this.#touched];
+    this.#touched = new Set();
+    return out;
+  }
+
+  /** Puts accumulators back as changed (their write failed). */
+  retouch(accs: readonly RollupAcc[]): void {
+    for (const a of accs) this.#touched.add(a);
+  }
+
+  /** Merges a stored row into an accumulator (before it is rewritten). */
+  static merge(a: RollupAcc, s: StoredRollup): void {
+    a.events += s.events;
+    a.chunks += s.chunks;
+    a.rowsIn += s.rows_in;
+    a.rowsOut += s.rows_out;
+    a.filtered += s.filtered;
+    a.deadLettered += s.dead_lettered;
+    a.errors += s.errors;
+    a.bytes += s.bytes;
+    a.busyMs += s.busy_ms;
+    a.intervalMs += s.interval_ms;
+    if (s.queue_depth_max !== null && !(s.queue_depth_max <= a.queueDepthMax))
+      a.queueDepthMax = s.queue_depth_max;
+    if (s.first_ms < a.firstTs) a.firstTs = s.first_ms;
+    if (s.last_ms > a.lastTs) a.lastTs = s.last_ms;
+    a.hist.merge({
+      count: s.lat_count,
+      sumMs: s.lat_sum_ms,
+      maxMs: s.lat_max_ms,
+      buckets: s.lat_idx.map((i, k) => [i, s.lat_n[k]] as [number, number]),
+    });
+    a.needsLoad = false;
+  }
+
+  /** Drops written accumulators that can no longer change (bounded memory). */
+  evict(): void {
+    for (const [k, a] of this.#accs) {
+      if (this.#touched.has(a)) continue;
+      const sk = stageKey(a.runId, a.stage);
+      const newest = this.#newest.get(sk) ?? a.minute;
+      if (a.minute < newest - MINUTE_MS || this.#endedRuns.has(a.runId)) {
+        this.#accs.delete(k);
+        const recent = this.#recent.get(a.runId);
+        if (recent?.get(a.stage) === a) recent.delete(a.stage);
+        if (recent?.size === 0) this.#recent.delete(a.runId);
+        if (a.minute > (this.#dropped.get(sk) ?? Number.NEGATIVE_INFINITY)) this.#dropped.set(sk, a.minute);
+      }
+    }
+    for (const r of this.#endedRuns) {
+      let open = false;
+      for (const a of this.#accs.values()) if (a.runId === r) open = true;
+      if (!open) this.#endedRuns.delete(r);
+    }
+  }
+
+  get size(): number {
+    return this.#accs.size;
+  }
+}

@@ -1,0 +1,315 @@
+/**
+ * @module The metrics database schema: raw tables (from `tables.ts`), the
+ * minute rollup, bookkeeping tables, and the stable views and table macros
+ * documented in docs/metrics.md. Tables are created if missing; views and
+ * macros are replaced on every writer open, so a newer sluice brings its
+ * definitions with it while the data stays.
+ *
+ * Percentiles come from the fixed histogram buckets (`BUCKET_BOUNDS_MS`) the
+ * same way `Histogram.percentile` reads them: the bucket holding rank
+ * ceil(p/100 · count), reported as its upper bound capped by the largest
+ * value seen.
+ */
+import { BUCKET_BOUNDS_MS } from "../histogram.ts";
+import { storedColumns } from "./columns.ts";
+import { ROLLUP_COLUMNS } from "./rollup.ts";
+import { TABLES } from "./tables.ts";
+
+/** Bumped when a table changes shape; views may change freely. */
+export const SCHEMA_VERSION = 1;
+
+function createTable(name: string, cols: Array<[string, string]>): string {
+  return `CREATE TABLE IF NOT EXISTS ${name} (${cols.map(([n, t]) => `${n} ${t}`).join(", ")});`;
+}
+
+export function tableDdl(): string {
+  const raw = TABLES.map((t) => createTable(t.table, storedColumns(t.columns)));
+  return [
+    "CREATE TABLE IF NOT EXISTS meta (key VARCHAR, value VARCHAR);",
+    ...raw,
+    createTable("stage_rollup_1m", storedColumns(ROLLUP_COLUMNS)),
+    createTable("ingest_marks", [
+      ["run_id", "VARCHAR"],
+      ["pipeline", "VARCHAR"],
+      ["seq", "BIGINT"],
+      ["ts", "TIMESTAMP"],
+    ]),
+    createTable("bench_results", [
+      ["scenario", "VARCHAR"],
+      ["run_id", "VARCHAR"],
+      ["ts", "TIMESTAMP"],
+      ["runtime", "VARCHAR"],
+      ["host", "VARCHAR"],
+      ["metric", "VARCHAR"],
+      ["value", "DOUBLE"],
+      ["unit", "VARCHAR"],
+      ["better", "VARCHAR"],
+      ["tags", "JSON"],
+    ]),
+  ].join("\n");
+}
+
+const BOUNDS = `[${BUCKET_BOUNDS_MS.join(", ")}]`;
+
+/** Shared pieces of the per-stage bucketed figures. */
+const STAGE_SUMS = `
+  sum(events)::BIGINT AS events, sum(chunks)::BIGINT AS chunks, sum(rows_in)::BIGINT AS rows_in,
+  sum(rows_out)::BIGINT AS rows_out, sum(filtered)::BIGINT AS filtered,
+  sum(dead_lettered)::BIGINT AS dead_lettered, sum(errors)::BIGINT AS errors, sum(bytes)::BIGINT AS bytes,
+  sum(busy_ms) AS busy_ms, sum(interval_ms) AS interval_ms, max(queue_depth_max) AS queue_depth,
+  sum(lat_count)::BIGINT AS lat_count, sum(lat_sum_ms) AS lat_sum_ms, max(lat_max_ms) AS lat_max_ms`;
+
+const STAGE_FIGURES = `
+  pipeline, run_id, stage, stage_index, bucket, width_s, events, chunks,
+  rows_in AS rows, rows_in, rows_out, filtered, dead_lettered, errors, bytes,
+  rows_in * 1000.0 / nullif(interval_ms, 0) AS rows_per_s,
+  bytes * 1000.0 / nullif(interval_ms, 0) AS bytes_per_s,
+  errors / nullif(rows_in, 0)::DOUBLE AS error_rate,
+  dead_lettered / nullif(rows_in, 0)::DOUBLE AS dead_letter_rate,
+  busy_ms, interval_ms, busy_ms / nullif(interval_ms, 0) AS busy_share, queue_depth,
+  lat_count, lat_sum_ms / nullif(lat_count, 0) AS mean_ms, lat_max_ms AS max_ms`;
+
+/**
+ * Percentiles of merged histograms: `src` has the group columns `g`, and
+ * `lat_idx`/`lat_n` lists; the result has the group columns plus p50/p95/p99.
+ */
+function mergedPercentiles(src: string, g: string): string {
+  return `(
+    WITH h AS (
+      SELECT ${g}, i, sum(n)::DOUBLE AS n
+      FROM (SELECT ${g}, unnest(lat_idx) AS i, unnest(lat_n) AS n FROM ${src})
+      GROUP BY ALL
+    ), c AS (
+      SELECT *, sum(n) OVER (PARTITION BY ${g} ORDER BY i ROWS UNBOUNDED PRECEDING) AS cum,
+             sum(n) OVER (PARTITION BY ${g}) AS total
+      FROM h
+    )
+    SELECT ${g},
+      lat_bound(min(i) FILTER (WHERE cum >= greatest(1, ceil(0.5::DOUBLE * total)))) AS b50,
+      lat_bound(min(i) FILTER (WHERE cum >= greatest(1, ceil(0.95::DOUBLE * total)))) AS b95,
+      lat_bound(min(i) FILTER (WHERE cum >= greatest(1, ceil(0.99::DOUBLE * total)))) AS b99
+    FROM c GROUP BY ALL
+  )`;
+}
+
+export function viewDdl(): string {
+  const g = "run_id, stage, bucket";
+  return `
+CREATE OR REPLACE MACRO lat_bound(i) AS (${BOUNDS})[i + 1];
+
+-- Raw stage progress in buckets of any width (merged from the raw events).
+CREATE OR REPLACE MACRO stage_metrics_raw(width) AS TABLE
+WITH src AS (
+  SELECT run_id, pipeline, stage, stage_index, time_bucket(width, ts) AS bucket, 1 AS events, chunks, rows_in,
+         rows_out, filtered, dead_lettered, errors, bytes, busy_ms, interval_ms, queue_depth AS queue_depth_max,
+         lat_count, lat_sum_ms, lat_max_ms, lat_idx, lat_n
+  FROM stage_progress
+), agg AS (
+  SELECT any_value(pipeline) AS pipeline, run_id, stage, any_value(stage_index) AS stage_index, bucket,
+         epoch(width) AS width_s, ${STAGE_SUMS}
+  FROM src GROUP BY run_id, stage, bucket
+)
+SELECT agg.*, least(p.b50, agg.lat_max_ms) AS p50_ms, least(p.b95, agg.lat_max_ms) AS p95_ms,
+       least(p.b99, agg.lat_max_ms) AS p99_ms
+FROM agg LEFT JOIN ${mergedPercentiles("src", g)} p USING (${g});
+
+-- The same from the minute rollup, for widths that are whole minutes.
+CREATE OR REPLACE MACRO stage_metrics_rollup(width) AS TABLE
+WITH src AS (
+  SELECT run_id, pipeline, stage, stage_index, time_bucket(width, minute) AS bucket, events, chunks, rows_in,
+         rows_out, filtered, dead_lettered, errors, bytes, busy_ms, interval_ms, queue_depth_max,
+         lat_count, lat_sum_ms, lat_max_ms, lat_idx, lat_n, p50_ms, p95_ms, p99_ms
+  FROM stage_rollup_1m
+), agg AS (
+  SELECT any_value(pipeline) AS pipeline, run_id, stage, any_value(stage_index) AS stage_index, bucket,
+         epoch(width) AS width_s, ${STAGE_SUMS}
+  FROM src GROUP BY run_id, stage, bucket
+)
+SELECT agg.*, least(p.b50, agg.lat_max_ms) AS p50_ms, least(p.b95, agg.lat_max_ms) AS p95_ms,
+       least(p.b99, agg.lat_max_ms) AS p99_ms
+FROM agg LEFT JOIN ${mergedPercentiles("src", g)} p USING (${g});
+
+-- One minute: the rollup rows as they are, percentiles precomputed.
+CREATE OR REPLACE VIEW stage_metrics_1m AS
+SELECT ${STAGE_FIGURES}, p50_ms, p95_ms, p99_ms
+FROM (
+  SELECT pipeline, run_id, stage, stage_index, minute AS bucket, 60::DOUBLE AS width_s, events, chunks, rows_in,
+         rows_out, filtered, dead_lettered, errors, bytes, busy_ms, interval_ms, queue_depth_max AS queue_depth,
+         lat_count, lat_sum_ms, lat_max_ms, p50_ms, p95_ms, p99_ms
+  FROM stage_rollup_1m
+);
+
+-- Per stage per time bucket of the given width (an INTERVAL). Whole-minute
+-- widths read the rollup; others the raw events.
+CREATE OR REPLACE MACRO stage_metrics_by(width) AS TABLE
+SELECT * FROM stage_metrics_1m WHERE epoch(width) = 60
+UNION ALL BY NAME
+SELECT ${STAGE_FIGURES}, p50_ms, p95_ms, p99_ms FROM stage_metrics_rollup(width)
+WHERE epoch(width) <> 60 AND epoch(width) % 60 = 0
+UNION ALL BY NAME
+SELECT ${STAGE_FIGURES}, p50_ms, p95_ms, p99_ms FROM stage_metrics_raw(width)
+WHERE epoch(width) % 60 <> 0;
+
+CREATE OR REPLACE VIEW stage_metrics AS SELECT * FROM stage_metrics_by(INTERVAL 1 SECOND);
+
+-- Whole-run figures per stage (merged over the run's minutes).
+CREATE OR REPLACE VIEW stage_totals AS
+WITH src AS (SELECT *, 0 AS bucket FROM stage_rollup_1m),
+agg AS (
+  SELECT any_value(pipeline) AS pipeline, run_id, stage, any_value(stage_index) AS stage_index, 0 AS bucket,
+         min(first_ts) AS first_at, max(last_ts) AS last_at, NULL::DOUBLE AS width_s, ${STAGE_SUMS}
+  FROM src GROUP BY run_id, stage
+)
+SELECT ${STAGE_FIGURES.replace("bucket, width_s,", "")}, first_at, last_at,
+       least(p.b50, lat_max_ms) AS p50_ms, least(p.b95, lat_max_ms) AS p95_ms, least(p.b99, lat_max_ms) AS p99_ms
+FROM agg LEFT JOIN ${mergedPercentiles("src", g)} p USING (${g});
+
+CREATE OR REPLACE VIEW runs AS
+WITH s AS (
+  SELECT run_id, any_value(pipeline) AS pipeline, min(ts) AS started_at, max(seq) AS last_start_seq,
+         max(ts) AS last_started_at, count(*)::INTEGER AS attempts, arg_max(stages, seq) AS stages,
+         arg_max(source, seq) AS source, arg_max(sink, seq) AS sink, arg_max(runtime, seq) AS runtime,
+         arg_max(runtime_version, seq) AS runtime_version, arg_max(host, seq) AS host,
+         arg_max(definition_hash, seq) AS definition_hash, arg_max(source_bytes, seq) AS source_bytes
+  FROM run_starts GROUP BY run_id
+), e AS (
+  SELECT run_id, max(seq) AS last_end_seq, max(ts) AS ended_at, arg_max(status, seq) AS status,
+         arg_max(rows_in, seq) AS rows_in, arg_max(rows_out, seq) AS rows_out, arg_max(filtered, seq) AS filtered,
+         arg_max(dead_lettered, seq) AS dead_lettered, arg_max(error, seq) AS error,
+         sum(duration_ms) AS duration_ms
+  FROM run_ends GROUP BY run_id
+), p AS (
+  SELECT run_id, sum(rows_in) FILTER (WHERE stage_index = 0)::BIGINT AS rows_in,
+         sum(rows_out) FILTER (WHERE stage = 'sink')::BIGINT AS rows_out, sum(filtered)::BIGINT AS filtered,
+         sum(dead_lettered)::BIGINT AS dead_lettered
+  FROM stage_rollup_1m GROUP BY run_id
+), live AS (
+  SELECT m.run_id, coalesce(s.pipeline, m.pipeline) AS pipeline,
+         CASE WHEN e.last_end_seq > coalesce(s.last_start_seq, 0) THEN e.status ELSE 'running' END AS status,
+         s.started_at, m.ts AS last_event_at, s.last_started_at, s.attempts, s.stages, s.source, s.sink, s.runtime,
+         s.runtime_version, s.host, s.definition_hash, s.source_bytes, m.seq AS events, e.*  EXCLUDE (run_id, status),
+         p.rows_in AS p_rows_in, p.rows_out AS p_rows_out, p.filtered AS p_filtered,
+         p.dead_lettered AS p_dead_lettered
+  FROM ingest_marks m LEFT JOIN s USING (run_id) LEFT JOIN e USING (run_id) LEFT JOIN p USING (run_id)
+)
+SELECT run_id, pipeline, status, started_at,
+       CASE WHEN status = 'running' THEN NULL ELSE ended_at END AS ended_at,
+       CASE WHEN status = 'running'
+            THEN coalesce(duration_ms, 0) + epoch_ms(last_event_at) - epoch_ms(coalesce(last_started_at, last_event_at))
+            ELSE duration_ms END AS duration_ms,
+       CASE WHEN status = 'running' THEN p_rows_in ELSE rows_in END AS rows_in,
+       CASE WHEN status = 'running' THEN p_rows_out ELSE rows_out END AS rows_out,
+       CASE WHEN status = 'running' THEN p_filtered ELSE filtered END AS filtered,
+       CASE WHEN status = 'running' THEN p_dead_lettered ELSE dead_lettered END AS dead_lettered,
+       error, attempts, runtime, runtime_version, host, definition_hash, source, sink, stages, source_bytes,
+       events, last_event_at
+FROM live;
+
+CREATE OR REPLACE VIEW alerts AS
+SELECT r.run_id, r.pipeline, r.alert_id, r.rule, r.severity, r.stage, r.ts AS raised_at,
+       (SELECT min(x.ts) FROM alert_events x
+        WHERE x.event = 'resolved' AND x.run_id = r.run_id AND x.alert_id = r.alert_id AND x.seq > r.seq) AS resolved_at,
+       r.value, r.threshold, r.message,
+       (SELECT arg_min(x.value, x.seq) FROM alert_events x
+        WHERE x.event = 'resolved' AND x.run_id = r.run_id AND x.alert_id = r.alert_id AND x.seq > r.seq) AS resolved_value,
+       r.seq
+FROM alert_events r WHERE r.event = 'raised';
+
+CREATE OR REPLACE MACRO resource_metrics_by(width) AS TABLE
+SELECT any_value(pipeline) AS pipeline, run_id, time_bucket(width, ts) AS bucket, count(*)::BIGINT AS samples,
+       avg(cpu_percent) AS cpu_percent, max(cpu_percent) AS cpu_percent_max, max(rss_bytes) AS rss_bytes,
+       max(heap_used_bytes) AS heap_used_bytes, max(event_loop_delay_ms) AS event_loop_delay_ms
+FROM resource_samples GROUP BY run_id, bucket;
+
+CREATE OR REPLACE MACRO cache_metrics_by(width) AS TABLE
+SELECT any_value(pipeline) AS pipeline, run_id, stage, time_bucket(width, ts) AS bucket,
+       sum(hits)::BIGINT AS hits, sum(misses)::BIGINT AS misses, sum(evictions)::BIGINT AS evictions,
+       sum(l2_hits)::BIGINT AS l2_hits, arg_max(entries, seq) AS entries, arg_max(bytes, seq) AS bytes,
+       sum(hits) / nullif(sum(hits) + sum(misses), 0)::DOUBLE AS hit_rate
+FROM cache_stats GROUP BY run_id, stage, bucket;
+
+CREATE OR REPLACE MACRO worker_metrics_by(width) AS TABLE
+SELECT any_value(pipeline) AS pipeline, run_id, stage, time_bucket(width, ts) AS bucket,
+       avg(workers) AS workers, max(workers) AS workers_max, avg(busy) AS busy, max(queue_depth) AS queue_depth,
+       sum(completed)::BIGINT AS completed, sum(failed)::BIGINT AS failed, sum(retried)::BIGINT AS retried,
+       avg(avg_task_ms) AS avg_task_ms, avg(utilisation) AS utilisation
+FROM worker_stats GROUP BY run_id, stage, bucket;
+
+CREATE OR REPLACE MACRO run_metrics_by(width) AS TABLE
+WITH st AS (
+  SELECT any_value(pipeline) AS pipeline, run_id, bucket,
+         sum(rows_in) FILTER (WHERE stage_index = 0)::BIGINT AS rows_in,
+         sum(rows_out) FILTER (WHERE stage = 'sink')::BIGINT AS rows_out,
+         max(interval_ms) FILTER (WHERE stage_index = 0) AS interval_ms,
+         sum(errors)::BIGINT AS errors, sum(dead_lettered)::BIGINT AS dead_lettered, max(queue_depth) AS queue_depth,
+         max(p99_ms) AS p99_ms_max
+  FROM stage_metrics_by(width) GROUP BY run_id, bucket
+), rt AS (
+  SELECT run_id, time_bucket(width, ts) AS bucket, count(*)::BIGINT AS retries FROM retries GROUP BY ALL
+), ca AS (
+  SELECT run_id, bucket, sum(hits)::BIGINT AS cache_hits, sum(misses)::BIGINT AS cache_misses
+  FROM cache_metrics_by(width) GROUP BY ALL
+), wk AS (
+  SELECT run_id, bucket, avg(utilisation) AS worker_utilisation, sum(workers) AS workers,
+         max(queue_depth) AS worker_queue_depth
+  FROM worker_metrics_by(width) GROUP BY ALL
+), rs AS (SELECT * EXCLUDE (pipeline) FROM resource_metrics_by(width)),
+k AS (
+  SELECT run_id, bucket FROM st UNION SELECT run_id, bucket FROM rt UNION SELECT run_id, bucket FROM ca
+  UNION SELECT run_id, bucket FROM wk UNION SELECT run_id, bucket FROM rs
+)
+SELECT coalesce(st.pipeline, (SELECT any_value(m.pipeline) FROM ingest_marks m WHERE m.run_id = k.run_id)) AS pipeline,
+       k.run_id, k.bucket, epoch(width) AS width_s, st.rows_in, st.rows_out,
+       st.rows_in * 1000.0 / nullif(st.interval_ms, 0) AS rows_per_s,
+       st.errors, st.errors / nullif(st.rows_in, 0)::DOUBLE AS error_rate,
+       coalesce(rt.retries, 0) AS retries, coalesce(rt.retries, 0) / nullif(st.rows_in, 0)::DOUBLE AS retry_rate,
+       st.dead_lettered, st.dead_lettered / nullif(st.rows_in, 0)::DOUBLE AS dead_letter_rate,
+       greatest(st.queue_depth, wk.worker_queue_depth) AS queue_depth, st.p99_ms_max,
+       ca.cache_hits, ca.cache_misses, ca.cache_hits / nullif(ca.cache_hits + ca.cache_misses, 0)::DOUBLE AS cache_hit_rate,
+       wk.workers, wk.worker_utilisation,
+       rs.cpu_percent, rs.rss_bytes, rs.heap_used_bytes, rs.event_loop_delay_ms
+FROM k LEFT JOIN st USING (run_id, bucket) LEFT JOIN rt USING (run_id, bucket) LEFT JOIN ca USING (run_id, bucket)
+LEFT JOIN wk USING (run_id, bucket) LEFT JOIN rs USING (run_id, bucket);
+
+CREATE OR REPLACE VIEW run_metrics AS SELECT * FROM run_metrics_by(INTERVAL 1 SECOND);
+
+-- One row per run with the figures baselines and regressions compare.
+CREATE OR REPLACE VIEW run_stats AS
+WITH st AS (
+  SELECT run_id, max(p99_ms) AS p99_ms, sum(errors)::BIGINT AS errors, sum(busy_ms) AS busy_ms
+  FROM stage_totals GROUP BY run_id
+), rs AS (
+  SELECT run_id, max(rss_bytes) AS peak_rss_bytes, avg(cpu_percent) AS cpu_percent,
+         max(event_loop_delay_ms) AS event_loop_delay_ms,
+         regr_slope(rss_bytes, epoch(ts)) * 60 AS rss_slope_bytes_per_min
+  FROM resource_samples GROUP BY run_id
+)
+SELECT r.run_id, r.pipeline, r.status, r.started_at, r.ended_at, r.runtime, r.host, r.definition_hash,
+       r.source_bytes, r.duration_ms, r.rows_in, r.rows_out, r.dead_lettered,
+       r.rows_in * 1000.0 / nullif(r.duration_ms, 0) AS rows_per_s,
+       r.dead_lettered / nullif(r.rows_in, 0)::DOUBLE AS dead_letter_rate,
+       st.errors / nullif(r.rows_in, 0)::DOUBLE AS error_rate, st.p99_ms,
+       rs.peak_rss_bytes, rs.cpu_percent, rs.event_loop_delay_ms, rs.rss_slope_bytes_per_min
+FROM runs r LEFT JOIN st USING (run_id) LEFT JOIN rs USING (run_id);
+
+CREATE OR REPLACE VIEW events AS
+SELECT run_id, pipeline, seq, ts, 'stage.progress' AS kind, stage, to_json(t) AS payload FROM stage_progress t
+UNION ALL SELECT run_id, pipeline, seq, ts, 'resource.sample', NULL, to_json(t) FROM resource_samples t
+UNION ALL SELECT run_id, pipeline, seq, ts, 'dead.letter', stage, to_json(t) FROM dead_letters t
+UNION ALL SELECT run_id, pipeline, seq, ts, 'retry.scheduled', stage, to_json(t) FROM retries t
+UNION ALL SELECT run_id, pipeline, seq, ts, 'worker.stats', stage, to_json(t) FROM worker_stats t
+UNION ALL SELECT run_id, pipeline, seq, ts, 'cache.stats', stage, to_json(t) FROM cache_stats t
+UNION ALL SELECT run_id, pipeline, seq, ts, 'alert.' || event, stage, to_json(t) FROM alert_events t
+UNION ALL SELECT run_id, pipeline, seq, ts, 'run.started', NULL, to_json(t) FROM run_starts t
+UNION ALL SELECT run_id, pipeline, seq, ts, 'run.ended', NULL, to_json(t) FROM run_ends t
+UNION ALL SELECT run_id, pipeline, seq, ts, 'checkpoint', NULL, to_json(t) FROM checkpoints t
+UNION ALL SELECT run_id, pipeline, seq, ts, kind, stage, payload FROM events_other t;
+`;
+}
+
+/** Tables holding per-run rows (what `prune` deletes from). */
+export const RUN_TABLES: readonly string[] = [
+  ...TABLES.map((t) => t.table),
+  "stage_rollup_1m",
+  "ingest_marks",
+];

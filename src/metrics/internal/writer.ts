@@ -1,0 +1,301 @@
+/**
+ * @module The write path of the metrics store: per-run sequence numbers and
+ * high-water marks, columnar buffers per table, the minute rollup, and the
+ * flush that moves a batch into DuckDB in one transaction (raw rows, rewritten
+ * rollup minutes and marks together, so a crash never leaves the rollup and
+ * the raw tables disagreeing about what was ingested).
+ *
+ * `add` is what the bus subscriber calls: a map lookup and a few typed-array
+ * writes. Everything else happens in `flush`, on a timer or when the buffer
+ * reaches its size trigger.
+ */
+import { durable, type EventOf, type SluiceEvent } from "../../events/schema.ts";
+import type { BatchSource, Connection } from "../../runtime/duckdb.ts";
+import { batchColumns, ColumnBuffer, insertExpressions } from "./columns.ts";
+import {
+  MINUTE_MS,
+  ROLLUP_COLUMNS,
+  type RollupAcc,
+  rollupRow,
+  StageRollup,
+  type StoredRollup,
+} from "./rollup.ts";
+import { TABLE_OF, TABLES, type TableDef } from "./tables.ts";
+
+interface Mark {
+  pipeline: string;
+  /** Highest sequence number accepted (buffered or written). */
+  seq: number;
+  ts: number;
+  /** Highest sequence number written to the file. */
+  persistedSeq: number;
+  /** Timestamp of the newest event in the file when this process opened it. */
+  storedUpTo: number;
+  dirty: boolean;
+}
+
+export interface HighWaterMark {
+  /** Per-run sequence number of the last event the store accepted. */
+  readonly seq: number;
+  /** Its timestamp (ms since epoch). */
+  readonly ts: number;
+  /** The last sequence number already committed to the file (≤ seq). */
+  readonly persistedSeq: number;
+}
+
+export interface WriterStats {
+  readonly buffered: number;
+  readonly written: number;
+  readonly skipped: number;
+  readonly dropped: number;
+  readonly flushes: number;
+  readonly failedFlushes: number;
+  readonly openRollups: number;
+}
+
+interface Pending {
+  readonly buffers: Map<TableDef, ColumnBuffer>;
+  readonly rows: number;
+}
+
+const ROLLUP_SOURCE = "sluice_batch_stage_rollup_1m";
+
+export class MetricsWriter {
+  readonly #conn: Connection;
+  readonly #marks = new Map<string, Mark>();
+  readonly #sources = new Map<TableDef, { source: BatchSource; sql: string }>();
+  readonly #rollupSource: BatchSource;
+  readonly #rollup = new StageRollup();
+  #buffers = new Map<TableDef, ColumnBuffer>();
+  /** Written buffers, emptied for reuse. */
+  readonly #spare = new Map<TableDef, ColumnBuffer>();
+  #buffered = 0;
+  #retry: Pending[] = [];
+  #written = 0;
+  #skipped = 0;
+  #dropped = 0;
+  #flushes = 0;
+  #failed = 0;
+
+  private constructor(
+    conn: Connection,
+    readonly maxBuffered: number,
+  ) {
+    this.#conn = conn;
+    for (const t of TABLES) {
+      const src = `sluice_batch_${t.table}`;
+      const handle = conn.registerBatchSource(src, batchColumns(t.columns));
+      const cols = t.columns.flatMap((c) =>
+        c.kind === "hist" ? [`${c.name}_idx`, `${c.name}_n`] : [c.name],
+      );
+      const sql = `INSERT INTO ${t.table} (${cols.join(", ")}) SELECT ${insertExpressions(t.columns).join(", ")} FROM ${src}()`;
+      this.#sources.set(t, { source: handle, sql });
+    }
+    this.#rollupSource = conn.registerBatchSource(ROLLUP_SOURCE, batchColumns(ROLLUP_COLUMNS));
+  }
+
+  /** Creates the writer and loads every run's high-water mark. */
+  static async open(conn: Connection, maxBuffered: number): Promise<MetricsWriter> {
+    const w = new MetricsWriter(conn, maxBuffered);
+    const rows = await conn.all("SELECT run_id, pipeline, seq, epoch_ms(ts) AS ts FROM ingest_marks");
+    for (const r of rows) {
+      const seq = Number(r.seq);
+      const ts = Number(r.ts);
+      w.#marks.set(String(r.run_id), {
+        pipeline: String(r.pipeline),
+        seq,
+        ts,
+        persistedSeq: seq,
+        storedUpTo: ts,
+        dirty: false,
+      });
+    }
+    return w;
+  }
+
+  get buffered(): number {
+    return this.#buffered;
+  }
+
+  /**
+   * Takes one event. Durable events get the next sequence number of their run
+   * (or `seq` when given, e.g. a journal position) and are skipped when at or
+   * below the run's mark; `run.progress` is live-only and not stored.
+   * Returns whether the event was accepted.
+   */
+  add(e: SluiceEvent, seq?: number): boolean {
+    if (!durable[e.kind]) return false;
+    const def = TABLE_OF.get(e.kind);
+    if (!def) return false;
+    let m = this.#marks.get(e.runId);
+    if (!m) {
+      m = {
+        pipeline: e.pipeline,
+        seq: 0,
+        ts: 0,
+        persistedSeq: 0,
+        storedUpTo: Number.NEGATIVE_INFINITY,
+        dirty: false,
+      };
+      this.#marks.set(e.runId, m);
+    }
+    const s = seq ?? m.seq + 1;
+    if (s <= m.seq) {
+      this.#skipped++;
+      return false;
+    }
+    if (this.#buffered >= this.maxBuffered) {
+      // DuckDB is not keeping up (or failing): keep memory bounded. The mark
+      // still advances so numbering stays aligned with the journal.
+      this.#dropped++;
+      m.seq = s;
+      return false;
+    }
+    m.seq = s;
+    m.ts = e.ts;
+    m.dirty = true;
+    let buf = this.#buffers.get(def);
+    if (!buf) {
+      buf = this.#spare.get(def) ?? new ColumnBuffer(def.columns);
+      this.#spare.delete(def);
+      this.#buffers.set(def, buf);
+    }
+    buf.push4(e.runId, e.pipeline, s, e.ts, def.row(e));
+    this.#buffered++;
+    if (e.kind === "stage.progress") this.#rollup.add(e as EventOf<"stage.progress">, m.storedUpTo);
+    else if (e.kind === "run.ended") this.#rollup.ended(e.runId);
+    return true;
+  }
+
+  mark(runId: string): HighWaterMark | undefined {
+    const m = this.#marks.get(runId);
+    return m ? { seq: m.seq, ts: m.ts, persistedSeq: m.persistedSeq } : undefined;
+  }
+
+  marks(): Record<string, HighWaterMark> {
+    const out: Record<string, HighWaterMark> = {};
+    for (const [k, m] of this.#marks) out[k] = { seq: m.seq, ts: m.ts, persistedSeq: m.persistedSeq };
+    return out;
+  }
+
+  /** Forgets marks of pruned runs. */
+  forget(runIds: readonly string[]): void {
+    for (const r of runIds) this.#marks.delete(r);
+  }
+
+  stats(): WriterStats {
+    return {
+      buffered: this.#buffered,
+      written: this.#written,
+      skipped: this.#skipped,
+      dropped: this.#dropped,
+      flushes: this.#flushes,
+      failedFlushes: this.#failed,
+      openRollups: this.#rollup.size,
+    };
+  }
+
+  /** Writes everything buffered in one transaction. Throws (after keeping the batch for a retry) on failure. */
+  async flush(): Promise<number> {
+    const current: Pending = { buffers: this.#buffers, rows: this.#buffered };
+    this.#buffers = new Map();
+    this.#buffered = 0;
+    const batches = current.rows > 0 ? [...this.#retry, current] : this.#retry;
+    this.#retry = [];
+    const accs = this.#rollup.takeTouched();
+    const marks: Array<[string, Mark, number]> = [];
+    for (const [runId, m] of this.#marks) {
+      if (m.dirty) {
+        marks.push([runId, m, m.seq]);
+        m.dirty = false;
+      }
+    }
+    if (batches.length === 0 && accs.length === 0 && marks.length === 0) return 0;
+    const conn = this.#conn;
+    let rows = 0;
+    try {
+      await conn.run("BEGIN TRANSACTION");
+      for (const p of batches) {
+        for (const [def, buf] of p.buffers) {
+          const src = this.#sources.get(def)!;
+          const symbols = new Map<string, number>();
+          src.source.set(buf.toBatch(symbols));
+          try {
+            await conn.run(src.sql, { syms: [...symbols.keys()] });
+          } finally {
+            src.source.set(undefined);
+          }
+        }
+        rows += p.rows;
+      }
+      if (accs.length > 0) await this.#writeRollups(accs);
+      for (const [runId, m, seq] of marks) {
+        await conn.run("DELETE FROM ingest_marks WHERE run_id = $run", { run: runId });
+        await conn.run(
+          "INSERT INTO ingest_marks VALUES ($run, $pipeline, $seq, make_timestamp(CAST(round($ts * 1000) AS BIGINT)))",
+          { run: runId, pipeline: m.pipeline, seq, ts: m.ts },
+        );
+      }
+      await conn.run("COMMIT");
+    } catch (e) {
+      await conn.run("ROLLBACK").catch(() => {});
+      this.#retry = batches;
+      this.#rollup.retouch(accs);
+      for (const [, m] of marks) m.dirty = true;
+      this.#failed++;
+      throw e;
+    }
+    for (const [, m, seq] of marks) if (seq > m.persistedSeq) m.persistedSeq = seq;
+    for (const p of batches) {
+      for (const [def, buf] of p.buffers) {
+        buf.reset();
+        this.#spare.set(def, buf);
+      }
+    }
+    this.#written += rows;
+    this.#flushes++;
+    this.#rollup.evict();
+    return rows;
+  }
+
+  async #writeRollups(accs: RollupAcc[]): Promise<void> {
+    const conn = this.#conn;
+    for (const a of accs) {
+      if (!a.needsLoad) continue;
+      const rows = await conn.all(
+        `SELECT events, chunks, rows_in, rows_out, filtered, dead_lettered, errors, bytes, busy_ms, interval_ms,
+                queue_depth_max, epoch_ms(first_ts) AS first_ms, epoch_ms(last_ts) AS last_ms, lat_count,
+                lat_sum_ms, lat_max_ms, lat_idx, lat_n
+         FROM stage_rollup_1m WHERE run_id = $run AND stage = $stage AND minute = make_timestamp($minute)`,
+        { run: a.runId, stage: a.stage, minute: a.minute * 1000 },
+      );
+      for (const r of rows) StageRollup.merge(a, r as unknown as StoredRollup);
+      a.needsLoad = false;
+    }
+    const buf = new ColumnBuffer(ROLLUP_COLUMNS);
+    for (const a of accs) buf.push(rollupRow(a));
+    const symbols = new Map<string, number>();
+    this.#rollupSource.set(buf.toBatch(symbols));
+    const syms = { syms: [...symbols.keys()] };
+    try {
+      await conn.run(
+        `DELETE FROM stage_rollup_1m USING (
+           SELECT $syms[run_id] AS r, $syms[stage] AS s, make_timestamp(CAST(round(minute * 1000) AS BIGINT)) AS m
+           FROM ${ROLLUP_SOURCE}()
+         ) k WHERE stage_rollup_1m.run_id = k.r AND stage_rollup_1m.stage = k.s AND stage_rollup_1m.minute = k.m`,
+        syms,
+      );
+      const cols = ROLLUP_COLUMNS.flatMap((c) =>
+        c.kind === "hist" ? [`${c.name}_idx`, `${c.name}_n`] : [c.name],
+      );
+      await conn.run(
+        `INSERT INTO stage_rollup_1m (${cols.join(", ")}) SELECT ${insertExpressions(ROLLUP_COLUMNS).join(", ")} FROM ${ROLLUP_SOURCE}()`,
+        syms,
+      );
+    } finally {
+      this.#rollupSource.set(undefined);
+    }
+  }
+}
+
+export { MINUTE_MS };

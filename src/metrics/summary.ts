@@ -1,0 +1,278 @@
+/**
+ * @module `summary(runId)`: everything the store knows about one run, as one
+ * JSON-able object (the CLI's `sluice metrics RUN` and the HTTP API's run page
+ * print it). Per-stage figures are whole-run merges of the minute rollup.
+ */
+import type { SqlRow, SqlValue } from "../runtime/duckdb.ts";
+
+/** What the analysis functions need from the store: trusted SQL with bound parameters. */
+export interface MetricsReader {
+  all(sql: string, params?: Readonly<Record<string, SqlValue>>): Promise<SqlRow[]>;
+}
+
+export interface RunInfo {
+  readonly runId: string;
+  readonly pipeline: string;
+  /** completed | failed | cancelled | interrupted | running (no `run.ended` after the last start). */
+  readonly status: string;
+  readonly startedAt: string | null;
+  readonly endedAt: string | null;
+  readonly durationMs: number | null;
+  readonly rowsIn: number | null;
+  readonly rowsOut: number | null;
+  readonly filtered: number | null;
+  readonly deadLettered: number | null;
+  readonly error: string | null;
+  readonly attempts: number | null;
+  readonly runtime: string | null;
+  readonly runtimeVersion: string | null;
+  readonly host: string | null;
+  readonly definitionHash: string | null;
+  readonly source: string | null;
+  readonly sink: string | null;
+  readonly stages: readonly string[] | null;
+  readonly sourceBytes: number | null;
+  /** Sequence number of the last stored event. */
+  readonly events: number;
+  readonly lastEventAt: string | null;
+}
+
+export interface StageFigures {
+  readonly stage: string;
+  readonly index: number;
+  readonly events: number;
+  readonly chunks: number;
+  readonly rowsIn: number;
+  readonly rowsOut: number;
+  readonly filtered: number;
+  readonly deadLettered: number;
+  readonly errors: number;
+  readonly bytes: number;
+  readonly busyMs: number;
+  readonly intervalMs: number;
+  /** Busy time over measured time. */
+  readonly busyShare: number | null;
+  readonly rowsPerS: number | null;
+  readonly errorRate: number | null;
+  readonly queueDepth: number | null;
+  readonly meanMs: number | null;
+  readonly maxMs: number | null;
+  readonly p50Ms: number | null;
+  readonly p95Ms: number | null;
+  readonly p99Ms: number | null;
+}
+
+export interface ResourceFigures {
+  readonly samples: number;
+  readonly cpuPercent: number | null;
+  readonly cpuPercentMax: number | null;
+  readonly peakRssBytes: number | null;
+  readonly firstRssBytes: number | null;
+  readonly lastRssBytes: number | null;
+  readonly peakHeapUsedBytes: number | null;
+  /** Least-squares slope of RSS over time. */
+  readonly rssSlopeBytesPerMin: number | null;
+  readonly eventLoopDelayMsMax: number | null;
+}
+
+export interface AlertRecord {
+  readonly alertId: string;
+  readonly rule: string;
+  readonly severity: string;
+  readonly stage: string | null;
+  readonly raisedAt: string;
+  readonly resolvedAt: string | null;
+  readonly value: number;
+  readonly threshold: number | null;
+  readonly message: string | null;
+}
+
+export interface RunReport {
+  readonly run: RunInfo;
+  readonly stages: readonly StageFigures[];
+  readonly resources: ResourceFigures | null;
+  readonly alerts: readonly AlertRecord[];
+  readonly deadLetters: {
+    readonly total: number;
+    readonly byReason: ReadonlyArray<{ stage: string; reason: string; count: number }>;
+  };
+  readonly retries: ReadonlyArray<{ stage: string; retries: number; maxAttempt: number }>;
+  readonly caches: ReadonlyArray<{
+    stage: string;
+    hits: number;
+    misses: number;
+    evictions: number;
+    hitRate: number | null;
+    entries: number | null;
+  }>;
+  readonly workers: ReadonlyArray<{
+    stage: string;
+    workersMax: number;
+    utilisation: number | null;
+    queueDepthMax: number | null;
+    completed: number;
+    failed: number;
+    avgTaskMs: number | null;
+  }>;
+}
+
+export const num = (v: SqlValue | undefined): number => (typeof v === "number" ? v : Number(v ?? 0));
+export const numOrNull = (v: SqlValue | undefined): number | null =>
+  v === null || v === undefined
+    ? null
+    : typeof v === "number"
+      ? v
+      : Number.isFinite(Number(v))
+        ? Number(v)
+        : null;
+export const strOrNull = (v: SqlValue | undefined): string | null =>
+  v === null || v === undefined ? null : String(v);
+
+export function toRunInfo(r: SqlRow): RunInfo {
+  return {
+    runId: String(r.run_id),
+    pipeline: String(r.pipeline),
+    status: String(r.status),
+    startedAt: strOrNull(r.started_at),
+    endedAt: strOrNull(r.ended_at),
+    durationMs: numOrNull(r.duration_ms),
+    rowsIn: numOrNull(r.rows_in),
+    rowsOut: numOrNull(r.rows_out),
+    filtered: numOrNull(r.filtered),
+    deadLettered: numOrNull(r.dead_lettered),
+    error: strOrNull(r.error),
+    attempts: numOrNull(r.attempts),
+    runtime: strOrNull(r.runtime),
+    runtimeVersion: strOrNull(r.runtime_version),
+    host: strOrNull(r.host),
+    definitionHash: strOrNull(r.definition_hash),
+    source: strOrNull(r.source),
+    sink: strOrNull(r.sink),
+    stages: Array.isArray(r.stages) ? r.stages.map(String) : null,
+    sourceBytes: numOrNull(r.source_bytes),
+    events: num(r.events),
+    lastEventAt: strOrNull(r.last_event_at),
+  };
+}
+
+export function toStageFigures(r: SqlRow): StageFigures {
+  return {
+    stage: String(r.stage),
+    index: num(r.stage_index),
+    events: num(r.events),
+    chunks: num(r.chunks),
+    rowsIn: num(r.rows_in),
+    rowsOut: num(r.rows_out),
+    filtered: num(r.filtered),
+    deadLettered: num(r.dead_lettered),
+    errors: num(r.errors),
+    bytes: num(r.bytes),
+    busyMs: num(r.busy_ms),
+    intervalMs: num(r.interval_ms),
+    busyShare: numOrNull(r.busy_share),
+    rowsPerS: numOrNull(r.rows_per_s),
+    errorRate: numOrNull(r.error_rate),
+    queueDepth: numOrNull(r.queue_depth),
+    meanMs: numOrNull(r.mean_ms),
+    maxMs: numOrNull(r.max_ms),
+    p50Ms: numOrNull(r.p50_ms),
+    p95Ms: numOrNull(r.p95_ms),
+    p99Ms: numOrNull(r.p99_ms),
+  };
+}
+
+/** The run's report, or undefined when the store has no event of it. */
+export async function runSummary(db: MetricsReader, runId: string): Promise<RunReport | undefined> {
+  const p = { run: runId };
+  const [run] = await db.all("SELECT * FROM runs WHERE run_id = $run", p);
+  if (!run) return undefined;
+  const stages = await db.all(
+    "SELECT * FROM stage_totals WHERE run_id = $run ORDER BY stage_index, stage",
+    p,
+  );
+  const [res] = await db.all(
+    `SELECT count(*) AS samples, avg(cpu_percent) AS cpu, max(cpu_percent) AS cpu_max, max(rss_bytes) AS rss_max,
+            arg_min(rss_bytes, seq) AS rss_first, arg_max(rss_bytes, seq) AS rss_last, max(heap_used_bytes) AS heap_max,
+            regr_slope(rss_bytes, epoch(ts)) * 60 AS slope, max(event_loop_delay_ms) AS loop_max
+     FROM resource_samples WHERE run_id = $run`,
+    p,
+  );
+  const alerts = await db.all("SELECT * FROM alerts WHERE run_id = $run ORDER BY raised_at, seq", p);
+  const dl = await db.all(
+    `SELECT stage, reason, count(*) AS n FROM dead_letters WHERE run_id = $run
+     GROUP BY ALL ORDER BY n DESC, stage, reason LIMIT 10`,
+    p,
+  );
+  const [dlTotal] = await db.all("SELECT count(*) AS n FROM dead_letters WHERE run_id = $run", p);
+  const retries = await db.all(
+    "SELECT stage, count(*) AS n, max(attempt) AS max_attempt FROM retries WHERE run_id = $run GROUP BY stage ORDER BY stage",
+    p,
+  );
+  const caches = await db.all(
+    `SELECT stage, sum(hits) AS hits, sum(misses) AS misses, sum(evictions) AS evictions,
+            sum(hits) / nullif(sum(hits) + sum(misses), 0)::DOUBLE AS hit_rate, arg_max(entries, seq) AS entries
+     FROM cache_stats WHERE run_id = $run GROUP BY stage ORDER BY stage`,
+    p,
+  );
+  const workers = await db.all(
+    `SELECT stage, max(workers) AS workers_max, avg(utilisation) AS utilisation, max(queue_depth) AS queue_max,
+            sum(completed) AS completed, sum(failed) AS failed, avg(avg_task_ms) AS avg_task_ms
+     FROM worker_stats WHERE run_id = $run GROUP BY stage ORDER BY stage`,
+    p,
+  );
+  return {
+    run: toRunInfo(run),
+    stages: stages.map(toStageFigures),
+    resources:
+      res && num(res.samples) > 0
+        ? {
+            samples: num(res.samples),
+            cpuPercent: numOrNull(res.cpu),
+            cpuPercentMax: numOrNull(res.cpu_max),
+            peakRssBytes: numOrNull(res.rss_max),
+            firstRssBytes: numOrNull(res.rss_first),
+            lastRssBytes: numOrNull(res.rss_last),
+            peakHeapUsedBytes: numOrNull(res.heap_max),
+            rssSlopeBytesPerMin: numOrNull(res.slope),
+            eventLoopDelayMsMax: numOrNull(res.loop_max),
+          }
+        : null,
+    alerts: alerts.map((a) => ({
+      alertId: String(a.alert_id),
+      rule: String(a.rule),
+      severity: String(a.severity),
+      stage: strOrNull(a.stage),
+      raisedAt: String(a.raised_at),
+      resolvedAt: strOrNull(a.resolved_at),
+      value: num(a.value),
+      threshold: numOrNull(a.threshold),
+      message: strOrNull(a.message),
+    })),
+    deadLetters: {
+      total: num(dlTotal?.n),
+      byReason: dl.map((r) => ({ stage: String(r.stage), reason: String(r.reason), count: num(r.n) })),
+    },
+    retries: retries.map((r) => ({
+      stage: String(r.stage),
+      retries: num(r.n),
+      maxAttempt: num(r.max_attempt),
+    })),
+    caches: caches.map((r) => ({
+      stage: String(r.stage),
+      hits: num(r.hits),
+      misses: num(r.misses),
+      evictions: num(r.evictions),
+      hitRate: numOrNull(r.hit_rate),
+      entries: numOrNull(r.entries),
+    })),
+    workers: workers.map((r) => ({
+      stage: String(r.stage),
+      workersMax: num(r.workers_max),
+      utilisation: numOrNull(r.utilisation),
+      queueDepthMax: numOrNull(r.queue_max),
+      completed: num(r.completed),
+      failed: num(r.failed),
+      avgTaskMs: numOrNull(r.avg_task_ms),
+    })),
+  };
+}
