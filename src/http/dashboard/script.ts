@@ -127,7 +127,7 @@ export const APP_JS = `"use strict";
     [["rows in", run.rowsIn], ["rows out", run.rowsOut], ["filtered", run.filtered], ["dead-lettered", run.deadLettered]]
       .forEach(function (kv) {
         var d = el("div", null, kv[0]);
-        d.insertBefore(el("b", null, fmt(kv[1])), d.firstChild);
+        d.insertBefore(el("b", null, kv[1] >= 1e4 ? fmt(kv[1]) : String(kv[1] || 0)), d.firstChild);
         t.appendChild(d);
       });
   }
@@ -162,7 +162,12 @@ export const APP_JS = `"use strict";
       var ul = $("recommendations");
       ul.textContent = "";
       if (list.length === 0) ul.appendChild(el("li", "muted", "none"));
-      list.forEach(function (x) { ul.appendChild(el("li", null, typeof x === "string" ? x : x.message || x.title || JSON.stringify(x))); });
+      list.forEach(function (x) {
+        if (typeof x === "string") { ul.appendChild(el("li", null, x)); return; }
+        var li = el("li", null, x.action || x.message || x.id);
+        if (x.reason) li.appendChild(el("div", "muted", x.reason));
+        ul.appendChild(li);
+      });
     }).catch(function () {});
     getJson("/api/alerts?state=all&run=" + run).then(function (r) {
       r.items.forEach(function (a) { state.alerts[a.alertId] = a; });

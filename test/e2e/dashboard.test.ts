@@ -1,0 +1,102 @@
+/**
+ * The dashboard in a real browser: `sluice run FILE --serve 0` on a CSV
+ * pipeline whose dead-letter rate raises an alert; headless Chromium
+ * (Debian's, driven by playwright-core) opens the page, the charts gain
+ * points from the SSE stream, the alert appears; a screenshot goes to
+ * test-artifacts/dashboard.png.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import { afterAll, describe, expect, it } from "vitest";
+import { repo } from "../helpers/runtimes.ts";
+import { hasTool, requireTool } from "../helpers/tools.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const home = mkdtempSync(join(tmpdir(), "sluice-dash-"));
+let child: ChildProcess | undefined;
+afterAll(() => {
+  if (child && child.exitCode === null) child.kill("SIGKILL");
+  rmSync(home, { recursive: true, force: true });
+});
+
+function startRun(): Promise<string> {
+  child = spawn(
+    process.execPath,
+    [
+      "--import",
+      join(repo, "node_modules/tsx/dist/esm/index.mjs"),
+      join(repo, "src/cli/main.ts"),
+      "run",
+      join(repo, "test/fixtures/http/alerting.ts"),
+      "--serve",
+      "0",
+      "--home",
+      join(home, ".s"),
+    ],
+    {
+      cwd: home,
+      env: { ...process.env, NO_COLOR: "1", SLUICE_FIXTURE_DELAY_MS: "150" },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  return new Promise((resolve, reject) => {
+    let err = "";
+    child!.stderr!.on("data", (d) => {
+      err += d;
+      const m = /serving the API and dashboard at (http:\/\/\S+?)\/?\n/.exec(err);
+      if (m) resolve(m[1]);
+    });
+    child!.on("exit", (code) => reject(new Error(`sluice exited ${code}: ${err}`)));
+  });
+}
+
+describe("dashboard", () => {
+  it("shows live charts updating and the alert, in headless Chromium", async (ctx) => {
+    requireTool(
+      ctx,
+      hasTool(CHROMIUM, ["--headless", "--no-sandbox", "--version"]),
+      "chromium",
+      "apt-get install chromium",
+    );
+    const url = await startRun();
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      await page.goto(`${url}/`);
+      await page.waitForSelector("#runs li[data-run]");
+      const points = () => page.$eval("#chart-throughput", (c) => Number(c.getAttribute("data-points")));
+      await page.waitForFunction(
+        () => Number(document.querySelector("#chart-throughput")?.getAttribute("data-points")) > 0,
+      );
+      const first = await points();
+      await page.waitForFunction(
+        (n) => Number(document.querySelector("#chart-throughput")?.getAttribute("data-points")) > n,
+        first,
+      );
+      expect(await points()).toBeGreaterThan(first);
+      await page.waitForFunction(
+        () => Number(document.querySelector("#chart-latency")?.getAttribute("data-points")) > 0,
+      );
+      const alert = await page.waitForSelector("#alerts li.alert.critical");
+      expect(await alert.textContent()).toMatch(/dead-letter rate 1\d\.\d% above 5%/);
+      await page.waitForFunction(() => document.querySelector("#run-status")?.textContent === "completed");
+      await page.waitForFunction(() => !document.querySelector("#bottleneck")?.classList.contains("muted"));
+      mkdirSync(join(repo, "test-artifacts"), { recursive: true });
+      await page.screenshot({ path: join(repo, "test-artifacts/dashboard.png"), fullPage: true });
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+    child!.kill("SIGINT");
+    const code = await new Promise((r) => child!.on("exit", r));
+    expect(code).toBe(0);
+  });
+});
