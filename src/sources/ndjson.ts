@@ -1,0 +1,58 @@
+/**
+ * @module NDJSON file source: one JSON value per line, streamed in 1 MiB
+ * buffers with bounded memory and resumable at byte offsets. An invalid line
+ * goes to the dead letter with its line number, byte offset, raw text and the
+ * JSON error; with a zod schema, records are validated/coerced too.
+ */
+import { z } from "zod";
+import { ConfigError } from "../pipeline/errors.ts";
+import type { Source } from "../pipeline/types.ts";
+import { toBytes } from "../pipeline/units.ts";
+import { fileSource } from "./internal/file-source.ts";
+import { NdjsonParser } from "./internal/ndjson-parser.ts";
+
+export const NdjsonSourceOptions = z
+  .object({
+    /** zod schema to validate/coerce each record. */
+    schema: z.custom<z.ZodType>((v) => v instanceof z.ZodType, "must be a zod schema").optional(),
+    /** Read buffer (and so chunk) size; default "1MiB". */
+    bufferSize: z.union([z.number(), z.string()]).default("1MiB"),
+    /** Longest line accepted; longer ones go to the dead letter. Default "64MiB". */
+    maxRecordBytes: z.union([z.number(), z.string()]).default("64MiB"),
+  })
+  .strict();
+
+type Opts = z.input<typeof NdjsonSourceOptions>;
+
+/**
+ * Reads a file of JSON lines.
+ *
+ * @example
+ * ```ts
+ * pipeline("events").from(ndjson("data/events.ndjson")).via(filter((e) => e.type === "click")).to(console());
+ * ```
+ */
+export function ndjson<S extends z.ZodType>(path: string, options: Opts & { schema: S }): Source<z.output<S>>;
+export function ndjson<A = Record<string, unknown>>(path: string, options?: Opts): Source<A>;
+export function ndjson(path: string, options: Opts = {}): Source<unknown> {
+  if (typeof path !== "string" || path.length === 0)
+    throw new ConfigError("ndjson(): the path must be a non-empty string");
+  const parsed = NdjsonSourceOptions.safeParse(options);
+  if (!parsed.success) {
+    throw new ConfigError(
+      `ndjson("${path}") options: ${parsed.error.issues.map((i) => `${i.path.join(".") || "options"}: ${i.message}`).join("; ")}`,
+      { hint: "Allowed options: schema, bufferSize, maxRecordBytes." },
+    );
+  }
+  const o = parsed.data;
+  const maxRecordBytes = toBytes(o.maxRecordBytes as never, "ndjson maxRecordBytes");
+  return fileSource<unknown, unknown>({
+    kind: "ndjson",
+    path,
+    bufferSize: toBytes(o.bufferSize as never, "ndjson bufferSize"),
+    schema: o.schema,
+    async makeParser(_file, start) {
+      return new NdjsonParser({ maxRecordBytes, startOffset: start?.byte ?? 0, startLine: start?.line ?? 1 });
+    },
+  });
+}
