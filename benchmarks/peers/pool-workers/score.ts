@@ -9,7 +9,8 @@ export interface BenchRecord {
   spinMs?: number;
 }
 
-export function score(record: unknown, spinMs = 0): { id: number; score: number } {
+export function score(record: unknown, spinMs = 0): { id: number; score: number } | number {
+  if (typeof record === "number") return record * 2;
   const r = record as BenchRecord;
   let acc = r.amount;
   const ms = r.spinMs ?? spinMs;
@@ -20,6 +21,6 @@ export function score(record: unknown, spinMs = 0): { id: number; score: number 
   return { id: r.id, score: acc * 2 };
 }
 
-export default function scoreRecord(record: unknown): { id: number; score: number } {
+export default function scoreRecord(record: unknown): { id: number; score: number } | number {
   return score(record);
 }
