@@ -1,16 +1,26 @@
 /**
  * @module `MetricsQueries` over the metrics store (`openMetricsStore`). The
- * SQL here reads the store's documented views (`runs`, `events`, `alerts`,
- * `stage_metrics_by`, `bench_results`) through `store.query`, the store's
+ * SQL here reads the store's documented views and tables (`runs`, `events`,
+ * `alerts`, `stage_progress`, `stage_rollup_1m`, `bench_results`) through `store.query`, the store's
  * guarded path: one SELECT at a time inside a READ ONLY transaction on a
  * database opened with external access off. Clause texts are fixed
  * fragments chosen by which filters are present and the series column comes
  * from `SERIES_COLUMNS`; every value is a bound parameter.
  */
+
+import { Histogram } from "../metrics/histogram.ts";
 import type { SqlParams, SqlRow, SqlValue } from "../runtime/duckdb.ts";
 import { BadRequestError, UnavailableError } from "./errors.ts";
 import { SERIES_COLUMNS } from "./schemas.ts";
-import type { AlertItem, EventItem, Json, JsonObject, MetricsQueries, RunListItem } from "./types.ts";
+import type {
+  AlertItem,
+  EventItem,
+  Json,
+  JsonObject,
+  MetricsQueries,
+  RunListItem,
+  SeriesMetric,
+} from "./types.ts";
 
 /** The part of `MetricsStore` this adapter uses (structural, so tests can pass a double). */
 export interface MetricsStoreLike {
@@ -46,6 +56,56 @@ const iso = (v: SqlValue | undefined): string | null => {
 };
 /** Store results are JSON-able already; this narrows the type. */
 const json = (v: unknown): Json => (v === undefined ? null : (JSON.parse(JSON.stringify(v)) as Json));
+
+/** The two tables a series reads, with their column names (fixed text, never from a request). */
+const RAW_SOURCE = { table: "stage_progress", ts: "ts", queue: "queue_depth" } as const;
+const ROLLUP_SOURCE = { table: "stage_rollup_1m", ts: "minute", queue: "queue_depth_max" } as const;
+const PERCENTILE: Partial<Record<SeriesMetric, number>> = { p50_ms: 50, p95_ms: 95, p99_ms: 99 };
+
+const ratio = (a: SqlValue | undefined, b: SqlValue | undefined, scale = 1): number | null => {
+  const x = numOrNull(a);
+  const y = numOrNull(b);
+  return x === null || y === null || y === 0 ? null : (x * scale) / y;
+};
+
+/** One series figure from a bucket's sums (the formulas of the store's `stage_metrics` views). */
+function figure(metric: SeriesMetric, r: SqlRow): number | null {
+  switch (metric) {
+    case "rows_per_s":
+      return ratio(r.rows_in, r.interval_ms, 1000);
+    case "bytes_per_s":
+      return ratio(r.bytes, r.interval_ms, 1000);
+    case "error_rate":
+      return ratio(r.errors, r.rows_in);
+    case "dead_letter_rate":
+      return ratio(r.dead_lettered, r.rows_in);
+    case "busy_share":
+      return ratio(r.busy_ms, r.interval_ms);
+    case "mean_ms":
+      return ratio(r.lat_sum_ms, r.lat_count);
+    case "max_ms":
+      return numOrNull(r.lat_max_ms);
+    case "rows_in":
+    case "rows_out":
+    case "errors":
+    case "dead_lettered":
+    case "queue_depth":
+      return numOrNull(r[metric]);
+    default: {
+      const idx = Array.isArray(r.lat_idx) ? r.lat_idx : [];
+      const n = Array.isArray(r.lat_n) ? r.lat_n : [];
+      if (idx.length === 0) return null;
+      const h = new Histogram();
+      h.merge({
+        count: numOrNull(r.lat_count) ?? 0,
+        sumMs: 0,
+        maxMs: numOrNull(r.lat_max_ms) ?? 0,
+        buckets: idx.map((i, k) => [Number(i), Number(n[k])] as [number, number]),
+      });
+      return h.percentile(PERCENTILE[metric] ?? 99);
+    }
+  }
+}
 
 function where(clauses: string[]): string {
   return clauses.length ? `WHERE ${clauses.join(" AND ")}` : "";
@@ -143,9 +203,13 @@ export function storeQueries(store: MetricsStoreLike, options: StoreQueriesOptio
     },
 
     async series(q) {
-      const col = SERIES_COLUMNS[q.metric];
-      if (!col) throw new BadRequestError("query.metric", "not a known metric");
-      const c = ["bucket >= make_timestamp($from)", "bucket < make_timestamp($to)"];
+      if (!SERIES_COLUMNS[q.metric]) throw new BadRequestError("query.metric", "not a known metric");
+      // Whole-minute buckets read the minute rollup, finer ones the raw events;
+      // both are filtered by run/stage/time before aggregating (the generic
+      // `stage_metrics_by` macro aggregates every run first). Figures are
+      // derived below with the same formulas as the store's views.
+      const src = q.bucketS % 60 === 0 ? ROLLUP_SOURCE : RAW_SOURCE;
+      const c = [`${src.ts} >= make_timestamp($from)`, `${src.ts} < make_timestamp($to)`];
       const p: Record<string, SqlValue> = {
         width: q.bucketS,
         from: q.from * 1000,
@@ -164,10 +228,15 @@ export function storeQueries(store: MetricsStoreLike, options: StoreQueriesOptio
         c.push("stage = $stage");
         p.stage = q.stage;
       }
+      const hist = PERCENTILE[q.metric] !== undefined;
       const rows = await all(
-        `SELECT run_id, stage, epoch_ms(bucket) AS t, ${col} AS v
-         FROM stage_metrics_by(to_seconds(CAST($width AS BIGINT))) ${where(c)}
-         ORDER BY t, run_id, stage LIMIT $limit`,
+        `SELECT run_id, stage, epoch_ms(time_bucket(to_seconds(CAST($width AS BIGINT)), ${src.ts})) AS t,
+                sum(rows_in) AS rows_in, sum(rows_out) AS rows_out, sum(errors) AS errors,
+                sum(dead_lettered) AS dead_lettered, sum(bytes) AS bytes, sum(busy_ms) AS busy_ms,
+                sum(interval_ms) AS interval_ms, max(${src.queue}) AS queue_depth, sum(lat_count) AS lat_count,
+                sum(lat_sum_ms) AS lat_sum_ms, max(lat_max_ms) AS lat_max_ms
+                ${hist ? ", flatten(list(lat_idx)) AS lat_idx, flatten(list(lat_n)) AS lat_n" : ""}
+         FROM ${src.table} ${where(c)} GROUP BY ALL ORDER BY t, run_id, stage LIMIT $limit`,
         p,
         q.limit,
       );
@@ -175,7 +244,7 @@ export function storeQueries(store: MetricsStoreLike, options: StoreQueriesOptio
         run: String(r.run_id),
         stage: String(r.stage),
         t: Number(r.t),
-        value: numOrNull(r.v),
+        value: figure(q.metric, r),
       }));
     },
 
