@@ -18,6 +18,7 @@ afterAll(() => {
 const cases = [
   { file: "orders.ts", outputs: ["out/orders.ndjson"] },
   { file: "csv-roundtrip.ts", outputs: ["out/tricky.csv"] },
+  { file: "events.ts", outputs: ["out/events.csv"] },
 ];
 
 describe("runtime conformance", () => {
