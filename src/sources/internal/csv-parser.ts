@@ -26,7 +26,6 @@ import {
   MAX_RAW_BYTES,
   type RowError,
   type TextBatch,
-  truncateUtf8,
 } from "./utf8.ts";
 
 export type { ParseBatch, RecordPosition, RowError } from "./utf8.ts";
@@ -319,11 +318,10 @@ export class CsvParser<H extends CsvHeader = true> extends LineParser<CsvRow<H>>
   ): RowError {
     const s = t.text;
     if (end > start && s.charCodeAt(end - 1) === CR) end--;
-    const raw = s.slice(start, end);
     return {
       line: t.lineStart + startLine,
       byteOffset: t.byteOffset(start),
-      raw: maxRaw > 0 ? truncateUtf8(raw, Math.min(maxRaw, this.maxRecordBytes)) : raw,
+      raw: maxRaw > 0 ? t.prefix(start, end, Math.min(maxRaw, this.maxRecordBytes)) : s.slice(start, end),
       reason,
     };
   }

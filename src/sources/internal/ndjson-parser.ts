@@ -14,7 +14,6 @@ import {
   type LineParserOptions,
   MAX_RAW_BYTES,
   type TextBatch,
-  truncateUtf8,
 } from "./utf8.ts";
 
 export type { ParseBatch, RecordPosition, RowError } from "./utf8.ts";
@@ -65,7 +64,7 @@ export class NdjsonParser extends LineParser<unknown> {
       const end = nl > i && s.charCodeAt(nl - 1) === CR ? nl - 1 : nl;
       if (end > i) {
         if (nl - i > maxChars && t.bytesBefore(nl + 1) - 1 - t.bytesBefore(i) > this.maxRecordBytes) {
-          const raw = truncateUtf8(s.slice(i, end), Math.min(MAX_RAW_BYTES, this.maxRecordBytes));
+          const raw = t.prefix(i, end, Math.min(MAX_RAW_BYTES, this.maxRecordBytes));
           batch.errors.push({
             line: t.lineStart + line,
             byteOffset: t.byteOffset(i),

@@ -136,6 +136,16 @@ export class DecodedText {
     return this.cursorByte;
   }
 
+  /**
+   * The text from `start` (a line start) to `end`, cut to its first `maxBytes` input bytes the way
+   * `decodePrefix` cuts raw bytes (so an oversized record reads the same whichever path found it).
+   */
+  prefix(start: number, end: number, maxBytes: number): string {
+    if (this.invalidBytes === undefined) return truncateUtf8(this.text.slice(start, end), maxBytes);
+    const from = this.bytesBefore(start);
+    return decodePrefix(this.invalidBytes.subarray(from, from + maxBytes), maxBytes);
+  }
+
   /** File byte offset of `text[charIndex]`. */
   byteOffset(charIndex: number): number {
     return this.byteStart + this.bytesBefore(charIndex);

@@ -87,14 +87,25 @@ export function feed<R>(
 /** Each position must point at the record's raw text in the input, on the line it claims. */
 function checkPositions<R>(c: Collected<R>, input: Uint8Array, base: number, baseLine: number): void {
   const dec = new TextDecoder("utf-8", { ignoreBOM: true });
+  const lfs: number[] = [];
+  for (let i = input.indexOf(0x0a); i !== -1; i = input.indexOf(0x0a, i + 1)) lfs.push(i);
+  const lfsBefore = (at: number) => {
+    let lo = 0;
+    let hi = lfs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (lfs[mid] < at) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
   const check = (pos: RecordPosition, raw: string) => {
     const at = pos.byteOffset - base;
-    const want = utf8(raw);
     if (raw.includes("\ufffd")) return; // invalid input bytes: the raw text is a replacement
-    expect(dec.decode(input.subarray(at, at + want.length)), `raw at ${pos.byteOffset}`).toBe(raw);
-    let lf = 0;
-    for (let i = 0; i < at; i++) if (input[i] === 0x0a) lf++;
-    expect(pos.line, `line of record at ${pos.byteOffset}`).toBe(baseLine + lf);
+    const got = dec.decode(input.subarray(at, at + utf8(raw).length));
+    const line = baseLine + lfsBefore(at);
+    if (got !== raw || pos.line !== line)
+      expect({ at: pos.byteOffset, raw: got, line }).toEqual({ at: pos.byteOffset, raw, line: pos.line });
   };
   for (let i = 0; i < c.positions.length; i++) check(c.positions[i], c.raws[i]);
   for (const e of c.errors) check(e, e.raw);
