@@ -298,13 +298,16 @@ export class MetricsStore {
    * (run_id, seq): events at or below a run's high-water mark are skipped.
    * Events without a `seq` are numbered per run from `firstSeq`.
    */
-  async ingest(events: Iterable<IngestEvent>, options: IngestOptions = {}): Promise<IngestResult> {
+  async ingest(
+    events: Iterable<IngestEvent> | AsyncIterable<IngestEvent>,
+    options: IngestOptions = {},
+  ): Promise<IngestResult> {
     const writer = this.#requireWriter("ingest");
     const first = options.firstSeq ?? 1;
     const next = new Map<string, number>();
     let accepted = 0;
     let skipped = 0;
-    for (const e of events) {
+    for await (const e of events) {
       let seq = e.seq;
       if (seq === undefined) {
         seq = next.get(e.runId) ?? first;

@@ -3,8 +3,10 @@
  * Three layers, each enough to stop a write on its own:
  *
  * 1. the text must be exactly one statement and DuckDB must classify it as
- *    SELECT (which includes `WITH … SELECT`, `FROM t`, DESCRIBE, SHOW,
- *    SUMMARIZE and table-valued PRAGMAs);
+ *    SELECT (which includes `WITH … SELECT`, `FROM t`, DESCRIBE, SHOW and
+ *    SUMMARIZE), and its syntax tree (`json_serialize_sql`) must not call a
+ *    function with side effects (`checkpoint()`, `enable_logging()`, …) or
+ *    run SQL hidden in a string (`query('…')`);
  * 2. it runs inside `BEGIN TRANSACTION READ ONLY`, so even a SELECT that
  *    would write (`nextval`) fails;
  * 3. the database was opened with `enable_external_access=false`, so SQL
@@ -57,6 +59,27 @@ export class GuardedQuery {
         `${types[0]} statements are not allowed: the metrics database is read-only here (SELECT, WITH, FROM, DESCRIBE, SHOW and SUMMARIZE are)`,
       );
     }
+    const [ast] = await this.conn.all("SELECT json_serialize_sql(CAST($sql AS VARCHAR)) AS tree", { sql });
+    let tree: { error?: boolean; error_message?: string } | undefined;
+    try {
+      tree = JSON.parse(String(ast?.tree));
+    } catch {
+      tree = undefined;
+    }
+    if (!tree || tree.error) {
+      throw new MetricsQueryError(
+        sql,
+        `this statement cannot be checked (${tree?.error_message ?? "no syntax tree"}); write it as a SELECT ` +
+          "(PRAGMA table_info('t') is SELECT * FROM pragma_table_info('t'))",
+      );
+    }
+    const denied = [...functionNames(tree, new Set())].filter((f) => DENIED_FUNCTIONS.has(f));
+    if (denied.length > 0) {
+      throw new MetricsQueryError(
+        sql,
+        `${denied.join(", ")}() is not allowed here: it changes state or runs hidden SQL`,
+      );
+    }
     const stop = new AbortController();
     let timedOut = false;
     if (options.timeoutMs !== undefined && Number.isFinite(options.timeoutMs)) {
@@ -79,6 +102,34 @@ export class GuardedQuery {
       await this.conn.run("ROLLBACK").catch(() => {});
     }
   }
+}
+
+/** Table and scalar functions a SELECT may not call: they change state or run SQL the checks cannot see. */
+const DENIED_FUNCTIONS = new Set([
+  "checkpoint",
+  "force_checkpoint",
+  "enable_logging",
+  "disable_logging",
+  "truncate_duckdb_logs",
+  "enable_profiling",
+  "disable_profiling",
+  "enable_peg_parser",
+  "disable_peg_parser",
+  "json_execute_serialized_sql",
+  "arrow_scan",
+  "arrow_scan_dumb",
+  "query",
+]);
+
+function functionNames(tree: unknown, out: Set<string>): Set<string> {
+  if (Array.isArray(tree)) for (const x of tree) functionNames(x, out);
+  else if (tree !== null && typeof tree === "object") {
+    for (const [k, v] of Object.entries(tree)) {
+      if (k === "function_name" && typeof v === "string") out.add(v.toLowerCase());
+      else functionNames(v, out);
+    }
+  }
+  return out;
 }
 
 function messageOf(e: unknown): string {

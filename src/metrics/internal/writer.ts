@@ -37,7 +37,7 @@ interface Mark {
 export interface HighWaterMark {
   /** Per-run sequence number of the last event the store accepted. */
   readonly seq: number;
-  /** Its timestamp (ms since epoch). */
+  /** The newest event timestamp accepted for the run (ms since epoch). */
   readonly ts: number;
   /** The last sequence number already committed to the file (≤ seq). */
   readonly persistedSeq: number;
@@ -152,7 +152,7 @@ export class MetricsWriter {
       return false;
     }
     m.seq = s;
-    m.ts = e.ts;
+    if (e.ts > m.ts) m.ts = e.ts;
     m.dirty = true;
     let buf = this.#buffers.get(def);
     if (!buf) {
