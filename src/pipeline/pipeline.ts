@@ -6,7 +6,7 @@
  */
 import { ConfigError } from "./errors.ts";
 import { isOperator, isSink, isSource, type Operator, type Sink, type Source } from "./types.ts";
-import type { Duration } from "./units.ts";
+import type { Duration, Size } from "./units.ts";
 
 export const PipelineTypeId: unique symbol = Symbol.for("sluice/Pipeline") as never;
 
@@ -17,6 +17,16 @@ export interface PipelineOptions {
   readonly onError?: "dead-letter" | "fail";
   /** Interval of per-stage metrics events; default "1s". */
   readonly metricsInterval?: Duration;
+  /**
+   * The run journal (`sluice run`, `runJournaled`): `fsync` is `"checkpoint"`
+   * (default: at each checkpoint), `"interval"` (also every `fsyncInterval`)
+   * or `"always"` (every event); `--fsync` overrides it.
+   */
+  readonly journal?: {
+    readonly fsync?: "always" | "checkpoint" | "interval";
+    readonly fsyncInterval?: Duration;
+    readonly segmentSize?: Size;
+  };
 }
 
 /** Names that reach file paths, URLs and SQL: letters, digits, `_ . : -`. */

@@ -48,7 +48,9 @@ export interface RunOptions {
   readonly resume?: ResumePoint;
   /**
    * Called with each checkpoint event after the sink committed; the run waits
-   * for it (the journal makes the checkpoint durable here).
+   * for it (the journal makes the checkpoint durable here), and publishes the
+   * event on the bus only once it resolves, so no consumer sees a checkpoint
+   * that is not durable. A rejection fails the run.
    */
   readonly onCheckpoint?: (checkpoint: EventOf<"checkpoint">) => Promise<void>;
   /** Sample CPU/memory/event-loop every second (default true). */
@@ -172,8 +174,11 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
     },
   });
 
-  // Resume state.
+  // Resume state. A checkpoint taken at the final barrier (`$final`) means
+  // the input was fully read and every stage's end() output is in the sink:
+  // a run resumed from it reads nothing and must not call end() again.
   const cp = options.resume?.checkpoint;
+  const ended = cp?.operatorState.$final === true;
   let checkpointId = cp ? cp.id : 0;
   if (cp) {
     const dl = cp.operatorState.$deadLetter as { bytes: number; count: number } | undefined;
@@ -202,7 +207,8 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
     const filtered = meters.reduce((a, m) => a + m.totals.filtered, 0);
     return {
       rowsIn: sourceMeter.totals.rowsOut + sourceMeter.totals.deadLettered,
-      rowsOut: sinkMeter.totals.rowsIn,
+      // A record the sink dead-letters (a value its table cannot hold) is not out.
+      rowsOut: sinkMeter.totals.rowsIn - sinkMeter.totals.deadLettered,
       filtered,
       dead,
     };
@@ -317,7 +323,9 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
     };
 
     // Source: count, stop on request, insert barriers after chunks.
-    let source = Stream.takeWhile(p.source.open(sourceCtx), () => !stopRequested.value);
+    let source: Stream.Stream<Chunk<unknown>, SluiceError> = ended
+      ? Stream.empty
+      : Stream.takeWhile(p.source.open(sourceCtx), () => !stopRequested.value);
     source = Stream.mapArray(source, (arr) => {
       let out: Chunk<unknown>[] | undefined;
       for (let i = 0; i < arr.length; i++) {
@@ -335,7 +343,7 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
     });
     source = Stream.concat(
       source,
-      Stream.suspend(() => Stream.make(barrier(!stopRequested.value))),
+      Stream.suspend(() => Stream.make(barrier(!stopRequested.value && !ended))),
     );
 
     const stream = composeStages(source, stages, clock);
@@ -364,6 +372,7 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
         operatorState: {
           ...b.snapshots,
           $deadLetter: { bytes: deadLetters.bytes, count: deadLetters.count },
+          ...(b.final || ended ? { $final: true } : {}),
         },
         sinkToken: token,
         stageTotals: [...meters, sinkMeter].map((m) => ({
@@ -377,8 +386,8 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
         filtered: t.filtered,
         deadLettered: t.dead,
       };
-      bus.publish(event);
       await options.onCheckpoint?.(event);
+      bus.publish(event);
       checkpoints++;
     };
 
@@ -389,6 +398,7 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
       }
       const n = chunk.records.length;
       const ts = clock.monotonic();
+      const dead0 = sinkMeter.totals.deadLettered;
       sinkMeter.in(n, chunk.bytes);
       let r: void | Promise<void>;
       try {
@@ -402,14 +412,14 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
         return Effect.tryPromise({
           try: async () => {
             await r;
-            sinkMeter.out(n);
+            sinkMeter.out(n - (sinkMeter.totals.deadLettered - dead0));
             sinkMeter.chunk(clock.monotonic() - ts);
           },
           catch: (e) =>
             new SinkError(`sink ${p.sink?.name} failed to write: ${describeError(e)}`, { cause: e }),
         });
       }
-      sinkMeter.out(n);
+      sinkMeter.out(n - (sinkMeter.totals.deadLettered - dead0));
       sinkMeter.chunk(clock.monotonic() - ts);
       return Effect.void;
     });

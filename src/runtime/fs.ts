@@ -4,7 +4,7 @@
  * serves all three; it lives here so the rest of the engine stays on Web APIs.
  */
 import { constants, createReadStream } from "node:fs";
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rename, rm, stat, truncate, writeFile } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -121,6 +121,8 @@ export const fs = {
     await mkdir(path, { recursive: true, mode });
   },
   rename: (from: string, to: string): Promise<void> => rename(from, to),
+  /** Cuts a file to `length` bytes in place (resume drops what was written after a checkpoint). */
+  truncate: (path: string, length: number): Promise<void> => truncate(path, length),
   remove: (path: string): Promise<void> => rm(path, { force: true, recursive: true }),
   readdir: async (path: string): Promise<string[]> => {
     try {

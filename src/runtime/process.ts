@@ -38,6 +38,8 @@ export const stderr: Output = output(process.stderr);
 export const argv = (): string[] => process.argv.slice(2);
 export const env = (name: string): string | undefined => process.env[name];
 export const cwd = (): string => process.cwd();
+/** Changes the working directory (`sluice resume` runs where the run started). */
+export const chdir = (dir: string): void => process.chdir(dir);
 export const pid = (): number => process.pid;
 export const host = (): string => hostname();
 export const cpuCount = (): number => cpus().length;

@@ -4,5 +4,6 @@
 export { type CollectSink, collect } from "./collect.ts";
 export { console } from "./console.ts";
 export { CsvSinkOptions, csv } from "./csv.ts";
+export { DuckDBSinkOptions, duckdb } from "./duckdb.ts";
 export { type FileFormat, fileSink } from "./internal/file-sink.ts";
 export { ndjson } from "./ndjson.ts";

@@ -1,11 +1,17 @@
 /**
  * @module `sluice run FILE`: loads a pipeline file, runs it with a live
- * progress line, prints the summary. Ctrl-C stops reading, takes a last
- * checkpoint and exits 130; a second Ctrl-C exits at once.
+ * progress line and a journal, prints the summary. If the pipeline's latest
+ * run crashed or was interrupted it is resumed from its last checkpoint
+ * (`--fresh` starts a new run instead). Ctrl-C stops reading, takes a last
+ * checkpoint and exits 130; a second Ctrl-C exits at once (the run resumes
+ * from its last durable checkpoint).
  */
 import { EventBus } from "../../events/bus.ts";
+import type { ResumeInfo } from "../../journal/run-journal.ts";
+import { runJournaled } from "../../journal/run-journal.ts";
 import type { Pipeline } from "../../pipeline/pipeline.ts";
-import { type RunOptions, type RunSummary, runPipeline } from "../../pipeline/run.ts";
+import type { RunOptions, RunSummary } from "../../pipeline/run.ts";
+import { paths } from "../../runtime/fs.ts";
 import { exit, onSignal, stderr, stdout } from "../../runtime/process.ts";
 import { EXIT, formatError } from "../errors.ts";
 import { bytes, compact, duration, int } from "../format.ts";
@@ -16,11 +22,17 @@ export interface RunFlags {
   quiet: boolean;
   verbose: boolean;
   home?: string;
+  /** Start a new run even if the latest one is resumable. */
+  fresh?: boolean;
+  /** Continue this run (`sluice resume RUN`). */
+  resume?: string;
+  /** Journal fsync policy (overrides the pipeline's `journal.fsync`). */
+  fsync?: "always" | "checkpoint" | "interval";
 }
 
 export type RunHook = (p: Pipeline<unknown>, bus: EventBus, options: RunOptions) => Promise<RunOptions>;
 
-/** Runs a pipeline file; returns the exit code. `prepare` lets other layers (journal, metrics, HTTP) attach. */
+/** Runs a pipeline file with its journal; returns the exit code. `prepare` lets other layers (metrics, HTTP) attach. */
 export async function runCommand(file: string, flags: RunFlags, prepare?: RunHook): Promise<number> {
   const p = await loadPipeline(file);
   const bus = new EventBus();
@@ -43,7 +55,16 @@ export async function runCommand(file: string, flags: RunFlags, prepare?: RunHoo
   if (prepare) options = await prepare(p, bus, options);
   let summary: RunSummary;
   try {
-    summary = await runPipeline(p, options);
+    const { resume: _hookResume, ...rest } = options;
+    summary = await runJournaled(p, {
+      ...rest,
+      resume: flags.resume ?? !flags.fresh,
+      journal: flags.fsync ? { fsync: flags.fsync } : undefined,
+      file: paths.resolve(file),
+      onResume: (info) => {
+        if (!flags.quiet) stderr.write(`${resumeNotice(info)}\n`);
+      },
+    });
   } finally {
     progress?.stop();
     for (const f of off) f();
@@ -67,6 +88,26 @@ export function renderSummary(s: RunSummary): string {
   if (s.output) lines.push(`  output: ${s.output}`);
   if (s.deadLetterFile) lines.push(`  dead letters: ${s.deadLetterFile}`);
   if (s.status === "interrupted")
-    lines.push("  resume with: sluice run <same file>  (or --fresh to start over)");
+    lines.push(`  resume with: sluice run <same file>  or  sluice resume ${s.runId}  (--fresh starts over)`);
   return lines.join("\n");
+}
+
+/** "resuming run X from checkpoint N (source offset byte …, line …; R rows in)". */
+export function resumeNotice(info: ResumeInfo): string {
+  const cp = info.checkpoint;
+  const warn = info.corruptions.length
+    ? `\nsluice: warning: ${info.corruptions.length} damaged journal record(s) skipped: ${info.corruptions[0].message}`
+    : "";
+  if (!cp || cp.id === 0)
+    return `sluice: resuming run ${info.runId} from the start (it stopped before its first checkpoint)${warn}`;
+  return `sluice: resuming run ${info.runId} from checkpoint ${cp.id} (source offset ${formatOffset(cp.sourceOffset)}; ${int(cp.rowsIn)} rows in)${warn}`;
+}
+
+export function formatOffset(offset: unknown): string {
+  if (typeof offset !== "object" || offset === null) return "start";
+  const o = offset as Record<string, unknown>;
+  if (typeof o.byte === "number")
+    return `byte ${int(o.byte)}${typeof o.line === "number" ? `, line ${int(o.line)}` : ""}`;
+  if (typeof o.index === "number") return `record ${int(o.index)}`;
+  return JSON.stringify(offset);
 }

@@ -20,10 +20,7 @@ export class DeadLetterFile {
   /** On resume: keep exactly the first `bytes` bytes written before the checkpoint. */
   async restore(bytes: number, count: number): Promise<void> {
     const info = await fs.stat(this.path);
-    if (info && info.size > bytes) {
-      const content = await fs.readBytes(this.path);
-      await fs.writeText(this.path, new TextDecoder().decode(content.subarray(0, bytes)), 0o600);
-    }
+    if (info && info.size > bytes) await fs.truncate(this.path, bytes);
     this.#bytes = bytes;
     this.#count = count;
   }

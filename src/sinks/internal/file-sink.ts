@@ -48,14 +48,21 @@ export function fileSink<A>(kind: string, path: string, makeFormat: () => FileFo
       let bytes = 0;
       let headerWritten = false;
       if (resume) {
-        const info = await fs.stat(part);
+        let info = await fs.stat(part);
+        if (!info && (await fs.stat(target))?.size === resume.bytes) {
+          // A crash after the final checkpoint and the rename, before the run
+          // was marked ended: the target is this run's whole output. Take it
+          // back as the part file; closing renames it again.
+          await fs.rename(target, part);
+          info = await fs.stat(part);
+        }
         if (!info || info.size < resume.bytes) {
           throw new SinkError(
             `${kind}: cannot resume: ${part} has ${info?.size ?? 0} bytes but checkpoint committed ${resume.bytes}`,
             { hint: "The part file was removed or truncated. Run again with --fresh to start over." },
           );
         }
-        await truncate(part, resume.bytes);
+        if (info.size > resume.bytes) await fs.truncate(part, resume.bytes);
         bytes = resume.bytes;
         headerWritten = resume.headerWritten;
       }
@@ -104,13 +111,4 @@ export function fileSink<A>(kind: string, path: string, makeFormat: () => FileFo
       };
     },
   };
-}
-
-async function truncate(path: string, length: number): Promise<void> {
-  const all = await fs.readBytes(path);
-  if (all.length === length) return;
-  const w = await fs.openWriter(path, { append: false, mode: 0o644 });
-  await w.write(all.subarray(0, length));
-  await w.sync();
-  await w.close();
 }

@@ -1,0 +1,105 @@
+/**
+ * @module `sluice runs [PIPELINE] [--json]`: the runs in the state directory
+ * with status, progress and last checkpoint, read from their journals (a
+ * run with no `run.ended` whose lock no live process holds is "crashed
+ * (resumable)"). Nothing is written, so it is safe while runs are going.
+ */
+import { listRuns, type RunInfo } from "../../journal/runs.ts";
+import { stateHome } from "../../pipeline/run.ts";
+import { systemClock } from "../../runtime/clock.ts";
+import { stdout } from "../../runtime/process.ts";
+import { EXIT } from "../errors.ts";
+import { duration, int } from "../format.ts";
+import { formatOffset } from "./run.ts";
+
+export interface RunsFlags {
+  readonly home?: string;
+  readonly json: boolean;
+}
+
+export async function runsCommand(pipeline: string | undefined, flags: RunsFlags): Promise<number> {
+  const home = stateHome(flags.home);
+  const runs = await listRuns(home, pipeline);
+  if (flags.json) {
+    for (const r of runs) stdout.write(`${JSON.stringify(runJson(r))}\n`);
+    return EXIT.ok;
+  }
+  if (runs.length === 0) {
+    stdout.write(`no runs under ${home}${pipeline ? ` for pipeline "${pipeline}"` : ""}\n`);
+    return EXIT.ok;
+  }
+  const now = systemClock.now();
+  const rows = runs.map((r) => [
+    r.runId,
+    r.pipeline,
+    statusText(r),
+    int(rowsIn(r)),
+    progress(r),
+    r.checkpoint
+      ? `#${r.checkpoint.id} ${ago(now - r.checkpoint.ts)} · ${formatOffset(r.checkpoint.sourceOffset)}`
+      : "—",
+  ]);
+  stdout.write(table(["RUN", "PIPELINE", "STATUS", "ROWS IN", "PROGRESS", "LAST CHECKPOINT"], rows));
+  return EXIT.ok;
+}
+
+export function statusText(r: RunInfo): string {
+  switch (r.status) {
+    case "running":
+      return `running (pid ${r.holder?.pid})`;
+    case "crashed":
+      return "crashed (resumable)";
+    case "interrupted":
+      return "interrupted (resumable)";
+    default:
+      return r.status;
+  }
+}
+
+function rowsIn(r: RunInfo): number {
+  return r.ended?.rowsIn ?? r.checkpoint?.rowsIn ?? 0;
+}
+
+function progress(r: RunInfo): string {
+  if (r.status === "completed") return "100%";
+  const total = r.started?.sourceBytes;
+  const at = (r.checkpoint?.sourceOffset as { byte?: unknown } | undefined)?.byte;
+  if (total && typeof at === "number") return `${((at / total) * 100).toFixed(1)}%`;
+  return "—";
+}
+
+function ago(ms: number): string {
+  return ms < 1000 ? "just now" : `${duration(ms)} ago`;
+}
+
+function runJson(r: RunInfo) {
+  return {
+    runId: r.runId,
+    pipeline: r.pipeline,
+    status: r.status,
+    resumable: r.resumable,
+    pid: r.holder?.pid,
+    rowsIn: rowsIn(r),
+    progress: progress(r),
+    startedAt: r.firstStarted?.ts,
+    endedAt: r.ended?.ts,
+    lastCheckpoint: r.checkpoint && {
+      id: r.checkpoint.id,
+      ts: r.checkpoint.ts,
+      sourceOffset: r.checkpoint.sourceOffset,
+      rowsIn: r.checkpoint.rowsIn,
+    },
+    file: r.meta?.file,
+    runDir: r.runDir,
+  };
+}
+
+function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
+      .join("  ")
+      .trimEnd();
+  return `${[line(head), ...rows.map(line)].join("\n")}\n`;
+}

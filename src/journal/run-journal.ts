@@ -1,0 +1,371 @@
+/**
+ * @module A run with a journal (DESIGN §3): the one code path behind
+ * `sluice run` and `runJournaled()`. It picks the run (a new one, or the
+ * latest unfinished run of the pipeline, or a named one), takes the run's
+ * lock, checks that a resumed run's pipeline definition is unchanged, hands
+ * the runner the last checkpoint to resume from, appends every durable event
+ * to `<home>/<pipeline>/<runId>/journal/`, and makes each checkpoint durable
+ * (append + fsync) before the runner goes on — so a checkpoint the bus, the
+ * metrics store or a later resume ever sees is on disk. A journal write or
+ * fsync failure stops the run with a `StateError` at that checkpoint.
+ */
+import { EventBus } from "../events/bus.ts";
+import { durable, type EventOf, parseEvent } from "../events/schema.ts";
+import { describeError, isSluiceError, StateError } from "../pipeline/errors.ts";
+import type { Pipeline } from "../pipeline/pipeline.ts";
+import {
+  definitionHash,
+  newRunId,
+  type RunOptions,
+  type RunSummary,
+  runPipeline,
+  stateHome,
+} from "../pipeline/run.ts";
+import type { Duration, Size } from "../pipeline/units.ts";
+import { systemClock } from "../runtime/clock.ts";
+import type { DurableFs } from "../runtime/durable-fs.ts";
+import { crashPoint, faultArmed } from "../runtime/fault.ts";
+import { fs, paths } from "../runtime/fs.ts";
+import { type HeldLock, tryLock } from "../runtime/lock.ts";
+import { cwd } from "../runtime/process.ts";
+import { type JournalCorruptionError, JournalWriteError } from "./errors.ts";
+import { crashingFs } from "./internal/crash-fs.ts";
+import { fromJournalValue, toJournalValue } from "./internal/plain.ts";
+import { type FsyncPolicy, type Journal, openJournal } from "./journal.ts";
+import {
+  inspectRun,
+  JOURNAL_DIR,
+  LOCK_FILE,
+  listRunRefs,
+  RUN_META_FILE,
+  type RunInfo,
+  type RunMeta,
+  readRunMeta,
+} from "./runs.ts";
+
+export interface RunJournalOptions {
+  /** `checkpoint` (default): fsync at each checkpoint; `interval`: also every `fsyncInterval`; `always`: every event. */
+  readonly fsync?: FsyncPolicy;
+  readonly fsyncInterval?: Duration;
+  /** Journal segment size (default "64MiB"). */
+  readonly segmentSize?: Size;
+  /** File primitives (tests inject ENOSPC/EIO here). */
+  readonly fs?: DurableFs;
+}
+
+export interface JournaledRunOptions extends Omit<RunOptions, "resume"> {
+  /**
+   * `true` (default): continue the latest run of this pipeline if it crashed
+   * or was interrupted, else start a new one. `false`: always a new run. A
+   * run id: continue that run (it must not have completed).
+   */
+  readonly resume?: boolean | string;
+  /** Journal settings; they override the pipeline's `journal` option. */
+  readonly journal?: RunJournalOptions;
+  /** The pipeline file, recorded in `run.json` so `sluice resume RUN` can load it again. */
+  readonly file?: string;
+  /** Called before a resumed run starts (the CLI prints "resuming run …" here). */
+  readonly onResume?: (info: ResumeInfo) => void;
+}
+
+export interface ResumeInfo {
+  readonly runId: string;
+  readonly runDir: string;
+  /** The checkpoint the run continues from; undefined when it crashed before its first one (it starts over). */
+  readonly checkpoint?: EventOf<"checkpoint">;
+  /** Damaged journal records that were skipped (the resume point is before or after them). */
+  readonly corruptions: readonly JournalCorruptionError[];
+}
+
+/** A run ready to start: options for `runPipeline`, and `close` for afterwards. */
+export interface PreparedRun {
+  readonly runId: string;
+  readonly runDir: string;
+  readonly resumed?: ResumeInfo;
+  readonly options: RunOptions;
+  /** Syncs and closes the journal and releases the lock; rejects if the journal could not be synced. */
+  close(): Promise<void>;
+}
+
+/**
+ * Runs a pipeline with a journal: resumable after a crash, kill -9 or
+ * Ctrl-C, exactly-once at transactional sinks. Like `runPipeline`, run
+ * failures are in `summary.error`; refusing to start (the run is locked by
+ * another process, its definition changed) throws a `StateError`.
+ *
+ * @example
+ * ```ts
+ * const summary = await runJournaled(myPipeline);          // resumes the last unfinished run
+ * const fresh = await runJournaled(myPipeline, { resume: false });
+ * ```
+ */
+export async function runJournaled(
+  p: Pipeline<unknown>,
+  options: JournaledRunOptions = {},
+): Promise<RunSummary> {
+  const run = await prepareJournaledRun(p, options);
+  let summary: RunSummary;
+  try {
+    summary = await runPipeline(p, run.options);
+  } catch (e) {
+    await run.close().catch(() => {});
+    throw e;
+  }
+  try {
+    await run.close();
+  } catch (e) {
+    if (!summary.error)
+      return { ...summary, status: "failed", error: asStateError(e, run.runId, summary.checkpoints) };
+  }
+  return summary;
+}
+
+/** Picks and locks the run, opens its journal and builds the runner's options. */
+export async function prepareJournaledRun(
+  p: Pipeline<unknown>,
+  options: JournaledRunOptions = {},
+): Promise<PreparedRun> {
+  const home = stateHome(options.home);
+  const clock = options.clock ?? systemClock;
+  const hash = definitionHash(p);
+  const target = await chooseRun(home, p, options);
+  const runId = target?.runId ?? options.runId ?? newRunId(clock);
+  const runDir = paths.join(home, p.name, runId);
+  await fs.mkdirp(runDir, 0o700);
+
+  const locked = await tryLock(paths.join(runDir, LOCK_FILE), clock.now());
+  if (!locked.ok) {
+    const h = locked.holder;
+    throw new StateError(
+      `run ${runId} of pipeline "${p.name}" is being written by process ${h.pid} on ${h.host}`,
+      {
+        hint: `Wait for it to finish or stop it; if that process is gone, delete ${paths.join(runDir, LOCK_FILE)}. Use --fresh to start a separate run.`,
+      },
+    );
+  }
+  const lock: HeldLock = locked.lock;
+  let journal: Journal | undefined;
+  try {
+    if (!target) {
+      const meta: RunMeta = {
+        runId,
+        pipeline: p.name,
+        file: options.file,
+        cwd: cwd(),
+        createdAt: clock.now(),
+        definitionHash: hash,
+      };
+      await fs.writeText(paths.join(runDir, RUN_META_FILE), `${JSON.stringify(meta, null, 2)}\n`, 0o600);
+    }
+    const settings = { ...p.options.journal, ...options.journal };
+    const journalFs = faultArmed("segment-rotation") ? crashingFs(settings.fs) : settings.fs;
+    try {
+      journal = await openJournal(paths.join(runDir, JOURNAL_DIR), {
+        fsync: settings.fsync,
+        fsyncInterval: settings.fsyncInterval,
+        segmentSize: settings.segmentSize,
+        fs: journalFs,
+        clock,
+      });
+    } catch (e) {
+      throw new StateError(`cannot open the journal of run ${runId}: ${describeError(e)}`, {
+        cause: e,
+        hint:
+          e instanceof Error && "_tag" in e && e._tag === "JournalVersionError"
+            ? "Upgrade sluice to resume or read this run, or start a new run with --fresh."
+            : "Check the state directory (--home / SLUICE_HOME) is writable, or start a new run with --fresh.",
+      });
+    }
+    const resumed = target ? await resumePoint(journal, target, p, hash) : undefined;
+    if (resumed) options.onResume?.(resumed);
+    return wire(p, options, journal, lock, runId, runDir, resumed);
+  } catch (e) {
+    await journal?.close().catch(() => {});
+    await lock.release().catch(() => {});
+    throw e;
+  }
+}
+
+/** The run to continue, or undefined for a new one. */
+async function chooseRun(
+  home: string,
+  p: Pipeline<unknown>,
+  options: JournaledRunOptions,
+): Promise<RunInfo | undefined> {
+  const resume = options.resume ?? true;
+  if (resume === false) return undefined;
+  if (typeof resume === "string") {
+    const ref = (await listRunRefs(home, p.name)).find((r) => r.runId === resume);
+    if (!ref) {
+      throw new StateError(`pipeline "${p.name}" has no run ${resume} under ${home}`, {
+        hint: "`sluice runs` lists the runs; check --home / SLUICE_HOME.",
+      });
+    }
+    const info = await inspectRun(ref);
+    if (info.status === "completed") {
+      throw new StateError(
+        `run ${resume} of pipeline "${p.name}" already completed; there is nothing to resume`,
+        {
+          hint: "Run the pipeline again to start a new run.",
+        },
+      );
+    }
+    if (info.status === "running") throw running(info);
+    return info;
+  }
+  const refs = await listRunRefs(home, p.name);
+  const latest = refs[refs.length - 1];
+  if (!latest) return undefined;
+  const info = await inspectRun(latest);
+  if (info.status === "running") throw running(info);
+  return info.resumable ? info : undefined;
+}
+
+function running(info: RunInfo): StateError {
+  const h = info.holder;
+  return new StateError(
+    `run ${info.runId} of pipeline "${info.pipeline}" is still running (process ${h?.pid} on ${h?.host})`,
+    {
+      hint: "Wait for it to finish or stop it (Ctrl-C) and run again to resume it; --fresh starts a separate run.",
+    },
+  );
+}
+
+async function resumePoint(
+  journal: Journal,
+  info: RunInfo,
+  p: Pipeline<unknown>,
+  hash: string,
+): Promise<ResumeInfo> {
+  const meta = info.meta ?? (await readRunMeta(info.runDir));
+  const was = info.started?.definitionHash ?? meta?.definitionHash;
+  if (was !== undefined && was !== hash) {
+    const stages = info.started
+      ? ` (it had: ${[info.started.source, ...info.started.stages, info.started.sink].join(" → ")})`
+      : "";
+    throw new StateError(
+      `pipeline "${p.name}" changed since run ${info.runId} was checkpointed: definition ${was} then, ${hash} now${stages}`,
+      {
+        hint: `Resume with the old definition${meta?.file ? ` (${meta.file})` : ""}, or start over with --fresh.`,
+      },
+    );
+  }
+  const corruptions: JournalCorruptionError[] = [...journal.recovery.corruptions];
+  const last = await journal.lastOfKind("checkpoint", { onCorruption: (e) => corruptions.push(e) });
+  let checkpoint: EventOf<"checkpoint"> | undefined;
+  if (last) {
+    try {
+      checkpoint = parseEvent(fromJournalValue(last.value)) as EventOf<"checkpoint">;
+    } catch (e) {
+      throw new StateError(
+        `the last checkpoint of run ${info.runId} is not a valid checkpoint event: ${describeError(e)}`,
+        { cause: e, hint: "Start over with --fresh." },
+      );
+    }
+  }
+  return { runId: info.runId, runDir: info.runDir, checkpoint, corruptions };
+}
+
+function wire(
+  p: Pipeline<unknown>,
+  options: JournaledRunOptions,
+  journal: Journal,
+  lock: HeldLock,
+  runId: string,
+  runDir: string,
+  resumed: ResumeInfo | undefined,
+): PreparedRun {
+  const bus = options.bus ?? new EventBus();
+  let failure: unknown;
+  let lastDurable = resumed?.checkpoint?.id;
+  const sub = bus.subscribe((e) => {
+    if (failure !== undefined || !durable[e.kind] || e.kind === "checkpoint") return;
+    if (e.kind === "run.ended") crashPoint("before-run-ended");
+    try {
+      journal.append(toJournalValue(e));
+    } catch (err) {
+      if (!(err instanceof Error && "_tag" in err && err._tag === "JournalEncodeError")) failure = err;
+    }
+  });
+  const onCheckpoint = async (cp: EventOf<"checkpoint">): Promise<void> => {
+    crashPoint("after-sink-commit");
+    if (failure !== undefined) throw asStateError(failure, runId, lastDurable, cp.id);
+    try {
+      journal.append(toJournalValue(cp));
+      await journal.sync();
+    } catch (e) {
+      failure ??= e;
+      throw asStateError(e, runId, lastDurable, cp.id);
+    }
+    lastDurable = cp.id;
+    crashPoint("after-checkpoint");
+    if (cp.operatorState.$final === true) crashPoint("before-sink-close");
+    await options.onCheckpoint?.(cp);
+  };
+  // Resuming without a checkpoint (a crash before the first one) starts the
+  // run over under its own id: an empty resume point truncates the dead
+  // letter file and the sink starts from nothing.
+  const point = resumed?.checkpoint ?? (resumed ? emptyCheckpoint(p, runId) : undefined);
+  const { resume: _r, journal: _j, file: _f, onResume: _o, ...rest } = options;
+  const runOptions: RunOptions = {
+    ...rest,
+    bus,
+    runId,
+    onCheckpoint,
+    resume: point && { runId, checkpoint: point },
+  };
+  let closed = false;
+  return {
+    runId,
+    runDir,
+    resumed,
+    options: runOptions,
+    async close() {
+      if (closed) return;
+      closed = true;
+      sub.unsubscribe();
+      try {
+        await journal.close();
+      } finally {
+        await lock.release();
+      }
+    },
+  };
+}
+
+function emptyCheckpoint(p: Pipeline<unknown>, runId: string): EventOf<"checkpoint"> {
+  return {
+    kind: "checkpoint",
+    ts: 0,
+    runId,
+    pipeline: p.name,
+    id: 0,
+    sourceOffset: undefined,
+    rowsIn: 0,
+    operatorState: { $deadLetter: { bytes: 0, count: 0 } },
+    sinkToken: undefined,
+    stageTotals: [],
+    rowsOut: 0,
+    filtered: 0,
+    deadLettered: 0,
+  };
+}
+
+function asStateError(
+  e: unknown,
+  runId: string,
+  lastDurable: number | undefined,
+  failedAt?: number,
+): StateError {
+  if (isSluiceError(e) && e._tag === "StateError") return e;
+  const what =
+    e instanceof JournalWriteError
+      ? `journal ${e.operation} failed for ${e.file} at byte ${e.offset}: ${describeError(e.cause)}`
+      : `the journal could not be written: ${describeError(e)}`;
+  const stop = failedAt === undefined ? "" : `; the run stopped before checkpoint ${failedAt} was recorded`;
+  const from = lastDurable === undefined ? "from the start" : `from checkpoint ${lastDurable}`;
+  return new StateError(`run ${runId}: ${what}${stop}`, {
+    cause: e,
+    hint: `Free disk space or fix the device, then run the same command again (or \`sluice resume ${runId}\`): it continues ${from}, the last one on disk.`,
+  });
+}

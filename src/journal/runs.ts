@@ -1,0 +1,221 @@
+/**
+ * @module The runs in a state directory, as their journals tell it. A run is
+ * `<home>/<pipeline>/<runId>/` with `journal/`, `run.json` (what started it:
+ * file, working directory, definition hash) and, while a process writes it,
+ * `lock`. Status comes from the journal alone: the last `run.ended` after the
+ * last `run.started`, or none — a crash — which makes the run resumable
+ * unless a live process still holds its lock. Nothing here writes: a live
+ * run's journal is read as it is (see journal-reader.ts), so `sluice runs`,
+ * `events` and `replay`, and the metrics store's re-ingestion after kill -9,
+ * are safe to use at any time.
+ */
+import { RunProjection, type RunState } from "../events/projection.ts";
+import { type EventOf, EventSchema, type SluiceEvent } from "../events/schema.ts";
+import { StateError } from "../pipeline/errors.ts";
+import { NAME_PATTERN } from "../pipeline/pipeline.ts";
+import { fs, paths } from "../runtime/fs.ts";
+import { inspectLock, type LockHolder } from "../runtime/lock.ts";
+import { fromJournalValue } from "./internal/plain.ts";
+import type { JournalPosition, JournalReadOptions } from "./journal.ts";
+import { type JournalReader, readJournal } from "./journal-reader.ts";
+
+export const RUN_META_FILE = "run.json";
+export const LOCK_FILE = "lock";
+export const JOURNAL_DIR = "journal";
+
+/** What started a run, written once when it is created (`run.json`). */
+export interface RunMeta {
+  readonly runId: string;
+  readonly pipeline: string;
+  /** The pipeline file, when started by `sluice run FILE` (so `sluice resume` can load it). */
+  readonly file?: string;
+  /** The working directory relative paths in the pipeline resolve against. */
+  readonly cwd: string;
+  readonly createdAt: number;
+  readonly definitionHash: string;
+}
+
+export interface RunRef {
+  readonly pipeline: string;
+  readonly runId: string;
+  readonly runDir: string;
+}
+
+export type RunStatus = "running" | "completed" | "failed" | "cancelled" | "interrupted" | "crashed";
+
+export interface RunInfo extends RunRef {
+  readonly status: RunStatus;
+  /** Crashed or interrupted, and no live process holds it: `sluice run`/`resume` continues it. */
+  readonly resumable: boolean;
+  /** The live process writing the run, when `status` is `running`. */
+  readonly holder?: LockHolder;
+  readonly meta?: RunMeta;
+  /** The first `run.started` (when the run began) and the last (the current attempt). */
+  readonly firstStarted?: EventOf<"run.started">;
+  readonly started?: EventOf<"run.started">;
+  /** The last `run.ended`, if it came after the last `run.started`. */
+  readonly ended?: EventOf<"run.ended">;
+  readonly checkpoint?: EventOf<"checkpoint">;
+}
+
+/** An event read back from a journal, with where it is and where the next one starts. */
+export interface JournaledEvent {
+  readonly event: SluiceEvent;
+  readonly position: JournalPosition;
+  /** Pass as `after` to read only what was journaled after this event. */
+  readonly next: JournalPosition;
+}
+
+const RUN_ID = /^\d{8}T\d{9}Z-[0-9a-f]+$/;
+
+/** Run directories under `home` (of one pipeline, or all), oldest first. */
+export async function listRunRefs(home: string, pipeline?: string): Promise<RunRef[]> {
+  const pipelines = pipeline ? [pipeline] : (await fs.readdir(home)).filter((n) => NAME_PATTERN.test(n));
+  const refs: RunRef[] = [];
+  for (const name of pipelines) {
+    const dir = paths.join(home, name);
+    for (const runId of await fs.readdir(dir)) {
+      if (!RUN_ID.test(runId)) continue;
+      const runDir = paths.join(dir, runId);
+      if ((await fs.stat(paths.join(runDir, JOURNAL_DIR)))?.isDirectory)
+        refs.push({ pipeline: name, runId, runDir });
+    }
+  }
+  return refs.sort((a, b) => (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
+}
+
+/**
+ * The run whose id is `id`, or ends with it, or starts with it (one match),
+ * in any pipeline under `home`. Throws `StateError` when none or several match.
+ */
+export async function findRun(home: string, id: string): Promise<RunRef> {
+  const refs = await listRunRefs(home);
+  const exact = refs.filter((r) => r.runId === id);
+  const matches = exact.length ? exact : refs.filter((r) => r.runId.startsWith(id) || r.runId.endsWith(id));
+  if (matches.length === 1) return matches[0];
+  if (matches.length === 0) {
+    throw new StateError(`no run "${id}" under ${home}`, {
+      hint: "`sluice runs` lists the runs (use --home DIR or SLUICE_HOME if they are elsewhere).",
+    });
+  }
+  throw new StateError(
+    `"${id}" matches ${matches.length} runs: ${matches.map((m) => `${m.pipeline}/${m.runId}`).join(", ")}`,
+    { hint: "Give more of the run id." },
+  );
+}
+
+export async function readRunMeta(runDir: string): Promise<RunMeta | undefined> {
+  try {
+    return JSON.parse(await fs.readText(paths.join(runDir, RUN_META_FILE))) as RunMeta;
+  } catch {
+    return undefined;
+  }
+}
+
+function after(a: JournalPosition, b: JournalPosition): boolean {
+  return a.segment > b.segment || (a.segment === b.segment && a.offset > b.offset);
+}
+
+/** Status, last checkpoint and holder of one run, from its journal and lock. */
+export async function inspectRun(ref: RunRef): Promise<RunInfo> {
+  const [meta, lock, reader] = await Promise.all([
+    readRunMeta(ref.runDir),
+    inspectLock(paths.join(ref.runDir, LOCK_FILE)),
+    readJournal(paths.join(ref.runDir, JOURNAL_DIR)),
+  ]);
+  const tolerant: JournalReadOptions = { onCorruption: () => {} };
+  let firstStarted: EventOf<"run.started"> | undefined;
+  let started: EventOf<"run.started"> | undefined;
+  let ended: EventOf<"run.ended"> | undefined;
+  let checkpoint: EventOf<"checkpoint"> | undefined;
+  if (reader) {
+    for await (const r of reader.read(undefined, tolerant)) {
+      if ((r.value as { kind?: unknown }).kind === "run.started") firstStarted = r.value as never;
+      break;
+    }
+    const s = await reader.lastOfKind("run.started", tolerant);
+    const e = await reader.lastOfKind("run.ended", tolerant);
+    const c = await reader.lastOfKind("checkpoint", tolerant);
+    started = s?.value as EventOf<"run.started"> | undefined;
+    if (e && (!s || after(e.position, s.position))) ended = e.value as EventOf<"run.ended">;
+    checkpoint = c?.value as EventOf<"checkpoint"> | undefined;
+    firstStarted ??= started;
+  }
+  const running = lock.state === "held";
+  const status: RunStatus = running ? "running" : ended ? ended.status : "crashed";
+  return {
+    ...ref,
+    status,
+    resumable: status === "crashed" || status === "interrupted",
+    holder: lock.state === "held" ? lock.holder : undefined,
+    meta,
+    firstStarted,
+    started,
+    ended,
+    checkpoint,
+  };
+}
+
+/** Every run under `home` (of one pipeline, or all), oldest first. */
+export async function listRuns(home: string, pipeline?: string): Promise<RunInfo[]> {
+  const out: RunInfo[] = [];
+  for (const ref of await listRunRefs(home, pipeline)) out.push(await inspectRun(ref));
+  return out;
+}
+
+export interface ReadRunEventsOptions extends JournalReadOptions {
+  /** Only events journaled after this position (a `next` from an earlier read). */
+  readonly after?: JournalPosition;
+  /** Only these kinds. */
+  readonly kinds?: readonly string[];
+}
+
+/**
+ * The events of a run's journal, in order, validated against the event
+ * schema (records that are not valid events are skipped and counted in
+ * `skipped` of the returned iterator's owner — see `replayRun`). Safe while
+ * the run is live or after it crashed: nothing is written. The metrics store
+ * uses `after` to re-ingest what was journaled but not yet stored before a
+ * kill -9.
+ *
+ * @example
+ * ```ts
+ * let mark: JournalPosition | undefined;
+ * for await (const { event, next } of readRunEvents(runDir, { after: mark })) {
+ *   store.add(event);
+ *   mark = next;
+ * }
+ * ```
+ */
+export async function* readRunEvents(
+  runDir: string,
+  options: ReadRunEventsOptions & { onInvalid?: (value: unknown) => void } = {},
+): AsyncGenerator<JournaledEvent> {
+  const reader: JournalReader | undefined = await readJournal(paths.join(runDir, JOURNAL_DIR));
+  if (!reader) return;
+  const kinds = options.kinds?.length ? new Set(options.kinds) : undefined;
+  for await (const r of reader.read(options.after, options)) {
+    const kind = (r.value as { kind?: unknown } | null)?.kind;
+    if (kinds && !kinds.has(kind as string)) continue;
+    const parsed = EventSchema.safeParse(fromJournalValue(r.value));
+    if (parsed.success) yield { event: parsed.data, position: r.position, next: r.next };
+    else options.onInvalid?.(r.value);
+  }
+}
+
+/** The run's state rebuilt from its journal alone (the same fold the live run uses). */
+export async function replayRun(
+  runDir: string,
+  options: JournalReadOptions = {},
+): Promise<{ state: RunState | undefined; events: number; skipped: number }> {
+  const projection = new RunProjection();
+  let events = 0;
+  let skipped = 0;
+  let runId: string | undefined;
+  for await (const { event } of readRunEvents(runDir, { ...options, onInvalid: () => skipped++ })) {
+    projection.apply(event);
+    runId ??= event.runId;
+    events++;
+  }
+  return { state: runId === undefined ? undefined : projection.get(runId), events, skipped };
+}
