@@ -304,9 +304,16 @@ export class MetricsStore {
   ): Promise<IngestResult> {
     const writer = this.#requireWriter("ingest");
     const first = options.firstSeq ?? 1;
+    const batch = Math.max(
+      1,
+      Math.min(this.#options.flushEvents ?? 50_000, Math.floor(writer.maxBuffered / 2)),
+    );
     const next = new Map<string, number>();
     let accepted = 0;
     let skipped = 0;
+    // One flush in flight while the next batch is buffered: DuckDB writes on
+    // its threads meanwhile, and the buffer never holds more than two batches.
+    let inFlight: Promise<void> | undefined;
     for await (const e of events) {
       let seq = e.seq;
       if (seq === undefined) {
@@ -315,8 +322,12 @@ export class MetricsStore {
       }
       if (writer.add(e, seq)) accepted++;
       else skipped++;
-      if (writer.buffered >= (this.#options.flushEvents ?? 50_000)) await this.flush();
+      if (writer.buffered >= batch) {
+        await inFlight;
+        inFlight = this.flush();
+      }
     }
+    await inFlight;
     await this.flush();
     return { accepted, skipped, marks: writer.marks() };
   }

@@ -6,9 +6,10 @@
  * Bulk inserts go through a table function registered on the connection:
  * `INSERT INTO t SELECT … FROM <batch>()` pulls 2048-row data chunks that are
  * filled column by column from typed arrays. The statement runs on DuckDB's
- * threads (the event loop only fills vectors), SQL can cast and derive columns
- * on the way in, and only the public client API is used (Deno refuses deep
- * imports of `@duckdb/node-bindings`). Measured against the row-by-row
+ * threads (the event loop only fills vectors, and with two scanning threads
+ * DuckDB appends one chunk while the next is filled), SQL can cast and derive
+ * columns on the way in, and only the public client API is used (Deno refuses
+ * deep imports of `@duckdb/node-bindings`). Measured against the row-by-row
  * Appender in `benchmarks/metrics.bench.ts`.
  *
  * Only this file imports the client, so the rest of the engine never sees its
@@ -199,6 +200,12 @@ function wrap(conn: DuckDBConnection, onClose: () => void): Connection {
           },
           initFunction: (info) => {
             info.setInitData({ next: 0 });
+            // Two scanning threads: DuckDB appends one chunk while the event
+            // loop fills the next (the callbacks themselves run one at a time).
+            if ((current?.rows ?? 0) > 2048) info.setMaxThreads(2);
+          },
+          localInitFunction: (info) => {
+            info.setInitData({});
           },
           mainFunction: (info, output) => {
             const state = info.initData as { next: number };

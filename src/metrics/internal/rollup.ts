@@ -229,6 +229,16 @@ export class StageRollup {
     for (const a of accs) this.#touched.add(a);
   }
 
+  /** A copy of an accumulator (its histogram too), to write while the original keeps counting. */
+  static copy(a: RollupAcc): RollupAcc {
+    const hist = new Histogram();
+    hist.counts.set(a.hist.counts);
+    hist.count = a.hist.count;
+    hist.sumMs = a.hist.sumMs;
+    hist.maxMs = a.hist.maxMs;
+    return { ...a, hist };
+  }
+
   /** Merges a stored row into an accumulator (before it is rewritten). */
   static merge(a: RollupAcc, s: StoredRollup): void {
     a.events += s.events;

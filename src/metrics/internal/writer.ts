@@ -202,11 +202,16 @@ export class MetricsWriter {
     this.#buffered = 0;
     const batches = current.rows > 0 ? [...this.#retry, current] : this.#retry;
     this.#retry = [];
+    // Everything this flush writes is captured now, before the first await:
+    // events buffered while DuckDB works belong to the next flush, and the
+    // rollup rows written here must count exactly the raw rows written here
+    // (otherwise a crash between two flushes would count some events twice).
     const accs = this.#rollup.takeTouched();
-    const marks: Array<[string, Mark, number]> = [];
+    const snapshot = accs.map(StageRollup.copy);
+    const marks: Array<[string, Mark, number, number]> = [];
     for (const [runId, m] of this.#marks) {
       if (m.dirty) {
-        marks.push([runId, m, m.seq]);
+        marks.push([runId, m, m.seq, m.ts]);
         m.dirty = false;
       }
     }
@@ -228,12 +233,12 @@ export class MetricsWriter {
         }
         rows += p.rows;
       }
-      if (accs.length > 0) await this.#writeRollups(accs);
-      for (const [runId, m, seq] of marks) {
+      if (accs.length > 0) await this.#writeRollups(accs, snapshot);
+      for (const [runId, m, seq, ts] of marks) {
         await conn.run("DELETE FROM ingest_marks WHERE run_id = $run", { run: runId });
         await conn.run(
           "INSERT INTO ingest_marks VALUES ($run, $pipeline, $seq, make_timestamp(CAST(round($ts * 1000) AS BIGINT)))",
-          { run: runId, pipeline: m.pipeline, seq, ts: m.ts },
+          { run: runId, pipeline: m.pipeline, seq, ts },
         );
       }
       await conn.run("COMMIT");
@@ -258,9 +263,11 @@ export class MetricsWriter {
     return rows;
   }
 
-  async #writeRollups(accs: RollupAcc[]): Promise<void> {
+  /** Rewrites the minutes of `snapshot` (copies of the live `accs`, taken at flush start). */
+  async #writeRollups(accs: readonly RollupAcc[], snapshot: readonly RollupAcc[]): Promise<void> {
     const conn = this.#conn;
-    for (const a of accs) {
+    for (let k = 0; k < snapshot.length; k++) {
+      const a = snapshot[k];
       if (!a.needsLoad) continue;
       const rows = await conn.all(
         `SELECT events, chunks, rows_in, rows_out, filtered, dead_lettered, errors, bytes, busy_ms, interval_ms,
@@ -269,11 +276,17 @@ export class MetricsWriter {
          FROM stage_rollup_1m WHERE run_id = $run AND stage = $stage AND minute = make_timestamp($minute)`,
         { run: a.runId, stage: a.stage, minute: a.minute * 1000 },
       );
-      for (const r of rows) StageRollup.merge(a, r as unknown as StoredRollup);
+      const live = accs[k].needsLoad ? accs[k] : undefined;
+      for (const r of rows) {
+        StageRollup.merge(a, r as unknown as StoredRollup);
+        // The live accumulator gets the stored part too, so later rewrites stay complete.
+        if (live) StageRollup.merge(live, r as unknown as StoredRollup);
+      }
       a.needsLoad = false;
+      accs[k].needsLoad = false;
     }
     const buf = new ColumnBuffer(ROLLUP_COLUMNS);
-    for (const a of accs) buf.push(rollupRow(a));
+    for (const a of snapshot) buf.push(rollupRow(a));
     const symbols = new Map<string, number>();
     this.#rollupSource.set(buf.toBatch(symbols));
     const syms = { syms: [...symbols.keys()] };
