@@ -23,18 +23,23 @@ export function map<A, B>(fn: (record: A, index: number) => MaybeAsync<B>): Oper
       const n = records.length;
       const out: B[] = new Array(n);
       let o = 0;
-      for (let i = 0; i < n; i++) {
-        let r: MaybeAsync<B>;
+      let i = 0;
+      // The try is outside the loop (re-entered after a failed record), so the
+      // loop over records stays as tight as a hand-written one.
+      while (i < n) {
         try {
-          r = fn(records[i], i);
+          for (; i < n; i++) {
+            const r = fn(records[i], i);
+            if (typeof r === "object" && r !== null && isAsync(r))
+              return finishAsync(ctx, fn, records, chunk, i, r, out, o);
+            out[o++] = r as B;
+          }
         } catch (e) {
           recordFailed(ctx, chunk, i, records[i], e);
-          continue;
+          i++;
         }
-        if (isAsync(r)) return finishAsync(ctx, fn, records, chunk, i, r, out, o);
-        out[o++] = r as B;
       }
-      out.length = o;
+      if (o !== n) out.length = o;
       return out;
     },
   }));
