@@ -12,9 +12,9 @@
  * unloaded throughput ratio (median over rounds), then the same load with no
  * pipeline running. Targets: p99 ≤ 20 ms, throughput drop ≤ 5%.
  *
- * The server shares the pipeline's thread (as `sluice run --serve` does), so
- * requests wait whenever a stage holds the event loop: the loaded p99 is
- * bounded below by the pipeline's event-loop delay, not by the endpoint.
+ * The server runs as `sluice run --serve` runs it: in its own thread, fed by
+ * the run's bus, asking the main thread for store queries (see
+ * `src/http/thread.ts`).
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -22,13 +22,10 @@ import { join, resolve } from "node:path";
 import process from "node:process";
 import { z } from "zod";
 import { EventBus } from "../src/events/bus.ts";
-import { createApp } from "../src/http/app.ts";
-import { storeQueries } from "../src/http/store-queries.ts";
-import { openMetricsStore } from "../src/metrics/store.ts";
+import { serveHook } from "../src/http/cli.ts";
 import { map } from "../src/operators/index.ts";
 import { pipeline } from "../src/pipeline/pipeline.ts";
 import { newRunId, runPipeline } from "../src/pipeline/run.ts";
-import { serve } from "../src/runtime/serve.ts";
 import { ndjson } from "../src/sinks/index.ts";
 import { csv } from "../src/sources/index.ts";
 
@@ -102,20 +99,22 @@ function autocannon(url: string): { done: Promise<Load> } {
 }
 
 const home = join(root, "home");
-const store = await openMetricsStore(home);
 const bus = new EventBus();
-store.attach(bus);
-const app = createApp({ bus, metrics: storeQueries(store) });
-const served = await serve(app.fetch, { hostname: "127.0.0.1", port: 0 });
+// The server as `sluice run --serve` starts it: its own thread, the store attached to the bus.
+let base = "";
+const options = await serveHook({ port: 0, quiet: true, onListening: (url) => (base = url) })(p, bus, {
+  bus,
+  home,
+});
 
 async function once(loaded: boolean): Promise<{ rowsPerS: number; load?: Load }> {
   const runId = newRunId();
   let load: { done: Promise<Load> } | undefined;
   if (loaded) {
-    const url = `${served.url}/api/metrics?run=${runId}&metric=rows_per_s&bucket=1s`;
+    const url = `${base}/api/metrics?run=${runId}&metric=rows_per_s&bucket=1s`;
     load = autocannon(url);
   }
-  const s = await runPipeline(p, { bus, home, runId, sampleResources: false });
+  const s = await runPipeline(p, { ...options, runId, sampleResources: false });
   if (s.error) throw s.error;
   return { rowsPerS: s.rowsPerSecond, load: load ? await load.done : undefined };
 }
@@ -145,11 +144,9 @@ console.log(
 );
 // The same load with no pipeline running: what the endpoint costs on its own.
 const lastRun = newRunId();
-await runPipeline(p, { bus, home, runId: lastRun, sampleResources: false });
-const idle = await autocannon(`${served.url}/api/metrics?run=${lastRun}&metric=rows_per_s&bucket=1s`).done;
+await runPipeline(p, { ...options, runId: lastRun, sampleResources: false });
+const idle = await autocannon(`${base}/api/metrics?run=${lastRun}&metric=rows_per_s&bucket=1s`).done;
 console.log(
   `series endpoint with no pipeline running: ${idle.rps.toFixed(0)} req/s, p50 ${idle.p50} ms, p99 ${idle.p99} ms`,
 );
-await served.close();
-app.close();
-await store.close();
+process.exit(0);

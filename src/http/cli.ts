@@ -10,13 +10,16 @@ import { MetricsStateError } from "../metrics/errors.ts";
 import { type MetricsStore, openMetricsStore } from "../metrics/store.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import type { RunOptions } from "../pipeline/run.ts";
+import { systemClock } from "../runtime/clock.ts";
 import { env, onSignal, stderr } from "../runtime/process.ts";
 import { type Served, serve } from "../runtime/serve.ts";
+import { startThread } from "../runtime/thread.ts";
 import { createApp, type SluiceApp } from "./app.ts";
 import { ServeConfigError } from "./errors.ts";
 import { isLoopback } from "./internal/auth.ts";
 import { storeQueries } from "./store-queries.ts";
-import type { MetricsQueries } from "./types.ts";
+import { type FromThread, serveThread } from "./thread.ts";
+import type { ThreadConfig } from "./thread-main.ts";
 
 export const DEFAULT_PORT = 7878;
 export const DEFAULT_HOST = "127.0.0.1";
@@ -29,6 +32,8 @@ export interface ServeFlags {
   readonly allowWrites?: boolean;
   readonly home?: string;
   readonly quiet?: boolean;
+  /** Called with the server's URL once it listens (the CLI prints it; benchmarks use this). */
+  readonly onListening?: (url: string) => void;
 }
 
 /** Where and how to listen, or a `ServeConfigError` saying why not. */
@@ -101,9 +106,11 @@ export async function serveCommand(flags: ServeFlags): Promise<number> {
 export type RunHook = (p: Pipeline<unknown>, bus: EventBus, options: RunOptions) => Promise<RunOptions>;
 
 /**
- * `sluice run FILE --serve [PORT]`: serves the live run. Uses the metrics
- * store this process writes (opening and attaching it when no other layer
- * has); the server stays up after the run ends, until Ctrl-C.
+ * `sluice run FILE --serve [PORT]`: serves the live run from a worker thread
+ * (see `thread.ts`), so requests are answered while the pipeline keeps this
+ * thread busy. Uses the metrics store this process writes (opening and
+ * attaching it when no other layer has); the server stays up after the run
+ * ends, until Ctrl-C.
  */
 export function serveHook(flags: ServeFlags): RunHook {
   return async (_p, bus, options) => {
@@ -122,39 +129,63 @@ export function serveHook(flags: ServeFlags): RunHook {
           `sluice: serving without the metrics store (${e instanceof Error ? e.message : String(e)})\n`,
         );
     }
-    const queries: MetricsQueries | undefined = store ? storeQueries(store) : undefined;
     const cancel = new AbortController();
     let liveRunId: string | undefined;
+    const config: ThreadConfig = {
+      host: bind.host,
+      port: bind.port,
+      auth: { token: bind.token, allowWrites: flags.allowWrites },
+      hasStore: store !== undefined,
+    };
+    const thread = startThread(
+      new URL(`./thread-main.${import.meta.url.endsWith(".ts") ? "ts" : "js"}`, import.meta.url),
+      config,
+    );
+    const stopRelay = serveThread(
+      { post: (m) => thread.post(m), onMessage: (fn) => thread.onMessage(fn) },
+      {
+        bus,
+        clock: systemClock,
+        metrics: store ? storeQueries(store) : undefined,
+        cancel: (runId) => {
+          if (runId !== liveRunId) return false;
+          cancel.abort();
+          return true;
+        },
+      },
+    );
+    const url = await new Promise<string>((resolve, reject) => {
+      thread.onMessage((raw) => {
+        const m = raw as FromThread;
+        if (m.t === "listening") resolve(m.url);
+        else if (m.t === "failed") reject(new ServeConfigError(m.message));
+      });
+      thread.onExit((code, error) =>
+        reject(
+          new ServeConfigError(`the HTTP server thread exited (${code})${error ? `: ${error.message}` : ""}`),
+        ),
+      );
+    });
+    if (!flags.quiet) stderr.write(`sluice: serving the API and dashboard at ${url}/\n`);
+    flags.onListening?.(url);
     const sub = bus.subscribe(
       (e) => {
         if (e.kind === "run.started") liveRunId = e.runId;
         else if (e.kind === "run.ended" && e.runId === liveRunId) {
           liveRunId = undefined;
           // Let the dashboard see the final figures; keep serving until Ctrl-C.
-          if (!flags.quiet)
-            stderr.write(`sluice: run ended; still serving at ${served.url}/ (Ctrl-C to stop)\n`);
+          if (!flags.quiet) stderr.write(`sluice: run ended; still serving at ${url}/ (Ctrl-C to stop)\n`);
           void store?.flush().catch(() => {});
           void untilSignal().then(async () => {
             sub.unsubscribe();
-            await served.close();
-            app.close();
+            stopRelay();
+            await thread.terminate();
             if (owned) await store?.close();
           });
         }
       },
       ["run.started", "run.ended"],
     );
-    const app = createApp({
-      bus,
-      metrics: queries,
-      cancel: (runId) => {
-        if (runId !== liveRunId) return false;
-        cancel.abort();
-        return true;
-      },
-      auth: { token: bind.token, allowWrites: flags.allowWrites },
-    });
-    const served = await listen(app, bind.host, bind.port, flags.quiet === true);
     const signal = options.signal ? AbortSignal.any([options.signal, cancel.signal]) : cancel.signal;
     return { ...options, signal };
   };

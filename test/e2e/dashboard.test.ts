@@ -38,7 +38,7 @@ function startRun(): Promise<string> {
     ],
     {
       cwd: home,
-      env: { ...process.env, NO_COLOR: "1", SLUICE_FIXTURE_DELAY_MS: "150" },
+      env: { ...process.env, NO_COLOR: "1", SLUICE_FIXTURE_DELAY_MS: "300" },
       stdio: ["ignore", "pipe", "pipe"],
     },
   );

@@ -9,7 +9,7 @@
 import type { Hono } from "hono";
 import { BadRequestError } from "../errors.ts";
 import { type AppContext, type Env, requireStore } from "../internal/context.ts";
-import { sendJson } from "../internal/json.ts";
+import { etagOf, sendJsonText } from "../internal/json.ts";
 import type { RouteSpec } from "../openapi.ts";
 import { BUCKETS, parseQuery, SeriesResponse } from "../schemas.ts";
 import type { SeriesPoint, SeriesQuery } from "../types.ts";
@@ -26,24 +26,41 @@ export function specs(ctx: AppContext): RouteSpec[] {
   ];
 }
 
+interface Answer {
+  readonly from: number;
+  readonly to: number;
+  readonly points: readonly SeriesPoint[];
+}
+
+/** An answer as sent: serialised and tagged once, however many clients read it. */
+interface Encoded {
+  readonly body: string;
+  readonly etag: string;
+}
+
 interface CacheEntry {
   at: number;
-  value: Promise<readonly SeriesPoint[]>;
-  /** A refresh in flight; the previous value is served meanwhile. */
-  refreshing?: Promise<readonly SeriesPoint[]>;
+  value: Promise<Encoded>;
+  /** A refresh in flight; the previous answer is served meanwhile. */
+  refreshing?: Promise<Encoded>;
 }
 
 export function register(app: Hono<Env>, ctx: AppContext): void {
   const cache = new Map<string, CacheEntry>();
   const DEFAULT_SPAN_MS = 3600_000;
 
+  /** Bucket-aligned bounds; a query without `to` means "up to now", recomputed at each refresh. */
+  const range = (q: { from?: number; to?: number }, bucketMs: number) => {
+    const to = Math.ceil((q.to ?? ctx.clock.now()) / bucketMs) * bucketMs;
+    const from = Math.floor((q.from ?? to - DEFAULT_SPAN_MS) / bucketMs) * bucketMs;
+    return { from, to };
+  };
+
   app.get("/api/metrics", async (c) => {
     const q = parseQuery(c.req.url, ctx.q.series);
     const bucketS = BUCKETS[q.bucket];
     const bucketMs = bucketS * 1000;
-    // Bucket-aligned bounds, so repeated polls within a bucket are the same query.
-    const to = Math.ceil((q.to ?? ctx.clock.now()) / bucketMs) * bucketMs;
-    const from = Math.floor((q.from ?? to - DEFAULT_SPAN_MS) / bucketMs) * bucketMs;
+    const { from, to } = range(q, bucketMs);
     if (from >= to) throw new BadRequestError("query.from", "must be before `to`");
     if (to - from > ctx.limits.maxRangeMs)
       throw new BadRequestError(
@@ -56,29 +73,38 @@ export function register(app: Hono<Env>, ctx: AppContext): void {
         `more than ${ctx.limits.maxPoints} buckets in the range; use a wider bucket`,
       );
     const store = requireStore(ctx);
-    const query: SeriesQuery = {
-      run: q.run,
-      pipeline: q.pipeline,
-      stage: q.stage,
-      metric: q.metric,
-      from,
-      to,
-      bucketS,
-      limit: q.limit,
+    const fetch = async (): Promise<Encoded> => {
+      // A rolling window ("up to now") moves on each refresh; a fixed one stays.
+      const r = range(q, bucketMs);
+      const query: SeriesQuery = {
+        run: q.run,
+        pipeline: q.pipeline,
+        stage: q.stage,
+        metric: q.metric,
+        from: r.from,
+        to: r.to,
+        bucketS,
+        limit: q.limit,
+      };
+      const answer: Answer = { ...r, points: await store.series(query) };
+      const body = JSON.stringify({ metric: q.metric, bucket: q.bucket, ...answer });
+      return { body, etag: await etagOf(body) };
     };
-    const key = JSON.stringify(query);
+    // The key holds what the client asked (not the clock), so a dashboard polling
+    // "the last hour" shares one entry however often the window moves.
+    const key = JSON.stringify([q.run, q.pipeline, q.stage, q.metric, q.bucket, q.from, q.to, q.limit]);
     const now = ctx.clock.monotonic();
     let hit = cache.get(key);
     if (!hit) {
       if (cache.size >= 256) cache.delete(cache.keys().next().value as string);
-      const entry: CacheEntry = { at: now, value: store.series(query) };
+      const entry: CacheEntry = { at: now, value: fetch() };
       hit = entry;
       cache.set(key, entry);
       entry.value.catch(() => cache.delete(key));
     } else if (now - hit.at > ctx.limits.seriesCacheMs && !hit.refreshing) {
       // Stale: refresh once in the background and keep serving the last answer meanwhile.
       const entry = hit;
-      const next = store.series(query);
+      const next = fetch();
       entry.refreshing = next;
       next.then(
         () => {
@@ -91,7 +117,7 @@ export function register(app: Hono<Env>, ctx: AppContext): void {
         },
       );
     }
-    const points = await hit.value;
-    return sendJson(c, { metric: q.metric, bucket: q.bucket, from, to, points });
+    const answer = await hit.value;
+    return sendJsonText(c, answer.body, answer.etag);
   });
 }
