@@ -211,6 +211,7 @@ async function chooseRun(
       );
     }
     if (info.status === "running") throw running(info);
+    if (info.status === "unreadable") throw unreadable(info);
     return info;
   }
   const refs = await listRunRefs(home, p.name);
@@ -218,7 +219,14 @@ async function chooseRun(
   if (!latest) return undefined;
   const info = await inspectRun(latest);
   if (info.status === "running") throw running(info);
+  if (info.status === "unreadable") throw unreadable(info);
   return info.resumable ? info : undefined;
+}
+
+function unreadable(info: RunInfo): StateError {
+  return new StateError(`cannot resume run ${info.runId} of pipeline "${info.pipeline}": ${info.error}`, {
+    hint: "Use the sluice that wrote it, or start a new run with --fresh (the old run is left as it is).",
+  });
 }
 
 function running(info: RunInfo): StateError {

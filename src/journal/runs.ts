@@ -41,7 +41,15 @@ export interface RunRef {
   readonly runDir: string;
 }
 
-export type RunStatus = "running" | "completed" | "failed" | "cancelled" | "interrupted" | "crashed";
+export type RunStatus =
+  | "running"
+  | "completed"
+  | "failed"
+  | "cancelled"
+  | "interrupted"
+  | "crashed"
+  /** The journal cannot be read (e.g. written by a newer sluice): see `error`. */
+  | "unreadable";
 
 export interface RunInfo extends RunRef {
   readonly status: RunStatus;
@@ -56,6 +64,8 @@ export interface RunInfo extends RunRef {
   /** The last `run.ended`, if it came after the last `run.started`. */
   readonly ended?: EventOf<"run.ended">;
   readonly checkpoint?: EventOf<"checkpoint">;
+  /** Why the journal could not be read, when `status` is `unreadable`. */
+  readonly error?: string;
 }
 
 /** An event read back from a journal, with where it is and where the next one starts. */
@@ -118,11 +128,17 @@ function after(a: JournalPosition, b: JournalPosition): boolean {
 
 /** Status, last checkpoint and holder of one run, from its journal and lock. */
 export async function inspectRun(ref: RunRef): Promise<RunInfo> {
-  const [meta, lock, reader] = await Promise.all([
+  const [meta, lock] = await Promise.all([
     readRunMeta(ref.runDir),
     inspectLock(paths.join(ref.runDir, LOCK_FILE)),
-    readJournal(paths.join(ref.runDir, JOURNAL_DIR)),
   ]);
+  let reader: JournalReader | undefined;
+  try {
+    reader = await readJournal(paths.join(ref.runDir, JOURNAL_DIR));
+  } catch (e) {
+    const error = e instanceof Error ? e.message : String(e);
+    return { ...ref, status: "unreadable", resumable: false, meta, error };
+  }
   const tolerant: JournalReadOptions = { onCorruption: () => {} };
   let firstStarted: EventOf<"run.started"> | undefined;
   let started: EventOf<"run.started"> | undefined;

@@ -435,8 +435,12 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
             : exit.cause;
       throw toSluiceError(e, "pipeline");
     }
-    if (stopRequested.value) status = "interrupted";
-    await writer.close();
+    if (stopRequested.value) {
+      // Interrupted: the last barrier committed everything; keep it resumable
+      // instead of finishing (a file sink would publish a partial file).
+      status = "interrupted";
+      await writer.abort?.();
+    } else await writer.close();
   } catch (e) {
     error = toSluiceError(e, "pipeline");
     status = "failed";

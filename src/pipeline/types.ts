@@ -133,7 +133,12 @@ export interface SinkWriter<A> {
   commit(checkpointId: number): Promise<CommitToken> | CommitToken;
   /** Finishes (after the final commit): rename temp files, close handles. */
   close(): Promise<void>;
-  /** Gives up after a failure: remove partial output where that is the promise. */
+  /**
+   * Stops without finishing, after a failure or an interruption (Ctrl-C): what
+   * was committed stays, so a resumed run can continue from it; what was
+   * written since the last commit may be dropped. Never publishes partial
+   * output as if the run had completed.
+   */
   abort?(): Promise<void>;
   /** Where the output went, for the summary. */
   readonly target?: string;

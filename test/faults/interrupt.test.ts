@@ -7,7 +7,7 @@
  * - a pipeline whose definition changed since the checkpoint is refused with
  *   what to do; `--fresh` starts a new run.
  */
-import { rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listRuns } from "../../src/journal/runs.ts";
@@ -61,6 +61,7 @@ describe.concurrent("Ctrl-C", () => {
     expect(r.stderr).toContain("stopping — finishing in-flight chunks and taking a checkpoint");
     expect(r.stdout).toMatch(/◼ faults interrupted in .* \(run (\S+)\)/);
     expect(r.stdout).toContain("resume with: sluice run <same file>");
+    expect(existsSync(join(cwd, "out/orders.ndjson"))).toBe(false); // nothing partial is published
     const info = await latestRun(home);
     expect(info?.status).toBe("interrupted");
     expect(info?.resumable).toBe(true);

@@ -87,6 +87,8 @@ export function renderSummary(s: RunSummary): string {
   ];
   if (s.output) lines.push(`  output: ${s.output}`);
   if (s.deadLetterFile) lines.push(`  dead letters: ${s.deadLetterFile}`);
+  if (s.status === "failed" && s.checkpoints > 0)
+    lines.push(`  after fixing the cause, continue with: sluice resume ${s.runId}  (sluice run starts over)`);
   if (s.status === "interrupted")
     lines.push(`  resume with: sluice run <same file>  or  sluice resume ${s.runId}  (--fresh starts over)`);
   return lines.join("\n");
