@@ -6,7 +6,11 @@
 import { describeError } from "../pipeline/errors.ts";
 import { runtimeName, runtimeVersion } from "../runtime/detect.ts";
 import { argv, parseArgs, setExitCode, stderr, stdout } from "../runtime/process.ts";
-import { runCommand } from "./commands/run.ts";
+import { eventsCommand } from "./commands/events.ts";
+import { replayCommand } from "./commands/replay.ts";
+import { resumeCommand } from "./commands/resume.ts";
+import { type RunFlags, runCommand } from "./commands/run.ts";
+import { runsCommand } from "./commands/runs.ts";
 import { EXIT, exitCodeOf, formatError, UsageError } from "./errors.ts";
 
 const VERSION = "0.1.0";
@@ -15,7 +19,12 @@ const HELP = `sluice ${VERSION} — event-sourced stream processing for TypeScri
 
 Usage:
   sluice run FILE [--quiet] [--verbose] [--home DIR] [--serve [PORT]]
-                                                       run a pipeline file (default export)
+                                                       run a pipeline file (default export); resumes
+                                                       its latest run if that crashed or was interrupted
+  sluice resume RUN                                    continue a crashed or interrupted run
+  sluice runs [PIPELINE] [--json]                      list runs: status, progress, last checkpoint
+  sluice events RUN [--kind K]... [--json]             print a run's journal, one event per line
+  sluice replay RUN [--json]                           rebuild a run's status and totals from its journal
   sluice serve [--host H] [--port P] [--home DIR]      serve past runs' API and dashboard
   sluice --version | --help
 
@@ -23,6 +32,8 @@ Options:
   --quiet        no progress line or summary
   --verbose      stack traces on errors
   --home DIR     state directory (default: $SLUICE_HOME or ./.sluice)
+  --fresh        start a new run even if the latest one can be resumed
+  --fsync P      journal fsync policy: checkpoint (default), interval or always
   --serve [PORT] serve the API and dashboard of the live run (default port 7878, 127.0.0.1)
   --host H       address to bind (default 127.0.0.1; any other needs a token)
   --token T      bearer token (default $SLUICE_TOKEN); every route but /health then needs it
@@ -50,6 +61,17 @@ const common = {
   verbose: { type: "boolean", short: "v", default: false },
   home: { type: "string" },
 } as const;
+
+const journal = {
+  fresh: { type: "boolean", default: false },
+  fsync: { type: "string" },
+} as const;
+
+function fsyncFlag(v: unknown): RunFlags["fsync"] {
+  if (v === undefined) return undefined;
+  if (v === "always" || v === "checkpoint" || v === "interval") return v;
+  throw new UsageError(`--fsync: "${String(v)}" is not one of checkpoint, interval, always`);
+}
 
 const http = {
   host: { type: "string" },
@@ -99,7 +121,7 @@ export async function main(args: string[]): Promise<number> {
     switch (command) {
       case "run": {
         const { serve, args: runArgs } = takeServeFlag(rest);
-        const { values, positionals } = parse(runArgs, { ...common, ...http }, "run");
+        const { values, positionals } = parse(runArgs, { ...common, ...journal, ...http }, "run");
         if (positionals.length !== 1)
           throw new UsageError(
             "run: expected exactly one pipeline file, e.g. `sluice run examples/orders.ts`",
@@ -110,6 +132,8 @@ export async function main(args: string[]): Promise<number> {
             quiet: Boolean(values.quiet),
             verbose: Boolean(values.verbose),
             home: values.home as string | undefined,
+            fresh: Boolean(values.fresh),
+            fsync: fsyncFlag(values.fsync),
           },
           // The HTTP layer (and DuckDB) load only when asked for.
           serve === undefined
@@ -126,6 +150,64 @@ export async function main(args: string[]): Promise<number> {
         if (positionals.length > 0) throw new UsageError(`serve: unexpected argument "${positionals[0]}"`);
         const { serveCommand } = await import("../http/cli.ts");
         return await serveCommand(httpFlags(values, values.port as string | undefined));
+      }
+      case "resume": {
+        const { serve, args: resumeArgs } = takeServeFlag(rest);
+        const { values, positionals } = parse(
+          resumeArgs,
+          { ...common, fsync: journal.fsync, ...http },
+          "resume",
+        );
+        if (positionals.length !== 1) throw new UsageError("resume: expected one run id (see `sluice runs`)");
+        return await resumeCommand(
+          positionals[0],
+          {
+            quiet: Boolean(values.quiet),
+            verbose: Boolean(values.verbose),
+            home: values.home as string | undefined,
+            fsync: fsyncFlag(values.fsync),
+          },
+          serve === undefined
+            ? undefined
+            : (await import("../http/cli.ts")).serveHook(httpFlags(values, serve)),
+        );
+      }
+      case "runs": {
+        const { values, positionals } = parse(
+          rest,
+          { ...common, json: { type: "boolean", default: false } },
+          "runs",
+        );
+        if (positionals.length > 1) throw new UsageError("runs: expected at most one pipeline name");
+        return await runsCommand(positionals[0], {
+          home: values.home as string | undefined,
+          json: Boolean(values.json),
+        });
+      }
+      case "events": {
+        const { values, positionals } = parse(
+          rest,
+          { ...common, json: { type: "boolean", default: false }, kind: { type: "string", multiple: true } },
+          "events",
+        );
+        if (positionals.length !== 1) throw new UsageError("events: expected one run id (see `sluice runs`)");
+        return await eventsCommand(positionals[0], {
+          home: values.home as string | undefined,
+          json: Boolean(values.json),
+          kinds: (values.kind as string[] | undefined) ?? [],
+        });
+      }
+      case "replay": {
+        const { values, positionals } = parse(
+          rest,
+          { ...common, json: { type: "boolean", default: false } },
+          "replay",
+        );
+        if (positionals.length !== 1) throw new UsageError("replay: expected one run id (see `sluice runs`)");
+        return await replayCommand(positionals[0], {
+          home: values.home as string | undefined,
+          json: Boolean(values.json),
+        });
       }
       default:
         throw new UsageError(`unknown command "${command}"`);
