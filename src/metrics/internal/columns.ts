@@ -47,8 +47,6 @@ class F64 {
   }
 }
 
-type Store = { kind: "num" | "ts"; data: F64 } | { kind: "sym" | "str" | "json" | "hist"; data: unknown[] };
-
 export interface HistogramLike {
   readonly buckets: ReadonlyArray<readonly [number, number]>;
 }
@@ -60,18 +58,15 @@ export interface HistogramLike {
  */
 export class ColumnBuffer {
   rows = 0;
-  readonly #stores: Store[];
+  /** Per column: its numbers (num/ts columns) or its values (the others); the other slot is unused. */
+  readonly #num: F64[];
+  #ref: unknown[][];
+  readonly #isNum: boolean[];
 
   constructor(readonly specs: readonly ColumnSpec[]) {
-    this.#stores = specs.map((s): Store => {
-      switch (s.kind) {
-        case "num":
-        case "ts":
-          return { kind: s.kind, data: new F64() };
-        default:
-          return { kind: s.kind, data: [] };
-      }
-    });
+    this.#isNum = specs.map((s) => s.kind === "num" || s.kind === "ts");
+    this.#num = specs.map(() => new F64());
+    this.#ref = specs.map(() => []);
   }
 
   /** Appends one row: values in column order. */
@@ -91,23 +86,15 @@ export class ColumnBuffer {
   }
 
   #put(c: number, v: unknown): void {
-    const st = this.#stores[c];
-    switch (st.kind) {
-      case "num":
-      case "ts":
-        st.data.push(typeof v === "number" ? v : typeof v === "boolean" ? (v ? 1 : 0) : Number.NaN);
-        break;
-      default:
-        st.data.push(v);
-    }
+    if (this.#isNum[c]) {
+      this.#num[c].push(typeof v === "number" ? v : typeof v === "boolean" ? (v ? 1 : 0) : Number.NaN);
+    } else this.#ref[c].push(v);
   }
 
   /** Empties the buffer for reuse (after its batch was written). */
   reset(): void {
-    for (const st of this.#stores) {
-      if (st.kind === "num" || st.kind === "ts") st.data.n = 0;
-      else st.data = [];
-    }
+    for (const f of this.#num) f.n = 0;
+    this.#ref = this.specs.map(() => []);
     this.rows = 0;
   }
 
@@ -119,17 +106,19 @@ export class ColumnBuffer {
     const columns: BatchColumnData[] = [];
     for (let c = 0; c < this.specs.length; c++) {
       const spec = this.specs[c];
-      const st = this.#stores[c];
-      switch (st.kind) {
+      const data = this.#ref[c];
+      switch (spec.kind) {
         case "num":
-        case "ts":
-          columns.push({ type: "double", values: st.data.a.subarray(0, st.data.n) });
+        case "ts": {
+          const f = this.#num[c];
+          columns.push({ type: "double", values: f.a.subarray(0, f.n) });
           break;
+        }
         case "hist": {
           const idx: number[][] = new Array(this.rows);
           const cnt: number[][] = new Array(this.rows);
           for (let i = 0; i < this.rows; i++) {
-            const b = (st.data[i] as HistogramLike | undefined)?.buckets ?? [];
+            const b = (data[i] as HistogramLike | undefined)?.buckets ?? [];
             const a: number[] = new Array(b.length);
             const n: number[] = new Array(b.length);
             for (let k = 0; k < b.length; k++) {
@@ -145,7 +134,7 @@ export class ColumnBuffer {
         case "sym": {
           const codes = new Int32Array(this.rows);
           for (let i = 0; i < this.rows; i++) {
-            const v = st.data[i];
+            const v = data[i];
             // Code 0 reads back as NULL (`$syms[0]`; lists are 1-based).
             if (v === undefined || v === null) continue;
             const s = String(v);
@@ -160,10 +149,10 @@ export class ColumnBuffer {
           break;
         }
         case "str":
-          columns.push({ type: "varchar", values: st.data.map((v) => capText(v, spec.max)) });
+          columns.push({ type: "varchar", values: data.map((v) => capText(v, spec.max)) });
           break;
         case "json":
-          columns.push({ type: "varchar", values: st.data.map((v) => toJsonText(v, spec.max)) });
+          columns.push({ type: "varchar", values: data.map((v) => toJsonText(v, spec.max)) });
           break;
       }
     }

@@ -40,6 +40,8 @@ export interface RollupAcc {
   readonly hist: Histogram;
   /** A stored row may exist for this key and must be merged before the rewrite. */
   needsLoad: boolean;
+  /** Changed since the last flush took it. */
+  touched: boolean;
 }
 
 /** The stored row of a rollup (what `load` merges back). */
@@ -134,7 +136,7 @@ const stageKey = (runId: string, stage: string) => `${runId}\u0000${stage}`;
 /** Open rollup accumulators and which of them changed since the last flush. */
 export class StageRollup {
   readonly #accs = new Map<string, RollupAcc>();
-  #touched = new Set<RollupAcc>();
+  #touched: RollupAcc[] = [];
   /** Newest minute seen per run+stage. */
   readonly #newest = new Map<string, number>();
   /** Highest minute dropped from memory per run+stage (a later event there must load). */
@@ -188,6 +190,7 @@ export class StageRollup {
       lastTs: e.ts,
       hist: new Histogram(),
       needsLoad: minute <= dropped || minute <= Math.floor(storedUpTo / MINUTE_MS) * MINUTE_MS,
+      touched: false,
     };
     this.#accs.set(k, a);
     if (minute > (this.#newest.get(sk) ?? Number.NEGATIVE_INFINITY)) this.#newest.set(sk, minute);
@@ -208,8 +211,22 @@ export class StageRollup {
     if (e.queueDepth !== undefined && !(e.queueDepth <= a.queueDepthMax)) a.queueDepthMax = e.queueDepth;
     if (e.ts < a.firstTs) a.firstTs = e.ts;
     if (e.ts > a.lastTs) a.lastTs = e.ts;
-    a.hist.merge(e.latency);
-    this.#touched.add(a);
+    // Histogram.merge, inlined: this runs once per stage.progress event.
+    const h = a.hist;
+    const lat = e.latency;
+    const counts = h.counts;
+    const buckets = lat.buckets;
+    for (let k = 0; k < buckets.length; k++) {
+      const pair = buckets[k];
+      counts[pair[0]] += pair[1];
+    }
+    h.count += lat.count;
+    h.sumMs += lat.sumMs;
+    if (lat.maxMs > h.maxMs) h.maxMs = lat.maxMs;
+    if (!a.touched) {
+      a.touched = true;
+      this.#touched.push(a);
+    }
   }
 
   /** The run ended: its accumulators can go after their next write. */
@@ -219,14 +236,20 @@ export class StageRollup {
 
   /** Accumulators changed since the last call; the caller writes them all. */
   takeTouched(): RollupAcc[] {
-    const out = [...this.#touched];
-    this.#touched = new Set();
+    const out = this.#touched;
+    this.#touched = [];
+    for (const a of out) a.touched = false;
     return out;
   }
 
   /** Puts accumulators back as changed (their write failed). */
   retouch(accs: readonly RollupAcc[]): void {
-    for (const a of accs) this.#touched.add(a);
+    for (const a of accs) {
+      if (!a.touched) {
+        a.touched = true;
+        this.#touched.push(a);
+      }
+    }
   }
 
   /** A copy of an accumulator (its histogram too), to write while the original keeps counting. */
@@ -267,7 +290,7 @@ export class StageRollup {
   /** Drops written accumulators that can no longer change (bounded memory). */
   evict(): void {
     for (const [k, a] of this.#accs) {
-      if (this.#touched.has(a)) continue;
+      if (a.touched) continue;
       const sk = stageKey(a.runId, a.stage);
       const newest = this.#newest.get(sk) ?? a.minute;
       if (a.minute < newest - MINUTE_MS || this.#endedRuns.has(a.runId)) {

@@ -1,0 +1,300 @@
+/**
+ * @module Metrics store benchmark, one command:
+ *
+ *   node --import tsx benchmarks/metrics.bench.ts [--ingest 1000000] [--events 10000000] [--repeat 15]
+ *
+ * 1. publish path: what `store.add` costs per event (buffering only);
+ * 2. ingest: events/s end to end through the store's batch path (columnar
+ *    buffers → table-function scan → INSERT … SELECT, rollup and marks in the
+ *    same transaction) against DuckDB's Appender row by row into the same
+ *    table, and against staging the batch as CSV and `INSERT … SELECT FROM
+ *    read_csv` (the file-staging route; no Parquet writer exists in JS here);
+ * 3. queries over `--events` stage.progress events: p99 per stage per minute
+ *    and friends, median of `--repeat` runs.
+ *
+ * Events are generated on the fly (not held in memory), as a bus delivers
+ * them. The machine is shared: read the ratios, not the absolute figures.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { DuckDBInstance, DuckDBTimestampValue, listValue } from "@duckdb/node-api";
+import type { EventOf } from "../src/events/schema.ts";
+import { Histogram } from "../src/metrics/histogram.ts";
+import { openMetricsStore } from "../src/metrics/store.ts";
+
+const { values: args } = parseArgs({
+  options: {
+    ingest: { type: "string", default: "1000000" },
+    events: { type: "string", default: "10000000" },
+    repeat: { type: "string", default: "15" },
+    rounds: { type: "string", default: "3" },
+  },
+});
+const INGEST = Number(args.ingest);
+const QUERY_EVENTS = Number(args.events);
+const REPEAT = Number(args.repeat);
+const ROUNDS = Number(args.rounds);
+const STAGES = ["source", "1:parse", "2:map", "3:filter", "sink"];
+const T0 = Date.UTC(2026, 0, 1);
+
+/** Realistic chunk-latency histograms (about 16 non-empty buckets), reused across events. */
+const HISTS = Array.from({ length: 64 }, (_, k) => {
+  const h = new Histogram();
+  let x = 1 + k * 7919;
+  for (let i = 0; i < 200; i++) {
+    x = (x * 48271) % 2147483647;
+    h.record(0.05 * 1.3 ** ((x % 1000) / 80));
+  }
+  return h.toData();
+});
+
+/** `runs` runs one after another, one stage.progress per stage per second. */
+function* stageEvents(total: number, runs: number): Generator<EventOf<"stage.progress">> {
+  const perRun = Math.ceil(total / runs);
+  let n = 0;
+  for (let r = 0; r < runs && n < total; r++) {
+    const runId = `run-${String(r).padStart(4, "0")}`;
+    for (let i = 0; i < perRun && n < total; i++, n++) {
+      const s = i % STAGES.length;
+      yield {
+        kind: "stage.progress",
+        ts: T0 + r * 86_400_000 + Math.floor(i / STAGES.length) * 1000 + 1000,
+        runId,
+        pipeline: "bench",
+        stage: STAGES[s],
+        index: s,
+        chunks: 10,
+        rowsIn: 10_000,
+        rowsOut: 9_900,
+        filtered: 100,
+        deadLettered: 0,
+        errors: i % 97 === 0 ? 1 : 0,
+        bytes: 1_000_000,
+        busyMs: 100 + s * 50,
+        intervalMs: 1000,
+        latency: HISTS[(i * 31 + s) % HISTS.length],
+      };
+    }
+  }
+}
+
+function* resourceEvents(total: number, runs: number): Generator<EventOf<"resource.sample">> {
+  const perRun = Math.ceil(total / runs);
+  for (let i = 0; i < total; i++) {
+    yield {
+      kind: "resource.sample",
+      ts: T0 + i * 10,
+      runId: `run-${String(Math.floor(i / perRun)).padStart(4, "0")}`,
+      pipeline: "bench",
+      rssBytes: 1e8 + i,
+      heapUsedBytes: 5e7,
+      cpuPercent: 90,
+      eventLoopDelayMs: 2,
+    };
+  }
+}
+
+type Kind = "stage.progress" | "resource.sample";
+const gen = (kind: Kind, n: number) =>
+  kind === "stage.progress" ? stageEvents(n, 10) : resourceEvents(n, 10);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+async function timed(fn: () => Promise<unknown> | unknown): Promise<number> {
+  const t = performance.now();
+  await fn();
+  return performance.now() - t;
+}
+
+const dir = mkdtempSync(join(tmpdir(), "sluice-metrics-bench-"));
+let homes = 0;
+const freshHome = () => join(dir, `h${homes++}`);
+
+/** The Appender, one value at a time, into the store's own table. */
+async function appenderRowByRow(kind: Kind, n: number): Promise<number> {
+  const home = freshHome();
+  await (await openMetricsStore(home)).close(); // creates the schema
+  const inst = await DuckDBInstance.create(join(home, "metrics.duckdb"));
+  const conn = await inst.connect();
+  const ms = await timed(async () => {
+    const app = await conn.createAppender(kind === "stage.progress" ? "stage_progress" : "resource_samples");
+    let seq = 0;
+    for (const e of gen(kind, n)) {
+      app.appendVarchar(e.runId);
+      app.appendVarchar(e.pipeline);
+      app.appendBigInt(BigInt(++seq));
+      app.appendTimestamp(new DuckDBTimestampValue(BigInt(e.ts) * 1000n));
+      if (e.kind === "stage.progress") {
+        app.appendVarchar(e.stage);
+        app.appendInteger(e.index);
+        for (const v of [e.chunks, e.rowsIn, e.rowsOut, e.filtered, e.deadLettered, e.errors, e.bytes]) {
+          app.appendBigInt(BigInt(v));
+        }
+        app.appendDouble(e.busyMs);
+        app.appendDouble(e.intervalMs);
+        app.appendNull();
+        app.appendBigInt(BigInt(e.latency.count));
+        app.appendDouble(e.latency.sumMs);
+        app.appendDouble(e.latency.maxMs);
+        app.appendList(listValue(e.latency.buckets.map((b) => b[0])));
+        app.appendList(listValue(e.latency.buckets.map((b) => BigInt(b[1]))));
+      } else {
+        app.appendBigInt(BigInt(e.rssBytes));
+        app.appendBigInt(BigInt(e.heapUsedBytes));
+        app.appendDouble(e.cpuPercent);
+        app.appendDouble(e.eventLoopDelayMs);
+      }
+      app.endRow();
+    }
+    app.closeSync();
+  });
+  conn.closeSync();
+  inst.closeSync();
+  return (n / ms) * 1000;
+}
+
+/** Staging a batch as CSV and loading it with read_csv (resource samples: numeric columns only). */
+async function csvStaging(n: number): Promise<number> {
+  const home = freshHome();
+  await (await openMetricsStore(home)).close();
+  const inst = await DuckDBInstance.create(join(home, "metrics.duckdb"));
+  const conn = await inst.connect();
+  const file = join(home, "batch.csv");
+  const ms = await timed(async () => {
+    const BATCH = 100_000;
+    let lines: string[] = [];
+    let seq = 0;
+    const load = async () => {
+      writeFileSync(file, lines.join("\n"));
+      lines = [];
+      await conn.run(
+        `INSERT INTO resource_samples SELECT run_id, pipeline, seq, make_timestamp(ts * 1000), rss, heap, cpu, loop
+         FROM read_csv('${file}', header = false, columns = {'run_id': 'VARCHAR', 'pipeline': 'VARCHAR', 'seq': 'BIGINT',
+           'ts': 'BIGINT', 'rss': 'BIGINT', 'heap': 'BIGINT', 'cpu': 'DOUBLE', 'loop': 'DOUBLE'})`,
+      );
+    };
+    for (const e of resourceEvents(n, 10)) {
+      lines.push(
+        `${e.runId},${e.pipeline},${++seq},${e.ts},${e.rssBytes},${e.heapUsedBytes},${e.cpuPercent},${e.eventLoopDelayMs}`,
+      );
+      if (lines.length >= BATCH) await load();
+    }
+    if (lines.length) await load();
+  });
+  conn.closeSync();
+  inst.closeSync();
+  return (n / ms) * 1000;
+}
+
+try {
+  const fmt = (x: number) => `${(x / 1e6).toFixed(2)}M/s`;
+  const out: string[] = [];
+  const log = (s: string) => {
+    out.push(s);
+    console.log(s);
+  };
+  log(`metrics store benchmark — ingest ${INGEST} events × ${ROUNDS} rounds, queries over ${QUERY_EVENTS}`);
+
+  // 1. Publish path.
+  for (const kind of ["stage.progress", "resource.sample"] as const) {
+    const rates: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const store = await openMetricsStore(freshHome(), {
+        flushIntervalMs: 3_600_000,
+        flushEvents: Number.MAX_SAFE_INTEGER,
+        maxBufferedEvents: Number.MAX_SAFE_INTEGER,
+      });
+      // Events are made on the fly, as a bus delivers them; the cost of making them is subtracted.
+      const n = INGEST;
+      const make = await timed(() => {
+        for (const _ of gen(kind, n));
+      });
+      const ms =
+        (await timed(() => {
+          for (const e of gen(kind, n)) store.add(e);
+        })) - make;
+      rates.push((n / ms) * 1000);
+      await store.close();
+    }
+    log(
+      `  publish path  ${kind.padEnd(16)} store.add ${fmt(median(rates)).padStart(9)}  (${(1e9 / median(rates)).toFixed(0)} ns/event)`,
+    );
+  }
+
+  // 2. Ingest end to end.
+  for (const kind of ["stage.progress", "resource.sample"] as const) {
+    const batch: number[] = [];
+    const appender: number[] = [];
+    const csv: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const store = await openMetricsStore(freshHome(), { flushIntervalMs: 3_600_000, flushEvents: 100_000 });
+      const ms = await timed(() => store.ingest(gen(kind, INGEST)));
+      batch.push((INGEST / ms) * 1000);
+      await store.close();
+      appender.push(await appenderRowByRow(kind, Math.min(INGEST, 300_000)));
+      if (kind === "resource.sample") csv.push(await csvStaging(INGEST));
+    }
+    const b = median(batch);
+    const a = median(appender);
+    let line = `  ingest        ${kind.padEnd(16)} batch path ${fmt(b).padStart(8)}   appender row-by-row ${fmt(a).padStart(8)} (×${(b / a).toFixed(1)})`;
+    if (csv.length) line += `   CSV staging ${fmt(median(csv))} (×${(b / median(csv)).toFixed(1)})`;
+    log(line);
+  }
+
+  // 3. Queries over QUERY_EVENTS stage.progress events.
+  const store = await openMetricsStore(freshHome(), { flushIntervalMs: 3_600_000, flushEvents: 200_000 });
+  const runs = 100;
+  const loadMs = await timed(() => store.ingest(stageEvents(QUERY_EVENTS, runs)));
+  log(
+    `  loaded ${QUERY_EVENTS} stage.progress events (${runs} runs × ${STAGES.length} stages, 1/s each) in ` +
+      `${(loadMs / 1000).toFixed(1)} s = ${fmt((QUERY_EVENTS / loadMs) * 1000)} (rollups included)`,
+  );
+  const queries: Array<[string, string]> = [
+    [
+      "p99 per stage per minute, all 10M events (aggregated)",
+      "SELECT count(*) AS buckets, max(p99_ms) AS worst FROM stage_metrics_by(INTERVAL 1 MINUTE)",
+    ],
+    [
+      "p99 per stage per minute, all 10M events (all rows to JS)",
+      "SELECT run_id, stage, bucket, p99_ms FROM stage_metrics_by(INTERVAL 1 MINUTE)",
+    ],
+    [
+      "p99 per stage per minute, one run",
+      "SELECT stage, bucket, p99_ms FROM stage_metrics_by(INTERVAL 1 MINUTE) WHERE run_id = 'run-0042'",
+    ],
+    [
+      "p50/p95/p99 per stage per 10 minutes, all (merged buckets)",
+      "SELECT count(*) AS buckets, max(p99_ms) FROM stage_metrics_by(INTERVAL 10 MINUTE)",
+    ],
+    [
+      "p99 per stage per second, one run (raw events)",
+      "SELECT count(*) AS buckets, max(p99_ms) FROM stage_metrics WHERE run_id = 'run-0042'",
+    ],
+    [
+      "whole-run p99 per stage, all runs (stage_totals)",
+      "SELECT count(*) AS n, max(p99_ms) FROM stage_totals",
+    ],
+  ];
+  for (const [name, sql] of queries) {
+    const times: number[] = [];
+    let rows = 0;
+    for (let i = 0; i < REPEAT; i++) {
+      let r: Awaited<ReturnType<typeof store.query>> | undefined;
+      times.push(
+        await timed(async () => {
+          r = await store.query(sql, undefined, { maxRows: 10_000_000 });
+        }),
+      );
+      rows = r?.rows.length ?? 0;
+    }
+    log(`  query  ${name.padEnd(58)} median ${median(times).toFixed(1).padStart(7)} ms  (${rows} rows)`);
+  }
+  await store.close();
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
