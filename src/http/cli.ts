@@ -119,7 +119,8 @@ export function serveHook(flags: ServeFlags): RunHook {
     let owned = false;
     try {
       store = await openMetricsStore(options.home);
-      store.attach(bus);
+      // Alert rules evaluated live on the bus (the store's alert engine): the dashboard shows what they raise.
+      store.attach(bus, { alerts: true });
       owned = true;
     } catch (e) {
       // Another layer opened the store for writing in this process: share it read-only.

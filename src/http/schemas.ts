@@ -113,6 +113,7 @@ export function querySchemas(l: Limits) {
     }),
     run: z.strictObject({ run: Identifier }),
     runOptional: z.strictObject({ run: Identifier.optional() }),
+    rules: z.strictObject({ pipeline: Identifier.optional() }),
     baselines: z.strictObject({ pipeline: Identifier.optional() }),
     regressions: z.strictObject({ pipeline: Identifier.optional(), run: Identifier.optional() }),
     benchmarks: z.strictObject({
@@ -125,7 +126,15 @@ export function querySchemas(l: Limits) {
 }
 
 export const RunIdParam = z.strictObject({ id: Identifier });
-export const AlertIdParam = z.strictObject({ id: Identifier });
+/** Alert ids are `<runId>/<rule>[/<stage>]`: identifiers joined by `/` (sent as `%2F` in a path). */
+export const AlertId = z
+  .string()
+  .max(400)
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.:-]*(\/[A-Za-z0-9][A-Za-z0-9_.:-]*){0,3}$/,
+    "must be an alert id: identifiers joined by / (e.g. <runId>/deadLetterRate/source)",
+  );
+export const AlertIdParam = z.strictObject({ id: AlertId });
 
 /** Keys whose value may repeat (`kind=a&kind=b`, or `kind=a,b`). */
 const LIST_KEYS = new Set(["kind"]);

@@ -35,7 +35,7 @@ export interface MetricsStoreLike {
   baselines(query: { pipeline?: string }): Promise<unknown>;
   regressions(target: { runId: string }): Promise<unknown>;
   /** Alert rules, when the store has them. */
-  rules?(): Promise<unknown>;
+  rules?(pipeline?: string): Promise<unknown>;
   setRules?(rules: unknown): Promise<unknown>;
   resolveAlert?(alertId: string): Promise<boolean>;
 }
@@ -368,9 +368,9 @@ export function storeQueries(store: MetricsStoreLike, options: StoreQueriesOptio
       }));
     },
 
-    async rules() {
+    async rules(q) {
       if (!store.rules) throw new UnavailableError("this metrics store has no alert rules");
-      return json(await store.rules());
+      return json(await store.rules(q.pipeline));
     },
 
     setRules: async (rules) => {

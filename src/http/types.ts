@@ -7,7 +7,7 @@
  * `sluice serve` give it the real store and journal.
  */
 import type { RunState } from "../events/projection.ts";
-import type { EventKind } from "../events/schema.ts";
+import type { EventKind, SluiceEvent } from "../events/schema.ts";
 
 /** A JSON value (what responses carry). */
 export type Json = null | boolean | number | string | readonly Json[] | { readonly [k: string]: Json };
@@ -157,8 +157,9 @@ export interface MetricsQueries {
   baselines(query: { pipeline?: string }): Promise<Json>;
   regressions(query: { pipeline?: string; run?: string }): Promise<Json>;
   benchmarks(query: BenchmarkQuery): Promise<readonly JsonObject[]>;
-  rules(): Promise<Json>;
-  /** Validates and stores alert rules; throws a `MetricsConfigError` naming the bad setting. */
+  /** The alert rules in effect (for one pipeline, or the defaults). */
+  rules(query: { pipeline?: string }): Promise<Json>;
+  /** Replaces the alert rules (validated by the store); throws a `MetricsConfigError` naming the bad setting. */
   setRules?(rules: Json): Promise<Json>;
   /** Resolves an active alert by hand; false when no such active alert. */
   resolveAlert?(alertId: string): Promise<boolean>;
@@ -166,10 +167,7 @@ export interface MetricsQueries {
 
 /** A live event source (the run's bus), for SSE and the live projection. */
 export interface LiveBus {
-  subscribe(
-    fn: (e: import("../events/schema.ts").SluiceEvent) => void,
-    kinds?: readonly EventKind[],
-  ): { unsubscribe(): void };
+  subscribe(fn: (e: SluiceEvent) => void, kinds?: readonly EventKind[]): { unsubscribe(): void };
 }
 
 export interface AuthOptions {

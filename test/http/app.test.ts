@@ -140,6 +140,16 @@ describe("HTTP routes", () => {
     expect(doc.paths["/health"].get.security).toEqual([]);
   });
 
+  it("serves the dashboard page, script and style under a strict CSP; the script parses", async () => {
+    const { app } = createApp({});
+    const page = await app.request("/");
+    expect(page.headers.get("Content-Security-Policy")).toContain("script-src 'self'");
+    expect(await page.text()).toContain('<script src="/assets/app.js" defer></script>');
+    const js = await (await app.request("/assets/app.js")).text();
+    expect(() => new Function(js)).not.toThrow();
+    expect((await app.request("/assets/app.css")).headers.get("Content-Type")).toMatch(/^text\/css/);
+  });
+
   it("SSE: a snapshot, then one batch per 100 ms of virtual time with that interval's events", async () => {
     const clock = new VirtualClock(Date.parse("2026-01-02T00:00:00Z"));
     const run = liveRun();

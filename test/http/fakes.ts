@@ -40,7 +40,7 @@ export function fakeStore(): MetricsQueries & { calls: Call[]; rulesValue: Json 
   };
   const store: MetricsQueries & { calls: Call[]; rulesValue: Json } = {
     calls,
-    rulesValue: [{ name: "dlr", metric: "dead_letter_rate", critical: 0.05 }] as Json,
+    rulesValue: { rules: { deadLetterRate: { critical: 0.05 } } } as Json,
     async ping() {
       rec("ping", []);
     },
@@ -104,8 +104,8 @@ export function fakeStore(): MetricsQueries & { calls: Call[]; rulesValue: Json 
       rec("benchmarks", [q]);
       return [];
     },
-    async rules() {
-      rec("rules", []);
+    async rules(q) {
+      rec("rules", [q]);
       return store.rulesValue;
     },
     async setRules(rules) {

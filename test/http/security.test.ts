@@ -71,13 +71,16 @@ describe("HTTP security", () => {
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify(body),
       });
-    expect((await json(await put({ rules: [{ name: "r", metric: "p99_ms", extra: 1 }] }))).error.field).toBe(
-      "body.rules[0].extra",
+    expect(
+      (await json(await put({ rules: { deadLetterRate: { critical: 0.1, extra: 1 } } }))).error.field,
+    ).toBe("body.rules.deadLetterRate.extra");
+    expect((await json(await put({ rules: { "x; drop": { critical: 1 } } }))).error.field).toBe(
+      "body.rules.x??drop",
     );
-    expect((await json(await put({ rules: [{ name: "r; drop", metric: "p99_ms" }] }))).error.field).toBe(
-      "body.rules[0].name",
+    expect((await json(await put({ rules: { p99LatencyMs: { warning: "high" } } }))).error.field).toBe(
+      "body.rules.p99LatencyMs.warning",
     );
-    expect((await json(await put({ rules: [], more: true }))).error.field).toBe("body.more");
+    expect((await json(await put({ rules: {}, more: true }))).error.field).toBe("body.more");
     const notJson = await app.request("/api/rules", {
       method: "PUT",
       headers: { "Content-Type": "application/json" },
@@ -85,9 +88,7 @@ describe("HTTP security", () => {
     });
     expect((await json(notJson)).error.field).toBe("body");
     expect(store.calls.filter((c) => c.method === "setRules")).toEqual([]);
-    expect((await put({ rules: [{ name: "dlr", metric: "dead_letter_rate", critical: 0.05 }] })).status).toBe(
-      200,
-    );
+    expect((await put({ rules: { deadLetterRate: { critical: 0.05 } } })).status).toBe(200);
   });
 
   it("bodies over the limit are 413, with or without Content-Length", async () => {
@@ -96,7 +97,7 @@ describe("HTTP security", () => {
       auth: { allowWrites: true },
       limits: { maxBodyBytes: 1024 },
     });
-    const big = JSON.stringify({ rules: [{ name: "a", metric: "b", stage: "x".repeat(2000) }] });
+    const big = JSON.stringify({ rules: { deadLetterRate: { stages: ["x".repeat(2000)] } } });
     const r = await app.request("/api/rules", {
       method: "PUT",
       headers: { "Content-Type": "application/json" },
@@ -167,7 +168,7 @@ describe("HTTP security", () => {
     const store = fakeStore();
     const run = liveRun();
     const off = createApp({ metrics: store, bus: run.bus, cancel: () => true }).app;
-    const put = { method: "PUT", headers: { "Content-Type": "application/json" }, body: '{"rules":[]}' };
+    const put = { method: "PUT", headers: { "Content-Type": "application/json" }, body: '{"rules":{}}' };
     expect((await off.request("/api/rules", put)).status).toBe(403);
     expect((await off.request("/api/alerts/a-1/resolve", { method: "POST" })).status).toBe(403);
     expect((await off.request(`/api/runs/${run.runId}/cancel`, { method: "POST" })).status).toBe(403);

@@ -25,6 +25,20 @@ beforeAll(async () => {
   const bus = new EventBus();
   store.attach(bus);
   for (let i = 0; i < 2; i++) runId = (await runPipeline(p, { bus, home, sampleResources: false })).runId;
+  // An alert as the store's alert engine raises it (ids are `<runId>/<rule>/<stage>`).
+  bus.publish({
+    kind: "alert.raised",
+    ts: Date.now(),
+    runId,
+    pipeline: "http-fixture",
+    alertId: `${runId}/deadLetterRate/source`,
+    rule: "deadLetterRate",
+    severity: "critical",
+    stage: "source",
+    value: 0.11,
+    threshold: 0.05,
+    message: "dead-letter rate of source is 11.1% (critical at 5.0%)",
+  });
   await store.flush();
   q = storeQueries(store);
 });
@@ -98,7 +112,11 @@ describe("storeQueries", () => {
     const run = JSON.parse(await (await app.request(`/api/runs/${runId}`)).text());
     expect(run).toMatchObject({ runId, status: "completed", rowsIn: 20_000, deadLettered: 2000 });
     const alerts = JSON.parse(await (await app.request(`/api/alerts?state=all&run=${runId}`)).text());
-    expect(alerts.items[0]).toMatchObject({ rule: "dead_letter_rate", severity: "critical" });
+    expect(alerts.items[0]).toMatchObject({ rule: "deadLetterRate", severity: "critical", resolvedAt: null });
+    const active = JSON.parse(await (await app.request(`/api/alerts?run=${runId}`)).text());
+    expect(active.items.map((a: { alertId: string }) => a.alertId)).toEqual([
+      `${runId}/deadLetterRate/source`,
+    ]);
     expect((await app.request(`/api/bottlenecks?run=${runId}`)).status).toBe(200);
     const recs = JSON.parse(await (await app.request(`/api/recommendations?run=${runId}`)).text());
     expect(Array.isArray(recs)).toBe(true);

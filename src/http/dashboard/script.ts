@@ -189,8 +189,9 @@ export const APP_JS = `"use strict";
         renderAlerts();
       } else if (e.kind === "run.ended") {
         setStatus(e.status);
-        renderTotals(e);
+        progress = e;
         loadInsights();
+        loadRuns().catch(function () {});
       }
     });
     if (progress) renderTotals(progress);

@@ -7,29 +7,17 @@
  */
 import type { Hono } from "hono";
 import { z } from "zod";
+import { AlertConfigSchema } from "../../metrics/alerts.ts";
 import { NotFoundError, UnavailableError } from "../errors.ts";
 import { type AppContext, type Env, jsonBody, requireStore, requireWrites } from "../internal/context.ts";
 import { decodeCursor, encodeCursor } from "../internal/cursor.ts";
 import { sendJson } from "../internal/json.ts";
 import type { RouteSpec } from "../openapi.ts";
-import { AlertIdParam, AlertItemSchema, Identifier, PageOf, parseQuery, parseWith } from "../schemas.ts";
-import type { AlertItem } from "../types.ts";
+import { AlertIdParam, AlertItemSchema, PageOf, parseQuery, parseWith } from "../schemas.ts";
+import type { AlertItem, Json } from "../types.ts";
 
-/** One alert rule as the API accepts it; the store validates further and names what it refuses. */
-export const AlertRuleSchema = z.strictObject({
-  name: Identifier,
-  metric: Identifier,
-  stage: Identifier.optional(),
-  pipeline: Identifier.optional(),
-  op: z.enum([">", ">=", "<", "<="]).optional(),
-  warning: z.number().finite().optional(),
-  critical: z.number().finite().optional(),
-  /** Deviation from the baseline, as a fraction (0.2 = 20 %). */
-  deviation: z.number().finite().min(0).max(100).optional(),
-  forS: z.number().finite().min(0).max(86_400).optional(),
-  enabled: z.boolean().optional(),
-});
-export const RulesBody = z.strictObject({ rules: z.array(AlertRuleSchema).max(200) });
+/** The body of `PUT /api/rules`: the metrics layer's own alert configuration schema (strict). */
+export const RulesBody = AlertConfigSchema;
 
 export function specs(ctx: AppContext): RouteSpec[] {
   return [
@@ -49,11 +37,17 @@ export function specs(ctx: AppContext): RouteSpec[] {
       write: true,
       response: z.object({ resolved: z.boolean() }),
     },
-    { method: "get", path: "/api/rules", summary: "The alert rules in force", response: z.unknown() },
+    {
+      method: "get",
+      path: "/api/rules",
+      summary: "The alert rules in force (for a pipeline, or the defaults)",
+      query: ctx.q.rules,
+      response: z.unknown(),
+    },
     {
       method: "put",
       path: "/api/rules",
-      summary: "Replace the alert rules",
+      summary: "Replace the alert rules of the live run's alert engine",
       body: RulesBody,
       write: true,
       response: z.unknown(),
@@ -121,8 +115,8 @@ export function register(app: Hono<Env>, ctx: AppContext): void {
   });
 
   app.get("/api/rules", async (c) => {
-    parseQuery(c.req.url, ctx.q.none);
-    return sendJson(c, await requireStore(ctx).rules());
+    const q = parseQuery(c.req.url, ctx.q.rules);
+    return sendJson(c, await requireStore(ctx).rules(q));
   });
 
   app.put("/api/rules", async (c) => {
@@ -131,9 +125,6 @@ export function register(app: Hono<Env>, ctx: AppContext): void {
     const body = parseWith(RulesBody, await jsonBody(c), "body");
     const store = requireStore(ctx);
     if (!store.setRules) throw new UnavailableError("this metrics store cannot change rules");
-    return sendJson(
-      c,
-      await store.setRules(body as unknown as Parameters<NonNullable<typeof store.setRules>>[0]),
-    );
+    return sendJson(c, await store.setRules(body as Json));
   });
 }
