@@ -265,7 +265,7 @@ export const conformanceChecks: Check[] = [
   {
     name: "a record that loops forever times out, its worker is replaced, the run completes",
     async run() {
-      const p = pool({ timeout: 500, retries: 0, batch: 10 });
+      const p = pool({ timeout: 1000, retries: 0, batch: 10 });
       const r = await p.run(recs(30, { 14: "hang" }));
       assert.deepEqual(r.values, doubled(30, [14]));
       assert.deepEqual(
