@@ -35,6 +35,8 @@ describe("store.query", () => {
     expect((await store.query("FROM runs SELECT status")).rows).toEqual([{ status: "completed" }]);
     expect((await store.query("DESCRIBE runs")).rows.length).toBeGreaterThan(5);
     expect((await store.query("SHOW TABLES")).rows.map((r) => r.name)).toContain("stage_progress");
+    expect((await store.query("EXPLAIN SELECT * FROM stage_metrics")).rows.length).toBeGreaterThan(0);
+    expect((await store.query("EXPLAIN ANALYZE SELECT count(*) FROM runs")).rows.length).toBeGreaterThan(0);
   });
 
   it("returns column names and types, caps rows and says so", async () => {
@@ -68,6 +70,7 @@ describe("store.query", () => {
       "LOAD parquet",
       "BEGIN TRANSACTION",
       "VACUUM",
+      "EXPLAIN DELETE FROM stage_progress",
     ]) {
       expect(await refused(sql)).toMatch(/not allowed|Parser Error|Permission Error/);
     }
@@ -88,6 +91,7 @@ describe("store.query", () => {
       "WITH x AS (SELECT * FROM truncate_duckdb_logs()) SELECT * FROM x",
       "SELECT * FROM query('SELECT * FROM checkpoint()')",
       "PRAGMA version",
+      "EXPLAIN ANALYZE SELECT * FROM checkpoint()",
     ]) {
       expect(await refused(sql)).toMatch(/not allowed|cannot be checked/);
     }

@@ -30,6 +30,8 @@ export interface UserQueryOptions {
 
 export class GuardedQuery {
   readonly #lock = new Mutex();
+  /** SQL texts that passed the checks (the API repeats its texts with new parameters). */
+  readonly #approved = new Set<string>();
 
   constructor(
     private readonly conn: Connection,
@@ -37,10 +39,18 @@ export class GuardedQuery {
   ) {}
 
   run(sql: string, params?: SqlParams, options: UserQueryOptions = {}): Promise<QueryResult> {
-    return this.#lock.run(() => this.#run(sql, params, options));
+    return this.#lock.run(async () => {
+      if (!this.#approved.has(sql)) {
+        await this.#check(sql);
+        if (this.#approved.size >= 256) this.#approved.delete(this.#approved.values().next().value as string);
+        this.#approved.add(sql);
+      }
+      return this.#execute(sql, params, options);
+    });
   }
 
-  async #run(sql: string, params: SqlParams | undefined, options: UserQueryOptions): Promise<QueryResult> {
+  /** Throws `MetricsQueryError` unless `sql` is one read-only SELECT (or EXPLAIN of one). */
+  async #check(sql: string): Promise<void> {
     let types: string[];
     try {
       types = await this.conn.statementTypes(sql);
@@ -53,13 +63,22 @@ export class GuardedQuery {
         `expected exactly one statement, got ${types.length}; run statements one at a time`,
       );
     }
-    if (types[0] !== "SELECT") {
+    let select = sql;
+    if (types[0] === "EXPLAIN") {
+      // EXPLAIN [ANALYZE] of a statement that passes the same checks is fine.
+      const inner = /^\s*EXPLAIN\s+(?:ANALYZE\s+)?([\s\S]*)$/i.exec(sql)?.[1];
+      const innerTypes = inner === undefined ? [] : await this.conn.statementTypes(inner).catch(() => []);
+      if (inner !== undefined && innerTypes.length === 1 && innerTypes[0] === "SELECT") select = inner;
+    }
+    if (select === sql && types[0] !== "SELECT") {
       throw new MetricsQueryError(
         sql,
-        `${types[0]} statements are not allowed: the metrics database is read-only here (SELECT, WITH, FROM, DESCRIBE, SHOW and SUMMARIZE are)`,
+        `${types[0]} statements are not allowed: the metrics database is read-only here (SELECT, WITH, FROM, DESCRIBE, SHOW, SUMMARIZE and EXPLAIN of those are)`,
       );
     }
-    const [ast] = await this.conn.all("SELECT json_serialize_sql(CAST($sql AS VARCHAR)) AS tree", { sql });
+    const [ast] = await this.conn.all("SELECT json_serialize_sql(CAST($sql AS VARCHAR)) AS tree", {
+      sql: select,
+    });
     let tree: { error?: boolean; error_message?: string } | undefined;
     try {
       tree = JSON.parse(String(ast?.tree));
@@ -80,6 +99,13 @@ export class GuardedQuery {
         `${denied.join(", ")}() is not allowed here: it changes state or runs hidden SQL`,
       );
     }
+  }
+
+  async #execute(
+    sql: string,
+    params: SqlParams | undefined,
+    options: UserQueryOptions,
+  ): Promise<QueryResult> {
     const stop = new AbortController();
     let timedOut = false;
     if (options.timeoutMs !== undefined && Number.isFinite(options.timeoutMs)) {
