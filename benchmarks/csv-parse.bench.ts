@@ -4,12 +4,17 @@
  *   node --import tsx benchmarks/csv-parse.bench.ts [--rows N] [--runs R] [--only ours,papaparse]
  *   node_modules/.bin/bun benchmarks/csv-parse.bench.ts
  *   node_modules/.bin/deno run -A benchmarks/csv-parse.bench.ts
+ *   node --import tsx benchmarks/csv-parse.bench.ts --node-flags "--max-semi-space-size=64"
  *
  * It writes a deterministic CSV (10 columns, ~100 bytes a row, some quoted fields with commas and
  * doubled quotes, a little non-ASCII text) into `benchmarks/data/` once, then reads it with each
  * implementation in its own child process of the same runtime, so peak RSS (VmHWM) belongs to one
  * implementation. Every reader materialises full objects (`header`/`columns`) and checksums two
- * columns, so a faster reader cannot win by parsing less or differently.
+ * columns, so a faster reader cannot win by parsing less or differently. Runs are interleaved and the
+ * best of `--runs` (default 3) is kept, because this machine is shared; CPU time is shown next to
+ * wall time for the same reason. A `baseline` child loads the runtime and reads nothing, for the
+ * RSS every reader starts from. `--node-flags` passes V8 flags to every Node child alike: most of
+ * the time of every reader here is young-generation GC, which `--max-semi-space-size` changes a lot.
  */
 import { spawnSync } from "node:child_process";
 import {
@@ -29,7 +34,7 @@ import { CsvParser } from "../src/sources/internal/csv-parser.ts";
 import type { BenchRow, ReadResult } from "./peers/csv-bench-types.ts";
 
 const IMPLS = ["ours", "papaparse", "csv-parse"] as const;
-type Impl = (typeof IMPLS)[number];
+type Impl = (typeof IMPLS)[number] | "baseline";
 const runtime = "Bun" in globalThis ? "bun" : "Deno" in globalThis ? "deno" : "node";
 
 interface ChildResult extends ReadResult {
@@ -73,6 +78,7 @@ async function readOurs(file: string): Promise<ReadResult> {
 }
 
 async function readWith(impl: Impl, file: string): Promise<ReadResult> {
+  if (impl === "baseline") return { rows: 0, checksum: 0 };
   if (impl === "ours") return readOurs(file);
   const mod: { read(file: string): Promise<ReadResult> } =
     impl === "papaparse"
@@ -159,7 +165,8 @@ function childCommand(impl: Impl, file: string): [string, string[]] {
   const rest = ["--child", impl, "--file", file];
   if (runtime === "deno") return [process.execPath, ["run", "-A", self, ...rest]];
   if (runtime === "bun") return [process.execPath, [self, ...rest]];
-  return [process.execPath, [...process.execArgv, self, ...rest]];
+  const flags = arg("node-flags")?.split(" ").filter(Boolean) ?? [];
+  return [process.execPath, [...flags, ...process.execArgv, self, ...rest]];
 }
 
 function runChild(impl: Impl, file: string): ChildResult {
@@ -175,7 +182,7 @@ async function main(): Promise<void> {
   if (childImpl !== undefined) return child(childImpl as Impl, arg("file") as string);
 
   const rows = Number(arg("rows") ?? 1_000_000);
-  const runs = Number(arg("runs") ?? 1);
+  const runs = Number(arg("runs") ?? 3);
   const only = (arg("only")?.split(",") ?? IMPLS) as Impl[];
   const dir = fileURLToPath(new URL("./data/", import.meta.url));
   mkdirSync(dir, { recursive: true });
@@ -183,7 +190,7 @@ async function main(): Promise<void> {
   if (!existsSync(file)) generate(file, rows);
   const size = statSync(file).size;
   console.log(
-    `${runtime}: ${rows} rows, ${(size / 1e6).toFixed(1)} MB (${(size / rows).toFixed(0)} B/row), best of ${runs}`,
+    `${runtime}: ${rows} rows, ${(size / 1e6).toFixed(1)} MB (${(size / rows).toFixed(0)} B/row), best of ${runs} ${arg("node-flags") ?? ""}`,
   );
 
   const best = new Map<Impl, ChildResult>();
@@ -219,6 +226,8 @@ async function main(): Promise<void> {
     "ours × (cpu)": ours === undefined ? "-" : (r.cpuMs / ours.cpuMs).toFixed(2),
   }));
   console.table(table);
+  const base = runChild("baseline", file);
+  console.log(`baseline RSS (runtime and loader, no reading): ${base.peakRssMB.toFixed(0)} MB`);
 }
 
 await main();

@@ -265,16 +265,55 @@ export class TextBatch<R> implements ParseBatch<R> {
   }
 }
 
+/** Index of the first byte >= 0x80 in `bytes[from, to)`, or -1; reads four bytes at a time. */
+export function nextHighByte(bytes: Uint8Array, from: number, to: number): number {
+  let i = from;
+  const base = bytes.byteOffset;
+  while (i < to && ((base + i) & 3) !== 0) {
+    if (bytes[i] >= 0x80) return i;
+    i++;
+  }
+  const words = (to - i) >> 2;
+  if (words > 0) {
+    const w = new Uint32Array(bytes.buffer, base + i, words);
+    for (let k = 0; k < words; k++) {
+      if ((w[k] & 0x80808080) !== 0) {
+        for (let j = i + k * 4; ; j++) if (bytes[j] >= 0x80) return j;
+      }
+    }
+    i += words * 4;
+  }
+  for (; i < to; i++) if (bytes[i] >= 0x80) return i;
+  return -1;
+}
+
+/** Non-ASCII lines closer than this are decoded together rather than as separate pieces. */
+const MERGE_GAP = 512;
+
 /**
- * Where to end the next piece of `bytes[from, to)` (which ends in an LF) so that it is about
- * `size` bytes and ends just after an LF. Small pieces keep each decoded string in the young
- * generation (V8 puts strings over 128 KiB in large-object space, freed only by full collections).
+ * Where to end the next piece of `bytes[from, to)` (which ends in an LF): just after an LF, at most
+ * about `size` bytes on. Small pieces keep each decoded string in the young generation (V8 puts
+ * strings over 128 KiB in large-object space, freed only by full collections). Runs of ASCII lines
+ * are cut apart from lines holding other bytes, because V8's UTF-8 decoder is several times slower
+ * from the first non-ASCII byte to the end of its input, and the whole string becomes two-byte.
  */
 export function pieceEnd(bytes: Uint8Array, from: number, to: number, size: number): number {
-  if (to - from <= size) return to;
-  const e = bytes.lastIndexOf(LF, from + size - 1);
-  if (e >= from) return e + 1;
-  return bytes.indexOf(LF, from + size) + 1;
+  const limit = Math.min(to, from + size);
+  const h = nextHighByte(bytes, from, limit);
+  if (h === -1) {
+    if (limit === to) return to;
+    const e = bytes.lastIndexOf(LF, limit - 1);
+    return e >= from ? e + 1 : bytes.indexOf(LF, limit) + 1;
+  }
+  const lineStart = bytes.lastIndexOf(LF, h) + 1;
+  if (lineStart > from) return lineStart; // ASCII lines first
+  let e = bytes.indexOf(LF, h) + 1; // the line holding `h`, and the next ones while non-ASCII bytes are close
+  while (e < to && e - from < size) {
+    const next = nextHighByte(bytes, e, Math.min(to, e + MERGE_GAP));
+    if (next === -1) break;
+    e = bytes.indexOf(LF, next) + 1;
+  }
+  return e;
 }
 
 const MODE_NORMAL = 0;

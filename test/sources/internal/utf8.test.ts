@@ -1,6 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { DecodedText, pieceEnd, truncateUtf8, utf8Length } from "../../../src/sources/internal/utf8.ts";
+import {
+  DecodedText,
+  nextHighByte,
+  pieceEnd,
+  truncateUtf8,
+  utf8Length,
+} from "../../../src/sources/internal/utf8.ts";
 
 const enc = new TextEncoder();
 
@@ -54,6 +60,30 @@ describe("utf8 helpers", () => {
     bytes.fill(0x0a);
     expect(t.byteOffset(2)).toBe(2);
     expect(t.text).toBe("\ufffd\nA\n");
+  });
+
+  it("finds the first non-ASCII byte at any alignment", () => {
+    const buf = new Uint8Array(64).fill(0x61);
+    for (let at = 0; at < 40; at++) {
+      buf[at] = 0xc3;
+      for (let from = 0; from <= at; from++) {
+        expect(nextHighByte(buf.subarray(from % 5), from - (from % 5), 40 - (from % 5))).toBe(
+          at - (from % 5),
+        );
+      }
+      expect(nextHighByte(buf, at + 1, 64)).toBe(-1);
+      buf[at] = 0x61;
+    }
+  });
+
+  it("cuts ASCII lines apart from lines holding other bytes, merging close ones", () => {
+    const b = enc.encode(`aa\nbb\né1\n${"c".repeat(20)}\né2\nz\né3\n`);
+    const ends: number[] = [];
+    for (let p = 0; p < b.length; p = pieceEnd(b, p, b.length, 1024))
+      ends.push(pieceEnd(b, p, b.length, 1024));
+    const text = (from: number, to: number) => new TextDecoder().decode(b.subarray(from, to));
+    const pieces = ends.map((e, i) => text(i === 0 ? 0 : ends[i - 1], e));
+    expect(pieces).toEqual(["aa\nbb\n", `é1\n${"c".repeat(20)}\né2\nz\né3\n`]);
   });
 
   it("cuts pieces after an LF, near the asked size", () => {
