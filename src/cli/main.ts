@@ -6,6 +6,7 @@
 import { describeError } from "../pipeline/errors.ts";
 import { runtimeName, runtimeVersion } from "../runtime/detect.ts";
 import { argv, parseArgs, setExitCode, stderr, stdout } from "../runtime/process.ts";
+import { BENCH_HELP, benchCommand } from "./commands/bench.ts";
 import { eventsCommand } from "./commands/events.ts";
 import { replayCommand } from "./commands/replay.ts";
 import { resumeCommand } from "./commands/resume.ts";
@@ -26,6 +27,8 @@ Usage:
   sluice events RUN [--kind K]... [--json]             print a run's journal, one event per line
   sluice replay RUN [--json]                           rebuild a run's status and totals from its journal
   sluice serve [--host H] [--port P] [--home DIR]      serve past runs' API and dashboard
+  sluice bench [NAME|FILE…] [--peers] [--scale S] [--check] [--json] [--html FILE]
+                                                       run benchmark scenarios (sluice bench --help)
   sluice --version | --help
 
 Options:
@@ -207,6 +210,50 @@ export async function main(args: string[]): Promise<number> {
         return await replayCommand(positionals[0], {
           home: values.home as string | undefined,
           json: Boolean(values.json),
+        });
+      }
+      case "bench": {
+        if (rest.includes("--help") || rest.includes("-h")) {
+          stdout.write(BENCH_HELP);
+          return EXIT.ok;
+        }
+        const { values: v, positionals } = parse(
+          rest,
+          {
+            ...common,
+            peers: { type: "boolean", default: false },
+            peer: { type: "string", multiple: true },
+            check: { type: "boolean", default: false },
+            json: { type: "boolean", default: false },
+            scale: { type: "string", default: "small" },
+            runs: { type: "string" },
+            runtime: { type: "string" },
+            html: { type: "string" },
+            tolerance: { type: "string" },
+            last: { type: "string" },
+            "no-record": { type: "boolean", default: false },
+            seed: { type: "string" },
+            list: { type: "boolean", default: false },
+          },
+          "bench",
+        );
+        return await benchCommand({
+          targets: positionals,
+          peers: Boolean(v.peers),
+          peer: (v.peer as string[] | undefined) ?? [],
+          check: Boolean(v.check),
+          json: Boolean(v.json),
+          scale: v.scale as string,
+          runs: v.runs as string | undefined,
+          runtime: v.runtime as string | undefined,
+          html: v.html as string | undefined,
+          home: v.home as string | undefined,
+          tolerance: v.tolerance as string | undefined,
+          last: v.last as string | undefined,
+          record: !v["no-record"],
+          seed: v.seed as string | undefined,
+          list: Boolean(v.list),
+          quiet: Boolean(v.quiet),
         });
       }
       default:
