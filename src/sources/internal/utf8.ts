@@ -1,15 +1,18 @@
 /**
- * @module Line-aligned UTF-8 text for the CSV and NDJSON parsers, with exact byte offsets.
+ * @module The byte side shared by the CSV and NDJSON parsers: line-aligned UTF-8 decoding with exact
+ * byte offsets, and `LineParser`, which turns read buffers into decoded pieces for a subclass's hot
+ * loop and carries what is incomplete.
  *
- * Why it is built this way: decoding is cheap only when it happens once per read buffer, so the
- * parsers cut their input at the last LF (0x0A never occurs inside a multibyte sequence, so the cut
- * never splits a character), decode the complete lines with one `TextDecoder` call and carry the
- * tail as bytes. Byte offsets have to be exact — they are resume positions and dead-letter
- * addresses — but are rarely asked for, so they are derived lazily from the decoded text: the
- * identity for pure ASCII, the UTF-8 length of the text for other valid input, and LF counting over
- * a private copy of the bytes for invalid input (whose U+FFFD replacements break the arithmetic).
- * Everything here asks only for positions that start a line, which is what makes the LF method
- * exact.
+ * Why it is built this way: decoding is cheap only when it happens once per large run of input, so
+ * input is cut after an LF (0x0A never occurs inside a multibyte sequence, so a cut never splits a
+ * character), complete lines are decoded with one `TextDecoder` call per piece and the tail is
+ * carried as bytes. Pieces are at most 32 KiB (strings stay in V8's young generation) and runs of
+ * ASCII lines are decoded apart from lines with other bytes (V8's decoder is several times slower
+ * past the first non-ASCII byte). Byte offsets must be exact — they are resume positions and
+ * dead-letter addresses — but are rarely asked for, so they are derived lazily from the decoded
+ * text: the identity for ASCII, the UTF-8 length for other valid text, and LF counting over a
+ * private copy of the bytes for invalid input (U+FFFD replacements break the arithmetic). Only line
+ * starts are ever asked for, which is what makes the LF method exact.
  */
 
 const LF = 0x0a;
@@ -176,7 +179,7 @@ export interface RecordPosition {
 
 /** A record the parser could not read; the parse goes on after it. */
 export interface RowError extends RecordPosition {
-  /** The record's text without its line terminator (cut to `maxRawBytes` for oversized records). */
+  /** The record's text without its line terminator (its first `MAX_RAW_BYTES` for an oversized record). */
   readonly raw: string;
   /** What is wrong and what to do about it. */
   readonly reason: string;
