@@ -11,7 +11,7 @@
  * user SQL goes through the read-only guard (`internal/guard.ts`).
  */
 import type { EventBus, Subscription } from "../events/bus.ts";
-import type { SluiceEvent } from "../events/schema.ts";
+import { durable, type SluiceEvent } from "../events/schema.ts";
 import { stateHome } from "../pipeline/run.ts";
 import { type Clock, systemClock } from "../runtime/clock.ts";
 import {
@@ -315,6 +315,11 @@ export class MetricsStore {
     // its threads meanwhile, and the buffer never holds more than two batches.
     let inFlight: Promise<void> | undefined;
     for await (const e of events) {
+      if (durable[e.kind] === false) {
+        // Live-only kinds are not stored and take no sequence number (the journal has none).
+        skipped++;
+        continue;
+      }
       let seq = e.seq;
       if (seq === undefined) {
         seq = next.get(e.runId) ?? first;

@@ -299,7 +299,16 @@ function payloadOf(e: SluiceEvent): Record<string, unknown> {
   return rest;
 }
 
-/** Table definition per event kind; `run.progress` (live-only) has none. */
-export const TABLE_OF: ReadonlyMap<EventKind, TableDef> = new Map(
+const BY_KIND: ReadonlyMap<EventKind, TableDef> = new Map(
   TABLES.flatMap((t) => t.kinds.map((k) => [k, t] as const)),
 );
+const OTHER = TABLES[TABLES.length - 1];
+
+/**
+ * The table of a durable kind: its typed table, or `events_other` for a kind
+ * added to the union later (every durable event must be stored, or sequence
+ * numbers would drift from the journal's).
+ */
+export function tableOf(kind: EventKind): TableDef {
+  return BY_KIND.get(kind) ?? OTHER;
+}

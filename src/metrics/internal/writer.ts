@@ -20,7 +20,7 @@ import {
   StageRollup,
   type StoredRollup,
 } from "./rollup.ts";
-import { TABLE_OF, TABLES, type TableDef } from "./tables.ts";
+import { TABLES, type TableDef, tableOf } from "./tables.ts";
 
 interface Mark {
   pipeline: string;
@@ -124,9 +124,8 @@ export class MetricsWriter {
    * Returns whether the event was accepted.
    */
   add(e: SluiceEvent, seq?: number): boolean {
-    if (!durable[e.kind]) return false;
-    const def = TABLE_OF.get(e.kind);
-    if (!def) return false;
+    if (durable[e.kind] === false) return false;
+    const def = tableOf(e.kind);
     let m = this.#marks.get(e.runId);
     if (!m) {
       m = {

@@ -1,0 +1,137 @@
+/**
+ * Every event kind has a home: each durable kind lands in a table whose `row`
+ * function yields one value per column, every kind round-trips through the
+ * store with its payload, and `run.progress` (live-only) is not stored.
+ */
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  durable,
+  type EventKind,
+  eventKinds,
+  parseEvent,
+  type SluiceEvent,
+} from "../../src/events/schema.ts";
+import { tableOf } from "../../src/metrics/internal/tables.ts";
+import { openMetricsStore } from "../../src/metrics/store.ts";
+import { histogramOf, T0, tempHome } from "./fixtures.ts";
+
+const base = { runId: "run-k", pipeline: "p" };
+const samples: Record<EventKind, Record<string, unknown>> = {
+  "run.started": { stages: ["1:map"], source: "csv", sink: "ndjson", runtime: "node", runtimeVersion: "20" },
+  "run.ended": { status: "completed", rowsIn: 1, rowsOut: 1, filtered: 0, deadLettered: 0, durationMs: 5 },
+  "stage.progress": {
+    stage: "1:map",
+    index: 1,
+    chunks: 1,
+    rowsIn: 3,
+    rowsOut: 3,
+    filtered: 0,
+    deadLettered: 0,
+    errors: 0,
+    bytes: 30,
+    busyMs: 1,
+    intervalMs: 1000,
+    latency: histogramOf([0.5, 1, 2]),
+  },
+  "run.progress": { rowsIn: 1, rowsOut: 1, filtered: 0, deadLettered: 0, bytes: 1, elapsedMs: 100 },
+  "dead.letter": {
+    stage: "1:map",
+    reason: "bad",
+    attempts: 2,
+    position: { file: "a.csv", line: 7 },
+    raw: "x,y",
+  },
+  checkpoint: {
+    id: 1,
+    sourceOffset: { byte: 10 },
+    rowsIn: 1,
+    operatorState: { big: "state" },
+    sinkToken: null,
+    stageTotals: [{ stage: "1:map", rowsIn: 1, rowsOut: 1, filtered: 0, deadLettered: 0 }],
+    rowsOut: 1,
+    filtered: 0,
+    deadLettered: 0,
+  },
+  "retry.scheduled": { stage: "1:map", attempt: 1, delayMs: 10, error: "e" },
+  "circuit.state": { stage: "1:map", from: "closed", to: "open", failureRate: 0.6 },
+  "rate.limited": { stage: "1:map", waitMs: 5, records: 10 },
+  "bulkhead.shed": { stage: "1:map", records: 3, queued: 9 },
+  "cache.stats": {
+    stage: "1:map",
+    hits: 1,
+    misses: 1,
+    evictions: 0,
+    promotions: 0,
+    demotions: 0,
+    l2Hits: 0,
+    entries: 1,
+    bytes: 1,
+    hitRate: 0.5,
+  },
+  "worker.lifecycle": { stage: "2:score", action: "started", workerId: 1 },
+  "worker.stats": {
+    stage: "2:score",
+    workers: 1,
+    idle: 0,
+    busy: 1,
+    queueDepth: 0,
+    completed: 1,
+    failed: 0,
+    retried: 0,
+    avgTaskMs: 1,
+    utilisation: 1,
+  },
+  "alert.raised": {
+    alertId: "run-k/errorRate",
+    rule: "errorRate",
+    severity: "warning",
+    value: 1,
+    threshold: 0.5,
+    message: "m",
+  },
+  "alert.resolved": { alertId: "run-k/errorRate", rule: "errorRate", value: 0 },
+  "resource.sample": { rssBytes: 1, heapUsedBytes: 1, cpuPercent: 1, eventLoopDelayMs: 1 },
+  "config.changed": { stage: "1:chunk", setting: "chunkSize", from: 100, to: 200, reason: "latency" },
+  log: { level: "warn", message: "careful", stage: "1:map" },
+};
+
+const events: SluiceEvent[] = eventKinds.map((kind, i) =>
+  parseEvent({ kind, ...base, ts: T0 + i, ...samples[kind] }),
+);
+
+describe("event kinds and tables", () => {
+  it("each durable kind's row has one value per column", () => {
+    for (const e of events) {
+      if (!durable[e.kind]) continue;
+      const def = tableOf(e.kind);
+      expect(def.kinds, e.kind).toContain(e.kind);
+      expect(def.row(e).length, e.kind).toBe(def.columns.length - 4);
+    }
+  });
+
+  const home = tempHome("tables");
+  afterAll(() => home.cleanup());
+
+  it("every durable kind round-trips through the store; run.progress is live-only", async () => {
+    const store = await openMetricsStore(home.dir, { flushIntervalMs: 3_600_000 });
+    const r = await store.ingest(events);
+    const stored = events.filter((e) => durable[e.kind]);
+    expect(r.accepted).toBe(stored.length);
+    const { rows } = await store.query("SELECT kind, seq, stage, payload FROM events ORDER BY seq");
+    expect(rows.map((x) => x.kind)).toEqual(stored.map((e) => e.kind));
+    expect(rows.map((x) => x.seq)).toEqual(stored.map((_, i) => i + 1));
+    const payload = (kind: string) => JSON.parse(String(rows.find((x) => x.kind === kind)?.payload));
+    expect(payload("circuit.state")).toMatchObject({ from: "closed", to: "open", failureRate: 0.6 });
+    expect(payload("dead.letter")).toMatchObject({
+      reason: "bad",
+      line: 7,
+      file: "a.csv",
+      raw: "x,y",
+      attempts: 2,
+    });
+    expect(payload("checkpoint")).toMatchObject({ checkpoint_id: 1, rows_in: 1 });
+    expect(JSON.stringify(payload("checkpoint"))).not.toContain("big");
+    expect(payload("config.changed")).toMatchObject({ setting: "chunkSize", from: 100, to: 200 });
+    await store.close();
+  });
+});
