@@ -12,6 +12,20 @@ export {
   type StageState,
 } from "./events/projection.ts";
 export * from "./events/schema.ts";
+export {
+  type JournaledRunOptions,
+  type ResumeInfo,
+  type RunJournalOptions,
+  runJournaled,
+} from "./journal/run-journal.ts";
+export {
+  type JournaledEvent,
+  listRuns,
+  type RunInfo,
+  type RunStatus,
+  readRunEvents,
+  replayRun,
+} from "./journal/runs.ts";
 export { type Barrier, type Chunk, makeChunk, type SourceOffset, withRecords } from "./pipeline/chunk.ts";
 export { runCollect, runDrain } from "./pipeline/collect.ts";
 export {

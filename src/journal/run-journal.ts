@@ -10,7 +10,7 @@
  * fsync failure stops the run with a `StateError` at that checkpoint.
  */
 import { EventBus } from "../events/bus.ts";
-import { durable, type EventOf, parseEvent } from "../events/schema.ts";
+import { durable, type EventOf } from "../events/schema.ts";
 import { describeError, isSluiceError, StateError } from "../pipeline/errors.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import {
@@ -28,20 +28,14 @@ import { crashPoint, faultArmed } from "../runtime/fault.ts";
 import { fs, paths } from "../runtime/fs.ts";
 import { type HeldLock, tryLock } from "../runtime/lock.ts";
 import { cwd } from "../runtime/process.ts";
-import { type JournalCorruptionError, JournalWriteError } from "./errors.ts";
+import { JournalWriteError } from "./errors.ts";
 import { crashingFs } from "./internal/crash-fs.ts";
-import { fromJournalValue, toJournalValue } from "./internal/plain.ts";
+import { toJournalValue } from "./internal/plain.ts";
+import { chooseRun, type ResumeInfo, resumePoint } from "./internal/resume-point.ts";
 import { type FsyncPolicy, type Journal, openJournal } from "./journal.ts";
-import {
-  inspectRun,
-  JOURNAL_DIR,
-  LOCK_FILE,
-  listRunRefs,
-  RUN_META_FILE,
-  type RunInfo,
-  type RunMeta,
-  readRunMeta,
-} from "./runs.ts";
+import { JOURNAL_DIR, LOCK_FILE, RUN_META_FILE, type RunMeta } from "./runs.ts";
+
+export type { ResumeInfo } from "./internal/resume-point.ts";
 
 export interface RunJournalOptions {
   /** `checkpoint` (default): fsync at each checkpoint; `interval`: also every `fsyncInterval`; `always`: every event. */
@@ -66,15 +60,6 @@ export interface JournaledRunOptions extends Omit<RunOptions, "resume"> {
   readonly file?: string;
   /** Called before a resumed run starts (the CLI prints "resuming run …" here). */
   readonly onResume?: (info: ResumeInfo) => void;
-}
-
-export interface ResumeInfo {
-  readonly runId: string;
-  readonly runDir: string;
-  /** The checkpoint the run continues from; undefined when it crashed before its first one (it starts over). */
-  readonly checkpoint?: EventOf<"checkpoint">;
-  /** Damaged journal records that were skipped (the resume point is before or after them). */
-  readonly corruptions: readonly JournalCorruptionError[];
 }
 
 /** A run ready to start: options for `runPipeline`, and `close` for afterwards. */
@@ -184,94 +169,6 @@ export async function prepareJournaledRun(
     await lock.release().catch(() => {});
     throw e;
   }
-}
-
-/** The run to continue, or undefined for a new one. */
-async function chooseRun(
-  home: string,
-  p: Pipeline<unknown>,
-  options: JournaledRunOptions,
-): Promise<RunInfo | undefined> {
-  const resume = options.resume ?? true;
-  if (resume === false) return undefined;
-  if (typeof resume === "string") {
-    const ref = (await listRunRefs(home, p.name)).find((r) => r.runId === resume);
-    if (!ref) {
-      throw new StateError(`pipeline "${p.name}" has no run ${resume} under ${home}`, {
-        hint: "`sluice runs` lists the runs; check --home / SLUICE_HOME.",
-      });
-    }
-    const info = await inspectRun(ref);
-    if (info.status === "completed") {
-      throw new StateError(
-        `run ${resume} of pipeline "${p.name}" already completed; there is nothing to resume`,
-        {
-          hint: "Run the pipeline again to start a new run.",
-        },
-      );
-    }
-    if (info.status === "running") throw running(info);
-    if (info.status === "unreadable") throw unreadable(info);
-    return info;
-  }
-  const refs = await listRunRefs(home, p.name);
-  const latest = refs[refs.length - 1];
-  if (!latest) return undefined;
-  const info = await inspectRun(latest);
-  if (info.status === "running") throw running(info);
-  if (info.status === "unreadable") throw unreadable(info);
-  return info.resumable ? info : undefined;
-}
-
-function unreadable(info: RunInfo): StateError {
-  return new StateError(`cannot resume run ${info.runId} of pipeline "${info.pipeline}": ${info.error}`, {
-    hint: "Use the sluice that wrote it, or start a new run with --fresh (the old run is left as it is).",
-  });
-}
-
-function running(info: RunInfo): StateError {
-  const h = info.holder;
-  return new StateError(
-    `run ${info.runId} of pipeline "${info.pipeline}" is still running (process ${h?.pid} on ${h?.host})`,
-    {
-      hint: "Wait for it to finish or stop it (Ctrl-C) and run again to resume it; --fresh starts a separate run.",
-    },
-  );
-}
-
-async function resumePoint(
-  journal: Journal,
-  info: RunInfo,
-  p: Pipeline<unknown>,
-  hash: string,
-): Promise<ResumeInfo> {
-  const meta = info.meta ?? (await readRunMeta(info.runDir));
-  const was = info.started?.definitionHash ?? meta?.definitionHash;
-  if (was !== undefined && was !== hash) {
-    const stages = info.started
-      ? ` (it had: ${[info.started.source, ...info.started.stages, info.started.sink].join(" → ")})`
-      : "";
-    throw new StateError(
-      `pipeline "${p.name}" changed since run ${info.runId} was checkpointed: definition ${was} then, ${hash} now${stages}`,
-      {
-        hint: `Resume with the old definition${meta?.file ? ` (${meta.file})` : ""}, or start over with --fresh.`,
-      },
-    );
-  }
-  const corruptions: JournalCorruptionError[] = [...journal.recovery.corruptions];
-  const last = await journal.lastOfKind("checkpoint", { onCorruption: (e) => corruptions.push(e) });
-  let checkpoint: EventOf<"checkpoint"> | undefined;
-  if (last) {
-    try {
-      checkpoint = parseEvent(fromJournalValue(last.value)) as EventOf<"checkpoint">;
-    } catch (e) {
-      throw new StateError(
-        `the last checkpoint of run ${info.runId} is not a valid checkpoint event: ${describeError(e)}`,
-        { cause: e, hint: "Start over with --fresh." },
-      );
-    }
-  }
-  return { runId: info.runId, runDir: info.runDir, checkpoint, corruptions };
 }
 
 function wire(

@@ -31,6 +31,8 @@ import {
 } from "./run-helpers.ts";
 
 const KILLS = Number(process.env.SLUICE_KILLS ?? 20);
+/** ms per chunk in the slow stage: more kills need a longer run (each attempt moves it on a little). */
+const DELAY = Math.max(6, Math.ceil(KILLS * 0.15));
 const ROWS = "200000";
 const root = tempRoot("sluice-kill-");
 const data = join(root, "data");
@@ -63,7 +65,7 @@ describe.concurrent("kill -9 loop", () => {
       async () => {
         const cwd = workdir(root, `kill-${sink}`, data);
         const home = join(cwd, ".s");
-        const env = { SLUICE_TEST_ROWS: ROWS, SLUICE_TEST_SINK: sink, SLUICE_TEST_DELAY: "6" };
+        const env = { SLUICE_TEST_ROWS: ROWS, SLUICE_TEST_SINK: sink, SLUICE_TEST_DELAY: String(DELAY) };
         const rand = prng(sink === "ndjson" ? 1 : 2);
         let kills = 0;
         let midRun = 0;
