@@ -109,12 +109,13 @@ async function prepare(
   return withDigest(await loadPeer(p), spec, ctx, digest);
 }
 
-function withDigest(
+async function withDigest(
   peer: Peer<unknown>,
   spec: ChildSpec,
   ctx: BenchContext,
   digest: () => string | undefined,
-): Work {
+): Promise<Work> {
+  await peer.setup?.(spec.data, ctx);
   return async () => {
     const o = await peer(spec.data, ctx);
     const d = o.digest ?? digest();

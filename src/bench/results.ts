@@ -167,7 +167,12 @@ export interface BenchResultJson {
   readonly peak_rss_mb: number | null;
   readonly peak_rss_mb_min: number | null;
   readonly peak_rss_mb_max: number | null;
+  /** The scenario's memory cap: the V8 heap limit given to Node and Deno (--max-old-space-size). */
   readonly memory_cap_mb: number | null;
+  /**
+   * Node, Deno: the work completed under the heap limit (a process that exceeds it dies).
+   * Bun (no heap limit): its highest peak RSS was at or under the cap.
+   */
   readonly within_cap: boolean | null;
   /** Pairwise against sluice on the same runtime (this ÷ sluice), median with min and max. */
   readonly vs_sluice: {
@@ -188,6 +193,12 @@ const round = (x: number | undefined, digits = 3): number | null => {
   return Math.round(x * f) / f;
 };
 
+function withinCap(r: ResultSummary): boolean | null {
+  if (r.memoryCapMb === undefined || r.runs === 0) return null;
+  if (r.runtime !== "bun") return r.status === "ok";
+  return r.peakRssMb !== undefined && r.peakRssMb.max <= r.memoryCapMb;
+}
+
 export function toJson(
   run: BenchRun,
   comparisons: ReadonlyMap<ResultSummary, BaselineComparison>,
@@ -196,7 +207,6 @@ export function toJson(
 ): BenchResultJson[] {
   return run.results.map((r) => {
     const cmp = comparisons.get(r);
-    const rssMax = r.peakRssMb?.max;
     return {
       scenario: r.scenario,
       implementation: r.implementation,
@@ -219,9 +229,9 @@ export function toJson(
       p99_ms: round(r.p99Ms?.median),
       peak_rss_mb: round(r.peakRssMb?.median, 1),
       peak_rss_mb_min: round(r.peakRssMb?.min, 1),
-      peak_rss_mb_max: round(rssMax, 1),
+      peak_rss_mb_max: round(r.peakRssMb?.max, 1),
       memory_cap_mb: r.memoryCapMb ?? null,
-      within_cap: r.memoryCapMb === undefined || rssMax === undefined ? null : rssMax <= r.memoryCapMb,
+      within_cap: withinCap(r),
       vs_sluice: r.vsSluice
         ? { rows_per_s: r.vsSluice.rowsPerS ?? null, peak_rss_mb: r.vsSluice.peakRssMb ?? null }
         : null,

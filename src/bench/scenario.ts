@@ -65,7 +65,11 @@ export interface Outcome {
 }
 
 /** The workload written with another tool. */
-export type Peer<D> = (data: D, ctx: BenchContext) => Promise<Outcome>;
+export interface Peer<D> {
+  (data: D, ctx: BenchContext): Promise<Outcome>;
+  /** Untimed preparation in the measuring process (e.g. building input in memory), as a pipeline factory is. */
+  setup?: (data: D, ctx: BenchContext) => void | Promise<void>;
+}
 
 /** A peer loaded only when it runs (its libraries are not imported otherwise). */
 export interface LazyPeer<D> {

@@ -58,7 +58,7 @@ describe("every scenario at tiny scale", () => {
     const run = await runBench({
       scenarios,
       scale: "tiny",
-      runs: 2,
+      runs: 1,
       runtimes: [runtimeName],
       peers: true,
       home,

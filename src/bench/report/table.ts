@@ -136,6 +136,12 @@ export function noteLines(run: BenchRun, ctx: ReportContext): string[] {
       }
     }
   }
+  const capped = run.results.find((r) => r.memoryCapMb !== undefined && r.runs > 0);
+  if (capped) {
+    out.push(
+      `memory cap (peak RSS /cap): ${capped.memoryCapMb} MiB of V8 heap (--max-old-space-size) on node and deno, where a process that needs more dies; bun has no such limit, so there only peak RSS is held against it`,
+    );
+  }
   if (ctx.storeNote) out.push(ctx.storeNote);
   return out;
 }

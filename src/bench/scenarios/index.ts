@@ -4,6 +4,7 @@
 import type { Scenario } from "../scenario.ts";
 import cpuParallel from "./cpu-parallel.ts";
 import csvEtl from "./csv-etl.ts";
+import engineOverhead from "./engine-overhead.ts";
 import enrichment from "./enrichment.ts";
 import journalHeavy from "./journal-heavy.ts";
 import memoryBound from "./memory-bound.ts";
@@ -13,6 +14,7 @@ import metricsHeavy from "./metrics-heavy.ts";
 const erase = <D>(s: Scenario<D>): Scenario<unknown> => s as unknown as Scenario<unknown>;
 
 export const builtinScenarios: readonly Scenario<unknown>[] = [
+  erase(engineOverhead),
   erase(csvEtl),
   erase(enrichment),
   erase(cpuParallel),

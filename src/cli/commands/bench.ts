@@ -105,26 +105,42 @@ export function parseRuntimes(v: string | undefined): RuntimeName[] {
   return [...new Set(list)] as RuntimeName[];
 }
 
-/** Scenarios for the command line's targets (names or files); none means the defaults. */
-export async function resolveScenarios(targets: readonly string[]): Promise<LoadedScenario[]> {
-  if (targets.length === 0) {
-    const out: LoadedScenario[] = builtinScenarios.map((s) => builtinScenario(s.name)!);
-    const dir = paths.join(cwd(), "benchmarks", "scenarios");
-    for (const f of (await fs.readdir(dir)).sort()) {
-      if (/\.bench\.[cm]?[jt]s$/.test(f)) out.push(...(await loadScenarioFile(paths.join(dir, f))));
-    }
-    return out;
-  }
+/** The scenarios of `./benchmarks/scenarios/*.bench.ts` in the working directory. */
+async function projectScenarios(): Promise<LoadedScenario[]> {
+  const dir = paths.join(cwd(), "benchmarks", "scenarios");
   const out: LoadedScenario[] = [];
+  for (const f of (await fs.readdir(dir)).sort()) {
+    if (/\.bench\.[cm]?[jt]s$/.test(f)) out.push(...(await loadScenarioFile(paths.join(dir, f))));
+  }
+  return out;
+}
+
+/**
+ * Scenarios for the command line's targets: built-in names, names exported by
+ * `./benchmarks/scenarios/*.bench.ts`, or files; none means all of the first two.
+ */
+export async function resolveScenarios(targets: readonly string[]): Promise<LoadedScenario[]> {
+  const builtins = builtinScenarios.map((s) => builtinScenario(s.name)!);
+  if (targets.length === 0) return [...builtins, ...(await projectScenarios())];
+  const out: LoadedScenario[] = [];
+  let project: LoadedScenario[] | undefined;
   for (const t of targets) {
     const b = builtinScenario(t);
-    if (b) out.push(b);
-    else if (/[/\\]|\.[cm]?[jt]s$/.test(t)) out.push(...(await loadScenarioFile(t)));
-    else {
-      throw new UsageError(
-        `bench: no scenario "${t}"; built-in ones: ${builtinScenarios.map((s) => s.name).join(", ")} (or give a file path)`,
-      );
+    if (b) {
+      out.push(b);
+      continue;
     }
+    if (/[/\\]|\.[cm]?[jt]s$/.test(t)) {
+      out.push(...(await loadScenarioFile(t)));
+      continue;
+    }
+    project ??= await projectScenarios();
+    const found = project.filter((s) => s.scenario.name === t);
+    if (found.length === 0) {
+      const names = [...builtins, ...project].map((s) => s.scenario.name).join(", ");
+      throw new UsageError(`bench: no scenario "${t}"; known: ${names} (or give a file path)`);
+    }
+    out.push(...found);
   }
   return out;
 }
