@@ -2,9 +2,12 @@
  * @module Engine overhead: map -> filter -> sum over 10M numbers through
  * sluice (iterable source in chunks of 1,000, `map`, `filter`, a summing sink)
  * against a plain loop over arrays of 1,000, an async generator of arrays,
- * RxJS per element, Effect Stream per element and Node object-mode streams
- * per element. Targets (DESIGN §9, issue 2): sluice within 1.5x of the plain
- * batched loop, and at least 5x faster than each per-element library.
+ * RxJS per element, Effect Stream per element (one element per pull) and
+ * Node object-mode streams per element. Targets (DESIGN §9, issue 2): sluice
+ * within 1.5x of the plain batched loop, and at least 5x faster than each
+ * per-element library. `effect-stream-batched` (Effect pulling arrays of
+ * 1,000 itself, element-wise map/filter inside) is shown for context: it is a
+ * batched engine like sluice, so the 5x target does not apply to it.
  *
  *   node --import tsx benchmarks/engine-overhead.bench.ts [--n 10000000] [--runs 3] [--only sluice,plain]
  *   node_modules/.bin/bun benchmarks/engine-overhead.bench.ts
@@ -30,7 +33,15 @@ import { iterable } from "../src/sources/index.ts";
 import { asyncGenerator, BATCH, effectStream, plainLoop, rxjs } from "./peers/overhead-peers.ts";
 import { expectedSum, numbers, type OverheadWork, work } from "./peers/overhead-work.ts";
 
-const IMPLS = ["sluice", "plain", "async-generator", "rxjs", "effect-stream", "node-streams"] as const;
+const IMPLS = [
+  "sluice",
+  "plain",
+  "async-generator",
+  "rxjs",
+  "effect-stream",
+  "effect-stream-batched",
+  "node-streams",
+] as const;
 type Impl = (typeof IMPLS)[number];
 const PER_ELEMENT: readonly Impl[] = ["rxjs", "effect-stream", "node-streams"];
 const runtime = "Bun" in globalThis ? "bun" : "Deno" in globalThis ? "deno" : "node";
@@ -87,7 +98,9 @@ async function runImpl(impl: Impl, data: readonly number[], home: string): Promi
     case "rxjs":
       return rxjs(data, work);
     case "effect-stream":
-      return effectStream(data, work);
+      return effectStream(data, work, 1);
+    case "effect-stream-batched":
+      return effectStream(data, work, BATCH);
     case "node-streams": {
       const peer = await import("./peers/overhead-node-streams.ts");
       return peer.default(data, work);
@@ -96,16 +109,17 @@ async function runImpl(impl: Impl, data: readonly number[], home: string): Promi
 }
 
 /**
- * Warm-up passes (at least two, or one second), then timed passes (at least
- * one, up to five or two seconds); the best timed pass is reported, so each
- * implementation is measured with its code optimised, as in a long run.
+ * Warm-up passes (one second's worth, at least one), then timed passes (at
+ * least one, up to five or two seconds); the best timed pass is reported, so
+ * each implementation is measured with its code optimised, as in a long run.
  */
 async function child(impl: Impl, n: number): Promise<void> {
   const data = numbers(n);
   const home = mkdtempSync(join(tmpdir(), "sluice-overhead-"));
   try {
     const warm0 = performance.now();
-    for (let k = 0; k < 2 || performance.now() - warm0 < 1000; k++) await runImpl(impl, data, home);
+    for (let k = 0; k === 0 || (k < 20 && performance.now() - warm0 < 1000); k++)
+      await runImpl(impl, data, home);
     let best: ChildResult | undefined;
     const timed0 = performance.now();
     for (let k = 0; k < 5 && (k === 0 || performance.now() - timed0 < 2000); k++) {
@@ -171,18 +185,26 @@ async function main(): Promise<void> {
   console.table(rows);
 
   if (ours) {
-    const verdicts: string[] = [];
+    // Both clocks: wall time is what a user waits, CPU time is steadier when
+    // the machine is shared (wall time then includes time other processes ran).
+    const verdict = (what: string, x: number, y: number, ok: (r: number) => boolean, target: string) =>
+      `${what} = ${x.toFixed(2)} wall, ${y.toFixed(2)} cpu (target ${target}): ${ok(x) && ok(y) ? "met" : ok(x) || ok(y) ? "met on one clock" : "MISSED"}`;
     if (plain) {
-      const x = ours.ms / plain.ms;
-      verdicts.push(`sluice / plain loop = ${x.toFixed(2)} (target <= 1.5): ${x <= 1.5 ? "met" : "MISSED"}`);
+      console.log(
+        verdict(
+          "sluice / plain loop",
+          ours.ms / plain.ms,
+          ours.cpuMs / plain.cpuMs,
+          (r) => r <= 1.5,
+          "<= 1.5",
+        ),
+      );
     }
     for (const impl of PER_ELEMENT) {
       const r = best.get(impl);
-      if (!r) continue;
-      const x = r.ms / ours.ms;
-      verdicts.push(`${impl} / sluice = ${x.toFixed(1)} (target >= 5): ${x >= 5 ? "met" : "MISSED"}`);
+      if (r)
+        console.log(verdict(`${impl} / sluice`, r.ms / ours.ms, r.cpuMs / ours.cpuMs, (x) => x >= 5, ">= 5"));
     }
-    for (const v of verdicts) console.log(v);
   }
 }
 

@@ -1,18 +1,18 @@
 /**
  * @module engine-overhead peer: Node object-mode streams, one element per
- * write — `Readable.from` over the numbers, one Transform for the map, one for
+ * write — `Readable.from` over the array of numbers, one Transform for the map, one for
  * the filter and a Writable that sums, joined by `stream/promises.pipeline`
  * (how the Node docs compose them). Bun and Deno run it through their
  * `node:stream` compatibility layers.
  */
 import { Readable, Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { type OverheadWork, values } from "./overhead-work.ts";
+import type { OverheadWork } from "./overhead-work.ts";
 
 export default async function nodeStreams(data: readonly number[], w: OverheadWork): Promise<number> {
   let sum = 0;
   await pipeline(
-    Readable.from(values(data), { objectMode: true }),
+    Readable.from(data, { objectMode: true }),
     new Transform({
       objectMode: true,
       transform(n: number, _enc, done) {

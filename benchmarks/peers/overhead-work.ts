@@ -30,8 +30,3 @@ export function expectedSum(data: readonly number[]): number {
   }
   return s;
 }
-
-/** One element at a time, as an iterator (so no library can take the array whole). */
-export function* values(data: readonly number[]): Generator<number> {
-  for (let i = 0; i < data.length; i++) yield data[i];
-}
