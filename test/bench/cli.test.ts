@@ -134,7 +134,7 @@ describe("sluice bench", () => {
       "tiny",
       "--runs",
       "1",
-      "--peers",
+      "--peer", "wrong",
       "--quiet",
       "--no-record",
       "--home",
