@@ -67,7 +67,14 @@ export function keyOf(r: ResultSummary, machine: MachineInfo): ResultKey {
 
 /**
  * Compares a result's figures with a baseline (medians of earlier results):
- * throughput, p99 latency and peak RSS, each against its tolerance.
+ * throughput, p99 latency and peak RSS, each against its tolerance. Figures
+ * with fewer than `minRuns` (default 3) earlier results are not compared.
+ *
+ * @example
+ * ```ts
+ * const c = compareWithBaseline(result, { samples: 5, metrics: { rows_per_s: 1_000_000 } });
+ * if (c?.regressed) console.log(c.checks.filter((x) => x.regressed));
+ * ```
  */
 export function compareWithBaseline(
   r: ResultSummary,

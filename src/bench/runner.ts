@@ -8,7 +8,7 @@
  * and summarises each (scenario, implementation, runtime) as medians with
  * min and max, and ratios against sluice taken pair by pair.
  */
-import { describeError } from "../pipeline/errors.ts";
+import { CancelledError, describeError } from "../pipeline/errors.ts";
 import type { RuntimeName } from "../runtime/detect.ts";
 import { fs, paths } from "../runtime/fs.ts";
 import { failedMeasurement, measure } from "./internal/measure.ts";
@@ -107,7 +107,27 @@ export interface BenchRun {
   readonly results: readonly ResultSummary[];
 }
 
-/** Runs the scenarios and returns every summary (failures are results, not exceptions). */
+/**
+ * Runs the scenarios and returns every summary (failed measurements are
+ * results, not exceptions; aborting `signal` throws a `CancelledError`).
+ *
+ * @example
+ * ```ts
+ * import { builtinScenarios, runBench } from "sluice/bench";
+ *
+ * const run = await runBench({
+ *   scenarios: builtinScenarios.filter((s) => s.name === "csv-etl").map((scenario) => ({
+ *     scenario,
+ *     source: { kind: "builtin", name: scenario.name },
+ *   })),
+ *   scale: "tiny",
+ *   runtimes: ["node"],
+ *   peers: ["papaparse"],
+ *   home: ".sluice",
+ * });
+ * for (const r of run.results) console.log(r.implementation, r.rowsPerS?.median, r.vsSluice?.rowsPerS?.median);
+ * ```
+ */
 export async function runBench(options: BenchOptions): Promise<BenchRun> {
   const startedAt = Date.now();
   const id = benchRunId(startedAt);
@@ -154,7 +174,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
         for (const runtime of options.runtimes) {
           const order = roundOrder(p.impls, round);
           for (const impl of order) {
-            if (options.signal?.aborted) throw new Error("bench interrupted");
+            if (options.signal?.aborted) throw new CancelledError("sluice bench was interrupted");
             const label = `${s.name} · ${impl} · ${runtime} · run ${round + 1}/${runs}`;
             progress(label, 0, dataRows);
             const dir = paths.join(tmp, String(serial++));
@@ -185,7 +205,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
             } finally {
               await fs.remove(dir).catch(() => {});
             }
-            if (options.signal?.aborted) throw new Error("bench interrupted");
+            if (options.signal?.aborted) throw new CancelledError("sluice bench was interrupted");
             taken.push(m);
             done++;
           }

@@ -238,6 +238,11 @@ export function rowsFor(s: Scenario<unknown>, scale: ScaleName | number): number
 /**
  * A short, stable digest of a JSON-able value (FNV-1a over canonical JSON with
  * sorted object keys): implementations of a scenario compare outputs with it.
+ *
+ * @example
+ * ```ts
+ * digestOf({ b: 1, a: [1, 2] }) === digestOf({ a: [1, 2], b: 1 }); // true: key order does not matter
+ * ```
  */
 export function digestOf(value: unknown): string {
   const text = canonical(value);

@@ -14,7 +14,15 @@ export interface Spread {
   readonly n: number;
 }
 
-/** The median of `xs` (mean of the two middle values for an even count); NaN when empty. */
+/**
+ * The median of `xs` (mean of the two middle values for an even count); NaN when empty.
+ *
+ * @example
+ * ```ts
+ * median([5, 1, 3]); // 3
+ * median([4, 1, 3, 2]); // 2.5
+ * ```
+ */
 export function median(xs: readonly number[]): number {
   if (xs.length === 0) return Number.NaN;
   const s = [...xs].sort((a, b) => a - b);
@@ -22,7 +30,14 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
-/** Median, min and max of the finite values of `xs`; undefined when there are none. */
+/**
+ * Median, min and max of the finite values of `xs`; undefined when there are none.
+ *
+ * @example
+ * ```ts
+ * spread([10, 30, 20]); // { median: 20, min: 10, max: 30, n: 3 }
+ * ```
+ */
 export function spread(xs: readonly number[]): Spread | undefined {
   const v = xs.filter((x) => Number.isFinite(x));
   if (v.length === 0) return undefined;
@@ -38,6 +53,11 @@ export function spread(xs: readonly number[]): Spread | undefined {
 /**
  * The `p`-th percentile (0–100) of `samples` by the nearest-rank method: the
  * smallest value with at least p% of the samples at or below it. NaN when empty.
+ *
+ * @example
+ * ```ts
+ * percentile([1, 2, 3, 4], 50); // 2
+ * ```
  */
 export function percentile(samples: readonly number[], p: number): number {
   if (samples.length === 0) return Number.NaN;
@@ -57,6 +77,11 @@ export function percentileSorted(sorted: readonly number[], p: number): number {
  * finite and `b[i]` is not 0, summarised as median, min and max.
  * With a = peer rows/s and b = sluice rows/s of the same round, a ratio above
  * 1 means the peer was faster in that round.
+ *
+ * @example
+ * ```ts
+ * pairedRatios([50, 40, 60], [100, 100, 100]); // { median: 0.5, min: 0.4, max: 0.6, n: 3 }
+ * ```
  */
 export function pairedRatios(a: readonly number[], b: readonly number[]): Spread | undefined {
   const r: number[] = [];
@@ -84,6 +109,11 @@ export interface RegressionVerdict {
  * Compares a figure with its baseline (the median of earlier comparable
  * results). It regressed when it moved in the bad direction by more than
  * `tolerance` (a fraction: 0.15 = 15%). A zero baseline compares absolutely.
+ *
+ * @example
+ * ```ts
+ * checkRegression("rows_per_s", 80, 100, "higher", 0.15).regressed; // true: 20% slower
+ * ```
  */
 export function checkRegression(
   metric: string,

@@ -7,6 +7,7 @@
  * `sluice/operators` (its worker pool exists; the operator is being built).
  */
 import { aggregate } from "../../operators/aggregate.ts";
+import { ConfigError } from "../../pipeline/errors.ts";
 import { pipeline } from "../../pipeline/pipeline.ts";
 import type { Operator } from "../../pipeline/types.ts";
 import { fs, paths } from "../../runtime/fs.ts";
@@ -39,7 +40,7 @@ export default scenario<CpuData>({
   generate: (ctx) => ({ rows: ctx.rows, seed: ctx.seed, spinMs: SPIN_MS, workers: WORKERS }),
   async pipeline(d, ctx) {
     const parallelMap = await findParallelMap();
-    if (!parallelMap) throw new Error("parallelMap is not exported by sluice/operators");
+    if (!parallelMap) throw new ConfigError("cpu-parallel: parallelMap is not exported by sluice/operators");
     return pipeline("bench-cpu-parallel")
       .from(iterable(() => cpuRecords(d), { chunkSize: 1000 }))
       .via(

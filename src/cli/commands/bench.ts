@@ -22,7 +22,7 @@ import { runBench } from "../../bench/runner.ts";
 import type { ScaleName } from "../../bench/scenario.ts";
 import { builtinScenarios } from "../../bench/scenarios/index.ts";
 import { type BenchStore, openBenchStore } from "../../bench/store.ts";
-import { describeError } from "../../pipeline/errors.ts";
+import { CancelledError, describeError } from "../../pipeline/errors.ts";
 import { stateHome } from "../../pipeline/run.ts";
 import { gitRevision, machineInfo } from "../../runtime/bench-host.ts";
 import { type RuntimeName, runtimeName } from "../../runtime/detect.ts";
@@ -190,6 +190,11 @@ export async function benchCommand(flags: BenchFlags): Promise<number> {
       signal: controller.signal,
       onProgress: (p) => bar?.update(p),
     });
+  } catch (e) {
+    if (!(e instanceof CancelledError)) throw e;
+    bar?.stop();
+    stderr.write("sluice: bench interrupted; nothing recorded\n");
+    return EXIT.interrupted;
   } finally {
     bar?.stop();
     off();
