@@ -1,7 +1,7 @@
 /**
  * @module Entry point of every pool worker thread. It loads the user's module, checks that the
  * default export is a function (so a bad path or export fails at pool start, not on record one),
- * then maps batches. Per record it only stores a progress counter in shared memory: that is what
+ * then maps batches. Per record it only writes a progress counter in shared memory: that is what
  * lets the parent blame the exact record a crash or hang happened on without any per-record
  * message. Sync functions stay on a plain loop; the first promise switches that batch to awaiting.
  * Self-contained on purpose (type-only imports) so a worker starts fast.
@@ -20,6 +20,9 @@ type Fn = (input: unknown) => unknown;
 const port = parentPort!;
 const data = workerData as BootData;
 // [0] = seq of the batch being run, [1] = records of it finished. Plain memory if SAB is missing.
+// Per record it is a plain store (aligned int32 writes cannot tear; the parent samples with
+// Atomics.load once per tick): Atomics.store costs 30-40 ns per record on V8, a plain one ~1 ns.
+// The once-per-batch reset stays atomic so [1] = 0 is visible before the new [0].
 const progress = new Int32Array(data.progress ?? new ArrayBuffer(8));
 const queue: RunMessage[] = [];
 let busy = false;
@@ -95,7 +98,7 @@ async function finishAsync(
       errors ??= [];
       errors.push([i, serializeError(error)]);
     }
-    Atomics.store(progress, 1, i + 1);
+    progress[1] = i + 1;
   }
   finish(m, values, errors, t0);
 }
@@ -112,12 +115,12 @@ function runRecords(m: RunMessage, t0: number): Promise<void> | undefined {
     } catch (error) {
       errors ??= [];
       errors.push([i, serializeError(error)]);
-      Atomics.store(progress, 1, i + 1);
+      progress[1] = i + 1;
       continue;
     }
     if (isThenable(v)) return finishAsync(m, values, errors, i, v, t0);
     values[i] = v;
-    Atomics.store(progress, 1, i + 1);
+    progress[1] = i + 1;
   }
   finish(m, values, errors, t0);
   return undefined;
@@ -138,7 +141,7 @@ async function runChunk(m: RunMessage, t0: number): Promise<void> {
   } catch (error) {
     failed = serializeError(error);
   }
-  Atomics.store(progress, 1, m.records.length);
+  progress[1] = m.records.length;
   if (failed) send({ t: "done", seq: m.seq, values: [], errors: null, failed, ms: performance.now() - t0 });
   else finish(m, values, null, t0);
 }

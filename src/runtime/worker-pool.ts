@@ -17,7 +17,7 @@
  * promise and wake-up per message, no pipelining to a worker), and the parts we need most are not
  * in it: per-record blame of crashes and hangs, bisection of poison batches, heartbeats, retries
  * with backoff, three priorities, lifecycle events. Those would be a layer on top of piscina's
- * cost; on raw workers they cost one `Atomics.store` per record. Figures for this pool are in
+ * cost; on raw workers they cost one shared-memory store per record. Figures for this pool are in
  * `benchmarks/parallel-map.bench.ts`. The floor is structured clone itself (~0.4 µs for a small
  * object on each runtime), so the ≤0.5 µs/record goal holds for small or numeric records only.
  *

@@ -20,8 +20,8 @@ export interface PoolConfigInput {
   backoff?: { initial?: Duration; max?: Duration; jitter?: number };
   /** Records per message, or `"auto"` (default): sized from measured record cost, up to 1024. */
   batch?: number | "auto";
-  /** Batches in flight per worker, so it never waits on a round trip. Default 2. */
-  pipeline?: number;
+  /** Batches in flight per worker, or `"auto"` (default): 2 to 8, about 20 ms of queued work. */
+  pipeline?: number | "auto";
   /** Idle workers are pinged every `interval` (1s) and replaced if silent for `timeout` (5s). */
   heartbeat?: { interval?: Duration; timeout?: Duration };
   /** Workers above `min` stop after being idle this long. Default 30s. */
@@ -43,7 +43,7 @@ export interface PoolConfig {
   backoffMaxMs: number;
   jitter: number;
   batch: number | "auto";
-  pipeline: number;
+  pipeline: number | "auto";
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
   idleTimeoutMs: number;
@@ -71,6 +71,7 @@ export function resolvePoolConfig(input: PoolConfigInput, cores: number): PoolCo
   const batch = input.batch ?? "auto";
   if (batch !== "auto" && !(Number.isInteger(batch) && batch >= 1))
     bad("batch", '"auto" or an integer >= 1', batch);
+  const pipeline = input.pipeline ?? "auto";
   const retries = input.retries ?? 2;
   if (!(Number.isInteger(retries) && retries >= 0)) bad("retries", "an integer >= 0", retries);
   const heartbeatIntervalMs = ms(input.heartbeat?.interval, 1000, "heartbeat.interval");
@@ -84,7 +85,7 @@ export function resolvePoolConfig(input: PoolConfigInput, cores: number): PoolCo
     backoffMaxMs: ms(input.backoff?.max, 2000, "backoff.max"),
     jitter: Math.min(1, Math.max(0, input.backoff?.jitter ?? 0.5)),
     batch,
-    pipeline: Math.max(1, Math.floor(input.pipeline ?? 2)),
+    pipeline: pipeline === "auto" ? "auto" : Math.max(1, Math.floor(pipeline)),
     heartbeatIntervalMs,
     heartbeatTimeoutMs: ms(input.heartbeat?.timeout, heartbeatIntervalMs * 5, "heartbeat.timeout"),
     idleTimeoutMs: ms(input.idleTimeout, 30_000, "idleTimeout"),

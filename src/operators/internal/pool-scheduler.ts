@@ -4,9 +4,9 @@
  * thread: `src/runtime/worker-pool.ts` hands it a {@link PoolHost} (spawn, post, terminate, read
  * progress) and the engine `Clock`, so every decision here runs on virtual time in tests.
  *
- * Why records cost little: a worker receives batches (one message each, `pipeline` in flight so
+ * Why records cost little: a worker receives batches (one message each, several in flight so
  * it never waits for a round trip) and answers with one array. Per record the only extra work is
- * one `Atomics.store` of a progress counter in the worker. That counter is also how blame works:
+ * one store of a progress counter in shared memory. That counter is also how blame works:
  * when a worker crashes or stops progressing, the record it was on pays one attempt, while records
  * it had finished (results lost with it) or not reached run again free. In chunk mode, or without
  * shared memory, the culprit is unknown, so the batch is bisected until poison records stand alone.
@@ -39,9 +39,11 @@ import {
   slice,
 } from "./pool-queue.ts";
 
-// ~5 ms per message: overhead (a few µs) stays <0.2%, and a worker holding `pipeline` batches
-// keeps busy through a scheduler timeslice of the main thread on a loaded machine.
+// ~5 ms per message keeps messaging overhead (a few µs) under 0.2%; ~20 ms queued per worker
+// covers the main thread being busy with other stages or descheduled on a loaded machine.
 const TARGET_BATCH_MS = 5;
+const BUFFER_MS = 20;
+const MAX_DEPTH = 8;
 const MAX_AUTO_BATCH = 1024;
 const FIRST_AUTO_BATCH = 32;
 const MAX_START_FAILURES = 3;
@@ -362,24 +364,31 @@ export function createPoolScheduler<I = unknown, O = unknown>(deps: SchedulerDep
     );
   }
 
-  /** Never so large that one free slot takes what several could share. */
-  function batchSize(freeSlots: number): number {
+  /** Never so large that a run fits in fewer than two batches per ready worker. */
+  function batchSize(readyCount: number): number {
     if (config.batch !== "auto") return config.batch;
-    return Math.max(1, Math.min(costBatch(), Math.ceil(queue.size / Math.max(1, freeSlots))));
+    return Math.max(1, Math.min(costBatch(), Math.ceil(queue.size / Math.max(1, 2 * readyCount))));
+  }
+
+  /**
+   * Batches in flight per worker: `pipeline`, or enough for about BUFFER_MS of queued work, so a
+   * worker keeps running while the main thread is busy elsewhere (other stages, a loaded machine).
+   */
+  function depth(): number {
+    if (config.pipeline !== "auto") return config.pipeline;
+    const batchMs = costBatch() * avgRecordMs;
+    return batchMs > 0 ? Math.min(MAX_DEPTH, Math.max(2, Math.ceil(BUFFER_MS / batchMs))) : 2;
   }
 
   function dispatch(): void {
     if (closed || fatal) return;
     const ready = readySlots();
+    const max = depth();
     while (queue.size > 0) {
       let best: Slot | null = null;
-      let free = 0;
-      for (const s of ready) {
-        free += config.pipeline - s.inflight.length;
-        if (s.inflight.length < config.pipeline && (!best || s.inflight.length < best.inflight.length))
-          best = s;
-      }
-      const seg = best && queue.take(batchSize(free));
+      for (const s of ready)
+        if (s.inflight.length < max && (!best || s.inflight.length < best.inflight.length)) best = s;
+      const seg = best && queue.take(batchSize(ready.length));
       if (!best || !seg) break;
       if (best.inflight.length === 0) best.lastActive = now();
       seg.seq = ++best.seq;
@@ -428,7 +437,7 @@ export function createPoolScheduler<I = unknown, O = unknown>(deps: SchedulerDep
   function scaleUp(readyCount: number): void {
     if (closing || !started || queue.size === 0) return;
     const all = slots.size;
-    const capacity = Math.max(1, readyCount) * config.pipeline * costBatch();
+    const capacity = Math.max(1, readyCount) * depth() * costBatch();
     if (all >= config.max || (readyCount > 0 && queue.size <= capacity)) return;
     const want = Math.min(config.max - all, Math.ceil(queue.size / capacity) - (all - readyCount));
     if (want <= 0) return;
