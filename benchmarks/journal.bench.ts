@@ -180,7 +180,7 @@ if (!SKIP.has("overhead")) {
   say(`   journal open + lock + close: ${med("journal", "fixedMs").toFixed(0)} ms per run`);
   const line =
     `checkpoints every 1 s + journal: stalled ${stallCost.toFixed(1)}% of the run ` +
-    `(+${fixedCost.toFixed(1)}% once, opening and closing the journal), CPU +${cpuCost.toFixed(1)}%, ` +
+    `(+${fixedCost.toFixed(1)}% once, opening and closing the journal), CPU ${cpuCost >= 0 ? "+" : ""}${cpuCost.toFixed(1)}%, ` +
     `wall ${wallCost >= 0 ? "+" : ""}${wallCost.toFixed(1)}% (target ≤ 3%)`;
   say(`   ${line}`);
   ratios.push(line);
@@ -332,6 +332,8 @@ if (!SKIP.has("resume")) {
   say(`   ${line}`);
   ratios.push(line);
 }
+
+rmSync(work, { recursive: true, force: true }); // generated inputs stay in benchmarks/data for the next run
 
 say("\nsummary");
 for (const r of ratios) say(`  - ${r}`);

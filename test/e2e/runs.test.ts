@@ -116,7 +116,7 @@ describe.concurrent("sluice runs / events / replay / resume", () => {
   it("while a run is going, shows it running and refuses a second writer", async () => {
     const cwd = workdir(root, "live", data);
     const home = join(cwd, ".s");
-    const slow = { ...env, SLUICE_TEST_DELAY: "200" }; // ~15 s: it must outlive the commands below
+    const slow = { ...env, SLUICE_TEST_DELAY: "1500" }; // ~2 min: it must outlive the commands below
     const child = start("node", ["run", fixture, "--quiet", "--home", home], { cwd, env: slow });
     try {
       expect(await waitUntil(() => child.done() || journalBytes(home) > 0, 60_000)).toBe(true);
