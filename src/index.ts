@@ -21,6 +21,7 @@ export {
 export {
   type JournaledEvent,
   listRuns,
+  type ReadRunEventsOptions,
   type RunInfo,
   type RunStatus,
   readRunEvents,

@@ -184,15 +184,17 @@ export interface ReadRunEventsOptions extends JournalReadOptions {
   readonly after?: JournalPosition;
   /** Only these kinds. */
   readonly kinds?: readonly string[];
+  /** Called with each record that is not a valid event (it is skipped). */
+  readonly onInvalid?: (value: unknown) => void;
 }
 
 /**
  * The events of a run's journal, in order, validated against the event
- * schema (records that are not valid events are skipped and counted in
- * `skipped` of the returned iterator's owner — see `replayRun`). Safe while
- * the run is live or after it crashed: nothing is written. The metrics store
- * uses `after` to re-ingest what was journaled but not yet stored before a
- * kill -9.
+ * schema (a record that is not a valid event is skipped and handed to
+ * `onInvalid`). Safe while the run is live or after it crashed: nothing is
+ * written. With `after`, only what was journaled after that position: the
+ * metrics store re-ingests what was journaled but not yet stored before a
+ * kill -9 this way.
  *
  * @example
  * ```ts
@@ -205,7 +207,7 @@ export interface ReadRunEventsOptions extends JournalReadOptions {
  */
 export async function* readRunEvents(
   runDir: string,
-  options: ReadRunEventsOptions & { onInvalid?: (value: unknown) => void } = {},
+  options: ReadRunEventsOptions = {},
 ): AsyncGenerator<JournaledEvent> {
   const reader: JournalReader | undefined = await readJournal(paths.join(runDir, JOURNAL_DIR));
   if (!reader) return;

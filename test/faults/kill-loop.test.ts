@@ -32,7 +32,7 @@ import {
 
 const KILLS = Number(process.env.SLUICE_KILLS ?? 20);
 /** ms per chunk in the slow stage: more kills need a longer run (each attempt moves it on a little). */
-const DELAY = Math.max(6, Math.ceil(KILLS * 0.15));
+const DELAY = Math.max(6, Math.ceil(KILLS * 0.25));
 const ROWS = "200000";
 const root = tempRoot("sluice-kill-");
 const data = join(root, "data");
