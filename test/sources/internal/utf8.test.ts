@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   DecodedText,
-  nextHighByte,
+  HighByteScanner,
   pieceEnd,
   truncateUtf8,
   utf8Length,
@@ -64,16 +64,20 @@ describe("utf8 helpers", () => {
 
   it("finds the first non-ASCII byte at any alignment", () => {
     const buf = new Uint8Array(64).fill(0x61);
+    const scanner = new HighByteScanner();
     for (let at = 0; at < 40; at++) {
       buf[at] = 0xc3;
       for (let from = 0; from <= at; from++) {
-        expect(nextHighByte(buf.subarray(from % 5), from - (from % 5), 40 - (from % 5))).toBe(
-          at - (from % 5),
-        );
+        const shift = from % 5;
+        expect(scanner.next(buf.subarray(shift), from - shift, 40 - shift)).toBe(at - shift);
+        expect(scanner.next(buf.subarray(shift, 41), from - shift, 40 - shift)).toBe(at - shift);
       }
-      expect(nextHighByte(buf, at + 1, 64)).toBe(-1);
+      expect(scanner.next(buf, at + 1, 64)).toBe(-1);
+      expect(new HighByteScanner().next(buf, 0, at)).toBe(-1);
       buf[at] = 0x61;
     }
+    scanner.release();
+    expect(scanner.next(new Uint8Array([0x61, 0x61, 0x61, 0x61, 0x61, 0x80]), 0, 6)).toBe(5);
   });
 
   it("cuts ASCII lines apart from lines holding other bytes, merging close ones", () => {
