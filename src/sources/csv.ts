@@ -17,8 +17,14 @@ export const CsvSourceOptions = z
   .object({
     /** `true` (default): first row names the columns; `string[]`: these names, no header row; `false`: records are arrays. */
     header: z.union([z.boolean(), z.array(z.string()).min(1)]).default(true),
-    delimiter: z.string().length(1).default(","),
-    quote: z.string().length(1).default('"'),
+    delimiter: z
+      .string()
+      .regex(/^[\x20-\x7e\t]$/, "must be one printable ASCII character or a tab")
+      .default(","),
+    quote: z
+      .string()
+      .regex(/^[\x20-\x7e]$/, "must be one printable ASCII character")
+      .default('"'),
     /** zod schema to validate/coerce each record. */
     schema: z.custom<z.ZodType>((v) => v instanceof z.ZodType, "must be a zod schema").optional(),
     /** Read buffer (and so chunk) size; default "1MiB". */

@@ -14,6 +14,9 @@ import { type Source, type SourceContext, SourceTypeId } from "../../pipeline/ty
 import { errorCode, fs, paths } from "../../runtime/fs.ts";
 import type { ParseBatch } from "./utf8.ts";
 
+/** Bytes handed to the parser per push (one chunk per push). */
+export const PUSH_BYTES = 64 * 1024;
+
 export interface BatchParser<R> {
   push(bytes: Uint8Array): ParseBatch<R>;
   finish(): ParseBatch<R>;
@@ -118,8 +121,13 @@ async function* read<R, A>(
     bufferSize: spec.bufferSize,
     signal: ctx.signal,
   })) {
-    const batch = parser.push(buf);
-    if (batch.records.length || batch.errors.length || batch.bytes) yield toChunk(batch);
+    // Parse (and emit) in 64 KiB slices: a chunk of ~650 short rows keeps the
+    // decoded text and the records young in the GC. Pushing whole 1 MiB
+    // buffers measured 2x slower on Node (0.5M vs 1.15M rows/s, 1M rows).
+    for (let off = 0; off < buf.length; off += PUSH_BYTES) {
+      const batch = parser.push(buf.subarray(off, Math.min(buf.length, off + PUSH_BYTES)));
+      if (batch.records.length || batch.errors.length || batch.bytes) yield toChunk(batch);
+    }
   }
   const last = parser.finish();
   if (last.records.length || last.errors.length || last.bytes) yield toChunk(last);
