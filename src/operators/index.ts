@@ -18,6 +18,7 @@ export { flatMap } from "./flat-map.ts";
 export { type MaybeAsync, makeOperator } from "./internal/operator.ts";
 export { map } from "./map.ts";
 export { type MapAsyncOptions, mapAsync } from "./map-async.ts";
+export { type ParallelMapOptions, type Priority, parallelMap } from "./parallel-map.ts";
 export { type RateLimitOptions, RateLimitOptionsSchema, rateLimit } from "./rate-limit.ts";
 export { type RetryOptions, RetryOptionsSchema, retry } from "./retry.ts";
 export { type RxOptions, rx } from "./rx.ts";

@@ -19,6 +19,7 @@ const cases = [
   { file: "orders.ts", outputs: ["out/orders.ndjson"] },
   { file: "csv-roundtrip.ts", outputs: ["out/tricky.csv"] },
   { file: "events.ts", outputs: ["out/events.csv"] },
+  { file: "parallel.ts", outputs: ["out/scores.ndjson"] },
 ];
 
 describe("runtime conformance", () => {

@@ -1,0 +1,278 @@
+/**
+ * @module `parallelMap`: runs a module's default-exported function on a pool
+ * of worker threads (`src/runtime/worker-pool.ts`, which says why it is our
+ * own pool on raw worker_threads and not piscina, with figures). The stage
+ * keeps a few chunks in flight so the pool's batches stay pipelined, emits in
+ * chunk order (or as chunks finish, `ordered: false`), and treats a barrier
+ * as a fence: it leaves after every chunk before it and before any chunk after
+ * it, so a checkpoint never covers work still on a worker. Records that fail
+ * every attempt (thrown, crashed or hung worker) go to the dead letter with
+ * the error and attempt count; the pool replaces the worker and goes on.
+ */
+import type { Chunk } from "../pipeline/chunk.ts";
+import { ConfigError, describeError } from "../pipeline/errors.ts";
+import type { Operator, StageContext } from "../pipeline/types.ts";
+import {
+  availableCores,
+  createWorkerPool,
+  type PoolConfigInput,
+  type PoolEvent,
+  type Priority,
+  type RunResult,
+  type WorkerPool,
+} from "../runtime/worker-pool.ts";
+import { makeOperator } from "./internal/operator.ts";
+import { type Outbox, type PushStage, runPushStage } from "./internal/push-stage.ts";
+
+export type { Priority } from "../runtime/worker-pool.ts";
+
+export interface ParallelMapOptions<A> extends Omit<PoolConfigInput, "onEvent"> {
+  /** Keep chunk order (default true). */
+  readonly ordered?: boolean;
+  /** One priority for the stage, or one per record (default "normal"). */
+  readonly priority?: Priority | ((record: A) => Priority);
+  /** Chunks in flight at once (default: 2 per worker, at least 4). */
+  readonly inFlight?: number;
+}
+
+/**
+ * Maps records on worker threads. The module default-exports a function of
+ * one record (or of an array, with `mode: "chunk"`), sync or async; TypeScript
+ * modules work on Node, Bun and Deno.
+ *
+ * @example
+ * ```ts
+ * // score.ts: export default (o: Order) => ({ ...o, score: expensive(o) });
+ * pipeline("scores")
+ *   .from(csv("data/orders.csv"))
+ *   .via(parallelMap(new URL("./score.ts", import.meta.url), { workers: "auto", timeout: "5s", retries: 2 }))
+ *   .to(ndjson("out/scores.ndjson"));
+ * ```
+ */
+export function parallelMap<A, B>(module: URL | string, options: ParallelMapOptions<A> = {}): Operator<A, B> {
+  if (!(module instanceof URL) && (typeof module !== "string" || module.length === 0)) {
+    throw new ConfigError("parallelMap(): the first argument must be a module URL or path", {
+      hint: 'Pass new URL("./worker.ts", import.meta.url) or a path to a module that default-exports a function.',
+    });
+  }
+  const { ordered = true, priority, inFlight, ...pool } = options;
+  if (inFlight !== undefined && (!Number.isInteger(inFlight) || inFlight < 1)) {
+    throw new ConfigError(`parallelMap(): inFlight must be a positive integer, got ${String(inFlight)}`);
+  }
+  return makeOperator<A, B>("parallelMap", "one", (ctx) => {
+    const workerPool = createWorkerPool<A, B>({ ...pool, module, onEvent: (e) => relay(ctx, e) });
+    const stats = ctx.clock.every(1000, () => emitStats(ctx, workerPool));
+    const workers =
+      typeof pool.workers === "number"
+        ? pool.workers
+        : typeof pool.workers === "object"
+          ? pool.workers.max
+          : Math.max(1, availableCores() - 1);
+    const limit = inFlight ?? Math.max(4, 2 * workers);
+    return {
+      type: "stream",
+      apply: (input) =>
+        runPushStage(input, ctx.stage, () => new PoolStage<A, B>(ctx, workerPool, ordered, limit, priority)),
+      start: () => workerPool.start(),
+      async close() {
+        stats();
+        emitStats(ctx, workerPool);
+        await workerPool.close({ graceful: true });
+      },
+    };
+  });
+}
+
+interface Slot<A, B> {
+  readonly chunk: Chunk<A>;
+  result?: RunResult<A, B>;
+  done: boolean;
+}
+
+class PoolStage<A, B> implements PushStage<A, B> {
+  readonly #slots: Slot<A, B>[] = [];
+  #running = 0;
+  #ended = false;
+  #admit: (() => void) | undefined;
+  #out: Outbox<B> | undefined;
+
+  constructor(
+    readonly ctx: StageContext,
+    readonly pool: WorkerPool<A, B>,
+    readonly ordered: boolean,
+    readonly limit: number,
+    readonly priority: ParallelMapOptions<A>["priority"],
+  ) {}
+
+  push(chunk: Chunk<A>, out: Outbox<B>): void | Promise<void> {
+    this.#out = out;
+    const slot: Slot<A, B> = { chunk, done: chunk.barrier !== undefined || chunk.records.length === 0 };
+    this.#slots.push(slot);
+    if (!slot.done) {
+      this.#running++;
+      const t0 = this.ctx.clock.monotonic();
+      this.pool.run(chunk.records, this.priority ? { priority: this.priority } : undefined).then(
+        (result) => {
+          this.ctx.reportBusy(this.ctx.clock.monotonic() - t0);
+          slot.result = result;
+          slot.done = true;
+          this.#running--;
+          this.#flush();
+        },
+        (e) => out.fail(e, this.ctx.stage),
+      );
+    }
+    this.#flush();
+    if (this.#running < this.limit) return;
+    return new Promise<void>((resolve) => {
+      this.#admit = resolve;
+    });
+  }
+
+  end(out: Outbox<B>): void {
+    this.#ended = true;
+    this.#out = out;
+    this.#flush();
+  }
+
+  stop(): void {
+    this.#slots.length = 0;
+  }
+
+  /** Emits finished slots: in order, or (unordered) any finished chunk not behind a pending barrier. */
+  #flush(): void {
+    const out = this.#out;
+    if (!out) return;
+    const slots = this.#slots;
+    if (this.ordered) {
+      while (slots.length && slots[0].done) this.#emit(slots.shift()!, out);
+    } else {
+      for (let i = 0; i < slots.length; ) {
+        const s = slots[i];
+        if (s.chunk.barrier) {
+          if (i === 0) {
+            this.#emit(slots.shift()!, out);
+            continue;
+          }
+          break; // nothing after a barrier leaves before it
+        }
+        if (s.done) {
+          slots.splice(i, 1);
+          this.#emit(s, out);
+        } else i++;
+      }
+    }
+    if (this.#admit && this.#running < this.limit) {
+      const admit = this.#admit;
+      this.#admit = undefined;
+      admit();
+    }
+    if (this.#ended && slots.length === 0) out.end();
+  }
+
+  #emit(slot: Slot<A, B>, out: Outbox<B>): void {
+    const { chunk, result } = slot;
+    if (!result) {
+      out.push(chunk as unknown as Chunk<B>);
+      return;
+    }
+    let values = result.values as B[];
+    if (result.failures.length) {
+      const failed = new Set<number>();
+      for (const f of result.failures) {
+        failed.add(f.index);
+        if (this.ctx.onError === "fail") {
+          out.fail(
+            new Error(
+              `record ${f.index} of chunk ${chunk.seq} failed after ${f.attempts} attempts: ${f.error.message}`,
+            ),
+            this.ctx.stage,
+          );
+          return;
+        }
+        this.ctx.deadLetter({
+          reason: `${this.ctx.stage} failed after ${f.attempts} attempt(s): ${f.error.name}: ${f.error.message}`,
+          error: f.error.message,
+          attempts: f.attempts,
+          position: {
+            chunk: chunk.seq,
+            index: f.index,
+            byteOffset: typeof chunk.start?.byte === "number" ? chunk.start.byte : undefined,
+          },
+          record: f.record,
+        });
+      }
+      values = values.filter((_, i) => !failed.has(i));
+    }
+    out.push({
+      records: values,
+      seq: chunk.seq,
+      start: chunk.start,
+      end: chunk.end,
+      bytes: chunk.bytes,
+      createdAt: chunk.createdAt,
+    });
+  }
+}
+
+function relay(ctx: StageContext, e: PoolEvent): void {
+  const base = { kind: "worker.lifecycle" as const, stage: ctx.stage };
+  switch (e.kind) {
+    case "worker.started":
+      ctx.emit({ ...base, action: "started", workerId: e.workerId, reason: e.reason });
+      break;
+    case "worker.replaced":
+      ctx.emit({
+        ...base,
+        action: "replaced",
+        workerId: e.workerId,
+        reason: `${e.reason}${e.error ? `: ${e.error.message}` : ""}${e.exitCode !== null ? ` (exit ${e.exitCode})` : ""}`,
+      });
+      break;
+    case "worker.scaled":
+      ctx.emit({
+        ...base,
+        action: e.to > e.from ? "scaled-up" : "scaled-down",
+        workers: e.to,
+        reason: e.reason,
+      });
+      break;
+    case "worker.stopped":
+      ctx.emit({ ...base, action: "exited", workerId: e.workerId, reason: e.reason });
+      break;
+    case "task.timeout":
+      ctx.emit({
+        ...base,
+        action: "task-timeout",
+        workerId: e.workerId,
+        reason: `${e.records} record(s) over ${e.timeoutMs} ms`,
+      });
+      break;
+    case "task.retried":
+      ctx.emit({
+        ...base,
+        action: "task-retried",
+        reason: `attempt ${e.attempt} of ${e.records} record(s) in ${Math.round(e.delayMs)} ms: ${describeError(e.error.message)}`,
+      });
+      break;
+    default:
+      break;
+  }
+}
+
+function emitStats<A, B>(ctx: StageContext, pool: WorkerPool<A, B>): void {
+  const s = pool.stats();
+  ctx.emit({
+    kind: "worker.stats",
+    stage: ctx.stage,
+    workers: s.workers,
+    idle: s.idle,
+    busy: s.busy,
+    queueDepth: s.queued.high + s.queued.normal + s.queued.low,
+    completed: s.completed,
+    failed: s.failed,
+    retried: s.retried,
+    avgTaskMs: s.avgTaskMs,
+    utilisation: s.utilisation,
+  });
+}
