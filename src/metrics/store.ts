@@ -51,7 +51,7 @@ import {
 } from "./errors.ts";
 import { GuardedQuery, type UserQueryOptions } from "./internal/guard.ts";
 import { Mutex } from "./internal/mutex.ts";
-import { RUN_TABLES, SCHEMA_VERSION, tableDdl, viewDdl } from "./internal/schema.ts";
+import { migrationDdl, RUN_TABLES, SCHEMA_VERSION, tableDdl, viewDdl } from "./internal/schema.ts";
 import { type HighWaterMark, MetricsWriter, type WriterStats } from "./internal/writer.ts";
 import type { LiveFigures } from "./projection.ts";
 import { type Recommendation, type RecommendationOptions, recommend } from "./recommendations.ts";
@@ -242,7 +242,19 @@ export class MetricsStore {
     const w = await db.connect();
     const version = await checkSchema(w, path);
     await w.run(tableDdl());
-    if (version === undefined) await w.run(`INSERT INTO meta VALUES ('schema_version', '${SCHEMA_VERSION}')`);
+    const existing = new Map<string, Set<string>>();
+    for (const r of await w.all(
+      "SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'main'",
+    )) {
+      const t = String(r.table_name);
+      if (!existing.has(t)) existing.set(t, new Set());
+      existing.get(t)?.add(String(r.column_name));
+    }
+    for (const sql of migrationDdl(existing)) await w.run(sql);
+    if (version !== SCHEMA_VERSION) {
+      await w.run("DELETE FROM meta WHERE key = 'schema_version'");
+      await w.run(`INSERT INTO meta VALUES ('schema_version', '${SCHEMA_VERSION}')`);
+    }
     await w.run(viewDdl());
     const writer = await MetricsWriter.open(w, options.maxBufferedEvents ?? 500_000);
     const store = new MetricsStore(

@@ -121,10 +121,13 @@ async function actual(from: string) {
 describe("stage_metrics", () => {
   for (const [label, from, width] of [
     ["stage_metrics (1 s, raw events)", "stage_metrics", 1],
-    ["stage_metrics_by 10 s (raw events merged)", "stage_metrics_by(INTERVAL 10 SECOND)", 10],
-    ["stage_metrics_by 1 min (rollup, precomputed)", "stage_metrics_by(INTERVAL 1 MINUTE)", 60],
-    ["stage_metrics_by 2 min (rollup merged)", "stage_metrics_by(INTERVAL 2 MINUTE)", 120],
-    ["stage_metrics_by 5 min (rollup merged)", "stage_metrics_by(to_seconds(300))", 300],
+    ["stage_metrics_by 2 s (raw events merged)", "stage_metrics_by(INTERVAL 2 SECOND)", 2],
+    ["stage_metrics_by 5 s (5 s rollup, precomputed)", "stage_metrics_by(INTERVAL 5 SECOND)", 5],
+    ["stage_metrics_by 10 s (5 s rollup merged)", "stage_metrics_by(INTERVAL 10 SECOND)", 10],
+    ["stage_metrics_by 15 s (5 s rollup merged)", "stage_metrics_by(INTERVAL 15 SECOND)", 15],
+    ["stage_metrics_by 1 min (1 min rollup, precomputed)", "stage_metrics_by(INTERVAL 1 MINUTE)", 60],
+    ["stage_metrics_by 2 min (1 min rollup merged)", "stage_metrics_by(INTERVAL 2 MINUTE)", 120],
+    ["stage_metrics_by 5 min (1 min rollup merged)", "stage_metrics_by(to_seconds(300))", 300],
   ] as const) {
     it(`${label}: one row per stage per bucket with exact figures`, async () => {
       const want = expected(width);

@@ -1,29 +1,59 @@
 /**
- * @module The per run / stage / minute rollup of `stage.progress`, kept as
- * data arrives. Each open minute is an accumulator in memory (sums, a merged
- * dense histogram and its p50/p95/p99); a flush rewrites the minutes it
- * touched, so a query over any number of events reads one row per stage and
- * minute with percentiles already computed, and coarser widths merge the
- * stored bucket lists.
+ * @module Rollups of `stage.progress` per run, stage and fixed time bucket
+ * (5 s and 1 min), kept as data arrives. Each open bucket is an accumulator in
+ * memory (sums, a merged dense histogram and its p50/p95/p99); a flush
+ * rewrites the buckets it touched, so a query over any number of events reads
+ * one row per stage and bucket with percentiles already computed, and wider
+ * buckets merge a few stored rows instead of many raw events.
  *
- * Accumulators are dropped once their minute is two behind the newest one of
- * their stage (or the run ended); a late event for a dropped minute, or the
+ * Accumulators are dropped once their bucket is two behind the newest one of
+ * their stage (or the run ended); a late event for a dropped bucket, or the
  * first event of a run that was already in the file (a resume), loads the
  * stored row and merges into it before the rewrite, so nothing is counted
  * twice or lost.
  */
 import type { EventOf, HistogramData } from "../../events/schema.ts";
-import { Histogram } from "../histogram.ts";
+import { BUCKET_BOUNDS_MS, Histogram } from "../histogram.ts";
 import type { ColumnSpec } from "./columns.ts";
 
-export const MINUTE_MS = 60_000;
+/** The rollups kept: table name and bucket width. */
+export const ROLLUPS = [
+  { table: "stage_rollup_5s", widthMs: 5_000 },
+  { table: "stage_rollup_1m", widthMs: 60_000 },
+] as const;
+
+/**
+ * p50/p95/p99 of one sparse histogram, as `Histogram.percentile` reads them
+ * (NaN when empty), without building a dense one: what each raw
+ * `stage.progress` row stores so single-event buckets need no merge.
+ */
+export function sparsePercentiles(h: HistogramData): [number, number, number] {
+  if (!(h.count > 0)) return [Number.NaN, Number.NaN, Number.NaN];
+  let buckets = h.buckets;
+  for (let k = 1; k < buckets.length; k++) {
+    if (buckets[k][0] < buckets[k - 1][0]) {
+      buckets = [...buckets].sort((a, b) => a[0] - b[0]);
+      break;
+    }
+  }
+  const ranks = [50, 95, 99].map((p) => Math.max(1, Math.ceil((p / 100) * h.count)));
+  const out: [number, number, number] = [h.maxMs, h.maxMs, h.maxMs];
+  let seen = 0;
+  let r = 0;
+  for (let k = 0; k < buckets.length && r < 3; k++) {
+    seen += buckets[k][1];
+    while (r < 3 && seen >= ranks[r]) out[r++] = Math.min(BUCKET_BOUNDS_MS[buckets[k][0]], h.maxMs);
+  }
+  return out;
+}
 
 export interface RollupAcc {
   readonly runId: string;
   readonly pipeline: string;
   readonly stage: string;
   stageIndex: number;
-  readonly minute: number;
+  /** Bucket start, ms since epoch. */
+  readonly bucket: number;
   events: number;
   chunks: number;
   rowsIn: number;
@@ -74,7 +104,7 @@ export const ROLLUP_COLUMNS: readonly ColumnSpec[] = [
   { name: "pipeline", kind: "sym" },
   { name: "stage", kind: "sym" },
   { name: "stage_index", kind: "num", sql: "INTEGER" },
-  { name: "minute", kind: "ts" },
+  { name: "bucket", kind: "ts" },
   { name: "first_ts", kind: "ts" },
   { name: "last_ts", kind: "ts" },
   { name: "events", kind: "num", sql: B },
@@ -106,7 +136,7 @@ export function rollupRow(a: RollupAcc): unknown[] {
     a.pipeline,
     a.stage,
     a.stageIndex,
-    a.minute,
+    a.bucket,
     a.firstTs,
     a.lastTs,
     a.events,
@@ -130,19 +160,21 @@ export function rollupRow(a: RollupAcc): unknown[] {
   ];
 }
 
-const key = (runId: string, stage: string, minute: number) => `${runId}\u0000${stage}\u0000${minute}`;
+const key = (runId: string, stage: string, bucket: number) => `${runId}\u0000${stage}\u0000${bucket}`;
 const stageKey = (runId: string, stage: string) => `${runId}\u0000${stage}`;
 
-/** Open rollup accumulators and which of them changed since the last flush. */
+/** Open rollup accumulators of one bucket width and which of them changed since the last flush. */
 export class StageRollup {
+  constructor(readonly widthMs: number) {}
+
   readonly #accs = new Map<string, RollupAcc>();
   #touched: RollupAcc[] = [];
-  /** Newest minute seen per run+stage. */
+  /** Newest bucket seen per run+stage. */
   readonly #newest = new Map<string, number>();
-  /** Highest minute dropped from memory per run+stage (a later event there must load). */
+  /** Highest bucket dropped from memory per run+stage (a later event there must load). */
   readonly #dropped = new Map<string, number>();
   readonly #endedRuns = new Set<string>();
-  /** The accumulator each run's stage wrote last: consecutive events of a stage share a minute. */
+  /** The accumulator each run's stage wrote last: consecutive events of a stage share a bucket. */
   readonly #recent = new Map<string, Map<string, RollupAcc>>();
 
   /**
@@ -151,22 +183,22 @@ export class StageRollup {
    * resumed run), or -Infinity.
    */
   add(e: EventOf<"stage.progress">, storedUpTo: number): void {
-    const minute = Math.floor(e.ts / MINUTE_MS) * MINUTE_MS;
+    const bucket = Math.floor(e.ts / this.widthMs) * this.widthMs;
     let stages = this.#recent.get(e.runId);
     if (!stages) {
       stages = new Map();
       this.#recent.set(e.runId, stages);
     }
     let a = stages.get(e.stage);
-    if (a?.minute !== minute) {
-      const k = key(e.runId, e.stage, minute);
-      a = this.#accs.get(k) ?? this.#create(k, e, minute, storedUpTo);
+    if (a?.bucket !== bucket) {
+      const k = key(e.runId, e.stage, bucket);
+      a = this.#accs.get(k) ?? this.#create(k, e, bucket, storedUpTo);
       stages.set(e.stage, a);
     }
     this.#accumulate(a, e);
   }
 
-  #create(k: string, e: EventOf<"stage.progress">, minute: number, storedUpTo: number): RollupAcc {
+  #create(k: string, e: EventOf<"stage.progress">, bucket: number, storedUpTo: number): RollupAcc {
     const sk = stageKey(e.runId, e.stage);
     const dropped = this.#dropped.get(sk) ?? Number.NEGATIVE_INFINITY;
     const a: RollupAcc = {
@@ -174,7 +206,7 @@ export class StageRollup {
       pipeline: e.pipeline,
       stage: e.stage,
       stageIndex: e.index,
-      minute,
+      bucket,
       events: 0,
       chunks: 0,
       rowsIn: 0,
@@ -189,11 +221,11 @@ export class StageRollup {
       firstTs: e.ts,
       lastTs: e.ts,
       hist: new Histogram(),
-      needsLoad: minute <= dropped || minute <= Math.floor(storedUpTo / MINUTE_MS) * MINUTE_MS,
+      needsLoad: bucket <= dropped || bucket <= Math.floor(storedUpTo / this.widthMs) * this.widthMs,
       touched: false,
     };
     this.#accs.set(k, a);
-    if (minute > (this.#newest.get(sk) ?? Number.NEGATIVE_INFINITY)) this.#newest.set(sk, minute);
+    if (bucket > (this.#newest.get(sk) ?? Number.NEGATIVE_INFINITY)) this.#newest.set(sk, bucket);
     return a;
   }
 
@@ -292,13 +324,13 @@ export class StageRollup {
     for (const [k, a] of this.#accs) {
       if (a.touched) continue;
       const sk = stageKey(a.runId, a.stage);
-      const newest = this.#newest.get(sk) ?? a.minute;
-      if (a.minute < newest - MINUTE_MS || this.#endedRuns.has(a.runId)) {
+      const newest = this.#newest.get(sk) ?? a.bucket;
+      if (a.bucket < newest - this.widthMs || this.#endedRuns.has(a.runId)) {
         this.#accs.delete(k);
         const recent = this.#recent.get(a.runId);
         if (recent?.get(a.stage) === a) recent.delete(a.stage);
         if (recent?.size === 0) this.#recent.delete(a.runId);
-        if (a.minute > (this.#dropped.get(sk) ?? Number.NEGATIVE_INFINITY)) this.#dropped.set(sk, a.minute);
+        if (a.bucket > (this.#dropped.get(sk) ?? Number.NEGATIVE_INFINITY)) this.#dropped.set(sk, a.bucket);
       }
     }
     for (const r of this.#endedRuns) {

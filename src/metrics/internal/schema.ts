@@ -1,22 +1,27 @@
 /**
  * @module The metrics database schema: raw tables (from `tables.ts`), the
- * minute rollup, bookkeeping tables, and the stable views and table macros
- * documented in docs/metrics.md. Tables are created if missing; views and
- * macros are replaced on every writer open, so a newer sluice brings its
- * definitions with it while the data stays.
+ * 5 s and 1 min rollups, bookkeeping tables, and the stable views and table
+ * macros documented in docs/metrics.md. Tables are created if missing (and
+ * gain columns added since); views and macros are replaced on every writer
+ * open, so a newer sluice brings its definitions with it while the data stays.
  *
  * Percentiles come from the fixed histogram buckets (`BUCKET_BOUNDS_MS`) the
  * same way `Histogram.percentile` reads them: the bucket holding rank
  * ceil(p/100 · count), reported as its upper bound capped by the largest
- * value seen.
+ * value seen. Every source row (raw event, 5 s or 1 min rollup) carries its
+ * own p50/p95/p99, so a time bucket made of one source row needs no merge;
+ * otherwise the bucket's sparse histograms are merged in one pass
+ * (`lat_pairs` sorts their (bucket, count) pairs, `lat_rank_idx` walks them
+ * with a running sum). Stage views group once, with no join, so filters on
+ * run, stage or pipeline reach the scan.
  */
 import { BUCKET_BOUNDS_MS } from "../histogram.ts";
 import { storedColumns } from "./columns.ts";
-import { ROLLUP_COLUMNS } from "./rollup.ts";
+import { ROLLUP_COLUMNS, ROLLUPS } from "./rollup.ts";
 import { TABLES } from "./tables.ts";
 
 /** Bumped when a table changes shape; views may change freely. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 function createTable(name: string, cols: Array<[string, string]>): string {
   return `CREATE TABLE IF NOT EXISTS ${name} (${cols.map(([n, t]) => `${n} ${t}`).join(", ")});`;
@@ -27,7 +32,7 @@ export function tableDdl(): string {
   return [
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR, value VARCHAR);",
     ...raw,
-    createTable("stage_rollup_1m", storedColumns(ROLLUP_COLUMNS)),
+    ...ROLLUPS.map((r) => createTable(r.table, storedColumns(ROLLUP_COLUMNS))),
     createTable("ingest_marks", [
       ["run_id", "VARCHAR"],
       ["pipeline", "VARCHAR"],
@@ -49,120 +54,125 @@ export function tableDdl(): string {
   ].join("\n");
 }
 
+/**
+ * Statements bringing tables made by an older version up to date, given the
+ * columns they have (`table → columns`): renamed and added columns.
+ */
+export function migrationDdl(existing: ReadonlyMap<string, ReadonlySet<string>>): string[] {
+  const out: string[] = [];
+  const r1m = existing.get("stage_rollup_1m");
+  if (r1m?.has("minute") && !r1m.has("bucket"))
+    out.push("ALTER TABLE stage_rollup_1m RENAME COLUMN minute TO bucket;");
+  const all: Array<[string, Array<[string, string]>]> = [
+    ...TABLES.map((t) => [t.table, storedColumns(t.columns)] as [string, Array<[string, string]>]),
+    ...ROLLUPS.map((r) => [r.table, storedColumns(ROLLUP_COLUMNS)] as [string, Array<[string, string]>]),
+  ];
+  for (const [table, cols] of all) {
+    const have = existing.get(table);
+    if (!have) continue;
+    for (const [c, type] of cols) {
+      if (!have.has(c) && !(table === "stage_rollup_1m" && c === "bucket")) {
+        out.push(`ALTER TABLE ${table} ADD COLUMN ${c} ${type};`);
+      }
+    }
+  }
+  return out;
+}
+
 const BOUNDS = `[${BUCKET_BOUNDS_MS.join(", ")}]`;
 
-/** Shared pieces of the per-stage bucketed figures. */
+/** Sums over source rows (raw events or rollup rows) of one stage and bucket. */
 const STAGE_SUMS = `
-  sum(events)::BIGINT AS events, sum(chunks)::BIGINT AS chunks, sum(rows_in)::BIGINT AS rows_in,
+  count(*) AS n_src, sum(events)::BIGINT AS events, sum(chunks)::BIGINT AS chunks, sum(rows_in)::BIGINT AS rows_in,
   sum(rows_out)::BIGINT AS rows_out, sum(filtered)::BIGINT AS filtered,
   sum(dead_lettered)::BIGINT AS dead_lettered, sum(errors)::BIGINT AS errors, sum(bytes)::BIGINT AS bytes,
   sum(busy_ms) AS busy_ms, sum(interval_ms) AS interval_ms, max(queue_depth_max) AS queue_depth,
-  sum(lat_count)::BIGINT AS lat_count, sum(lat_sum_ms) AS lat_sum_ms, max(lat_max_ms) AS lat_max_ms`;
+  sum(lat_count)::BIGINT AS lat_count, sum(lat_sum_ms) AS lat_sum_ms, max(lat_max_ms) AS lat_max_ms,
+  any_value(p50_ms) AS p50_one, any_value(p95_ms) AS p95_one, any_value(p99_ms) AS p99_one,
+  list(lat_idx) AS idx_l, list(lat_n) AS n_l`;
 
-const STAGE_FIGURES = `
-  pipeline, run_id, stage, stage_index, bucket, width_s, events, chunks,
+/** Figures from the sums (`bucket`, `width_s` included when `bucketed`). */
+function stageFigures(bucketed: boolean): string {
+  return `
+  pipeline, run_id, stage, stage_index,${bucketed ? " bucket, width_s," : ""} events, chunks,
   rows_in AS rows, rows_in, rows_out, filtered, dead_lettered, errors, bytes,
   rows_in * 1000.0 / nullif(interval_ms, 0) AS rows_per_s,
   bytes * 1000.0 / nullif(interval_ms, 0) AS bytes_per_s,
   errors / nullif(rows_in, 0)::DOUBLE AS error_rate,
   dead_lettered / nullif(rows_in, 0)::DOUBLE AS dead_letter_rate,
   busy_ms, interval_ms, busy_ms / nullif(interval_ms, 0) AS busy_share, queue_depth,
-  lat_count, lat_sum_ms / nullif(lat_count, 0) AS mean_ms, lat_max_ms AS max_ms`;
-
-/**
- * Percentiles of merged histograms: `src` has the group columns `g`, and
- * `lat_idx`/`lat_n` lists; the result has the group columns plus p50/p95/p99.
- */
-function mergedPercentiles(src: string, g: string): string {
-  return `(
-    WITH h AS (
-      SELECT ${g}, i, sum(n)::DOUBLE AS n
-      FROM (SELECT ${g}, unnest(lat_idx) AS i, unnest(lat_n) AS n FROM ${src})
-      GROUP BY ALL
-    ), c AS (
-      SELECT *, sum(n) OVER (PARTITION BY ${g} ORDER BY i ROWS UNBOUNDED PRECEDING) AS cum,
-             sum(n) OVER (PARTITION BY ${g}) AS total
-      FROM h
-    )
-    SELECT ${g},
-      lat_bound(min(i) FILTER (WHERE cum >= greatest(1, ceil(0.5::DOUBLE * total)))) AS b50,
-      lat_bound(min(i) FILTER (WHERE cum >= greatest(1, ceil(0.95::DOUBLE * total)))) AS b95,
-      lat_bound(min(i) FILTER (WHERE cum >= greatest(1, ceil(0.99::DOUBLE * total)))) AS b99
-    FROM c GROUP BY ALL
-  )`;
+  lat_count, lat_sum_ms / nullif(lat_count, 0) AS mean_ms, lat_max_ms AS max_ms,
+  CASE WHEN n_src = 1 AND p50_one IS NOT NULL THEN p50_one ELSE lat_pct(pairs, lat_count, 0.5, lat_max_ms) END AS p50_ms,
+  CASE WHEN n_src = 1 AND p95_one IS NOT NULL THEN p95_one ELSE lat_pct(pairs, lat_count, 0.95, lat_max_ms) END AS p95_ms,
+  CASE WHEN n_src = 1 AND p99_one IS NOT NULL THEN p99_one ELSE lat_pct(pairs, lat_count, 0.99, lat_max_ms) END AS p99_ms`;
 }
 
+/** Per-stage figures grouped by `keys` over `source`, in one aggregation (no join). */
+function stageAggregate(source: string, bucketExpr: string | undefined): string {
+  const bucket = bucketExpr ? `${bucketExpr} AS bucket, epoch(width) AS width_s,` : "";
+  const keys = bucketExpr ? "run_id, stage, bucket" : "run_id, stage";
+  return `
+SELECT ${stageFigures(bucketExpr !== undefined)}${bucketExpr ? "" : ", first_at, last_at"}
+FROM (
+  SELECT *, CASE WHEN n_src = 1 AND p50_one IS NOT NULL THEN NULL ELSE lat_pairs(idx_l, n_l) END AS pairs
+  FROM (
+    SELECT any_value(pipeline) AS pipeline, run_id, stage, any_value(stage_index) AS stage_index, ${bucket}
+           min(first_at) AS first_at, max(last_at) AS last_at, ${STAGE_SUMS}
+    FROM ${source} GROUP BY ${keys}
+  )
+)`;
+}
+
+/** The columns every stage source row has (raw events and rollup rows alike). */
+const SOURCE_COLUMNS = `run_id, pipeline, stage, stage_index, events, chunks, rows_in, rows_out, filtered,
+  dead_lettered, errors, bytes, busy_ms, interval_ms, queue_depth_max, lat_count, lat_sum_ms, lat_max_ms,
+  p50_ms, p95_ms, p99_ms, lat_idx, lat_n`;
+
 export function viewDdl(): string {
-  const g = "run_id, stage, bucket";
   return `
 CREATE OR REPLACE MACRO lat_bound(i) AS (${BOUNDS})[i + 1];
 
--- Raw stage progress in buckets of any width (merged from the raw events).
-CREATE OR REPLACE MACRO stage_metrics_raw(width) AS TABLE
-WITH src AS (
-  SELECT run_id, pipeline, stage, stage_index, time_bucket(width, ts) AS bucket, 1 AS events, chunks, rows_in,
-         rows_out, filtered, dead_lettered, errors, bytes, busy_ms, interval_ms, queue_depth AS queue_depth_max,
-         lat_count, lat_sum_ms, lat_max_ms, lat_idx, lat_n
-  FROM stage_progress
-), agg AS (
-  SELECT any_value(pipeline) AS pipeline, run_id, stage, any_value(stage_index) AS stage_index, bucket,
-         epoch(width) AS width_s, ${STAGE_SUMS}
-  FROM src GROUP BY run_id, stage, bucket
-)
-SELECT agg.*, least(p.b50, agg.lat_max_ms) AS p50_ms, least(p.b95, agg.lat_max_ms) AS p95_ms,
-       least(p.b99, agg.lat_max_ms) AS p99_ms
-FROM agg LEFT JOIN ${mergedPercentiles("src", g)} p USING (${g});
+-- Sparse histograms (lists of bucket indexes and lists of counts) as (i, n) pairs sorted by bucket.
+CREATE OR REPLACE MACRO lat_pairs(idx_lists, n_lists) AS
+  list_sort(list_transform(list_zip(flatten(idx_lists), flatten(n_lists)), z -> {'i': z[1]::DOUBLE, 'n': z[2]::DOUBLE}));
 
--- The same from the minute rollup, for widths that are whole minutes.
-CREATE OR REPLACE MACRO stage_metrics_rollup(width) AS TABLE
-WITH src AS (
-  SELECT run_id, pipeline, stage, stage_index, time_bucket(width, minute) AS bucket, events, chunks, rows_in,
-         rows_out, filtered, dead_lettered, errors, bytes, busy_ms, interval_ms, queue_depth_max,
-         lat_count, lat_sum_ms, lat_max_ms, lat_idx, lat_n, p50_ms, p95_ms, p99_ms
-  FROM stage_rollup_1m
-), agg AS (
-  SELECT any_value(pipeline) AS pipeline, run_id, stage, any_value(stage_index) AS stage_index, bucket,
-         epoch(width) AS width_s, ${STAGE_SUMS}
-  FROM src GROUP BY run_id, stage, bucket
-)
-SELECT agg.*, least(p.b50, agg.lat_max_ms) AS p50_ms, least(p.b95, agg.lat_max_ms) AS p95_ms,
-       least(p.b99, agg.lat_max_ms) AS p99_ms
-FROM agg LEFT JOIN ${mergedPercentiles("src", g)} p USING (${g});
+-- The bucket index where the running count of sorted pairs first reaches rank r (NULL if never).
+CREATE OR REPLACE MACRO lat_rank_idx(pairs, r) AS nullif(list_reduce(
+  list_prepend({'i': -1::DOUBLE, 'n': 0::DOUBLE}, pairs),
+  (acc, x) -> CASE WHEN acc.i >= 0 THEN acc
+                   WHEN acc.n + x.n >= r THEN {'i': x.i, 'n': acc.n + x.n}
+                   ELSE {'i': -1::DOUBLE, 'n': acc.n + x.n} END).i, -1);
 
--- One minute: the rollup rows as they are, percentiles precomputed.
-CREATE OR REPLACE VIEW stage_metrics_1m AS
-SELECT ${STAGE_FIGURES}, p50_ms, p95_ms, p99_ms
-FROM (
-  SELECT pipeline, run_id, stage, stage_index, minute AS bucket, 60::DOUBLE AS width_s, events, chunks, rows_in,
-         rows_out, filtered, dead_lettered, errors, bytes, busy_ms, interval_ms, queue_depth_max AS queue_depth,
-         lat_count, lat_sum_ms, lat_max_ms, p50_ms, p95_ms, p99_ms
-  FROM stage_rollup_1m
-);
+-- The p-quantile (0..1) of merged pairs of \`total\` observations whose largest is mx.
+CREATE OR REPLACE MACRO lat_pct(pairs, total, p, mx) AS
+  least(lat_bound(CAST(lat_rank_idx(pairs, greatest(1, ceil(p::DOUBLE * total))) AS INTEGER)), mx);
 
--- Per stage per time bucket of the given width (an INTERVAL). Whole-minute
--- widths read the rollup; others the raw events.
+-- Source rows for a bucket width: the 1 min rollup for whole minutes, the 5 s rollup for
+-- multiples of 5 s, raw events otherwise. The other branches fold away at plan time.
+CREATE OR REPLACE MACRO stage_metrics_source(width) AS TABLE
+SELECT ${SOURCE_COLUMNS}, ts AS t, ts AS first_at, ts AS last_at
+FROM (SELECT *, 1 AS events, queue_depth AS queue_depth_max FROM stage_progress)
+WHERE epoch(width) % 5 <> 0
+UNION ALL BY NAME
+SELECT ${SOURCE_COLUMNS}, bucket AS t, first_ts AS first_at, last_ts AS last_at FROM stage_rollup_5s
+WHERE epoch(width) % 5 = 0 AND epoch(width) % 60 <> 0
+UNION ALL BY NAME
+SELECT ${SOURCE_COLUMNS}, bucket AS t, first_ts AS first_at, last_ts AS last_at FROM stage_rollup_1m
+WHERE epoch(width) % 60 = 0;
+
+-- Per stage per time bucket of the given width (an INTERVAL).
 CREATE OR REPLACE MACRO stage_metrics_by(width) AS TABLE
-SELECT * FROM stage_metrics_1m WHERE epoch(width) = 60
-UNION ALL BY NAME
-SELECT ${STAGE_FIGURES}, p50_ms, p95_ms, p99_ms FROM stage_metrics_rollup(width)
-WHERE epoch(width) <> 60 AND epoch(width) % 60 = 0
-UNION ALL BY NAME
-SELECT ${STAGE_FIGURES}, p50_ms, p95_ms, p99_ms FROM stage_metrics_raw(width)
-WHERE epoch(width) % 60 <> 0;
+${stageAggregate("stage_metrics_source(width)", "time_bucket(width, t)")};
 
 CREATE OR REPLACE VIEW stage_metrics AS SELECT * FROM stage_metrics_by(INTERVAL 1 SECOND);
+CREATE OR REPLACE VIEW stage_metrics_1m AS SELECT * FROM stage_metrics_by(INTERVAL 1 MINUTE);
 
 -- Whole-run figures per stage (merged over the run's minutes).
 CREATE OR REPLACE VIEW stage_totals AS
-WITH src AS (SELECT *, 0 AS bucket FROM stage_rollup_1m),
-agg AS (
-  SELECT any_value(pipeline) AS pipeline, run_id, stage, any_value(stage_index) AS stage_index, 0 AS bucket,
-         min(first_ts) AS first_at, max(last_ts) AS last_at, NULL::DOUBLE AS width_s, ${STAGE_SUMS}
-  FROM src GROUP BY run_id, stage
-)
-SELECT ${STAGE_FIGURES.replace("bucket, width_s,", "")}, first_at, last_at,
-       least(p.b50, lat_max_ms) AS p50_ms, least(p.b95, lat_max_ms) AS p95_ms, least(p.b99, lat_max_ms) AS p99_ms
-FROM agg LEFT JOIN ${mergedPercentiles("src", g)} p USING (${g});
+${stageAggregate(
+  `(SELECT ${SOURCE_COLUMNS}, first_ts AS first_at, last_ts AS last_at FROM stage_rollup_1m)`,
+  undefined,
+)};
 
 CREATE OR REPLACE VIEW runs AS
 WITH s AS (
@@ -310,6 +320,6 @@ UNION ALL SELECT run_id, pipeline, seq, ts, kind, stage, payload FROM events_oth
 /** Tables holding per-run rows (what `prune` deletes from). */
 export const RUN_TABLES: readonly string[] = [
   ...TABLES.map((t) => t.table),
-  "stage_rollup_1m",
+  ...ROLLUPS.map((r) => r.table),
   "ingest_marks",
 ];

@@ -13,6 +13,7 @@
  */
 import type { EventKind, EventOf, SluiceEvent } from "../../events/schema.ts";
 import type { ColumnKind, ColumnSpec } from "./columns.ts";
+import { sparsePercentiles } from "./rollup.ts";
 
 export interface TableDef {
   readonly table: string;
@@ -69,6 +70,9 @@ export const TABLES: readonly TableDef[] = [
       ["lat_count", "num", B],
       ["lat_sum_ms", "num", D],
       ["lat_max_ms", "num", D],
+      ["p50_ms", "num", D],
+      ["p95_ms", "num", D],
+      ["p99_ms", "num", D],
       ["lat", "hist"],
     ],
     (e) => [
@@ -87,6 +91,7 @@ export const TABLES: readonly TableDef[] = [
       e.latency.count,
       e.latency.sumMs,
       e.latency.maxMs,
+      ...sparsePercentiles(e.latency),
       e.latency,
     ],
   ),

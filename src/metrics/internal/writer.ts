@@ -13,8 +13,8 @@ import { durable, type EventOf, type SluiceEvent } from "../../events/schema.ts"
 import type { BatchSource, Connection } from "../../runtime/duckdb.ts";
 import { batchColumns, ColumnBuffer, insertExpressions } from "./columns.ts";
 import {
-  MINUTE_MS,
   ROLLUP_COLUMNS,
+  ROLLUPS,
   type RollupAcc,
   rollupRow,
   StageRollup,
@@ -58,14 +58,19 @@ interface Pending {
   readonly rows: number;
 }
 
-const ROLLUP_SOURCE = "sluice_batch_stage_rollup_1m";
+interface Rollup {
+  readonly table: string;
+  readonly widthMs: number;
+  readonly accs: StageRollup;
+  readonly source: BatchSource;
+  readonly sourceName: string;
+}
 
 export class MetricsWriter {
   readonly #conn: Connection;
   readonly #marks = new Map<string, Mark>();
   readonly #sources = new Map<TableDef, { source: BatchSource; sql: string }>();
-  readonly #rollupSource: BatchSource;
-  readonly #rollup = new StageRollup();
+  readonly #rollups: Rollup[];
   #buffers = new Map<TableDef, ColumnBuffer>();
   /** Written buffers, emptied for reuse. */
   readonly #spare = new Map<TableDef, ColumnBuffer>();
@@ -91,7 +96,16 @@ export class MetricsWriter {
       const sql = `INSERT INTO ${t.table} (${cols.join(", ")}) SELECT ${insertExpressions(t.columns).join(", ")} FROM ${src}()`;
       this.#sources.set(t, { source: handle, sql });
     }
-    this.#rollupSource = conn.registerBatchSource(ROLLUP_SOURCE, batchColumns(ROLLUP_COLUMNS));
+    this.#rollups = ROLLUPS.map((r) => {
+      const sourceName = `sluice_batch_${r.table}`;
+      return {
+        table: r.table,
+        widthMs: r.widthMs,
+        accs: new StageRollup(r.widthMs),
+        source: conn.registerBatchSource(sourceName, batchColumns(ROLLUP_COLUMNS)),
+        sourceName,
+      };
+    });
   }
 
   /** Creates the writer and loads every run's high-water mark. */
@@ -161,8 +175,11 @@ export class MetricsWriter {
     }
     buf.push4(e.runId, e.pipeline, s, e.ts, def.row(e));
     this.#buffered++;
-    if (e.kind === "stage.progress") this.#rollup.add(e as EventOf<"stage.progress">, m.storedUpTo);
-    else if (e.kind === "run.ended") this.#rollup.ended(e.runId);
+    if (e.kind === "stage.progress") {
+      for (const r of this.#rollups) r.accs.add(e as EventOf<"stage.progress">, m.storedUpTo);
+    } else if (e.kind === "run.ended") {
+      for (const r of this.#rollups) r.accs.ended(e.runId);
+    }
     return true;
   }
 
@@ -190,7 +207,7 @@ export class MetricsWriter {
       dropped: this.#dropped,
       flushes: this.#flushes,
       failedFlushes: this.#failed,
-      openRollups: this.#rollup.size,
+      openRollups: this.#rollups.reduce((a, r) => a + r.accs.size, 0),
     };
   }
 
@@ -205,8 +222,11 @@ export class MetricsWriter {
     // events buffered while DuckDB works belong to the next flush, and the
     // rollup rows written here must count exactly the raw rows written here
     // (otherwise a crash between two flushes would count some events twice).
-    const accs = this.#rollup.takeTouched();
-    const snapshot = accs.map(StageRollup.copy);
+    const rollups = this.#rollups.map((r) => {
+      const accs = r.accs.takeTouched();
+      return { r, accs, snapshot: accs.map(StageRollup.copy) };
+    });
+    const touched = rollups.reduce((a, x) => a + x.accs.length, 0);
     const marks: Array<[string, Mark, number, number]> = [];
     for (const [runId, m] of this.#marks) {
       if (m.dirty) {
@@ -214,7 +234,7 @@ export class MetricsWriter {
         m.dirty = false;
       }
     }
-    if (batches.length === 0 && accs.length === 0 && marks.length === 0) return 0;
+    if (batches.length === 0 && touched === 0 && marks.length === 0) return 0;
     const conn = this.#conn;
     let rows = 0;
     try {
@@ -232,7 +252,7 @@ export class MetricsWriter {
         }
         rows += p.rows;
       }
-      if (accs.length > 0) await this.#writeRollups(accs, snapshot);
+      for (const x of rollups) if (x.accs.length > 0) await this.#writeRollup(x.r, x.accs, x.snapshot);
       for (const [runId, m, seq, ts] of marks) {
         await conn.run("DELETE FROM ingest_marks WHERE run_id = $run", { run: runId });
         await conn.run(
@@ -244,7 +264,7 @@ export class MetricsWriter {
     } catch (e) {
       await conn.run("ROLLBACK").catch(() => {});
       this.#retry = batches;
-      this.#rollup.retouch(accs);
+      for (const x of rollups) x.r.accs.retouch(x.accs);
       for (const [, m] of marks) m.dirty = true;
       this.#failed++;
       throw e;
@@ -258,12 +278,12 @@ export class MetricsWriter {
     }
     this.#written += rows;
     this.#flushes++;
-    this.#rollup.evict();
+    for (const r of this.#rollups) r.accs.evict();
     return rows;
   }
 
-  /** Rewrites the minutes of `snapshot` (copies of the live `accs`, taken at flush start). */
-  async #writeRollups(accs: readonly RollupAcc[], snapshot: readonly RollupAcc[]): Promise<void> {
+  /** Rewrites the buckets of `snapshot` (copies of the live `accs`, taken at flush start). */
+  async #writeRollup(r: Rollup, accs: readonly RollupAcc[], snapshot: readonly RollupAcc[]): Promise<void> {
     const conn = this.#conn;
     for (let k = 0; k < snapshot.length; k++) {
       const a = snapshot[k];
@@ -272,42 +292,47 @@ export class MetricsWriter {
         `SELECT events, chunks, rows_in, rows_out, filtered, dead_lettered, errors, bytes, busy_ms, interval_ms,
                 queue_depth_max, epoch_ms(first_ts) AS first_ms, epoch_ms(last_ts) AS last_ms, lat_count,
                 lat_sum_ms, lat_max_ms, lat_idx, lat_n
-         FROM stage_rollup_1m WHERE run_id = $run AND stage = $stage AND minute = make_timestamp($minute)`,
-        { run: a.runId, stage: a.stage, minute: a.minute * 1000 },
+         FROM ${r.table} WHERE run_id = $run AND stage = $stage AND bucket = make_timestamp($bucket)`,
+        { run: a.runId, stage: a.stage, bucket: a.bucket * 1000 },
       );
       const live = accs[k].needsLoad ? accs[k] : undefined;
-      for (const r of rows) {
-        StageRollup.merge(a, r as unknown as StoredRollup);
+      for (const row of rows) {
+        StageRollup.merge(a, row as unknown as StoredRollup);
         // The live accumulator gets the stored part too, so later rewrites stay complete.
-        if (live) StageRollup.merge(live, r as unknown as StoredRollup);
+        if (live) StageRollup.merge(live, row as unknown as StoredRollup);
       }
       a.needsLoad = false;
       accs[k].needsLoad = false;
     }
     const buf = new ColumnBuffer(ROLLUP_COLUMNS);
-    for (const a of snapshot) buf.push(rollupRow(a));
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
+    for (const a of snapshot) {
+      buf.push(rollupRow(a));
+      if (a.bucket < lo) lo = a.bucket;
+      if (a.bucket > hi) hi = a.bucket;
+    }
     const symbols = new Map<string, number>();
-    this.#rollupSource.set(buf.toBatch(symbols));
-    const syms = { syms: [...symbols.keys()] };
+    r.source.set(buf.toBatch(symbols));
     try {
+      // The bucket range lets DuckDB skip row groups of older buckets.
       await conn.run(
-        `DELETE FROM stage_rollup_1m USING (
-           SELECT $syms[run_id] AS r, $syms[stage] AS s, make_timestamp(CAST(round(minute * 1000) AS BIGINT)) AS m
-           FROM ${ROLLUP_SOURCE}()
-         ) k WHERE stage_rollup_1m.run_id = k.r AND stage_rollup_1m.stage = k.s AND stage_rollup_1m.minute = k.m`,
-        syms,
+        `DELETE FROM ${r.table} USING (
+           SELECT $syms[run_id] AS r, $syms[stage] AS s, make_timestamp(CAST(round(bucket * 1000) AS BIGINT)) AS b
+           FROM ${r.sourceName}()
+         ) k WHERE ${r.table}.bucket BETWEEN make_timestamp($lo) AND make_timestamp($hi)
+           AND ${r.table}.run_id = k.r AND ${r.table}.stage = k.s AND ${r.table}.bucket = k.b`,
+        { syms: [...symbols.keys()], lo: lo * 1000, hi: hi * 1000 },
       );
       const cols = ROLLUP_COLUMNS.flatMap((c) =>
         c.kind === "hist" ? [`${c.name}_idx`, `${c.name}_n`] : [c.name],
       );
       await conn.run(
-        `INSERT INTO stage_rollup_1m (${cols.join(", ")}) SELECT ${insertExpressions(ROLLUP_COLUMNS).join(", ")} FROM ${ROLLUP_SOURCE}()`,
-        syms,
+        `INSERT INTO ${r.table} (${cols.join(", ")}) SELECT ${insertExpressions(ROLLUP_COLUMNS).join(", ")} FROM ${r.sourceName}()`,
+        { syms: [...symbols.keys()] },
       );
     } finally {
-      this.#rollupSource.set(undefined);
+      r.source.set(undefined);
     }
   }
 }
-
-export { MINUTE_MS };
