@@ -26,6 +26,9 @@ Usage:
   sluice runs [PIPELINE] [--json]                      list runs: status, progress, last checkpoint
   sluice events RUN [--kind K]... [--json]             print a run's journal, one event per line
   sluice replay RUN [--json]                           rebuild a run's status and totals from its journal
+  sluice metrics [RUN] [--json]                        a run's stages, latency percentiles, alerts, bottleneck, advice
+  sluice metrics --keep 30d                            prune runs older than that from the metrics store
+  sluice sql "SELECT …" [--json]                       read-only SQL over the metrics store (views: runs, stage_metrics, alerts…)
   sluice serve [--host H] [--port P] [--home DIR]      serve past runs' API and dashboard
   sluice bench [NAME|FILE…] [--peers] [--scale S] [--check] [--json] [--html FILE]
                                                        run benchmark scenarios (sluice bench --help)
@@ -143,6 +146,34 @@ export async function main(args: string[]): Promise<number> {
             ? undefined
             : (await import("../http/cli.ts")).serveHook(httpFlags(values, serve)),
         );
+      }
+      case "metrics": {
+        const { values, positionals } = parse(
+          rest,
+          { ...common, json: { type: "boolean", default: false }, keep: { type: "string" } },
+          "metrics",
+        );
+        if (positionals.length > 1) throw new UsageError("metrics: expected at most one run id");
+        const { metricsCommand } = await import("./commands/metrics.ts");
+        return await metricsCommand(positionals[0], {
+          home: values.home as string | undefined,
+          json: Boolean(values.json),
+          keep: values.keep as string | undefined,
+        });
+      }
+      case "sql": {
+        const { values, positionals } = parse(
+          rest,
+          { ...common, json: { type: "boolean", default: false } },
+          "sql",
+        );
+        if (positionals.length !== 1)
+          throw new UsageError('sql: expected one query in quotes, e.g. sluice sql "SELECT * FROM runs"');
+        const { sqlCommand } = await import("./commands/metrics.ts");
+        return await sqlCommand(positionals[0], {
+          home: values.home as string | undefined,
+          json: Boolean(values.json),
+        });
       }
       case "serve": {
         const { values, positionals } = parse(

@@ -17,6 +17,7 @@ import { EXIT, formatError } from "../errors.ts";
 import { bytes, compact, duration, int } from "../format.ts";
 import { loadPipeline } from "../load.ts";
 import { progressLine } from "../progress.ts";
+import { openRunStore } from "./metrics-store.ts";
 
 export interface RunFlags {
   quiet: boolean;
@@ -53,6 +54,8 @@ export async function runCommand(file: string, flags: RunFlags, prepare?: RunHoo
   const progress = flags.quiet ? undefined : progressLine(bus, stderr, p.name);
   let options: RunOptions = { bus, signal: controller.signal, home: flags.home };
   if (prepare) options = await prepare(p, bus, options);
+  // A prepare hook (--serve) opens and attaches the metrics store itself.
+  const store = prepare ? undefined : await openRunStore(p.name, bus, flags.home, flags.quiet);
   let summary: RunSummary;
   try {
     const { resume: _hookResume, ...rest } = options;
@@ -68,6 +71,7 @@ export async function runCommand(file: string, flags: RunFlags, prepare?: RunHoo
   } finally {
     progress?.stop();
     for (const f of off) f();
+    await store?.close().catch((e) => stderr.write(`sluice: warning: metrics store: ${String(e)}\n`));
   }
   if (summary.error) {
     stderr.write(`${formatError(summary.error, flags.verbose)}\n`);

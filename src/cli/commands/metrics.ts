@@ -1,0 +1,138 @@
+/**
+ * @module `sluice metrics [RUN]` (a run's figures from the metrics store:
+ * stages with throughput and latency percentiles, resources, alerts, the
+ * bottleneck and recommendations), `sluice metrics --keep 30d` (retention)
+ * and `sluice sql "…"` (read-only SQL over the store; `--json` prints rows as
+ * one JSON array).
+ */
+import { openMetricsStore } from "../../metrics/store.ts";
+import { safeJson } from "../../pipeline/internal/dead-letter.ts";
+import { toMillis } from "../../pipeline/units.ts";
+import { stdout } from "../../runtime/process.ts";
+import { UsageError } from "../errors.ts";
+import { bytes, compact, duration, int } from "../format.ts";
+
+export interface MetricsFlags {
+  home?: string;
+  json: boolean;
+  keep?: string;
+}
+
+const ms = (v: number | null | undefined) =>
+  v === null || v === undefined ? "-" : v < 10 ? v.toFixed(2) : v.toFixed(0);
+
+export async function metricsCommand(runId: string | undefined, flags: MetricsFlags): Promise<number> {
+  if (flags.keep !== undefined) {
+    const keepMs = toMillis(flags.keep as never, "--keep");
+    const store = await openMetricsStore(flags.home);
+    try {
+      const r = await store.prune(keepMs);
+      stdout.write(`pruned ${r.runs.length} run(s) older than ${flags.keep} (${int(r.rows)} rows)\n`);
+    } finally {
+      await store.close();
+    }
+    return 0;
+  }
+  const store = await openMetricsStore(flags.home, { readOnly: true });
+  try {
+    let id = runId;
+    if (!id) {
+      const latest = await store.query("SELECT run_id FROM runs ORDER BY started_at DESC NULLS LAST LIMIT 1");
+      id = latest.rows[0]?.run_id as string | undefined;
+      if (!id) throw new UsageError("metrics: the metrics store has no runs yet; run a pipeline first");
+    }
+    const report = await store.summary(id);
+    if (!report) throw new UsageError(`metrics: no run "${id}" in the metrics store (see \`sluice runs\`)`);
+    const bottlenecks = await store.bottlenecks(id);
+    const recommendations = await store.recommendations(id);
+    if (flags.json) {
+      stdout.write(`${safeJson({ ...report, bottlenecks, recommendations })}\n`);
+      return 0;
+    }
+    const r = report.run;
+    const lines = [
+      `run ${r.runId} · ${r.pipeline} · ${r.status}${r.durationMs !== null ? ` in ${duration(r.durationMs)}` : ""}`,
+      `rows in ${int(r.rowsIn ?? 0)} · out ${int(r.rowsOut ?? 0)} · filtered ${int(r.filtered ?? 0)} · dead-lettered ${int(r.deadLettered ?? 0)}`,
+      "",
+      table(
+        ["stage", "rows in", "rows out", "rows/s", "busy %", "p50 ms", "p95 ms", "p99 ms", "errors", "dead"],
+        report.stages.map((s) => [
+          s.stage,
+          int(s.rowsIn),
+          int(s.rowsOut),
+          s.rowsPerS === null ? "-" : compact(s.rowsPerS),
+          s.busyShare === null ? "-" : `${(s.busyShare * 100).toFixed(0)}%`,
+          ms(s.p50Ms),
+          ms(s.p95Ms),
+          ms(s.p99Ms),
+          int(s.errors),
+          int(s.deadLettered),
+        ]),
+      ),
+    ];
+    const res = report.resources;
+    if (res)
+      lines.push(
+        "",
+        `resources: cpu ${res.cpuPercent?.toFixed(0) ?? "-"}% (max ${res.cpuPercentMax?.toFixed(0) ?? "-"}%) · peak RSS ${res.peakRssBytes ? bytes(res.peakRssBytes) : "-"} · event-loop delay max ${ms(res.eventLoopDelayMsMax)} ms`,
+      );
+    if (report.alerts.length) {
+      lines.push("", "alerts:");
+      for (const a of report.alerts)
+        lines.push(
+          `  ${a.severity} ${a.rule}${a.stage ? ` (${a.stage})` : ""}: ${a.message ?? a.value}${a.resolvedAt ? " — resolved" : ""}`,
+        );
+    }
+    if (bottlenecks?.bottleneck)
+      lines.push(
+        "",
+        `bottleneck: ${bottlenecks.bottleneck.stage}`,
+        ...bottlenecks.evidence.map((e) => `  ${e}`),
+      );
+    if (recommendations?.length) {
+      lines.push("", "recommendations:");
+      for (const rec of recommendations) lines.push(`  - ${rec.action} (${rec.reason})`);
+    }
+    stdout.write(`${lines.join("\n")}\n`);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+export async function sqlCommand(sql: string, flags: { home?: string; json: boolean }): Promise<number> {
+  const store = await openMetricsStore(flags.home, { readOnly: true });
+  try {
+    const result = await store.query(sql);
+    if (flags.json) {
+      stdout.write(`${safeJson(result.rows)}\n`);
+      return 0;
+    }
+    const cols = result.columns.map((c) => c.name);
+    stdout.write(
+      `${table(
+        cols,
+        result.rows.map((row) => cols.map((c) => cell(row[c]))),
+      )}\n`,
+    );
+    stdout.write(
+      `(${result.rows.length} row${result.rows.length === 1 ? "" : "s"}${result.truncated ? ", truncated" : ""})\n`,
+    );
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+function cell(v: unknown): string {
+  if (v === null || v === undefined) return "";
+  if (typeof v === "object") return safeJson(v);
+  return String(v);
+}
+
+function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  return [line(head), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
