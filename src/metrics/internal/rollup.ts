@@ -16,10 +16,10 @@ import type { EventOf, HistogramData } from "../../events/schema.ts";
 import { BUCKET_BOUNDS_MS, Histogram } from "../histogram.ts";
 import type { ColumnSpec } from "./columns.ts";
 
-/** The rollups kept: table name and bucket width. */
+/** The rollups kept: table, bucket width, and the name of its bucket-start column. */
 export const ROLLUPS = [
-  { table: "stage_rollup_5s", widthMs: 5_000 },
-  { table: "stage_rollup_1m", widthMs: 60_000 },
+  { table: "stage_rollup_5s", widthMs: 5_000, time: "bucket" },
+  { table: "stage_rollup_1m", widthMs: 60_000, time: "minute" },
 ] as const;
 
 /**
@@ -99,12 +99,13 @@ export interface StoredRollup {
 const B = "BIGINT";
 const D = "DOUBLE";
 
-export const ROLLUP_COLUMNS: readonly ColumnSpec[] = [
+/** The columns of a rollup table whose bucket-start column is `time`. */
+export const rollupColumns = (time: string): readonly ColumnSpec[] => [
   { name: "run_id", kind: "sym" },
   { name: "pipeline", kind: "sym" },
   { name: "stage", kind: "sym" },
   { name: "stage_index", kind: "num", sql: "INTEGER" },
-  { name: "bucket", kind: "ts" },
+  { name: time, kind: "ts" },
   { name: "first_ts", kind: "ts" },
   { name: "last_ts", kind: "ts" },
   { name: "events", kind: "num", sql: B },
@@ -127,7 +128,7 @@ export const ROLLUP_COLUMNS: readonly ColumnSpec[] = [
   { name: "lat", kind: "hist" },
 ];
 
-/** An accumulator's values in `ROLLUP_COLUMNS` order. */
+/** An accumulator's values in `rollupColumns` order. */
 export function rollupRow(a: RollupAcc): unknown[] {
   const h = a.hist;
   const none = h.count === 0;

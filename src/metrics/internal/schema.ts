@@ -17,7 +17,7 @@
  */
 import { BUCKET_BOUNDS_MS } from "../histogram.ts";
 import { storedColumns } from "./columns.ts";
-import { ROLLUP_COLUMNS, ROLLUPS } from "./rollup.ts";
+import { ROLLUPS, rollupColumns } from "./rollup.ts";
 import { TABLES } from "./tables.ts";
 
 /** Bumped when a table changes shape; views may change freely. */
@@ -32,7 +32,7 @@ export function tableDdl(): string {
   return [
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR, value VARCHAR);",
     ...raw,
-    ...ROLLUPS.map((r) => createTable(r.table, storedColumns(ROLLUP_COLUMNS))),
+    ...ROLLUPS.map((r) => createTable(r.table, storedColumns(rollupColumns(r.time)))),
     createTable("ingest_marks", [
       ["run_id", "VARCHAR"],
       ["pipeline", "VARCHAR"],
@@ -56,22 +56,21 @@ export function tableDdl(): string {
 
 /**
  * Statements bringing tables made by an older version up to date, given the
- * columns they have (`table → columns`): renamed and added columns.
+ * columns they have (`table → columns`): columns added since.
  */
 export function migrationDdl(existing: ReadonlyMap<string, ReadonlySet<string>>): string[] {
   const out: string[] = [];
-  const r1m = existing.get("stage_rollup_1m");
-  if (r1m?.has("minute") && !r1m.has("bucket"))
-    out.push("ALTER TABLE stage_rollup_1m RENAME COLUMN minute TO bucket;");
   const all: Array<[string, Array<[string, string]>]> = [
     ...TABLES.map((t) => [t.table, storedColumns(t.columns)] as [string, Array<[string, string]>]),
-    ...ROLLUPS.map((r) => [r.table, storedColumns(ROLLUP_COLUMNS)] as [string, Array<[string, string]>]),
+    ...ROLLUPS.map(
+      (r) => [r.table, storedColumns(rollupColumns(r.time))] as [string, Array<[string, string]>],
+    ),
   ];
   for (const [table, cols] of all) {
     const have = existing.get(table);
     if (!have) continue;
     for (const [c, type] of cols) {
-      if (!have.has(c) && !(table === "stage_rollup_1m" && c === "bucket")) {
+      if (!have.has(c)) {
         out.push(`ALTER TABLE ${table} ADD COLUMN ${c} ${type};`);
       }
     }
@@ -157,7 +156,7 @@ UNION ALL BY NAME
 SELECT ${SOURCE_COLUMNS}, bucket AS t, first_ts AS first_at, last_ts AS last_at FROM stage_rollup_5s
 WHERE epoch(width) % 5 = 0 AND epoch(width) % 60 <> 0
 UNION ALL BY NAME
-SELECT ${SOURCE_COLUMNS}, bucket AS t, first_ts AS first_at, last_ts AS last_at FROM stage_rollup_1m
+SELECT ${SOURCE_COLUMNS}, minute AS t, first_ts AS first_at, last_ts AS last_at FROM stage_rollup_1m
 WHERE epoch(width) % 60 = 0;
 
 -- Per stage per time bucket of the given width (an INTERVAL).

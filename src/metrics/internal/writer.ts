@@ -13,9 +13,9 @@ import { durable, type EventOf, type SluiceEvent } from "../../events/schema.ts"
 import type { BatchSource, Connection } from "../../runtime/duckdb.ts";
 import { batchColumns, ColumnBuffer, insertExpressions } from "./columns.ts";
 import {
-  ROLLUP_COLUMNS,
   ROLLUPS,
   type RollupAcc,
+  rollupColumns,
   rollupRow,
   StageRollup,
   type StoredRollup,
@@ -60,6 +60,8 @@ interface Pending {
 
 interface Rollup {
   readonly table: string;
+  /** The bucket-start column. */
+  readonly time: string;
   readonly widthMs: number;
   readonly accs: StageRollup;
   readonly source: BatchSource;
@@ -100,9 +102,10 @@ export class MetricsWriter {
       const sourceName = `sluice_batch_${r.table}`;
       return {
         table: r.table,
+        time: r.time,
         widthMs: r.widthMs,
         accs: new StageRollup(r.widthMs),
-        source: conn.registerBatchSource(sourceName, batchColumns(ROLLUP_COLUMNS)),
+        source: conn.registerBatchSource(sourceName, batchColumns(rollupColumns(r.time))),
         sourceName,
       };
     });
@@ -292,7 +295,7 @@ export class MetricsWriter {
         `SELECT events, chunks, rows_in, rows_out, filtered, dead_lettered, errors, bytes, busy_ms, interval_ms,
                 queue_depth_max, epoch_ms(first_ts) AS first_ms, epoch_ms(last_ts) AS last_ms, lat_count,
                 lat_sum_ms, lat_max_ms, lat_idx, lat_n
-         FROM ${r.table} WHERE run_id = $run AND stage = $stage AND bucket = make_timestamp($bucket)`,
+         FROM ${r.table} WHERE run_id = $run AND stage = $stage AND ${r.time} = make_timestamp($bucket)`,
         { run: a.runId, stage: a.stage, bucket: a.bucket * 1000 },
       );
       const live = accs[k].needsLoad ? accs[k] : undefined;
@@ -304,7 +307,8 @@ export class MetricsWriter {
       a.needsLoad = false;
       accs[k].needsLoad = false;
     }
-    const buf = new ColumnBuffer(ROLLUP_COLUMNS);
+    const columns = rollupColumns(r.time);
+    const buf = new ColumnBuffer(columns);
     let lo = Number.POSITIVE_INFINITY;
     let hi = Number.NEGATIVE_INFINITY;
     for (const a of snapshot) {
@@ -318,17 +322,15 @@ export class MetricsWriter {
       // The bucket range lets DuckDB skip row groups of older buckets.
       await conn.run(
         `DELETE FROM ${r.table} USING (
-           SELECT $syms[run_id] AS r, $syms[stage] AS s, make_timestamp(CAST(round(bucket * 1000) AS BIGINT)) AS b
+           SELECT $syms[run_id] AS r, $syms[stage] AS s, make_timestamp(CAST(round(${r.time} * 1000) AS BIGINT)) AS b
            FROM ${r.sourceName}()
-         ) k WHERE ${r.table}.bucket BETWEEN make_timestamp($lo) AND make_timestamp($hi)
-           AND ${r.table}.run_id = k.r AND ${r.table}.stage = k.s AND ${r.table}.bucket = k.b`,
+         ) k WHERE ${r.table}.${r.time} BETWEEN make_timestamp($lo) AND make_timestamp($hi)
+           AND ${r.table}.run_id = k.r AND ${r.table}.stage = k.s AND ${r.table}.${r.time} = k.b`,
         { syms: [...symbols.keys()], lo: lo * 1000, hi: hi * 1000 },
       );
-      const cols = ROLLUP_COLUMNS.flatMap((c) =>
-        c.kind === "hist" ? [`${c.name}_idx`, `${c.name}_n`] : [c.name],
-      );
+      const cols = columns.flatMap((c) => (c.kind === "hist" ? [`${c.name}_idx`, `${c.name}_n`] : [c.name]));
       await conn.run(
-        `INSERT INTO ${r.table} (${cols.join(", ")}) SELECT ${insertExpressions(ROLLUP_COLUMNS).join(", ")} FROM ${r.sourceName}()`,
+        `INSERT INTO ${r.table} (${cols.join(", ")}) SELECT ${insertExpressions(columns).join(", ")} FROM ${r.sourceName}()`,
         { syms: [...symbols.keys()] },
       );
     } finally {
