@@ -200,29 +200,32 @@ try {
   };
   log(`metrics store benchmark — ingest ${INGEST} events × ${ROUNDS} rounds, queries over ${QUERY_EVENTS}`);
 
-  // 1. Publish path.
+  // 1. Publish path: store.add in steady state, i.e. batches of 50 000 (the default flush trigger)
+  // with the flush between them not timed (each batch is made first, then published).
   for (const kind of ["stage.progress", "resource.sample"] as const) {
     const rates: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       const store = await openMetricsStore(freshHome(), {
         flushIntervalMs: 3_600_000,
         flushEvents: Number.MAX_SAFE_INTEGER,
-        maxBufferedEvents: Number.MAX_SAFE_INTEGER,
       });
-      // Events are made on the fly, as a bus delivers them; the cost of making them is subtracted.
-      const n = INGEST;
-      const make = await timed(() => {
-        for (const _ of gen(kind, n));
-      });
-      const ms =
-        (await timed(() => {
-          for (const e of gen(kind, n)) store.add(e);
-        })) - make;
-      rates.push((n / ms) * 1000);
+      const BATCH = 50_000;
+      const batches = Math.max(1, Math.floor(INGEST / BATCH));
+      let addMs = 0;
+      const events = gen(kind, batches * BATCH);
+      for (let b = 0; b < batches; b++) {
+        const made: EventOf<Kind>[] = [];
+        for (let i = 0; i < BATCH; i++) made.push(events.next().value as EventOf<Kind>);
+        addMs += await timed(() => {
+          for (const e of made) store.add(e);
+        });
+        await store.flush();
+      }
+      rates.push(((batches * BATCH) / addMs) * 1000);
       await store.close();
     }
     log(
-      `  publish path  ${kind.padEnd(16)} store.add ${fmt(median(rates)).padStart(9)}  (${(1e9 / median(rates)).toFixed(0)} ns/event)`,
+      `  publish path  ${kind.padEnd(16)} store.add ${fmt(median(rates)).padStart(9)}  (${(1e9 / median(rates)).toFixed(0)} ns/event, buffering only)`,
     );
   }
 
@@ -268,12 +271,16 @@ try {
       "SELECT stage, bucket, p99_ms FROM stage_metrics_by(INTERVAL 1 MINUTE) WHERE run_id = 'run-0042'",
     ],
     [
-      "p50/p95/p99 per stage per 10 minutes, all (merged buckets)",
-      "SELECT count(*) AS buckets, max(p99_ms) FROM stage_metrics_by(INTERVAL 10 MINUTE)",
+      "p99 per stage per 10 s, one run (5 s rollup merged)",
+      "SELECT stage, bucket, p99_ms FROM stage_metrics_by(INTERVAL 10 SECOND) WHERE run_id = 'run-0042'",
     ],
     [
-      "p99 per stage per second, one run (raw events)",
-      "SELECT count(*) AS buckets, max(p99_ms) FROM stage_metrics WHERE run_id = 'run-0042'",
+      "p99 per stage per second, one run (raw events, all rows)",
+      "SELECT stage, bucket, p99_ms FROM stage_metrics WHERE run_id = 'run-0042'",
+    ],
+    [
+      "p50/p95/p99 per stage per 10 min, all (merged)",
+      "SELECT count(*) AS buckets, max(p99_ms) FROM stage_metrics_by(INTERVAL 10 MINUTE)",
     ],
     [
       "whole-run p99 per stage, all runs (stage_totals)",
