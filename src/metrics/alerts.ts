@@ -71,6 +71,8 @@ export class AlertEngine {
   readonly #configOf: (pipeline: string) => AlertConfig;
   readonly #configs = new Map<string, AlertConfig>();
   readonly #states = new Map<string, RuleState>();
+  /** Throughput references per run, from the pipeline's stored baseline. */
+  readonly #baselines = new Map<string, number>();
   #override: AlertConfig | undefined;
 
   constructor(options: AlertEngineOptions) {
@@ -122,6 +124,15 @@ export class AlertEngine {
     return this.#override;
   }
 
+  /**
+   * The throughput a run is expected to reach (rows/s, e.g. the median of its
+   * pipeline's comparable past runs): the drop rule compares with it instead of
+   * the run's own median. A configured `baselineRowsPerS` still wins.
+   */
+  setBaseline(runId: string, rowsPerS: number | null | undefined): void {
+    if (rowsPerS !== null && rowsPerS !== undefined && rowsPerS > 0) this.#baselines.set(runId, rowsPerS);
+  }
+
   /** Resolves an open alert by hand (`manual: true`); false if it is not open. */
   resolve(alertId: string, ts: number): boolean {
     for (const s of this.#states.values()) {
@@ -139,6 +150,7 @@ export class AlertEngine {
         if (s.runId === e.runId && s.severity !== "none") this.#resolve(s, e.ts);
       for (const [k, s] of this.#states) if (s.runId === e.runId) this.#states.delete(k);
       this.#projection.forget(e.runId);
+      this.#baselines.delete(e.runId);
       return;
     }
     const changed = this.#projection.observe(e);
@@ -170,9 +182,8 @@ export class AlertEngine {
         return;
       case "run.progress": {
         // Evaluated once per second of run time (the projection says when).
-        const reference = c.baselineRowsPerS ?? f.referenceRowsPerS;
-        if (this.#projection.referenceSamples(e.runId) < c.warmupReadings && c.baselineRowsPerS === undefined)
-          return;
+        const reference = c.baselineRowsPerS ?? this.#baselines.get(e.runId) ?? f.referenceRowsPerS;
+        if (this.#projection.referenceSamples(e.runId) < c.warmupReadings) return;
         if (reference === null || reference <= 0 || f.rowsPerS === null) return;
         this.#check(c, "throughputDrop", e, undefined, Math.max(0, 1 - f.rowsPerS / reference));
         return;

@@ -286,9 +286,30 @@ export class MetricsStore {
         ? undefined
         : attachAlerts(bus, options.alerts === true ? {} : options.alerts);
     if (alerts) this.#alerts = alerts;
+    // Deviation from baseline: each run's throughput is compared with the median of
+    // its pipeline's comparable past runs (looked up once per run, off the hot path).
+    const started = alerts
+      ? bus.subscribe(
+          (e) => {
+            if (e.kind !== "run.started") return;
+            this.baselines({
+              pipeline: e.pipeline,
+              runtime: e.runtime,
+              host: e.host,
+              definitionHash: e.definitionHash,
+              excludeRunId: e.runId,
+            }).then(
+              (b) => alerts.engine.setBaseline(e.runId, b?.metrics.rows_per_s?.median),
+              () => {},
+            );
+          },
+          ["run.started"],
+        )
+      : undefined;
     const wrapped: Subscription = {
       unsubscribe: () => {
         sub.unsubscribe();
+        started?.unsubscribe();
         alerts?.unsubscribe();
         if (this.#alerts === alerts) this.#alerts = undefined;
         this.#subscriptions.delete(wrapped);

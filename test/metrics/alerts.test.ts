@@ -199,6 +199,34 @@ describe("AlertEngine", () => {
     expect(e.figures("run-1")?.rowsPerS).toBeCloseTo(1000, 0);
   });
 
+  it("throughput drop against the pipeline's baseline when one is known", () => {
+    const { e, out } = engine({
+      rules: { throughputDrop: { warning: 0.5, critical: 0.9, for: 2 } },
+      warmupReadings: 3,
+      windows: { throughputMs: 2000 },
+    });
+    e.setBaseline("run-1", 2000);
+    let rows = 0;
+    for (let elapsed = 0; elapsed <= 15_000; elapsed += 100) {
+      rows += 60; // 600 rows/s: steady, but 70% below the baseline
+      e.observe(
+        ev(R, T0 + elapsed, {
+          kind: "run.progress",
+          rowsIn: rows,
+          rowsOut: rows,
+          filtered: 0,
+          deadLettered: 0,
+          bytes: 0,
+          elapsedMs: elapsed,
+        }),
+      );
+    }
+    expect(out.map((a) => (a.kind === "alert.raised" ? [a.rule, a.severity] : []))).toEqual([
+      ["throughputDrop", "warning"],
+    ]);
+    expect((out[0] as EventOf<"alert.raised">).value).toBeCloseTo(0.7, 6);
+  });
+
   it("manual resolution and rule replacement", () => {
     const { e, out } = engine(config);
     feed(e, [HIGH, HIGH], 0);
@@ -255,6 +283,51 @@ describe("alert configuration", () => {
 });
 
 describe("alerts on a bus", () => {
+  it("the store looks up each run's throughput baseline when the run starts", async () => {
+    const home2 = tempHome("alerts-baseline");
+    const store = await openMetricsStore(home2.dir, { flushIntervalMs: 3_600_000 });
+    // Three completed runs of "orders" at 1000 rows/s.
+    for (let i = 0; i < 3; i++) {
+      const b = { runId: `past-${i}`, pipeline: "orders" };
+      await store.ingest([
+        runStarted(b, T0 - (i + 1) * 3_600_000),
+        runEnded(b, T0 - (i + 1) * 3_600_000 + 100_000, {
+          rowsIn: 100_000,
+          rowsOut: 100_000,
+          durationMs: 100_000,
+        }),
+      ]);
+    }
+    const bus = new EventBus();
+    const sub = store.attach(bus, {
+      alerts: { rules: { throughputDrop: { for: 2 } }, warmupReadings: 3, windows: { throughputMs: 2000 } },
+    });
+    const raised: string[] = [];
+    bus.subscribe((e) => e.kind === "alert.raised" && raised.push(`${e.rule}:${e.value.toFixed(2)}`));
+    bus.publish(runStarted(R, T0));
+    await store.summary("past-0"); // queued behind the baseline lookup
+    let rows = 0;
+    for (let elapsed = 0; elapsed <= 10_000; elapsed += 100) {
+      rows += 30; // 300 rows/s
+      bus.publish(
+        ev(R, T0 + elapsed, {
+          kind: "run.progress",
+          rowsIn: rows,
+          rowsOut: rows,
+          filtered: 0,
+          deadLettered: 0,
+          bytes: 0,
+          elapsedMs: elapsed,
+        }),
+      );
+    }
+    await Promise.resolve();
+    expect(raised).toEqual(["throughputDrop:0.70"]);
+    sub.unsubscribe();
+    await store.close();
+    home2.cleanup();
+  });
+
   it("attachAlerts publishes on the bus it watches", async () => {
     const bus = new EventBus();
     const handle = attachAlerts(bus, { rules: { deadLetterRate: { warning: 0.1, critical: 0.9, for: 1 } } });
