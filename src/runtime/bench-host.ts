@@ -8,9 +8,11 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import os from "node:os";
-import { delimiter, join } from "node:path";
+import { delimiter, dirname, join, resolve } from "node:path";
 import process from "node:process";
+import { pathToFileURL } from "node:url";
 import { type RuntimeName, runtimeName } from "./detect.ts";
 
 export interface ProcessResult {
@@ -224,13 +226,16 @@ export async function gitRevision(dir: string): Promise<{ commit: string; dirty:
  * Bundles a TypeScript module and its relative imports into one ESM file for
  * Node (packages stay imports), so a Node process can load it without tsx —
  * whose loader costs ~1 s and ~30 MB of RSS, which would be charged to the
- * measured implementation. Uses esbuild (tsx's own compiler); returns false
- * when it is not available, and the caller loads the TypeScript through tsx.
+ * measured implementation. `import.meta.url` keeps meaning the entry's own
+ * URL (peers resolve worker files next to themselves); if a bundled module
+ * from another directory uses `import.meta`, the bundle would be wrong and
+ * this gives up. Uses esbuild (tsx's own compiler); returns false when it
+ * cannot, and the caller loads the TypeScript through tsx.
  */
 export async function bundleForNode(entry: string, outfile: string): Promise<boolean> {
   try {
     const esbuild = await import("esbuild");
-    await esbuild.build({
+    const result = await esbuild.build({
       entryPoints: [entry],
       outfile,
       bundle: true,
@@ -239,7 +244,15 @@ export async function bundleForNode(entry: string, outfile: string): Promise<boo
       target: "node20",
       packages: "external",
       logLevel: "silent",
+      metafile: true,
+      define: { "import.meta.url": JSON.stringify(pathToFileURL(entry).href) },
     });
+    const dir = dirname(resolve(entry));
+    for (const input of Object.keys(result.metafile?.inputs ?? {})) {
+      const path = resolve(input);
+      if (dirname(path) === dir) continue;
+      if (/import\.meta/.test(await readFile(path, "utf8"))) return false;
+    }
     return true;
   } catch {
     return false;
