@@ -7,7 +7,7 @@
  * function. Figures are ratios within one run, so they compare across machines and runtimes.
  *
  *   node --import tsx benchmarks/parallel-map.bench.ts     bun benchmarks/parallel-map.bench.ts
- *   deno run -A benchmarks/parallel-map.bench.ts           add --quick for a smaller run
+ *   deno run -A benchmarks/parallel-map.bench.ts           --quick: smaller; --speedup: part 2 only
  */
 import os from "node:os";
 import process from "node:process";
@@ -18,6 +18,7 @@ import { score } from "./peers/pool-workers/score.ts";
 import { createRawPool } from "./peers/raw-workers.ts";
 
 const quick = process.argv.includes("--quick");
+const speedupOnly = process.argv.includes("--speedup");
 const N = quick ? 50_000 : 200_000;
 const CHUNK = 10_000;
 const IN_FLIGHT = 4;
@@ -124,10 +125,12 @@ const lines: string[] = [
   `parallel-map bench on ${runtimeName} (${N} records, chunks of ${CHUNK}, ${IN_FLIGHT} in flight)`,
 ];
 const results: Record<string, unknown> = { runtime: runtimeName };
-for (const [shape, label, records] of [
-  ["objects", "{ id, user, amount } objects", objects],
-  ["numbers", "numbers", numbers],
-] as const) {
+for (const [shape, label, records] of speedupOnly
+  ? []
+  : ([
+      ["objects", "{ id, user, amount } objects", objects],
+      ["numbers", "numbers", numbers],
+    ] as const)) {
   lines.push(`  ${label}:`);
   for (const workers of [1, 2]) {
     const o = await overhead(workers, records);
