@@ -84,6 +84,8 @@ export async function listRunRefs(home: string, pipeline?: string): Promise<RunR
   const refs: RunRef[] = [];
   for (const name of pipelines) {
     const dir = paths.join(home, name);
+    // The state directory also holds files (the metrics store's database, …).
+    if (!(await fs.stat(dir))?.isDirectory) continue;
     for (const runId of await fs.readdir(dir)) {
       if (!RUN_ID.test(runId)) continue;
       const runDir = paths.join(dir, runId);
