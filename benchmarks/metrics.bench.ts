@@ -22,6 +22,7 @@ import { parseArgs } from "node:util";
 import { DuckDBInstance, DuckDBTimestampValue, listValue } from "@duckdb/node-api";
 import type { EventOf } from "../src/events/schema.ts";
 import { Histogram } from "../src/metrics/histogram.ts";
+import { sparsePercentiles } from "../src/metrics/internal/rollup.ts";
 import { openMetricsStore } from "../src/metrics/store.ts";
 
 const { values: args } = parseArgs({
@@ -141,6 +142,7 @@ async function appenderRowByRow(kind: Kind, n: number): Promise<number> {
         app.appendBigInt(BigInt(e.latency.count));
         app.appendDouble(e.latency.sumMs);
         app.appendDouble(e.latency.maxMs);
+        for (const p of sparsePercentiles(e.latency)) app.appendDouble(p);
         app.appendList(listValue(e.latency.buckets.map((b) => b[0])));
         app.appendList(listValue(e.latency.buckets.map((b) => BigInt(b[1]))));
       } else {

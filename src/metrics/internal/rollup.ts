@@ -1,7 +1,8 @@
 /**
  * @module Rollups of `stage.progress` per run, stage and fixed time bucket
  * (5 s and 1 min), kept as data arrives. Each open bucket is an accumulator in
- * memory (sums, a merged dense histogram and its p50/p95/p99); a flush
+ * memory (sums and a merged sparse histogram, whose p50/p95/p99 are stored with
+ * it); a flush
  * rewrites the buckets it touched, so a query over any number of events reads
  * one row per stage and bucket with percentiles already computed, and wider
  * buckets merge a few stored rows instead of many raw events.
@@ -13,7 +14,7 @@
  * twice or lost.
  */
 import type { EventOf, HistogramData } from "../../events/schema.ts";
-import { BUCKET_BOUNDS_MS, Histogram } from "../histogram.ts";
+import { BUCKET_BOUNDS_MS } from "../histogram.ts";
 import type { ColumnSpec } from "./columns.ts";
 
 /** The rollups kept: table, bucket width, and the name of its bucket-start column. */
@@ -47,6 +48,73 @@ export function sparsePercentiles(h: HistogramData): [number, number, number] {
   return out;
 }
 
+/** Scratch dense counts for compaction, always left zeroed. */
+const SCRATCH = new Float64Array(BUCKET_BOUNDS_MS.length);
+
+/**
+ * A histogram accumulated as appended (bucket, count) pairs and compacted to
+ * sorted unique pairs when it grows or is read: open 5 s and 1 min buckets
+ * are many, and a dense array each would be most of the store's garbage.
+ */
+export class SparseHist {
+  /** Interleaved bucket index, count. */
+  pairs: number[] = [];
+  count = 0;
+  sumMs = 0;
+  maxMs = 0;
+  #compact = true;
+
+  add(buckets: ReadonlyArray<readonly [number, number]>, count: number, sumMs: number, maxMs: number): void {
+    const p = this.pairs;
+    for (let k = 0; k < buckets.length; k++) p.push(buckets[k][0], buckets[k][1]);
+    this.#compact = this.#compact && buckets.length === 0;
+    this.count += count;
+    this.sumMs += sumMs;
+    if (maxMs > this.maxMs) this.maxMs = maxMs;
+    if (p.length > 512) this.compact();
+  }
+
+  /** Merges duplicates and sorts by bucket. */
+  compact(): void {
+    if (this.#compact) return;
+    const p = this.pairs;
+    let lo = SCRATCH.length;
+    let hi = -1;
+    for (let k = 0; k < p.length; k += 2) {
+      const i = p[k];
+      SCRATCH[i] += p[k + 1];
+      if (i < lo) lo = i;
+      if (i > hi) hi = i;
+    }
+    const out: number[] = [];
+    for (let i = lo; i <= hi; i++) {
+      if (SCRATCH[i] !== 0) {
+        out.push(i, SCRATCH[i]);
+        SCRATCH[i] = 0;
+      }
+    }
+    this.pairs = out;
+    this.#compact = true;
+  }
+
+  copy(): SparseHist {
+    this.compact();
+    const c = new SparseHist();
+    c.pairs = this.pairs.slice();
+    c.count = this.count;
+    c.sumMs = this.sumMs;
+    c.maxMs = this.maxMs;
+    return c;
+  }
+
+  toData(): HistogramData {
+    this.compact();
+    const buckets: Array<[number, number]> = [];
+    for (let k = 0; k < this.pairs.length; k += 2) buckets.push([this.pairs[k], this.pairs[k + 1]]);
+    return { count: this.count, sumMs: this.sumMs, maxMs: this.maxMs, buckets };
+  }
+}
+
 export interface RollupAcc {
   readonly runId: string;
   readonly pipeline: string;
@@ -67,7 +135,7 @@ export interface RollupAcc {
   queueDepthMax: number;
   firstTs: number;
   lastTs: number;
-  readonly hist: Histogram;
+  hist: SparseHist;
   /** A stored row may exist for this key and must be merged before the rewrite. */
   needsLoad: boolean;
   /** Changed since the last flush took it. */
@@ -131,7 +199,8 @@ export const rollupColumns = (time: string): readonly ColumnSpec[] => [
 /** An accumulator's values in `rollupColumns` order. */
 export function rollupRow(a: RollupAcc): unknown[] {
   const h = a.hist;
-  const none = h.count === 0;
+  const data = h.toData();
+  const [p50, p95, p99] = sparsePercentiles(data);
   return [
     a.runId,
     a.pipeline,
@@ -154,10 +223,10 @@ export function rollupRow(a: RollupAcc): unknown[] {
     h.count,
     h.sumMs,
     h.maxMs,
-    none ? Number.NaN : h.percentile(50),
-    none ? Number.NaN : h.percentile(95),
-    none ? Number.NaN : h.percentile(99),
-    h.toData() satisfies HistogramData,
+    p50,
+    p95,
+    p99,
+    data,
   ];
 }
 
@@ -221,7 +290,7 @@ export class StageRollup {
       queueDepthMax: Number.NaN,
       firstTs: e.ts,
       lastTs: e.ts,
-      hist: new Histogram(),
+      hist: new SparseHist(),
       needsLoad: bucket <= dropped || bucket <= Math.floor(storedUpTo / this.widthMs) * this.widthMs,
       touched: false,
     };
@@ -244,18 +313,8 @@ export class StageRollup {
     if (e.queueDepth !== undefined && !(e.queueDepth <= a.queueDepthMax)) a.queueDepthMax = e.queueDepth;
     if (e.ts < a.firstTs) a.firstTs = e.ts;
     if (e.ts > a.lastTs) a.lastTs = e.ts;
-    // Histogram.merge, inlined: this runs once per stage.progress event.
-    const h = a.hist;
     const lat = e.latency;
-    const counts = h.counts;
-    const buckets = lat.buckets;
-    for (let k = 0; k < buckets.length; k++) {
-      const pair = buckets[k];
-      counts[pair[0]] += pair[1];
-    }
-    h.count += lat.count;
-    h.sumMs += lat.sumMs;
-    if (lat.maxMs > h.maxMs) h.maxMs = lat.maxMs;
+    a.hist.add(lat.buckets, lat.count, lat.sumMs, lat.maxMs);
     if (!a.touched) {
       a.touched = true;
       this.#touched.push(a);
@@ -287,12 +346,7 @@ export class StageRollup {
 
   /** A copy of an accumulator (its histogram too), to write while the original keeps counting. */
   static copy(a: RollupAcc): RollupAcc {
-    const hist = new Histogram();
-    hist.counts.set(a.hist.counts);
-    hist.count = a.hist.count;
-    hist.sumMs = a.hist.sumMs;
-    hist.maxMs = a.hist.maxMs;
-    return { ...a, hist };
+    return { ...a, hist: a.hist.copy() };
   }
 
   /** Merges a stored row into an accumulator (before it is rewritten). */
@@ -311,12 +365,12 @@ export class StageRollup {
       a.queueDepthMax = s.queue_depth_max;
     if (s.first_ms < a.firstTs) a.firstTs = s.first_ms;
     if (s.last_ms > a.lastTs) a.lastTs = s.last_ms;
-    a.hist.merge({
-      count: s.lat_count,
-      sumMs: s.lat_sum_ms,
-      maxMs: s.lat_max_ms,
-      buckets: s.lat_idx.map((i, k) => [i, s.lat_n[k]] as [number, number]),
-    });
+    a.hist.add(
+      s.lat_idx.map((i, k) => [i, s.lat_n[k]] as [number, number]),
+      s.lat_count,
+      s.lat_sum_ms,
+      s.lat_max_ms,
+    );
     a.needsLoad = false;
   }
 
