@@ -123,8 +123,8 @@ interface Shared {
   writer: MetricsStore | undefined;
   users: number;
 }
-/** Databases open in this process, by absolute path. */
-const open = new Map<string, Shared>();
+/** Databases open (or opening) in this process, by absolute path. */
+const open = new Map<string, Promise<Shared>>();
 
 /**
  * Opens the metrics store of a state directory.
@@ -144,35 +144,53 @@ export async function openMetricsStore(
   options: MetricsStoreOptions = {},
 ): Promise<MetricsStore> {
   const path = paths.resolve(options.path ?? metricsPath(home));
-  const shared = open.get(path);
-  if (shared) {
-    if (!options.readOnly) {
+  const readOnly = options.readOnly === true;
+  const pending = open.get(path);
+  if (pending) {
+    const shared = await pending;
+    if (!readOnly && (shared.writer || shared.db.readOnly)) {
       throw new MetricsStateError(
-        `The metrics database ${path} is already open for writing in this process; share that MetricsStore ` +
-          "(or open a read-only handle) instead of opening it twice.",
+        shared.db.readOnly
+          ? `The metrics database ${path} is open read-only in this process; close that handle before opening it for writing.`
+          : `The metrics database ${path} is already open for writing in this process; share that MetricsStore ` +
+              "(or open a read-only handle) instead of opening it twice.",
       );
     }
     shared.users++;
-    return MetricsStore.create(shared, path, true, options);
+    try {
+      // A read-only handle (or a writer, when the previous one closed) on the shared instance.
+      return await MetricsStore.create(shared, path, readOnly, options);
+    } catch (e) {
+      shared.users--;
+      throw e;
+    }
   }
-  let db: Database;
-  if (options.readOnly) {
-    if (!(await fs.stat(path))?.isFile) throw new MetricsNotFoundError(path);
-  } else {
-    await fs.mkdirp(paths.dirname(path), 0o700);
-  }
+  // Registered before the first await, so a concurrent open in this process waits for this one.
+  const opening = (async (): Promise<Shared> => {
+    if (readOnly) {
+      if (!(await fs.stat(path))?.isFile) throw new MetricsNotFoundError(path);
+    } else {
+      await fs.mkdirp(paths.dirname(path), 0o700);
+    }
+    try {
+      return { db: await openDuckDB(path, { readOnly }), writer: undefined, users: 1 };
+    } catch (e) {
+      throw toOpenError(path, e);
+    }
+  })();
+  open.set(path, opening);
+  let shared: Shared;
   try {
-    db = await openDuckDB(path, { readOnly: options.readOnly });
-  } catch (e) {
-    throw toOpenError(path, e);
-  }
-  const entry: Shared = { db, writer: undefined, users: 1 };
-  open.set(path, entry);
-  try {
-    return await MetricsStore.create(entry, path, options.readOnly === true, options);
+    shared = await opening;
   } catch (e) {
     open.delete(path);
-    db.close();
+    throw e;
+  }
+  try {
+    return await MetricsStore.create(shared, path, readOnly, options);
+  } catch (e) {
+    open.delete(path);
+    shared.db.close();
     throw e;
   }
 }
@@ -580,7 +598,7 @@ export class MetricsStore {
     if (shared.writer === this) shared.writer = undefined;
     shared.users--;
     if (shared.users <= 0) {
-      for (const [k, v] of open) if (v === shared) open.delete(k);
+      open.delete(this.path);
       shared.db.close();
     }
     if (failure) throw failure;

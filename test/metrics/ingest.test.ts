@@ -132,7 +132,17 @@ describe("one writer owns the file", () => {
     await reader.close();
     // The writer still works after the reader closed.
     expect((await writer.query("SELECT count(*) AS n FROM runs")).rows).toEqual([{ n: 1 }]);
+    // Concurrent opens in one process share one instance; a new writer may follow a closed one.
+    const [a, b] = await Promise.all([
+      openMetricsStore(dir, { readOnly: true }),
+      openMetricsStore(dir, { readOnly: true }),
+    ]);
     await writer.close();
+    const again = await openMetricsStore(dir, { flushIntervalMs: 3_600_000 });
+    again.add(runEvents("run-z", 2)[0]);
+    await again.flush();
+    expect((await a.query("SELECT count(*) AS n FROM runs")).rows).toEqual([{ n: 2 }]);
+    await Promise.all([a.close(), b.close(), again.close()]);
   });
 
   it("across processes: readers and writers get MetricsLockedError while another process writes", async () => {
