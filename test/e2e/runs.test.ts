@@ -75,7 +75,7 @@ describe.concurrent("sluice runs / events / replay / resume", () => {
       /✔ faults completed \(run \S+, 1 attempt; replayed from [\d,]+ journaled events\)/,
     );
     expect(summaryLine(replay.stdout)).toBe(summaryLine(r.stdout));
-    expect(replay.stdout).toMatch(/^ {2}2:dedupe +[\d,]+ +[\d,]+ +[\d,]+ +0$/m);
+    expect(replay.stdout).toMatch(/^ {2}3:dedupe +[\d,]+ +[\d,]+ +[\d,]+ +0$/m);
   }, 120_000);
 
   it("shows a crashed run as resumable; `sluice resume` from elsewhere continues it where it started", async () => {
@@ -116,7 +116,7 @@ describe.concurrent("sluice runs / events / replay / resume", () => {
   it("while a run is going, shows it running and refuses a second writer", async () => {
     const cwd = workdir(root, "live", data);
     const home = join(cwd, ".s");
-    const slow = { ...env, SLUICE_TEST_DELAY: "1500" }; // ~2 min: it must outlive the commands below
+    const slow = { ...env, SLUICE_TEST_DELAY: "7000" }; // ~2 min: it must outlive the commands below
     const child = start("node", ["run", fixture, "--quiet", "--home", home], { cwd, env: slow });
     try {
       expect(await waitUntil(() => child.done() || journalBytes(home) > 0, 60_000)).toBe(true);

@@ -27,7 +27,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const base = {
   SLUICE_TEST_ROWS: "20000",
   SLUICE_TEST_CP: "20",
-  SLUICE_TEST_DELAY: "3",
+  SLUICE_TEST_DELAY: "15",
   SLUICE_TEST_SEGMENT: "16KiB",
 };
 type Sink = "ndjson" | "duckdb";

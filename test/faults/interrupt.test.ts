@@ -28,7 +28,7 @@ import {
 const root = tempRoot("sluice-sigint-");
 const data = join(root, "data");
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-const env = { SLUICE_TEST_ROWS: "20000", SLUICE_TEST_CP: "20", SLUICE_TEST_DELAY: "20" };
+const env = { SLUICE_TEST_ROWS: "20000", SLUICE_TEST_CP: "20", SLUICE_TEST_DELAY: "150" }; // ~2.6 s
 let reference = "";
 
 beforeAll(async () => {

@@ -8,7 +8,7 @@
  * journal grew), then a random 0-250 ms more, so they land mid-run while
  * rows are being written; every fourth is a blind random delay after spawn,
  * which also hits start-up and the resume itself. The pipeline's slow stage
- * (`SLUICE_TEST_DELAY` ms per chunk) keeps a run several seconds long.
+ * (`SLUICE_TEST_DELAY` ms per 1000 records) keeps a run several seconds long.
  *
  * `SLUICE_KILLS` sets the number of kills per sink (default 20; `npm run soak`
  * uses 200).
@@ -31,8 +31,11 @@ import {
 } from "./run-helpers.ts";
 
 const KILLS = Number(process.env.SLUICE_KILLS ?? 20);
-/** ms per chunk in the slow stage: more kills need a longer run (each attempt moves it on a little). */
-const DELAY = Math.max(6, Math.ceil(KILLS * 0.25));
+/**
+ * ms per 1000 records in the slow stage (~175k records reach it): 35 makes a
+ * ~6 s run; more kills need a longer one (each attempt moves it on ~0.1-0.2 s).
+ */
+const DELAY = Math.max(35, Math.ceil(KILLS * 1.75));
 const ROWS = "200000";
 const root = tempRoot("sluice-kill-");
 const data = join(root, "data");

@@ -49,7 +49,7 @@ describe.concurrent("kill -9 and resume on other runtimes", () => {
     it(`${runtime}, ${sink}: 3 SIGKILLs mid-run, resumed on ${runtime}, give node's uninterrupted output`, async () => {
       const cwd = workdir(root, `${runtime}-${sink}`, data);
       const home = join(cwd, ".s");
-      const env = { SLUICE_TEST_ROWS: ROWS, SLUICE_TEST_SINK: sink, SLUICE_TEST_DELAY: "25" };
+      const env = { SLUICE_TEST_ROWS: ROWS, SLUICE_TEST_SINK: sink, SLUICE_TEST_DELAY: "110" }; // ~4 s
       const rand = prng(runtime === "bun" ? 3 : 4);
       let last = 0;
       for (let k = 0; k < 3; k++) {
