@@ -39,10 +39,14 @@ describe("entry points", () => {
   });
 
   it("internals cannot be deep-imported", () => {
-    const r = spawnSync(process.execPath, ["--input-type=module", "-e", 'await import("sluice/dist/pipeline/run.js")'], {
-      cwd: repo,
-      encoding: "utf8",
-    });
+    const r = spawnSync(
+      process.execPath,
+      ["--input-type=module", "-e", 'await import("sluice/dist/pipeline/run.js")'],
+      {
+        cwd: repo,
+        encoding: "utf8",
+      },
+    );
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain("ERR_PACKAGE_PATH_NOT_EXPORTED");
   });

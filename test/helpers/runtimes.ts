@@ -34,7 +34,11 @@ export interface Result {
   stderr: string;
 }
 
-export function runCli(runtime: RuntimeName, args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Result {
+export function runCli(
+  runtime: RuntimeName,
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string> } = {},
+): Result {
   const [bin, ...pre] = command(runtime);
   const r = spawnSync(bin, [...pre, cli, ...args], {
     cwd: opts.cwd ?? repo,
