@@ -12,7 +12,11 @@ const fixture = (f: string) => join(repo, "test/fixtures/pipelines", f);
 describe("sluice CLI", () => {
   it("runs a pipeline and prints a reconciling summary", () => {
     const cwd = mkdtempSync(join(home, "run-"));
-    const r = runCli("node", ["run", join(repo, "test/conformance/pipelines/orders.ts"), "--home", join(cwd, ".s")], { cwd });
+    const r = runCli(
+      "node",
+      ["run", join(repo, "test/conformance/pipelines/orders.ts"), "--home", join(cwd, ".s")],
+      { cwd },
+    );
     expect(r.code, r.stderr).toBe(0);
     const m = /rows in ([\d,]+) · out ([\d,]+) · filtered ([\d,]+) · dead-lettered ([\d,]+)/.exec(r.stdout);
     expect(m).not.toBeNull();
