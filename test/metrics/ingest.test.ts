@@ -31,6 +31,12 @@ async function fingerprint(store: MetricsStore, runId: string) {
       "SELECT stage, bucket, rows, p99_ms FROM stage_metrics WHERE run_id = $run ORDER BY stage, bucket",
     ),
     runs: await q("SELECT * EXCLUDE (last_event_at) FROM runs WHERE run_id = $run"),
+    totals: await q(
+      "SELECT * REPLACE (round(mean_ms, 9) AS mean_ms) FROM stage_totals WHERE run_id = $run ORDER BY stage",
+    ),
+    fiveSeconds: await q(
+      "SELECT stage, bucket, events, rows, p99_ms FROM stage_metrics_by(INTERVAL 5 SECOND) WHERE run_id = $run ORDER BY stage, bucket",
+    ),
     alerts: await q("SELECT * FROM alerts WHERE run_id = $run"),
     dead: await q("SELECT seq, reason, line, record FROM dead_letters WHERE run_id = $run ORDER BY seq"),
   };

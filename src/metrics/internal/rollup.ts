@@ -1,6 +1,6 @@
 /**
  * @module Rollups of `stage.progress` per run, stage and fixed time bucket
- * (5 s and 1 min), kept as data arrives. Each open bucket is an accumulator in
+ * (5 s, 1 min, and the whole run), kept as data arrives. Each open bucket is an accumulator in
  * memory (sums and a merged sparse histogram, whose p50/p95/p99 are stored with
  * it); a flush
  * rewrites the buckets it touched, so a query over any number of events reads
@@ -17,10 +17,14 @@ import type { EventOf, HistogramData } from "../../events/schema.ts";
 import { BUCKET_BOUNDS_MS } from "../histogram.ts";
 import type { ColumnSpec } from "./columns.ts";
 
-/** The rollups kept: table, bucket width, and the name of its bucket-start column. */
+/**
+ * The rollups kept: table, bucket width, and the name of its bucket-start
+ * column. Width 0 is one bucket per run and stage (start 0): whole-run totals.
+ */
 export const ROLLUPS = [
   { table: "stage_rollup_5s", widthMs: 5_000, time: "bucket" },
   { table: "stage_rollup_1m", widthMs: 60_000, time: "minute" },
+  { table: "stage_rollup_run", widthMs: 0, time: "bucket" },
 ] as const;
 
 /**
@@ -253,7 +257,7 @@ export class StageRollup {
    * resumed run), or -Infinity.
    */
   add(e: EventOf<"stage.progress">, storedUpTo: number): void {
-    const bucket = Math.floor(e.ts / this.widthMs) * this.widthMs;
+    const bucket = this.widthMs > 0 ? Math.floor(e.ts / this.widthMs) * this.widthMs : 0;
     let stages = this.#recent.get(e.runId);
     if (!stages) {
       stages = new Map();
@@ -291,7 +295,11 @@ export class StageRollup {
       firstTs: e.ts,
       lastTs: e.ts,
       hist: new SparseHist(),
-      needsLoad: bucket <= dropped || bucket <= Math.floor(storedUpTo / this.widthMs) * this.widthMs,
+      needsLoad:
+        bucket <= dropped ||
+        (this.widthMs > 0
+          ? bucket <= Math.floor(storedUpTo / this.widthMs) * this.widthMs
+          : storedUpTo > Number.NEGATIVE_INFINITY),
       touched: false,
     };
     this.#accs.set(k, a);

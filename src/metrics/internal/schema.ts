@@ -127,6 +127,21 @@ const SOURCE_COLUMNS = `run_id, pipeline, stage, stage_index, events, chunks, ro
   dead_lettered, errors, bytes, busy_ms, interval_ms, queue_depth_max, lat_count, lat_sum_ms, lat_max_ms,
   p50_ms, p95_ms, p99_ms, lat_idx, lat_n`;
 
+/** A rollup's rows shaped like `stageAggregate`'s groups of one row (percentiles as stored). */
+function directSource(table: string, extra = ""): string {
+  return `SELECT pipeline, run_id, stage, stage_index, 1 AS n_src, events, chunks, rows_in, rows_out, filtered,
+    dead_lettered, errors, bytes, busy_ms, interval_ms, queue_depth_max AS queue_depth, lat_count, lat_sum_ms,
+    lat_max_ms, p50_ms AS p50_one, p95_ms AS p95_one, p99_ms AS p99_one, NULL AS pairs,
+    first_ts AS first_at, last_ts AS last_at${extra ? `, ${extra}` : ""} FROM ${table}`;
+}
+
+/** Per-stage figures straight from a rollup whose bucket is the requested width (`when`). */
+function direct(table: string, time: string, when: string): string {
+  return `SELECT ${stageFigures(true)} FROM (
+  SELECT *, ${time} AS bucket, epoch(width) AS width_s FROM (${directSource(table, time)})
+) WHERE ${when}`;
+}
+
 export function viewDdl(): string {
   return `
 CREATE OR REPLACE MACRO lat_bound(i) AS (${BOUNDS})[i + 1];
@@ -159,19 +174,23 @@ UNION ALL BY NAME
 SELECT ${SOURCE_COLUMNS}, minute AS t, first_ts AS first_at, last_ts AS last_at FROM stage_rollup_1m
 WHERE epoch(width) % 60 = 0;
 
--- Per stage per time bucket of the given width (an INTERVAL).
+-- Per stage per time bucket of the given width (an INTERVAL). Exactly 5 s or 1 min: the
+-- rollup rows as they are (one per bucket, percentiles precomputed); otherwise merged.
 CREATE OR REPLACE MACRO stage_metrics_by(width) AS TABLE
-${stageAggregate("stage_metrics_source(width)", "time_bucket(width, t)")};
+${direct("stage_rollup_5s", "bucket", "epoch(width) = 5")}
+UNION ALL BY NAME
+${direct("stage_rollup_1m", "minute", "epoch(width) = 60")}
+UNION ALL BY NAME
+SELECT * FROM (${stageAggregate("stage_metrics_source(width)", "time_bucket(width, t)")})
+WHERE epoch(width) <> 5 AND epoch(width) <> 60;
 
 CREATE OR REPLACE VIEW stage_metrics AS SELECT * FROM stage_metrics_by(INTERVAL 1 SECOND);
 CREATE OR REPLACE VIEW stage_metrics_1m AS SELECT * FROM stage_metrics_by(INTERVAL 1 MINUTE);
 
--- Whole-run figures per stage (merged over the run's minutes).
+-- Whole-run figures per stage: the run rollup, kept as events arrive.
 CREATE OR REPLACE VIEW stage_totals AS
-${stageAggregate(
-  `(SELECT ${SOURCE_COLUMNS}, first_ts AS first_at, last_ts AS last_at FROM stage_rollup_1m)`,
-  undefined,
-)};
+SELECT ${stageFigures(false)}, first_at, last_at
+FROM (${directSource("stage_rollup_run")});
 
 CREATE OR REPLACE VIEW runs AS
 WITH s AS (
@@ -191,7 +210,7 @@ WITH s AS (
   SELECT run_id, sum(rows_in) FILTER (WHERE stage_index = 0)::BIGINT AS rows_in,
          sum(rows_out) FILTER (WHERE stage = 'sink')::BIGINT AS rows_out, sum(filtered)::BIGINT AS filtered,
          sum(dead_lettered)::BIGINT AS dead_lettered
-  FROM stage_rollup_1m GROUP BY run_id
+  FROM stage_rollup_run GROUP BY run_id
 ), live AS (
   SELECT m.run_id, coalesce(s.pipeline, m.pipeline) AS pipeline,
          CASE WHEN e.last_end_seq > coalesce(s.last_start_seq, 0) THEN e.status ELSE 'running' END AS status,
