@@ -6,7 +6,7 @@
  *
  * Decision (issue 8): our own pool on raw `worker_threads`, not piscina. Measured first
  * (benchmarks/peers, 100k records of { id, user, amount } through a trivial function, 1 worker,
- * 1024 records per message, µs per record, best of 3, 2 shared cores):
+ * 1024 records per message, µs per record, best of 3, 2 shared cores, load average < 1):
  *
  *   |               | node 20 | bun 1.4 | deno 2.9 |
  *   | raw batched   |  0.95   |  0.48   |  0.79    |
@@ -17,9 +17,22 @@
  * promise and wake-up per message, no pipelining to a worker), and the parts we need most are not
  * in it: per-record blame of crashes and hangs, bisection of poison batches, heartbeats, retries
  * with backoff, three priorities, lifecycle events. Those would be a layer on top of piscina's
- * cost; on raw workers they cost one shared-memory store per record. Figures for this pool are in
- * `benchmarks/parallel-map.bench.ts`. The floor is structured clone itself (~0.4 µs for a small
- * object on each runtime), so the ≤0.5 µs/record goal holds for small or numeric records only.
+ * cost; on raw workers they cost one shared-memory store per record.
+ *
+ * Result (`benchmarks/parallel-map.bench.ts`: 200k records in chunks of 10k, 4 chunks in flight,
+ * default "auto" batching vs 1024 per message for the peers, best of 7, load average 2–5):
+ *
+ *   µs/record, 1 | 2 workers  | node 20             | bun 1.4             | deno 2.9
+ *   objects: sluice          | 1.11 | 0.62         | 0.75 | 0.75         | 1.37 | 1.02
+ *            raw / piscina   | 1.22 | 0.73 / 1.32  | 0.83 | 0.80 / 0.84  | 1.47 | 1.40 / 1.89
+ *   numbers: sluice          | 0.14 | 0.16         | 0.08 | 0.09         | 0.23 | 0.14
+ *            raw / piscina   | 0.22 | 0.21 / 0.24  | 0.07 | 0.07 / 0.09  | 0.23 | 0.21 / 0.33
+ *
+ * So the pool costs 0.65–1.24× raw batched workers and 0.46–1.02× batched piscina. The floor is
+ * structured clone itself (~0.4 µs for a small object on each runtime): the ≤0.5 µs/record goal
+ * holds for numbers and small values, not for object records, on any pool. CPU-bound, 400 × ~1 ms
+ * records with both cores idle: 2 workers over 1 = 1.99× (node), 1.97× (bun), 1.97× (deno),
+ * workers busy 97–99% of the wall time; with other processes on the cores it falls to 1.0–1.8×.
  *
  * Runtime notes: Node 20 cannot load a TypeScript worker through `execArgv: ["--import", "tsx"]`
  * (tsx does not hook worker threads from there), so on Node the worker is a tiny eval stub that
