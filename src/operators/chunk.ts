@@ -6,7 +6,10 @@
  * follow its input one to one; a barrier flushes the partial chunk and then
  * passes, so a checkpoint covers exactly the records before it.
  */
-import { Cause, Effect, Pull, Stream } from "effect";
+import * as Cause from "effect/Cause";
+import * as Effect from "effect/Effect";
+import * as Pull from "effect/Pull";
+import * as Stream from "effect/Stream";
 import type { Chunk } from "../pipeline/chunk.ts";
 import { ConfigError } from "../pipeline/errors.ts";
 import type { Operator, StageContext } from "../pipeline/types.ts";

@@ -6,7 +6,11 @@
  * the source offset, operator snapshots, sink token and counters from the
  * checkpoint it is given (the journal layer finds it).
  */
-import { Cause, Effect, Exit, Pull, Stream } from "effect";
+import * as Cause from "effect/Cause";
+import * as Effect from "effect/Effect";
+import * as Exit from "effect/Exit";
+import * as Pull from "effect/Pull";
+import * as Stream from "effect/Stream";
 import { EventBus } from "../events/bus.ts";
 import type { EventInput, EventOf, SluiceEvent } from "../events/schema.ts";
 import { type Clock, systemClock } from "../runtime/clock.ts";

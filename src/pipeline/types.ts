@@ -4,7 +4,7 @@
  * are values: building one does no I/O; the engine calls `open`/`make` when a
  * run starts, with the run's context (clock, events, dead letter, state dir).
  */
-import type { Stream } from "effect";
+import type * as Stream from "effect/Stream";
 import type { EventInput, Position } from "../events/schema.ts";
 import type { Clock } from "../runtime/clock.ts";
 import type { Chunk, SourceOffset } from "./chunk.ts";

@@ -7,7 +7,10 @@
  * records a checkpoint covered when the Observable is `replayable`; a hot
  * Observable simply continues with what it emits now.
  */
-import { Channel, Effect, Scope, Stream } from "effect";
+import * as Channel from "effect/Channel";
+import * as Effect from "effect/Effect";
+import * as Scope from "effect/Scope";
+import * as Stream from "effect/Stream";
 import type { Observable } from "rxjs";
 import { z } from "zod";
 import type { Chunk } from "../pipeline/chunk.ts";

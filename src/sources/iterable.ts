@@ -4,7 +4,7 @@
  * run skips the records it already covered (the iterable must yield the same
  * records in the same order to resume exactly).
  */
-import { Stream } from "effect";
+import * as Stream from "effect/Stream";
 import type { Chunk } from "../pipeline/chunk.ts";
 import { ConfigError, describeError, SourceError } from "../pipeline/errors.ts";
 import { type Source, type SourceContext, SourceTypeId } from "../pipeline/types.ts";

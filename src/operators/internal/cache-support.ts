@@ -3,7 +3,8 @@
  * schema, opening the L2 directory and warm-up. Kept apart so `cache.ts`
  * reads as the hit/miss logic only.
  */
-import { Effect, Stream } from "effect";
+import * as Effect from "effect/Effect";
+import * as Stream from "effect/Stream";
 import { z } from "zod";
 import type { Chunk } from "../../pipeline/chunk.ts";
 import { NAME_PATTERN } from "../../pipeline/pipeline.ts";

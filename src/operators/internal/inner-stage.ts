@@ -19,7 +19,8 @@
  * `stream` stage is run over a one-chunk stream per call, so it keeps its
  * concurrency within a call but not across chunks.
  */
-import { Effect, Stream } from "effect";
+import * as Effect from "effect/Effect";
+import * as Stream from "effect/Stream";
 import type { Chunk } from "../../pipeline/chunk.ts";
 import { ConfigError, StageError } from "../../pipeline/errors.ts";
 import type { DeadLetterInput, Operator, Stage, StageContext, StageHooks } from "../../pipeline/types.ts";

@@ -3,7 +3,7 @@
  * operators over one primitive): an operator is a name, a cardinality and a
  * `make(ctx)` that creates the per-run stage.
  */
-import { Effect } from "effect";
+import * as Effect from "effect/Effect";
 import type { Chunk } from "../../pipeline/chunk.ts";
 import { describeError, StageError } from "../../pipeline/errors.ts";
 import { type Operator, OperatorTypeId, type Stage, type StageContext } from "../../pipeline/types.ts";

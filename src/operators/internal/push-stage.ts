@@ -7,7 +7,11 @@
  * stage returns from `push` (the pump waits for it); barriers are ordinary
  * chunks here, and each stage decides when to put them in the outbox.
  */
-import { Cause, Effect, Pull, Scope, Stream } from "effect";
+import * as Cause from "effect/Cause";
+import * as Effect from "effect/Effect";
+import * as Pull from "effect/Pull";
+import * as Scope from "effect/Scope";
+import * as Stream from "effect/Stream";
 import type { Chunk } from "../../pipeline/chunk.ts";
 import type { SluiceError } from "../../pipeline/errors.ts";
 import { toSluiceError } from "../../pipeline/internal/stages.ts";

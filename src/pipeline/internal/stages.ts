@@ -7,7 +7,8 @@
  * stage's `end()` output flows through the stages after it before the
  * barrier does.
  */
-import { Effect, Stream } from "effect";
+import * as Effect from "effect/Effect";
+import * as Stream from "effect/Stream";
 import type { Clock } from "../../runtime/clock.ts";
 import { type Barrier, type Chunk, withRecords } from "../chunk.ts";
 import { describeError, isSluiceError, type SluiceError, StageError } from "../errors.ts";

@@ -6,7 +6,7 @@
  * and reason. The chunk's `end` offset (`{ byte, line }`) is where a resumed
  * run continues.
  */
-import { Stream } from "effect";
+import * as Stream from "effect/Stream";
 import type { z } from "zod";
 import type { Chunk } from "../../pipeline/chunk.ts";
 import { describeError, SourceError } from "../../pipeline/errors.ts";

@@ -17,7 +17,8 @@
  *   `replayable: true`; each pause re-emits the skipped prefix, so a
  *   synchronous producer of n records costs O(n² / buffer) emissions.
  */
-import { Cause, Effect } from "effect";
+import * as Cause from "effect/Cause";
+import * as Effect from "effect/Effect";
 import { type Observable, type Subscription, skip, takeWhile } from "rxjs";
 import type { Chunk } from "../../pipeline/chunk.ts";
 import { describeError, SourceError } from "../../pipeline/errors.ts";
