@@ -168,11 +168,19 @@ function wrap(conn: DuckDBConnection, onClose: () => void): Connection {
         : await conn.runAndReadAll(sql, values, types);
       const names = reader.columnNames();
       const typeNames = reader.columnTypes().map((t) => t.toString());
-      const raw = reader.getRowObjectsJS();
-      const truncated = raw.length > max;
-      const rows: SqlRow[] = [];
-      const n = truncated ? max : raw.length;
-      for (let i = 0; i < n; i++) rows.push(toRow(raw[i] as Record<string, unknown>));
+      // Column-major conversion is several times faster than row objects for
+      // large results; each column gets the converter its type needs.
+      const columns = reader.getColumnsJS();
+      const converters = typeNames.map(converterFor);
+      const count = reader.currentRowCount;
+      const truncated = count > max;
+      const n = truncated ? max : count;
+      const rows: SqlRow[] = new Array(n);
+      for (let i = 0; i < n; i++) {
+        const row: SqlRow = {};
+        for (let c = 0; c < names.length; c++) row[names[c]] = converters[c](columns[c][i]);
+        rows[i] = row;
+      }
       return { columns: names.map((name, i) => ({ name, type: typeNames[i] })), rows, truncated };
     },
     async all(sql, params) {
@@ -329,10 +337,26 @@ function toDuck(p: SqlValue): [DuckDBValue, DuckDBType] {
   return [JSON.stringify(p), VARCHAR];
 }
 
-function toRow(raw: Record<string, unknown>): SqlRow {
-  const out: SqlRow = {};
-  for (const k in raw) out[k] = toSql(raw[k]);
-  return out;
+const asIs = (v: unknown): SqlValue => (v === undefined ? null : (v as SqlValue));
+
+/** The cheapest correct conversion for a column of this DuckDB type. */
+function converterFor(type: string): (v: unknown) => SqlValue {
+  switch (type) {
+    case "DOUBLE":
+    case "FLOAT":
+    case "INTEGER":
+    case "SMALLINT":
+    case "TINYINT":
+    case "UINTEGER":
+    case "USMALLINT":
+    case "UTINYINT":
+      return (v) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : asIs(v));
+    case "VARCHAR":
+    case "BOOLEAN":
+      return asIs;
+    default:
+      return toSql;
+  }
 }
 
 /** Client values to JSON-able ones: bigint → number (string past 2^53), Date → ISO string. */
