@@ -61,7 +61,8 @@ export function parallelMap<A, B>(module: URL | string, options: ParallelMapOpti
   }
   return makeOperator<A, B>("parallelMap", "one", (ctx) => {
     const workerPool = createWorkerPool<A, B>({ ...pool, module, onEvent: (e) => relay(ctx, e) });
-    const stats = ctx.clock.every(1000, () => emitStats(ctx, workerPool));
+    const emitStats = statsEmitter(ctx, workerPool);
+    const stats = ctx.clock.every(1000, emitStats);
     const workers =
       typeof pool.workers === "number"
         ? pool.workers
@@ -76,7 +77,7 @@ export function parallelMap<A, B>(module: URL | string, options: ParallelMapOpti
       start: () => workerPool.start(),
       async close() {
         stats();
-        emitStats(ctx, workerPool);
+        emitStats();
         await workerPool.close({ graceful: true });
       },
     };
@@ -260,19 +261,28 @@ function relay(ctx: StageContext, e: PoolEvent): void {
   }
 }
 
-function emitStats<A, B>(ctx: StageContext, pool: WorkerPool<A, B>): void {
-  const s = pool.stats();
-  ctx.emit({
-    kind: "worker.stats",
-    stage: ctx.stage,
-    workers: s.workers,
-    idle: s.idle,
-    busy: s.busy,
-    queueDepth: s.queued.high + s.queued.normal + s.queued.low,
-    completed: s.completed,
-    failed: s.failed,
-    retried: s.retried,
-    avgTaskMs: s.avgTaskMs,
-    utilisation: s.utilisation,
-  });
+/**
+ * `worker.stats`: gauges (workers, idle, busy, queue depth, utilisation, average task time)
+ * are current values; counters (completed, failed, retried) are deltas since the last
+ * event, like `stage.progress`, so the metrics store can add them up.
+ */
+function statsEmitter<A, B>(ctx: StageContext, pool: WorkerPool<A, B>): () => void {
+  let last = { completed: 0, failed: 0, retried: 0 };
+  return () => {
+    const s = pool.stats();
+    ctx.emit({
+      kind: "worker.stats",
+      stage: ctx.stage,
+      workers: s.workers,
+      idle: s.idle,
+      busy: s.busy,
+      queueDepth: s.queued.high + s.queued.normal + s.queued.low,
+      completed: s.completed - last.completed,
+      failed: s.failed - last.failed,
+      retried: s.retried - last.retried,
+      avgTaskMs: s.avgTaskMs,
+      utilisation: s.utilisation,
+    });
+    last = { completed: s.completed, failed: s.failed, retried: s.retried };
+  };
 }
