@@ -2,7 +2,9 @@
  * @module enrichment peer: RxJS 7 as its docs show — `from()` over csv-parse's
  * async iteration, `mergeMap` with a concurrency of 32 over a cached,
  * single-flight lookup that uses the `retry` operator with an exponential
- * delay, failures caught per event, `reduce` into the totals.
+ * delay, failures caught per event, `reduce` into the totals. `from()` does
+ * not wait for `mergeMap`: the whole input queues in its buffer, which it
+ * consumes with `Array#shift`, so this peer slows down as the input grows.
  */
 import { createReadStream } from "node:fs";
 import { parse } from "csv-parse";
