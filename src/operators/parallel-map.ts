@@ -38,7 +38,7 @@ export interface ParallelMapOptions<A> extends Omit<PoolConfigInput, "onEvent"> 
 /**
  * Maps records on worker threads. The module default-exports a function of
  * one record (or of an array, with `mode: "chunk"`), sync or async; TypeScript
- * modules work on Node, Bun and Deno.
+ * modules work on all three runtimes (node, bun, deno).
  *
  * @example
  * ```ts
