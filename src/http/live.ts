@@ -2,12 +2,15 @@
  * @module What the server knows from the live bus: the run projection (the
  * same fold the journal replays), the last durable events of each run
  * numbered as the journal and the store number them, the alerts raised and
- * resolved, and the counters and histograms `/metrics` exposes. Everything
- * is bounded: events per run in a ring, alert history capped.
+ * resolved, the counters and histograms `/metrics` exposes, and the
+ * per-stage series `/api/metrics` answers live runs from. Everything is
+ * bounded: events per run in a ring, alert history capped, series buckets
+ * and runs capped.
  */
 import { RunProjection, type RunState } from "../events/projection.ts";
 import { durable, type SluiceEvent } from "../events/schema.ts";
 import { Histogram } from "../metrics/histogram.ts";
+import { LiveSeries, type LiveSeriesOptions } from "./live-series.ts";
 import type { AlertItem, EventItem, EventQuery, JsonObject, LiveBus } from "./types.ts";
 
 export interface StageCounters {
@@ -35,6 +38,8 @@ export interface LiveOptions {
   readonly maxEvents?: number;
   /** Resolved alerts kept (default 1000). */
   readonly maxAlertHistory?: number;
+  /** What the per-stage series keep (see `LiveSeries`). */
+  readonly series?: LiveSeriesOptions;
 }
 
 /** Text fields of dead letters are cut to this many characters in API output. */
@@ -45,6 +50,8 @@ export class LiveState {
   readonly stages = new Map<string, StageCounters>();
   readonly eventCounts = new Map<string, number>();
   readonly runsByStatus = new Map<string, number>();
+  /** Per-stage series of the runs seen here, for `/api/metrics` without a store query. */
+  readonly series: LiveSeries;
   readonly #events = new Map<string, RunEvents>();
   readonly #active = new Map<string, AlertItem>();
   readonly #history: AlertItem[] = [];
@@ -56,6 +63,7 @@ export class LiveState {
   constructor(bus: LiveBus, options: LiveOptions = {}) {
     this.#maxEvents = options.maxEvents ?? 10_000;
     this.#maxHistory = options.maxAlertHistory ?? 1000;
+    this.series = new LiveSeries(options.series);
     this.#sub = bus.subscribe((e) => this.apply(e));
   }
 
@@ -65,6 +73,7 @@ export class LiveState {
 
   apply(e: SluiceEvent): void {
     this.projection.apply(e);
+    this.series.apply(e);
     const key = `${e.pipeline}\u0000${e.kind}`;
     this.eventCounts.set(key, (this.eventCounts.get(key) ?? 0) + 1);
     if (!durable[e.kind]) return;

@@ -5,6 +5,12 @@
  * are reused for the same query (single-flight) and refreshed in the background
  * once older than `seriesCacheMs` (the stale answer is served meanwhile), so a
  * dashboard polled by many clients costs the store one query per interval.
+ *
+ * A run this server follows on the bus is answered from the live series
+ * (`live-series.ts`: the same figures from the same events, no store query),
+ * encoded once per change of the run's series or of the window, so repeated
+ * polls cost a lookup (and a 304 when the client sends the ETag back). Runs
+ * and ranges the live series does not hold go to the store.
  */
 import type { Hono } from "hono";
 import { BadRequestError } from "../errors.ts";
@@ -45,8 +51,17 @@ interface CacheEntry {
   refreshing?: Promise<Encoded>;
 }
 
+interface LiveEntry {
+  readonly version: number;
+  readonly from: number;
+  readonly to: number;
+  readonly value: Promise<Encoded>;
+}
+
 export function register(app: Hono<Env>, ctx: AppContext): void {
   const cache = new Map<string, CacheEntry>();
+  /** Live answers: valid while the run's series version and the range are the same. */
+  const liveCache = new Map<string, LiveEntry>();
   const DEFAULT_SPAN_MS = 3600_000;
 
   /** Bucket-aligned bounds; a query without `to` means "up to now", recomputed at each refresh. */
@@ -54,6 +69,11 @@ export function register(app: Hono<Env>, ctx: AppContext): void {
     const to = Math.ceil((q.to ?? ctx.clock.now()) / bucketMs) * bucketMs;
     const from = Math.floor((q.from ?? to - DEFAULT_SPAN_MS) / bucketMs) * bucketMs;
     return { from, to };
+  };
+
+  const encode = async (metric: string, bucket: string, answer: Answer): Promise<Encoded> => {
+    const body = JSON.stringify({ metric, bucket, ...answer });
+    return { body, etag: await etagOf(body) };
   };
 
   app.get("/api/metrics", async (c) => {
@@ -72,27 +92,45 @@ export function register(app: Hono<Env>, ctx: AppContext): void {
         "query.bucket",
         `more than ${ctx.limits.maxPoints} buckets in the range; use a wider bucket`,
       );
+    const toQuery = (r: { from: number; to: number }): SeriesQuery => ({
+      run: q.run,
+      pipeline: q.pipeline,
+      stage: q.stage,
+      metric: q.metric,
+      from: r.from,
+      to: r.to,
+      bucketS,
+      limit: q.limit,
+    });
+    // The key holds what the client asked (not the clock), so a dashboard polling
+    // "the last hour" shares one entry however often the window moves.
+    const key = JSON.stringify([q.run, q.pipeline, q.stage, q.metric, q.bucket, q.from, q.to, q.limit]);
+
+    // A run this server follows on the bus: answered from its buckets, no store query.
+    const series = ctx.live?.series;
+    const version = q.run === undefined ? undefined : series?.version(q.run);
+    if (series && version !== undefined) {
+      const held = liveCache.get(key);
+      if (held && held.version === version && held.from === from && held.to === to) {
+        const answer = await held.value;
+        return sendJsonText(c, answer.body, answer.etag);
+      }
+      const points = series.answer(toQuery({ from, to }));
+      if (points) {
+        if (!held && liveCache.size >= 256) liveCache.delete(liveCache.keys().next().value as string);
+        const value = encode(q.metric, q.bucket, { from, to, points });
+        liveCache.set(key, { version, from, to, value });
+        const answer = await value;
+        return sendJsonText(c, answer.body, answer.etag);
+      }
+    }
+
     const store = requireStore(ctx);
     const fetch = async (): Promise<Encoded> => {
       // A rolling window ("up to now") moves on each refresh; a fixed one stays.
       const r = range(q, bucketMs);
-      const query: SeriesQuery = {
-        run: q.run,
-        pipeline: q.pipeline,
-        stage: q.stage,
-        metric: q.metric,
-        from: r.from,
-        to: r.to,
-        bucketS,
-        limit: q.limit,
-      };
-      const answer: Answer = { ...r, points: await store.series(query) };
-      const body = JSON.stringify({ metric: q.metric, bucket: q.bucket, ...answer });
-      return { body, etag: await etagOf(body) };
+      return encode(q.metric, q.bucket, { ...r, points: await store.series(toQuery(r)) });
     };
-    // The key holds what the client asked (not the clock), so a dashboard polling
-    // "the last hour" shares one entry however often the window moves.
-    const key = JSON.stringify([q.run, q.pipeline, q.stage, q.metric, q.bucket, q.from, q.to, q.limit]);
     const now = ctx.clock.monotonic();
     let hit = cache.get(key);
     if (!hit) {

@@ -1,0 +1,279 @@
+/**
+ * @module Per-stage series of the runs this server saw on the bus, bucketed
+ * as `stage.progress` events arrive, so `/api/metrics` answers a live run
+ * without a store query (and, under `sluice run --serve`, without a call to
+ * the pipeline's thread). The figures are the store's: the same sums per
+ * bucket and the same formulas (`figure` in `store-queries.ts`), so a live
+ * answer equals the store's answer for the same events.
+ *
+ * Memory is bounded: two tiers per run and stage (1 s buckets for the last
+ * `secondBuckets`, 1 min buckets for the last `minuteBuckets`) and at most
+ * `maxRuns` runs. A query the tiers no longer cover (older than what they
+ * hold, a run resumed from an earlier process, a run not seen here, no run
+ * named) is `undefined`: the caller asks the store.
+ */
+import type { EventOf, SluiceEvent } from "../events/schema.ts";
+import { Histogram } from "../metrics/histogram.ts";
+import type { SeriesMetric, SeriesPoint, SeriesQuery } from "./types.ts";
+
+/** Sums over the `stage.progress` events of one bucket (the columns the store sums). */
+interface Acc {
+  start: number;
+  rowsIn: number;
+  rowsOut: number;
+  errors: number;
+  deadLettered: number;
+  bytes: number;
+  busyMs: number;
+  intervalMs: number;
+  /** Max queue depth, NaN when no event carried one. */
+  queueDepth: number;
+  latCount: number;
+  latSumMs: number;
+  latMaxMs: number;
+  /** Latency histogram as interleaved [bucket index, count] pairs (not merged). */
+  hist: number[];
+}
+
+interface Tier {
+  readonly widthMs: number;
+  readonly max: number;
+  /** Per stage, buckets in ascending start order. */
+  readonly stages: Map<string, Acc[]>;
+  /** Buckets before this time are not (or no longer) held. */
+  coveredFrom: number;
+}
+
+interface RunSeries {
+  readonly pipeline: string;
+  readonly tiers: readonly [Tier, Tier];
+  /** Bumped on every `stage.progress` of the run: answers cached at an older version are stale. */
+  version: number;
+}
+
+export interface LiveSeriesOptions {
+  /** 1 s buckets kept per run and stage (default 7200: two hours). */
+  readonly secondBuckets?: number;
+  /** 1 min buckets kept per run and stage (default 2880: two days). */
+  readonly minuteBuckets?: number;
+  /** Runs kept, oldest dropped first (default 16). */
+  readonly maxRuns?: number;
+}
+
+const emptyAcc = (start: number): Acc => ({
+  start,
+  rowsIn: 0,
+  rowsOut: 0,
+  errors: 0,
+  deadLettered: 0,
+  bytes: 0,
+  busyMs: 0,
+  intervalMs: 0,
+  queueDepth: Number.NaN,
+  latCount: 0,
+  latSumMs: 0,
+  latMaxMs: 0,
+  hist: [],
+});
+
+function addEvent(a: Acc, e: EventOf<"stage.progress">): void {
+  a.rowsIn += e.rowsIn;
+  a.rowsOut += e.rowsOut;
+  a.errors += e.errors;
+  a.deadLettered += e.deadLettered;
+  a.bytes += e.bytes;
+  a.busyMs += e.busyMs;
+  a.intervalMs += e.intervalMs;
+  if (e.queueDepth !== undefined && !(e.queueDepth <= a.queueDepth)) a.queueDepth = e.queueDepth;
+  a.latCount += e.latency.count;
+  a.latSumMs += e.latency.sumMs;
+  if (e.latency.maxMs > a.latMaxMs) a.latMaxMs = e.latency.maxMs;
+  for (const [i, n] of e.latency.buckets) a.hist.push(i, n);
+  if (a.hist.length > 256) a.hist = compact(a.hist);
+}
+
+function addAcc(into: Acc, a: Acc): void {
+  into.rowsIn += a.rowsIn;
+  into.rowsOut += a.rowsOut;
+  into.errors += a.errors;
+  into.deadLettered += a.deadLettered;
+  into.bytes += a.bytes;
+  into.busyMs += a.busyMs;
+  into.intervalMs += a.intervalMs;
+  if (!(a.queueDepth <= into.queueDepth)) into.queueDepth = a.queueDepth;
+  into.latCount += a.latCount;
+  into.latSumMs += a.latSumMs;
+  if (a.latMaxMs > into.latMaxMs) into.latMaxMs = a.latMaxMs;
+  for (let k = 0; k < a.hist.length; k++) into.hist.push(a.hist[k]);
+}
+
+/** Merges duplicate bucket indexes. */
+function compact(pairs: number[]): number[] {
+  const m = new Map<number, number>();
+  for (let k = 0; k < pairs.length; k += 2) m.set(pairs[k], (m.get(pairs[k]) ?? 0) + pairs[k + 1]);
+  const out: number[] = [];
+  for (const [i, n] of m) out.push(i, n);
+  return out;
+}
+
+const ratio = (a: number, b: number, scale = 1): number | null => (b === 0 ? null : (a * scale) / b);
+const PERCENTILE: Partial<Record<SeriesMetric, number>> = { p50_ms: 50, p95_ms: 95, p99_ms: 99 };
+const scratch = new Histogram();
+
+/** One figure from a bucket's sums: `figure` in `store-queries.ts`, over the same sums. */
+function figure(metric: SeriesMetric, a: Acc): number | null {
+  switch (metric) {
+    case "rows_per_s":
+      return ratio(a.rowsIn, a.intervalMs, 1000);
+    case "bytes_per_s":
+      return ratio(a.bytes, a.intervalMs, 1000);
+    case "error_rate":
+      return ratio(a.errors, a.rowsIn);
+    case "dead_letter_rate":
+      return ratio(a.deadLettered, a.rowsIn);
+    case "busy_share":
+      return ratio(a.busyMs, a.intervalMs);
+    case "mean_ms":
+      return ratio(a.latSumMs, a.latCount);
+    case "max_ms":
+      return a.latMaxMs;
+    case "rows_in":
+      return a.rowsIn;
+    case "rows_out":
+      return a.rowsOut;
+    case "errors":
+      return a.errors;
+    case "dead_lettered":
+      return a.deadLettered;
+    case "queue_depth":
+      return Number.isNaN(a.queueDepth) ? null : a.queueDepth;
+    default: {
+      if (a.hist.length === 0) return null;
+      scratch.reset();
+      const buckets: Array<[number, number]> = [];
+      for (let k = 0; k < a.hist.length; k += 2) buckets.push([a.hist[k], a.hist[k + 1]]);
+      scratch.merge({ count: a.latCount, sumMs: 0, maxMs: a.latMaxMs, buckets });
+      return scratch.percentile(PERCENTILE[metric] ?? 99);
+    }
+  }
+}
+
+export class LiveSeries {
+  readonly #runs = new Map<string, RunSeries>();
+  readonly #secondBuckets: number;
+  readonly #minuteBuckets: number;
+  readonly #maxRuns: number;
+
+  constructor(options: LiveSeriesOptions = {}) {
+    this.#secondBuckets = options.secondBuckets ?? 7200;
+    this.#minuteBuckets = options.minuteBuckets ?? 2880;
+    this.#maxRuns = options.maxRuns ?? 16;
+  }
+
+  apply(e: SluiceEvent): void {
+    if (e.kind === "run.started") {
+      // Seen from its start: nothing of this run precedes what arrives here, unless
+      // it resumes an earlier process's run, whose events only the store has.
+      this.#run(e.runId, e.pipeline, e.resumedFrom === undefined ? Number.NEGATIVE_INFINITY : e.ts);
+    } else if (e.kind === "stage.progress") {
+      const r = this.#runs.get(e.runId) ?? this.#run(e.runId, e.pipeline, e.ts);
+      r.version++;
+      for (const tier of r.tiers) this.#add(tier, e);
+    }
+  }
+
+  /** Changes whenever the run's series may have; undefined for a run not held here. */
+  version(runId: string): number | undefined {
+    return this.#runs.get(runId)?.version;
+  }
+
+  /**
+   * The store's `series(q)` answer from what the bus delivered, or undefined
+   * when the held buckets do not cover the query.
+   */
+  answer(q: SeriesQuery): SeriesPoint[] | undefined {
+    if (q.run === undefined) return undefined;
+    const r = this.#runs.get(q.run);
+    if (!r) return undefined;
+    const bucketMs = q.bucketS * 1000;
+    const tier = r.tiers[q.bucketS % 60 === 0 ? 1 : 0];
+    if (bucketMs % tier.widthMs !== 0 || q.from % bucketMs !== 0 || q.to % bucketMs !== 0) return undefined;
+    // A run belongs to one pipeline: another pipeline's filter matches nothing, as in the store.
+    if (q.pipeline !== undefined && q.pipeline !== r.pipeline) return [];
+    if (q.from < tier.coveredFrom) return undefined;
+    const points: SeriesPoint[] = [];
+    for (const [stage, accs] of tier.stages) {
+      if (q.stage !== undefined && q.stage !== stage) continue;
+      let k = lowerBound(accs, q.from);
+      while (k < accs.length && accs[k].start < q.to) {
+        const t = Math.floor(accs[k].start / bucketMs) * bucketMs;
+        const sum = emptyAcc(t);
+        for (; k < accs.length && accs[k].start < t + bucketMs && accs[k].start < q.to; k++)
+          addAcc(sum, accs[k]);
+        points.push({ run: q.run, stage, t, value: figure(q.metric, sum) });
+      }
+    }
+    points.sort((a, b) => a.t - b.t || (a.stage < b.stage ? -1 : a.stage > b.stage ? 1 : 0));
+    return points.length > q.limit ? points.slice(0, q.limit) : points;
+  }
+
+  #run(runId: string, pipeline: string, coveredFrom: number): RunSeries {
+    const existing = this.#runs.get(runId);
+    if (existing) {
+      // A second start of a run already held (resumed in this process): keep what is held.
+      return existing;
+    }
+    const tier = (widthMs: number, max: number): Tier => ({
+      widthMs,
+      max,
+      stages: new Map(),
+      coveredFrom: Number.isFinite(coveredFrom) ? Math.ceil(coveredFrom / widthMs) * widthMs : coveredFrom,
+    });
+    const r: RunSeries = {
+      pipeline,
+      tiers: [tier(1000, this.#secondBuckets), tier(60_000, this.#minuteBuckets)],
+      version: 0,
+    };
+    this.#runs.set(runId, r);
+    if (this.#runs.size > this.#maxRuns) this.#runs.delete(this.#runs.keys().next().value as string);
+    return r;
+  }
+
+  #add(tier: Tier, e: EventOf<"stage.progress">): void {
+    const start = Math.floor(e.ts / tier.widthMs) * tier.widthMs;
+    if (start < tier.coveredFrom) return; // Older than what the tier holds.
+    let accs = tier.stages.get(e.stage);
+    if (!accs) {
+      accs = [];
+      tier.stages.set(e.stage, accs);
+    }
+    // Events come in time order per stage; an older one finds its bucket by search.
+    let a = accs.at(-1);
+    if (!a || a.start !== start) {
+      const k = a && a.start > start ? lowerBound(accs, start) : accs.length;
+      a = accs[k];
+      if (!a || a.start !== start) {
+        a = emptyAcc(start);
+        accs.splice(k, 0, a);
+      }
+    }
+    addEvent(a, e);
+    // Drop the oldest in batches (a quarter of the cap at a time) so appends stay cheap.
+    if (accs.length > tier.max + (tier.max >> 2)) {
+      const dropped = accs.splice(0, accs.length - tier.max);
+      tier.coveredFrom = Math.max(tier.coveredFrom, dropped[dropped.length - 1].start + tier.widthMs);
+    }
+  }
+}
+
+/** Index of the first bucket starting at or after `t`. */
+function lowerBound(accs: readonly Acc[], t: number): number {
+  let lo = 0;
+  let hi = accs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (accs[mid].start < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
