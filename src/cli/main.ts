@@ -1,17 +1,14 @@
 /**
  * @module The `sluice` command line. Subcommands are looked up in one table;
  * each parses its own flags strictly (an unknown flag is a usage error with a
- * clear message and exit code 2).
+ * clear message and exit code 2). Commands are imported when they run:
+ * loading all of them (DuckDB, the bench harness) cost ~0.3 s of every
+ * start, and a resumed run's time to its first record includes the start.
  */
 import { describeError } from "../pipeline/errors.ts";
 import { runtimeName, runtimeVersion } from "../runtime/detect.ts";
 import { argv, parseArgs, setExitCode, stderr, stdout } from "../runtime/process.ts";
-import { BENCH_HELP, benchCommand } from "./commands/bench.ts";
-import { eventsCommand } from "./commands/events.ts";
-import { replayCommand } from "./commands/replay.ts";
-import { resumeCommand } from "./commands/resume.ts";
-import { type RunFlags, runCommand } from "./commands/run.ts";
-import { runsCommand } from "./commands/runs.ts";
+import type { RunFlags } from "./commands/run.ts";
 import { EXIT, exitCodeOf, formatError, UsageError } from "./errors.ts";
 
 const VERSION = "0.1.0";
@@ -19,7 +16,7 @@ const VERSION = "0.1.0";
 const HELP = `sluice ${VERSION} — event-sourced stream processing for TypeScript
 
 Usage:
-  sluice run FILE [--quiet] [--verbose] [--home DIR] [--serve [PORT]]
+  sluice run FILE [--quiet] [--verbose] [--home DIR] [--serve [PORT]] [--adaptive]
                                                        run a pipeline file (default export); resumes
                                                        its latest run if that crashed or was interrupted
   sluice resume RUN                                    continue a crashed or interrupted run
@@ -40,6 +37,8 @@ Options:
   --home DIR     state directory (default: $SLUICE_HOME or ./.sluice)
   --fresh        start a new run even if the latest one can be resumed
   --fsync P      journal fsync policy: checkpoint (default), interval or always
+  --adaptive     tune the source chunk size and parallelMap workers during the run
+                 (each change is a config.changed event with its reason)
   --serve [PORT] serve the API and dashboard of the live run (default port 7878, 127.0.0.1)
   --host H       address to bind (default 127.0.0.1; any other needs a token)
   --token T      bearer token (default $SLUICE_TOKEN); every route but /health then needs it
@@ -71,6 +70,7 @@ const common = {
 const journal = {
   fresh: { type: "boolean", default: false },
   fsync: { type: "string" },
+  adaptive: { type: "boolean", default: false },
 } as const;
 
 function fsyncFlag(v: unknown): RunFlags["fsync"] {
@@ -132,7 +132,7 @@ export async function main(args: string[]): Promise<number> {
           throw new UsageError(
             "run: expected exactly one pipeline file, e.g. `sluice run examples/orders.ts`",
           );
-        return await runCommand(
+        return await (await import("./commands/run.ts")).runCommand(
           positionals[0],
           {
             quiet: Boolean(values.quiet),
@@ -140,6 +140,7 @@ export async function main(args: string[]): Promise<number> {
             home: values.home as string | undefined,
             fresh: Boolean(values.fresh),
             fsync: fsyncFlag(values.fsync),
+            adaptive: Boolean(values.adaptive),
           },
           // The HTTP layer (and DuckDB) load only when asked for.
           serve === undefined
@@ -189,17 +190,18 @@ export async function main(args: string[]): Promise<number> {
         const { serve, args: resumeArgs } = takeServeFlag(rest);
         const { values, positionals } = parse(
           resumeArgs,
-          { ...common, fsync: journal.fsync, ...http },
+          { ...common, fsync: journal.fsync, adaptive: journal.adaptive, ...http },
           "resume",
         );
         if (positionals.length !== 1) throw new UsageError("resume: expected one run id (see `sluice runs`)");
-        return await resumeCommand(
+        return await (await import("./commands/resume.ts")).resumeCommand(
           positionals[0],
           {
             quiet: Boolean(values.quiet),
             verbose: Boolean(values.verbose),
             home: values.home as string | undefined,
             fsync: fsyncFlag(values.fsync),
+            adaptive: Boolean(values.adaptive),
           },
           serve === undefined
             ? undefined
@@ -213,7 +215,7 @@ export async function main(args: string[]): Promise<number> {
           "runs",
         );
         if (positionals.length > 1) throw new UsageError("runs: expected at most one pipeline name");
-        return await runsCommand(positionals[0], {
+        return await (await import("./commands/runs.ts")).runsCommand(positionals[0], {
           home: values.home as string | undefined,
           json: Boolean(values.json),
         });
@@ -225,7 +227,7 @@ export async function main(args: string[]): Promise<number> {
           "events",
         );
         if (positionals.length !== 1) throw new UsageError("events: expected one run id (see `sluice runs`)");
-        return await eventsCommand(positionals[0], {
+        return await (await import("./commands/events.ts")).eventsCommand(positionals[0], {
           home: values.home as string | undefined,
           json: Boolean(values.json),
           kinds: (values.kind as string[] | undefined) ?? [],
@@ -238,14 +240,14 @@ export async function main(args: string[]): Promise<number> {
           "replay",
         );
         if (positionals.length !== 1) throw new UsageError("replay: expected one run id (see `sluice runs`)");
-        return await replayCommand(positionals[0], {
+        return await (await import("./commands/replay.ts")).replayCommand(positionals[0], {
           home: values.home as string | undefined,
           json: Boolean(values.json),
         });
       }
       case "bench": {
         if (rest.includes("--help") || rest.includes("-h")) {
-          stdout.write(BENCH_HELP);
+          stdout.write((await import("./commands/bench.ts")).BENCH_HELP);
           return EXIT.ok;
         }
         const { values: v, positionals } = parse(
@@ -268,7 +270,7 @@ export async function main(args: string[]): Promise<number> {
           },
           "bench",
         );
-        return await benchCommand({
+        return await (await import("./commands/bench.ts")).benchCommand({
           targets: positionals,
           peers: Boolean(v.peers),
           peer: (v.peer as string[] | undefined) ?? [],

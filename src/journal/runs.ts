@@ -184,6 +184,8 @@ export async function listRuns(home: string, pipeline?: string): Promise<RunInfo
 export interface ReadRunEventsOptions extends JournalReadOptions {
   /** Only events journaled after this position (a `next` from an earlier read). */
   readonly after?: JournalPosition;
+  /** Only events journaled before this position (e.g. `ResumeInfo.journalEnd`). */
+  readonly before?: JournalPosition;
   /** Only these kinds. */
   readonly kinds?: readonly string[];
   /** Called with each record that is not a valid event (it is skipped). */
@@ -214,7 +216,14 @@ export async function* readRunEvents(
   const reader: JournalReader | undefined = await readJournal(paths.join(runDir, JOURNAL_DIR));
   if (!reader) return;
   const kinds = options.kinds?.length ? new Set(options.kinds) : undefined;
+  const before = options.before;
   for await (const r of reader.read(options.after, options)) {
+    if (
+      before &&
+      (r.position.segment > before.segment ||
+        (r.position.segment === before.segment && r.position.offset >= before.offset))
+    )
+      return;
     const kind = (r.value as { kind?: unknown } | null)?.kind;
     if (kinds && !kinds.has(kind as string)) continue;
     const parsed = EventSchema.safeParse(fromJournalValue(r.value));

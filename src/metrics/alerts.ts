@@ -290,6 +290,7 @@ export interface AlertsHandle extends Subscription {
  * Evaluates alert rules on a bus and publishes `alert.raised` /
  * `alert.resolved` on it. Alerts are published after the event that caused
  * them has reached every subscriber, so all consumers see the same order.
+ * `backlog`: events the bus delivered before this call, observed first.
  *
  * @example
  * ```ts
@@ -298,7 +299,11 @@ export interface AlertsHandle extends Subscription {
  * alerts.unsubscribe();
  * ```
  */
-export function attachAlerts(bus: EventBus, config?: AlertEngineOptions["config"]): AlertsHandle {
+export function attachAlerts(
+  bus: EventBus,
+  config?: AlertEngineOptions["config"],
+  backlog: readonly SluiceEvent[] = [],
+): AlertsHandle {
   const pending: SluiceEvent[] = [];
   let scheduled = false;
   const flush = () => {
@@ -315,6 +320,7 @@ export function attachAlerts(bus: EventBus, config?: AlertEngineOptions["config"
       }
     },
   });
+  for (const e of backlog) engine.observe(e);
   const sub = bus.subscribe((e) => engine.observe(e));
   return { engine, unsubscribe: () => sub.unsubscribe() };
 }

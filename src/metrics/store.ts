@@ -22,7 +22,7 @@ import {
   type SqlParams,
 } from "../runtime/duckdb.ts";
 import { fs, paths } from "../runtime/fs.ts";
-import { cpuCount, env } from "../runtime/process.ts";
+import { cpuCount } from "../runtime/process.ts";
 import {
   type AlertConfig,
   type AlertEngineOptions,
@@ -82,6 +82,12 @@ export interface AttachOptions {
    * on it: rules for all pipelines, or per pipeline (a function). Off by default.
    */
   readonly alerts?: AlertEngineOptions["config"] | true;
+  /**
+   * Events the bus delivered before the store was attached (a subscriber
+   * that buffered them while the store opened): taken first, in order, as if
+   * they had arrived live.
+   */
+  readonly backlog?: readonly SluiceEvent[];
 }
 
 export interface IngestOptions {
@@ -112,11 +118,7 @@ export function metricsPath(home?: string): string {
   return paths.join(stateHome(home), "metrics.duckdb");
 }
 
-/** False when `SLUICE_METRICS` is `off`, `0`, `false` or `no` (the engine then runs without a store). */
-export function metricsEnabled(): boolean {
-  const v = env("SLUICE_METRICS")?.trim().toLowerCase();
-  return !(v === "off" || v === "0" || v === "false" || v === "no");
-}
+export { metricsEnabled } from "./enabled.ts";
 
 interface Shared {
   db: Database;
@@ -296,34 +298,35 @@ export class MetricsStore {
    */
   attach(bus: EventBus, options: AttachOptions = {}): Subscription {
     const writer = this.#requireWriter("attach");
-    const sub = bus.subscribe((e) => {
-      if (writer.add(e)) this.#maybeFlushSoon();
-    });
     const alerts =
       options.alerts === undefined
         ? undefined
-        : attachAlerts(bus, options.alerts === true ? {} : options.alerts);
+        : attachAlerts(bus, options.alerts === true ? {} : options.alerts, options.backlog);
     if (alerts) this.#alerts = alerts;
     // Deviation from baseline: each run's throughput is compared with the median of
     // its pipeline's comparable past runs (looked up once per run, off the hot path).
-    const started = alerts
-      ? bus.subscribe(
-          (e) => {
-            if (e.kind !== "run.started") return;
-            this.baselines({
-              pipeline: e.pipeline,
-              runtime: e.runtime,
-              host: e.host,
-              definitionHash: e.definitionHash,
-              excludeRunId: e.runId,
-            }).then(
-              (b) => alerts.engine.setBaseline(e.runId, b?.metrics.rows_per_s?.median),
-              () => {},
-            );
-          },
-          ["run.started"],
-        )
-      : undefined;
+    const onStarted = (e: SluiceEvent) => {
+      if (e.kind !== "run.started" || !alerts) return;
+      this.baselines({
+        pipeline: e.pipeline,
+        runtime: e.runtime,
+        host: e.host,
+        definitionHash: e.definitionHash,
+        excludeRunId: e.runId,
+      }).then(
+        (b) => alerts.engine.setBaseline(e.runId, b?.metrics.rows_per_s?.median),
+        () => {},
+      );
+    };
+    for (const e of options.backlog ?? []) {
+      writer.add(e);
+      onStarted(e);
+    }
+    if (options.backlog?.length) this.#maybeFlushSoon();
+    const sub = bus.subscribe((e) => {
+      if (writer.add(e)) this.#maybeFlushSoon();
+    });
+    const started = alerts ? bus.subscribe(onStarted, ["run.started"]) : undefined;
     const wrapped: Subscription = {
       unsubscribe: () => {
         sub.unsubscribe();

@@ -21,6 +21,7 @@ import {
   fixture,
   journalBytes,
   latestRun,
+  metricsVsJournal,
   outputHash,
   run,
   sleep,
@@ -114,6 +115,11 @@ describe.concurrent("kill -9 loop", () => {
         const info = await latestRun(home);
         expect(info?.status).toBe("completed");
         expect(info?.runId).toBe(runId);
+        // Metrics: every journaled event of the run once in the store, across all the kills.
+        const m = await metricsVsJournal(home, runId ?? "");
+        const n = Object.values(m.journal).reduce((a, b) => a + b, 0);
+        expect(m.seqs).toBe(`n=${n} distinct=${n} min=1 max=${n}`);
+        expect(m.store).toEqual(m.journal);
       },
       Math.max(240_000, KILLS * 12_000),
     );

@@ -18,7 +18,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { listRuns, type RunInfo } from "../../src/journal/runs.ts";
+import { listRuns, type RunInfo, readRunEvents } from "../../src/journal/runs.ts";
 import { cli, command, type RuntimeName, repo } from "../helpers/runtimes.ts";
 
 export const fixture = join(repo, "test/fixtures/pipelines/journaled.ts");
@@ -159,4 +159,43 @@ export async function outputHash(cwd: string, sink: "ndjson" | "duckdb"): Promis
   return sink === "duckdb"
     ? (await tableHash(join(cwd, "out/orders.duckdb"))).hash
     : sha(join(cwd, "out/orders.ndjson"));
+}
+
+/**
+ * What the metrics store holds for a run against what its journal holds:
+ * per-run sequence numbers exactly 1..n (nothing doubled), and the same
+ * number of events of each kind as the journal (nothing lost), after kills
+ * and resumes.
+ */
+export async function metricsVsJournal(
+  home: string,
+  runId: string,
+): Promise<{ store: Record<string, number>; journal: Record<string, number>; seqs: string }> {
+  const run = (await listRuns(home, PIPELINE)).find((r) => r.runId === runId);
+  if (!run) throw new Error(`no run ${runId} under ${home}`);
+  const journal: Record<string, number> = {};
+  for await (const { event } of readRunEvents(run.runDir)) {
+    if (event.kind === "run.progress") continue;
+    journal[event.kind] = (journal[event.kind] ?? 0) + 1;
+  }
+  const db = await DuckDBInstance.create(join(home, "metrics.duckdb"), { access_mode: "READ_ONLY" });
+  const conn = await db.connect();
+  try {
+    const seq = await conn.runAndReadAll(
+      "SELECT count(*) AS n, count(DISTINCT seq) AS d, min(seq) AS lo, max(seq) AS hi FROM events WHERE run_id = $run",
+      { run: runId },
+    );
+    const [c] = seq.getRowObjectsJson() as Array<Record<string, string | number>>;
+    const kinds = await conn.runAndReadAll(
+      "SELECT kind, count(*) AS n FROM events WHERE run_id = $run GROUP BY kind",
+      { run: runId },
+    );
+    const store: Record<string, number> = {};
+    for (const r of kinds.getRowObjectsJson() as Array<{ kind: string; n: string | number }>)
+      store[r.kind] = Number(r.n);
+    return { store, journal, seqs: `n=${c.n} distinct=${c.d} min=${c.lo} max=${c.hi}` };
+  } finally {
+    conn.closeSync();
+    db.closeSync();
+  }
 }

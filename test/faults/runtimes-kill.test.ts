@@ -12,6 +12,7 @@ import {
   fixture,
   journalBytes,
   latestRun,
+  metricsVsJournal,
   outputHash,
   run,
   sleep,
@@ -69,6 +70,13 @@ describe.concurrent("kill -9 and resume on other runtimes", () => {
       expect(done.code, done.stderr).toBe(0);
       expect(done.stderr).toMatch(/resuming run \S+ from checkpoint \d+/);
       expect(await outputHash(cwd, sink)).toBe(reference[sink]);
+      // The metrics store took every journaled event of the run exactly once,
+      // across the kills (re-ingested from the journal) and the resumes (live).
+      const runId = (await latestRun(home))?.runId ?? "";
+      const m = await metricsVsJournal(home, runId);
+      const n = Object.values(m.journal).reduce((a, b) => a + b, 0);
+      expect(m.seqs).toBe(`n=${n} distinct=${n} min=1 max=${n}`);
+      expect(m.store).toEqual(m.journal);
     }, 180_000);
   }
 });

@@ -17,7 +17,7 @@ import { EXIT, formatError } from "../errors.ts";
 import { bytes, compact, duration, int } from "../format.ts";
 import { loadPipeline } from "../load.ts";
 import { progressLine } from "../progress.ts";
-import { openRunStore } from "./metrics-store.ts";
+import { startRunStore } from "./metrics-store.ts";
 
 export interface RunFlags {
   quiet: boolean;
@@ -29,6 +29,8 @@ export interface RunFlags {
   resume?: string;
   /** Journal fsync policy (overrides the pipeline's `journal.fsync`). */
   fsync?: "always" | "checkpoint" | "interval";
+  /** Adaptive configuration: tune chunk size and workers during the run. */
+  adaptive?: boolean;
 }
 
 export type RunHook = (p: Pipeline<unknown>, bus: EventBus, options: RunOptions) => Promise<RunOptions>;
@@ -52,10 +54,15 @@ export async function runCommand(file: string, flags: RunFlags, prepare?: RunHoo
     onSignal("SIGTERM", () => controller.abort()),
   ];
   const progress = flags.quiet ? undefined : progressLine(bus, stderr, p.name);
-  let options: RunOptions = { bus, signal: controller.signal, home: flags.home };
+  let options: RunOptions = {
+    bus,
+    signal: controller.signal,
+    home: flags.home,
+    ...(flags.adaptive ? { adaptive: true } : {}),
+  };
   if (prepare) options = await prepare(p, bus, options);
   // A prepare hook (--serve) opens and attaches the metrics store itself.
-  const store = prepare ? undefined : await openRunStore(p.name, bus, flags.home, flags.quiet);
+  const store = prepare ? undefined : startRunStore(p.name, bus, flags.home, flags.quiet);
   let summary: RunSummary;
   try {
     const { resume: _hookResume, ...rest } = options;
@@ -65,6 +72,7 @@ export async function runCommand(file: string, flags: RunFlags, prepare?: RunHoo
       journal: flags.fsync ? { fsync: flags.fsync } : undefined,
       file: paths.resolve(file),
       onResume: (info) => {
+        store?.onResume(info);
         if (!flags.quiet) stderr.write(`${resumeNotice(info)}\n`);
       },
     });

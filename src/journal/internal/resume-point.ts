@@ -9,7 +9,7 @@ import { parseEvent } from "../../events/schema.ts";
 import { describeError, StateError } from "../../pipeline/errors.ts";
 import type { Pipeline } from "../../pipeline/pipeline.ts";
 import type { JournalCorruptionError } from "../errors.ts";
-import type { Journal } from "../journal.ts";
+import type { Journal, JournalPosition } from "../journal.ts";
 import { inspectRun, listRunRefs, type RunInfo, readRunMeta } from "../runs.ts";
 import { fromJournalValue } from "./plain.ts";
 
@@ -20,6 +20,12 @@ export interface ResumeInfo {
   readonly checkpoint?: EventOf<"checkpoint">;
   /** Damaged journal records that were skipped (the resume point is before or after them). */
   readonly corruptions: readonly JournalCorruptionError[];
+  /**
+   * Where the journal ended when the run was reopened: records before it are
+   * the earlier process's, records from it on are this one's (a reader that
+   * loads the old events while the run goes on stops here).
+   */
+  readonly journalEnd: JournalPosition;
 }
 
 /** The run to continue, or undefined for a new one. */
@@ -107,5 +113,5 @@ export async function resumePoint(
       );
     }
   }
-  return { runId: info.runId, runDir: info.runDir, checkpoint, corruptions };
+  return { runId: info.runId, runDir: info.runDir, checkpoint, corruptions, journalEnd: journal.end };
 }
