@@ -56,6 +56,8 @@ function stageContext(stage: string): StageContext {
     onError: "dead-letter",
     deadLetter: () => {},
     reportBusy: () => {},
+    reportChunk: () => {},
+    offerKnob: () => {},
   };
 }
 

@@ -31,6 +31,8 @@ export interface LiveStage {
   readonly stage: string;
   readonly index: number;
   readonly rowsIn: number;
+  /** Chunks timed in the window (the latency percentiles' sample size). */
+  readonly chunks: number;
   readonly rowsPerS: number | null;
   readonly errorRate: number | null;
   readonly deadLetterRate: number | null;
@@ -120,6 +122,7 @@ class StageWindow {
       stage: this.stage,
       index: this.index,
       rowsIn: rows,
+      chunks: this.hist.count,
       rowsPerS: this.intervalMs > 0 ? (rows * 1000) / this.intervalMs : null,
       errorRate: rows > 0 ? this.errors / rows : null,
       deadLetterRate: rows > 0 ? this.dead / rows : null,

@@ -37,6 +37,15 @@ export interface RecommendationOptions {
   readonly eventLoopDelayMs?: number;
   /** Dead-letter share of input at or above this deserves a look (default 0.01). */
   readonly deadLetterRate?: number;
+  /** A worker pool utilised below this share, with nothing queued, has workers to spare (default 0.3). */
+  readonly lowUtilisation?: number;
+  /**
+   * A per-chunk latency target (ms; adaptive configuration sets it): the chunk
+   * size is lowered when the slowest stage's p99 is over it, and raised when
+   * under a quarter of it while memory does not grow. Unset: only the
+   * high-p99-and-growing-memory rule applies.
+   */
+  readonly targetChunkMs?: number;
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%`;
@@ -97,15 +106,18 @@ export function recommend(
     }
   }
 
-  // 2. High tail latency while memory grows: chunks too big.
+  // 2. High tail latency while memory grows, or over the latency target: chunks too big.
+  //    Far under the target with flat memory: chunks can grow (fewer per-chunk costs).
   const highP99 = options.highP99Ms ?? 250;
   const growth = options.memoryGrowthBytesPerMin ?? 16 * MiB;
+  const target = options.targetChunkMs;
   const slope = report.resources?.rssSlopeBytesPerMin ?? null;
   const worst = [...report.stages]
     .filter((s) => s.p99Ms !== null)
     .sort((a, b) => (b.p99Ms ?? 0) - (a.p99Ms ?? 0))[0];
-  if (worst?.p99Ms != null && worst.p99Ms >= highP99 && slope !== null && slope >= growth) {
-    const rowsPerChunk = worst.chunks > 0 ? worst.rowsIn / worst.chunks : null;
+  const rowsPerChunk = worst && worst.chunks > 0 ? worst.rowsIn / worst.chunks : null;
+  const growing = slope !== null && slope >= growth;
+  if (worst?.p99Ms != null && worst.p99Ms >= highP99 && growing) {
     out.push({
       id: "lower-chunk-size",
       stage: worst.stage,
@@ -118,6 +130,56 @@ export function recommend(
         `${worst.stage} has a p99 chunk latency of ${worst.p99Ms.toFixed(0)} ms while RSS grows ` +
         `${(slope / MiB).toFixed(1)} MiB/min: large chunks hold memory and delay everything behind them.`,
       evidence: { p99Ms: worst.p99Ms, rssSlopeBytesPerMin: slope, rowsPerChunk },
+    });
+  } else if (target !== undefined && worst?.p99Ms != null && worst.p99Ms > target) {
+    // To about 90% of the target at the measured time per row, at most a quarter at once.
+    const factor = Math.max(0.25, Math.min(0.9, (0.9 * target) / worst.p99Ms));
+    out.push({
+      id: "lower-chunk-size",
+      stage: worst.stage,
+      action: `Lower the chunk size: ${worst.stage} takes longer per chunk than the ${target} ms target.`,
+      setting: "chunkSize",
+      direction: "lower",
+      current: rowsPerChunk === null ? null : Math.round(rowsPerChunk),
+      suggested: rowsPerChunk === null ? null : Math.max(1, Math.floor(rowsPerChunk * factor)),
+      reason:
+        `${worst.stage} has a p99 chunk latency of ${worst.p99Ms.toFixed(0)} ms, over the ${target} ms target` +
+        `${rowsPerChunk === null ? "" : ` at ${Math.round(rowsPerChunk)} rows per chunk`}.`,
+      evidence: { p99Ms: worst.p99Ms, targetMs: target, rowsPerChunk },
+    });
+  } else if (target !== undefined && worst?.p99Ms != null && worst.p99Ms < target / 4 && !growing) {
+    out.push({
+      id: "raise-chunk-size",
+      stage: worst.stage,
+      action: `Raise the chunk size: the slowest stage, ${worst.stage}, is far under the ${target} ms target.`,
+      setting: "chunkSize",
+      direction: "raise",
+      current: rowsPerChunk === null ? null : Math.round(rowsPerChunk),
+      suggested: rowsPerChunk === null ? null : Math.max(1, Math.round(rowsPerChunk * 2)),
+      reason:
+        `the slowest stage, ${worst.stage}, has a p99 chunk latency of ${worst.p99Ms.toFixed(1)} ms, under a quarter ` +
+        `of the ${target} ms target, and RSS is not growing: bigger chunks spread per-chunk costs.`,
+      evidence: { p99Ms: worst.p99Ms, targetMs: target, rowsPerChunk, rssSlopeBytesPerMin: slope },
+    });
+  }
+
+  // 2b. A pool mostly idle with nothing queued: fewer workers do the same work.
+  const low = options.lowUtilisation ?? 0.3;
+  for (const pool of report.workers) {
+    const u = pool.utilisation;
+    if (u === null || u >= low || pool.workersMax <= 1 || (pool.queueDepthMax ?? 0) > 0) continue;
+    // Enough workers to be about 60% utilised at the same load.
+    const suggested = Math.max(1, Math.min(pool.workersMax - 1, Math.ceil((pool.workersMax * u) / 0.6)));
+    out.push({
+      id: "lower-workers",
+      stage: pool.stage,
+      action: `Lower workers for ${pool.stage} from ${pool.workersMax} to ${suggested}.`,
+      setting: "workers",
+      direction: "lower",
+      current: pool.workersMax,
+      suggested,
+      reason: `${pool.stage}'s ${pool.workersMax} workers were ${pct(u)} utilised with nothing queued.`,
+      evidence: { utilisation: u, workers: pool.workersMax, queueDepth: pool.queueDepthMax },
     });
   }
 

@@ -6,12 +6,10 @@
  * follow its input one to one; a barrier flushes the partial chunk and then
  * passes, so a checkpoint covers exactly the records before it.
  */
-import * as Cause from "effect/Cause";
-import * as Effect from "effect/Effect";
-import * as Pull from "effect/Pull";
-import * as Stream from "effect/Stream";
+import type * as Stream from "effect/Stream";
 import type { Chunk } from "../pipeline/chunk.ts";
 import { ConfigError } from "../pipeline/errors.ts";
+import { type RechunkObserver, rechunk } from "../pipeline/internal/rechunk.ts";
 import type { Operator, StageContext } from "../pipeline/types.ts";
 import { type Duration, type Size, toBytes, toMillis } from "../pipeline/units.ts";
 import { AdaptiveSize, bytesSizer, rowsSizer, type Sizer } from "./internal/chunk-sizer.ts";
@@ -56,8 +54,40 @@ export function chunk<A>(options: ChunkOptions<A>): Operator<A, A> {
   const make = sizing(options);
   return makeOperator<A, A>("chunk", "one", (ctx) => ({
     type: "stream",
-    apply: (input) => rechunk(input, ctx, make()),
+    apply: (input) => {
+      const { sizer, adaptive } = make();
+      return rechunk(input, sizer, adaptive && observer(ctx, adaptive));
+    },
   }));
+}
+
+/**
+ * Times the downstream: from handing a batch of rows out to the next pull
+ * (the stages after this one have then taken it through), barriers excluded
+ * (a commit downstream is not chunk processing time).
+ */
+function observer<A>(ctx: StageContext, adaptive: AdaptiveSize): RechunkObserver<A> {
+  let handedAt = -1;
+  let handedRows = 0;
+  return {
+    handedOut(out: ReadonlyArray<Chunk<A>>) {
+      handedAt = ctx.clock.monotonic();
+      handedRows = 0;
+      for (const c of out) {
+        if (c.barrier) {
+          handedRows = 0;
+          break;
+        }
+        handedRows += c.records.length;
+      }
+    },
+    beforePull() {
+      if (handedAt < 0) return;
+      const change = adaptive.observe(ctx.clock.monotonic() - handedAt, handedRows);
+      handedAt = -1;
+      if (change) ctx.emit({ kind: "config.changed", stage: ctx.stage, setting: "chunk.rows", ...change });
+    },
+  };
 }
 
 interface Sizing<A> {
@@ -104,128 +134,4 @@ function positiveInt(v: unknown, what: string): number {
   if (typeof v !== "number" || !Number.isInteger(v) || v < 1)
     throw new ConfigError(`chunk(): ${what} must be a positive integer, got ${String(v)}`);
   return v;
-}
-
-type NonEmpty<A> = [Chunk<A>, ...Chunk<A>[]];
-const END: unique symbol = Symbol("end of input");
-
-function rechunk<A, E>(
-  input: Stream.Stream<Chunk<A>, E>,
-  ctx: StageContext,
-  { sizer, adaptive }: Sizing<A>,
-): Stream.Stream<Chunk<A>, E> {
-  // The output chunk being built.
-  let buf: A[] = [];
-  let bufBytes = 0;
-  let head: Chunk<A> | undefined;
-  let headStart: Chunk<A>["start"];
-  let tailEnd: Chunk<A>["end"];
-
-  const flush = (out: Chunk<A>[]) => {
-    if (!head) return;
-    out.push({
-      records: buf,
-      seq: head.seq,
-      start: headStart,
-      end: tailEnd,
-      bytes: bufBytes,
-      createdAt: head.createdAt,
-    });
-    buf = [];
-    bufBytes = 0;
-    head = undefined;
-  };
-
-  const add = (c: Chunk<A>, out: Chunk<A>[]) => {
-    const recs = c.records;
-    const n = recs.length;
-    const per = sizer.perRecord(recs, c.bytes);
-    let i = 0;
-    while (i < n) {
-      const full = sizer.fill(buf.length, bufBytes, recs, i, per);
-      const k = sizer.taken;
-      const start = i === 0 ? c.start : undefined;
-      const end = i + k === n ? c.end : undefined;
-      if (!head && full) {
-        // A whole output chunk from one input: no copy when it is the entire input.
-        const records = i === 0 && k === n ? recs : recs.slice(i, i + k);
-        out.push({ records, seq: c.seq, start, end, bytes: sizer.takenBytes, createdAt: c.createdAt });
-      } else {
-        if (!head) {
-          head = c;
-          headStart = start;
-        }
-        for (let j = i; j < i + k; j++) buf.push(recs[j]);
-        bufBytes += sizer.takenBytes;
-        tailEnd = end;
-        if (full) flush(out);
-      }
-      i += k;
-    }
-  };
-
-  return Stream.transformPull(input, (pull) =>
-    Effect.sync(() => {
-      let ended = false;
-      // When the last output was handed downstream, and its rows (adaptive only).
-      let handedAt = -1;
-      let handedRows = 0;
-
-      const handOut = (out: NonEmpty<A>): Effect.Effect<NonEmpty<A>> => {
-        if (adaptive) {
-          handedAt = ctx.clock.monotonic();
-          handedRows = 0;
-          for (const c of out) {
-            if (c.barrier) {
-              // A commit downstream is not chunk processing time.
-              handedRows = 0;
-              break;
-            }
-            handedRows += c.records.length;
-          }
-        }
-        return Effect.succeed(out);
-      };
-
-      const observe = () => {
-        if (!adaptive || handedAt < 0) return;
-        const change = adaptive.observe(ctx.clock.monotonic() - handedAt, handedRows);
-        handedAt = -1;
-        if (change) ctx.emit({ kind: "config.changed", stage: ctx.stage, setting: "chunk.rows", ...change });
-      };
-
-      const step = (
-        arr: ReadonlyArray<Chunk<A>> | typeof END,
-      ): Effect.Effect<NonEmpty<A>, E | Cause.Done> => {
-        const out: Chunk<A>[] = [];
-        if (arr === END) {
-          flush(out);
-          return out.length ? handOut(out as NonEmpty<A>) : Cause.done();
-        }
-        for (let i = 0; i < arr.length; i++) {
-          const c = arr[i];
-          if (c.barrier) {
-            flush(out);
-            out.push(c);
-          } else add(c, out);
-        }
-        return out.length ? handOut(out as NonEmpty<A>) : loop;
-      };
-
-      // Pulls until there is output (small inputs are merged without emitting).
-      const loop: Effect.Effect<NonEmpty<A>, E | Cause.Done> = Effect.suspend(() => {
-        if (ended) return Cause.done();
-        const pulled = Pull.catchDone(pull, () => {
-          ended = true;
-          return Effect.succeed(END);
-        });
-        return Effect.flatMap(pulled, step);
-      });
-
-      return Effect.suspend(() => {
-        observe();
-        return loop;
-      });
-    }),
-  );
 }

@@ -63,13 +63,24 @@ export function parallelMap<A, B>(module: URL | string, options: ParallelMapOpti
     const workerPool = createWorkerPool<A, B>({ ...pool, module, onEvent: (e) => relay(ctx, e) });
     const emitStats = statsEmitter(ctx, workerPool);
     const stats = ctx.clock.every(1000, emitStats);
-    const workers =
-      typeof pool.workers === "number"
-        ? pool.workers
-        : typeof pool.workers === "object"
-          ? pool.workers.max
-          : Math.max(1, availableCores() - 1);
-    const limit = inFlight ?? Math.max(4, 2 * workers);
+    // The worker count: fixed, "auto" (cores − 1) or the pool's own between min and max.
+    // Adaptive configuration may change it within [min, max] of `{ min, max }`, else 1..cores.
+    const cores = availableCores();
+    const w = pool.workers ?? "auto";
+    let target: number | undefined =
+      typeof w === "number" ? w : w === "auto" ? Math.max(1, cores - 1) : undefined;
+    ctx.offerKnob({
+      setting: "workers",
+      min: typeof w === "object" ? Math.max(1, w.min) : 1,
+      max: typeof w === "object" ? w.max : Math.max(cores, target ?? 1),
+      get: () => target ?? workerPool.stats().workers,
+      set: (n) => {
+        target = n;
+        workerPool.resize(n);
+      },
+    });
+    const limit = () =>
+      inFlight ?? Math.max(4, 2 * (target ?? (typeof w === "object" ? w.max : Math.max(1, cores - 1))));
     return {
       type: "stream",
       apply: (input) =>
@@ -101,7 +112,8 @@ class PoolStage<A, B> implements PushStage<A, B> {
     readonly ctx: StageContext,
     readonly pool: WorkerPool<A, B>,
     readonly ordered: boolean,
-    readonly limit: number,
+    /** Chunks in flight at once (read per chunk: adaptive configuration changes the worker count). */
+    readonly limit: () => number,
     readonly priority: ParallelMapOptions<A>["priority"],
   ) {}
 
@@ -114,7 +126,7 @@ class PoolStage<A, B> implements PushStage<A, B> {
       const t0 = this.ctx.clock.monotonic();
       this.pool.run(chunk.records, this.priority ? { priority: this.priority } : undefined).then(
         (result) => {
-          this.ctx.reportBusy(this.ctx.clock.monotonic() - t0);
+          this.ctx.reportChunk(this.ctx.clock.monotonic() - t0);
           slot.result = result;
           slot.done = true;
           this.#running--;
@@ -124,7 +136,7 @@ class PoolStage<A, B> implements PushStage<A, B> {
       );
     }
     this.#flush();
-    if (this.#running < this.limit) return;
+    if (this.#running < this.limit()) return;
     return new Promise<void>((resolve) => {
       this.#admit = resolve;
     });
@@ -163,7 +175,7 @@ class PoolStage<A, B> implements PushStage<A, B> {
         } else i++;
       }
     }
-    if (this.#admit && this.#running < this.limit) {
+    if (this.#admit && this.#running < this.limit()) {
       const admit = this.#admit;
       this.#admit = undefined;
       admit();

@@ -4,6 +4,7 @@
  * pipeline can be extended in several ways and nothing runs until a terminal
  * (`runPipeline`, `runCollect`, `sluice run`) is called.
  */
+import type { AdaptiveOptions } from "../metrics/adaptive.ts";
 import { ConfigError } from "./errors.ts";
 import { isOperator, isSink, isSource, type Operator, type Sink, type Source } from "./types.ts";
 import type { Duration, Size } from "./units.ts";
@@ -27,6 +28,12 @@ export interface PipelineOptions {
     readonly fsyncInterval?: Duration;
     readonly segmentSize?: Size;
   };
+  /**
+   * Settings of adaptive configuration, used when a run is adaptive
+   * (`sluice run --adaptive`, `runPipeline(p, { adaptive: true })`); they do
+   * not turn it on.
+   */
+  readonly adaptive?: AdaptiveOptions;
 }
 
 /** Names that reach file paths, URLs and SQL: letters, digits, `_ . : -`. */

@@ -13,14 +13,16 @@ import * as Pull from "effect/Pull";
 import * as Stream from "effect/Stream";
 import { EventBus } from "../events/bus.ts";
 import type { EventInput, EventOf, SluiceEvent } from "../events/schema.ts";
+import { AdaptiveController, type AdaptiveOptions, resolveAdaptive } from "../metrics/adaptive.ts";
 import { type Clock, systemClock } from "../runtime/clock.ts";
 import { runtimeName, runtimeVersion } from "../runtime/detect.ts";
 import { fs, paths } from "../runtime/fs.ts";
-import { cwd, env, eventLoopDelay, host, sampleResources } from "../runtime/process.ts";
+import { cpuCount, cwd, env, eventLoopDelay, host, sampleResources } from "../runtime/process.ts";
 import type { Barrier, Chunk, SourceOffset } from "./chunk.ts";
 import { ConfigError, describeError, SinkError, type SluiceError } from "./errors.ts";
 import { DeadLetterFile } from "./internal/dead-letter.ts";
 import { StageMeter, type StageTotals } from "./internal/meter.ts";
+import { rechunk, rowsSizer } from "./internal/rechunk.ts";
 import { composeStages, type LiveStage, toSluiceError } from "./internal/stages.ts";
 import { type Pipeline, stageNames } from "./pipeline.ts";
 import type {
@@ -59,6 +61,13 @@ export interface RunOptions {
   readonly onCheckpoint?: (checkpoint: EventOf<"checkpoint">) => Promise<void>;
   /** Sample CPU/memory/event-loop every second (default true). */
   readonly sampleResources?: boolean;
+  /**
+   * Adaptive configuration (off by default): tunes the source chunk size and
+   * each parallelMap's worker count during the run from the live figures,
+   * publishing each change as a `config.changed` event with its reason.
+   * `true` takes the pipeline's `adaptive` settings, else the defaults.
+   */
+  readonly adaptive?: boolean | AdaptiveOptions;
 }
 
 export interface RunSummary {
@@ -144,6 +153,16 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
     emit,
   };
   const onError = p.options.onError ?? "dead-letter";
+  // Adaptive runs take the options given to the run, else the pipeline's settings.
+  const adaptive = options.adaptive
+    ? new AdaptiveController(
+        resolveAdaptive(
+          options.adaptive === true ? (p.options.adaptive ?? true) : options.adaptive,
+          cpuCount(),
+        ),
+        { runId, clock, emit },
+      )
+    : undefined;
   const deadLetters = new DeadLetterFile(paths.join(runDir, "dead-letter.ndjson"));
 
   const t0 = clock.monotonic();
@@ -158,6 +177,8 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
     index,
     onError,
     reportBusy: (ms) => meter.busy(ms),
+    reportChunk: (ms) => meter.chunk(ms),
+    offerKnob: (knob) => adaptive?.offer(stage, knob),
     deadLetter: (item: DeadLetterInput) => {
       meter.dead(1);
       const ev: EventOf<"dead.letter"> = {
@@ -312,6 +333,28 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
       );
     }
 
+    // Adaptive: the source's chunks are re-cut to a row count the controller
+    // tunes, starting from the size of the source's first chunk. The cut comes
+    // after barrier insertion, so barriers stay at source-chunk edges (their
+    // offsets exact) and flush a partial chunk before they pass.
+    let sourceRows = 0;
+    if (adaptive) {
+      adaptive.offer("source", {
+        setting: "chunk.rows",
+        min: 1,
+        max: Number.MAX_SAFE_INTEGER,
+        get: () => sourceRows || 1000,
+        set: (n) => {
+          sourceRows = n;
+        },
+      });
+      const sub = bus.subscribe(
+        (e) => adaptive.observe(e),
+        ["run.started", "run.progress", "stage.progress", "resource.sample", "worker.stats"],
+      );
+      stopTimers.push(adaptive.start(), () => sub.unsubscribe());
+    }
+
     const sourceCtx: SourceContext = {
       ...stageCtx("source", 0, sourceMeter),
       resumeFrom: lastOffset,
@@ -361,6 +404,7 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
               out.push(...last());
               break;
             }
+            if (sourceRows === 0) sourceRows = c.records.length;
             sourceMeter.out(c.records.length);
             sourceMeter.in(c.records.length, c.bytes);
             rowsSinceCheckpoint += c.records.length;
@@ -381,7 +425,13 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
       }),
     );
 
-    const stream = composeStages(source, stages, clock);
+    const cut = adaptive?.knobs().some((k) => k.stage === "source")
+      ? rechunk(
+          source,
+          rowsSizer(() => sourceRows),
+        )
+      : source;
+    const stream = composeStages(cut, stages, clock);
     const w = writer;
 
     const commit = async (b: Barrier): Promise<void> => {

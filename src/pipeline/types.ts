@@ -41,6 +41,22 @@ export interface RunContext {
   emit(event: EventInput): void;
 }
 
+/**
+ * A setting of a stage that adaptive configuration may change during a run
+ * (`runPipeline(p, { adaptive: true })`, `sluice run --adaptive`). The stage
+ * offers it with `ctx.offerKnob`; the controller reads `get()`, and calls
+ * `set()` with a whole number within `min..max`, between chunks, from the
+ * clock's timer. Each change is published as a `config.changed` event.
+ */
+export interface Knob {
+  /** The setting, as it appears in `config.changed`: `chunk.rows` or `workers`. */
+  readonly setting: "chunk.rows" | "workers";
+  readonly min: number;
+  readonly max: number;
+  get(): number;
+  set(value: number): void;
+}
+
 /** The context of one stage. */
 export interface StageContext extends RunContext {
   /** Stage name, unique within the pipeline (`"2:map"`). */
@@ -52,6 +68,13 @@ export interface StageContext extends RunContext {
   deadLetter(item: DeadLetterInput): void;
   /** Reports busy time for stages whose work the engine cannot time itself. */
   reportBusy(ms: number): void;
+  /**
+   * Reports one chunk's time through a stage the engine cannot time itself
+   * (counted as busy time, and in the stage's chunk-latency percentiles).
+   */
+  reportChunk(ms: number): void;
+  /** Offers a setting to adaptive configuration; does nothing when the run is not adaptive. */
+  offerKnob(knob: Knob): void;
 }
 
 export interface SourceContext extends StageContext {

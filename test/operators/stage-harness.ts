@@ -36,6 +36,8 @@ export function harness(options: { home?: string; clock?: VirtualClock; pipeline
       dead.push({ ...item, stage: item.stage ?? "1:op" });
     },
     reportBusy: () => {},
+    reportChunk: () => {},
+    offerKnob: () => {},
   };
   return {
     clock,

@@ -47,6 +47,8 @@ function context(runId: string, resumeToken?: unknown) {
     onError: "dead-letter",
     deadLetter: (d) => dead.push(d),
     reportBusy: () => {},
+    reportChunk: () => {},
+    offerKnob: () => {},
     resumeToken,
   };
   return { ctx, dead, logs };

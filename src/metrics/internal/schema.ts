@@ -243,6 +243,13 @@ SELECT r.run_id, r.pipeline, r.alert_id, r.rule, r.severity, r.stage, r.ts AS ra
        r.seq
 FROM alert_events r WHERE r.event = 'raised';
 
+-- Adaptive configuration's changes (and the chunk operator's adaptive size), in order.
+CREATE OR REPLACE VIEW config_changes AS
+SELECT run_id, pipeline, seq, ts, stage, payload->>'setting' AS setting,
+       (payload->>'from')::DOUBLE AS from_value, (payload->>'to')::DOUBLE AS to_value,
+       payload->>'reason' AS reason
+FROM events_other WHERE kind = 'config.changed';
+
 CREATE OR REPLACE MACRO resource_metrics_by(width) AS TABLE
 SELECT any_value(pipeline) AS pipeline, run_id, time_bucket(width, ts) AS bucket, count(*)::BIGINT AS samples,
        avg(cpu_percent) AS cpu_percent, max(cpu_percent) AS cpu_percent_max, max(rss_bytes) AS rss_bytes,

@@ -6,34 +6,9 @@
  * re-chunking loop so each policy is a few lines and testable on its own.
  */
 
-/**
- * Decides how many records of an incoming chunk go into the output chunk
- * being built. `fill` sets `taken` and `takenBytes` and says whether the
- * output chunk is then full. A chunk is never empty: at least one record is
- * always taken.
- */
-export interface Sizer<A> {
-  /** Per-record estimate for an incoming chunk (`bytes / records` when the source knows). */
-  perRecord(records: ReadonlyArray<A>, bytes: number): number;
-  fill(rows: number, bytes: number, records: ReadonlyArray<A>, i: number, perRecord: number): boolean;
-  taken: number;
-  takenBytes: number;
-}
+import type { Sizer } from "../../pipeline/internal/rechunk.ts";
 
-/** Fixed rows; `rows` is read per call (the adaptive policy changes it between chunks). */
-export function rowsSizer<A>(rows: () => number): Sizer<A> {
-  return {
-    taken: 0,
-    takenBytes: 0,
-    perRecord: (records, bytes) => (records.length ? bytes / records.length : 0),
-    fill(buffered, _bytes, records, i, per) {
-      const room = Math.max(1, rows() - buffered);
-      this.taken = Math.min(room, records.length - i);
-      this.takenBytes = this.taken * per;
-      return this.taken === room;
-    },
-  };
-}
+export { rowsSizer, type Sizer } from "../../pipeline/internal/rechunk.ts";
 
 /** A byte budget per chunk. */
 export function bytesSizer<A>(target: number, sizeOf: ((record: A) => number) | undefined): Sizer<A> {

@@ -74,6 +74,12 @@ export interface WorkerPool<I = unknown, O = unknown> {
   /** Graceful by default: refuses new runs, drains, then stops the workers. */
   close(options?: { graceful?: boolean }): Promise<void>;
   stats(): PoolStats;
+  /**
+   * Sets the worker count to `workers` (at least 1) from now on: starts the
+   * missing workers, stops idle ones above it at once and busy ones as their
+   * work finishes (no batch is abandoned). Used by adaptive configuration.
+   */
+  resize(workers: number): void;
 }
 
 export type WorkerStartReason = "warm" | "scale-up" | "replacement";
@@ -98,8 +104,8 @@ export type PoolEvent =
       exitCode: number | null;
       error: SerializedError | null;
     }
-  | { kind: "worker.scaled"; at: number; from: number; to: number; reason: "queue-depth" | "idle" }
-  | { kind: "worker.stopped"; at: number; workerId: number; reason: "idle" | "close" }
+  | { kind: "worker.scaled"; at: number; from: number; to: number; reason: "queue-depth" | "idle" | "resize" }
+  | { kind: "worker.stopped"; at: number; workerId: number; reason: "idle" | "close" | "resize" }
   | { kind: "task.timeout"; at: number; workerId: number; timeoutMs: number; records: number }
   | {
       kind: "task.retried";

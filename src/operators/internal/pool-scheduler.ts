@@ -65,6 +65,8 @@ interface Slot {
   seen: { seq: number; index: number };
   batchesDone: number;
   readyAt: number | null;
+  /** Above the count set by `resize`: takes no new work and stops when its in-flight work is done. */
+  draining?: boolean;
 }
 
 export interface SchedulerDeps {
@@ -240,6 +242,10 @@ export function createPoolScheduler<I = unknown, O = unknown>(deps: SchedulerDep
     if (k < 0) return;
     const [seg] = slot.inflight.splice(k, 1);
     if (slot.inflight.length === 0) slot.idleSince = now();
+    if (slot.draining && slot.inflight.length === 0) {
+      retire(slot);
+      emit({ kind: "worker.stopped", workerId: slot.id, reason: "resize" });
+    }
     totals.batches++;
     if (slot.batchesDone++ > 0) totals.reused++;
     totals.workMs += m.ms;
@@ -387,7 +393,8 @@ export function createPoolScheduler<I = unknown, O = unknown>(deps: SchedulerDep
     while (queue.size > 0) {
       let best: Slot | null = null;
       for (const s of ready)
-        if (s.inflight.length < max && (!best || s.inflight.length < best.inflight.length)) best = s;
+        if (!s.draining && s.inflight.length < max && (!best || s.inflight.length < best.inflight.length))
+          best = s;
       const seg = best && queue.take(batchSize(ready.length));
       if (!best || !seg) break;
       if (best.inflight.length === 0) best.lastActive = now();
@@ -621,6 +628,32 @@ export function createPoolScheduler<I = unknown, O = unknown>(deps: SchedulerDep
     settleDrain();
   }
 
+  function resize(workers: number): void {
+    if (closing || closed || fatal) return;
+    const target = Math.max(1, Math.floor(workers));
+    const from = live().filter((s) => !s.draining).length;
+    config.min = target;
+    config.max = target;
+    const active = live().filter((s) => !s.draining);
+    for (const slot of live())
+      if (slot.draining && active.length < target) {
+        slot.draining = false; // taken back before it stopped
+        active.push(slot);
+      }
+    if (started) for (let k = active.length; k < target && !fatal; k++) spawn("scale-up");
+    // Stop the surplus: idle and starting workers first, then the least loaded busy ones.
+    const surplus = active.sort((a, b) => a.inflight.length - b.inflight.length).slice(target);
+    for (const slot of surplus) {
+      if (slot.inflight.length === 0) {
+        retire(slot);
+        emit({ kind: "worker.stopped", workerId: slot.id, reason: "resize" });
+      } else slot.draining = true;
+    }
+    const to = live().filter((s) => !s.draining).length;
+    if (to !== from) emit({ kind: "worker.scaled", from, to, reason: "resize" });
+    dispatch();
+  }
+
   function stats(): PoolStats {
     const s = { idle: 0, busy: 0, starting: 0, batches: 0, records: 0, readyMs: retiredReadyMs };
     for (const slot of slots.values()) {
@@ -651,5 +684,5 @@ export function createPoolScheduler<I = unknown, O = unknown>(deps: SchedulerDep
     };
   }
 
-  return { start, run, drain, close, stats };
+  return { start, run, drain, close, stats, resize };
 }
