@@ -20,6 +20,7 @@ const cases = [
   { file: "csv-roundtrip.ts", outputs: ["out/tricky.csv"] },
   { file: "events.ts", outputs: ["out/events.csv"] },
   { file: "parallel.ts", outputs: ["out/scores.ndjson"] },
+  { file: "observable.ts", outputs: ["out/observable.ndjson"] },
 ];
 
 describe("runtime conformance", () => {
