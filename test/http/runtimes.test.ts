@@ -60,6 +60,20 @@ describe.each(["node", "bun", "deno"] as const)("HTTP server on %s", (runtime) =
     expect(doc.headers.get("Content-Encoding")).toBe("gzip");
     expect((await doc.json()).openapi).toBe("3.1.0");
     expect(await (await fetch(`${url}/metrics`)).text()).toContain("sluice_stage_rows_in_total");
+    // The live run's series: tagged, sized, 304 when unchanged, gzip (compressed once) when accepted.
+    const series = `${url}/api/metrics?run=20260102T000000000Z-smoke1&bucket=1s&from=1767312000000&to=1767312020000`;
+    const plain = await fetch(series, { headers: { "Accept-Encoding": "identity" } });
+    const body = await plain.text();
+    expect(JSON.parse(body).points.length).toBe(20);
+    expect(plain.headers.get("Content-Length")).toBe(String(new TextEncoder().encode(body).length));
+    expect(plain.headers.get("X-Content-Type-Options")).toBe("nosniff");
+    const etag = plain.headers.get("ETag")!;
+    const again = await fetch(series, { headers: { "If-None-Match": etag, "Accept-Encoding": "identity" } });
+    expect(again.status).toBe(304);
+    const zipped = await fetch(series, { headers: { "Accept-Encoding": "gzip" } });
+    expect(zipped.headers.get("Content-Encoding")).toBe("gzip");
+    expect(zipped.headers.get("ETag")).toBe(`W/${etag}`);
+    expect(await zipped.text()).toBe(body);
     const page = await fetch(`${url}/`);
     expect(page.headers.get("Content-Security-Policy")).toContain("script-src 'self'");
     const stream = await fetch(`${url}/api/runs/20260102T000000000Z-smoke1/stream`);

@@ -8,6 +8,8 @@ import { fakeStore, liveRun } from "./fakes.ts";
 const run = liveRun("20260102T000000000Z-smoke1");
 const app = createApp({ metrics: fakeStore(), bus: run.bus });
 run.start();
+// Twenty seconds of progress up front: a live series answer large enough to be compressed.
+for (let i = 0; i < 200; i++) run.progress();
 const served = await serve(app.fetch, { hostname: "127.0.0.1", port: 0 });
 const timer = setInterval(() => run.progress(), 50);
 console.log(`LISTENING ${served.url}`);

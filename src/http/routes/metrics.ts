@@ -15,7 +15,7 @@
 import type { Hono } from "hono";
 import { BadRequestError } from "../errors.ts";
 import { type AppContext, type Env, requireStore } from "../internal/context.ts";
-import { etagOf, sendJsonText } from "../internal/json.ts";
+import { type Encoded, encodeJson, sendEncoded } from "../internal/json.ts";
 import type { RouteSpec } from "../openapi.ts";
 import { BUCKETS, parseQuery, SeriesResponse } from "../schemas.ts";
 import type { SeriesPoint, SeriesQuery } from "../types.ts";
@@ -36,12 +36,6 @@ interface Answer {
   readonly from: number;
   readonly to: number;
   readonly points: readonly SeriesPoint[];
-}
-
-/** An answer as sent: serialised and tagged once, however many clients read it. */
-interface Encoded {
-  readonly body: string;
-  readonly etag: string;
 }
 
 interface CacheEntry {
@@ -71,10 +65,8 @@ export function register(app: Hono<Env>, ctx: AppContext): void {
     return { from, to };
   };
 
-  const encode = async (metric: string, bucket: string, answer: Answer): Promise<Encoded> => {
-    const body = JSON.stringify({ metric, bucket, ...answer });
-    return { body, etag: await etagOf(body) };
-  };
+  const encode = (metric: string, bucket: string, answer: Answer): Promise<Encoded> =>
+    encodeJson({ metric, bucket, ...answer });
 
   app.get("/api/metrics", async (c) => {
     const q = parseQuery(c.req.url, ctx.q.series);
@@ -112,16 +104,14 @@ export function register(app: Hono<Env>, ctx: AppContext): void {
     if (series && version !== undefined) {
       const held = liveCache.get(key);
       if (held && held.version === version && held.from === from && held.to === to) {
-        const answer = await held.value;
-        return sendJsonText(c, answer.body, answer.etag);
+        return sendEncoded(c, await held.value);
       }
       const points = series.answer(toQuery({ from, to }));
       if (points) {
         if (!held && liveCache.size >= 256) liveCache.delete(liveCache.keys().next().value as string);
         const value = encode(q.metric, q.bucket, { from, to, points });
         liveCache.set(key, { version, from, to, value });
-        const answer = await value;
-        return sendJsonText(c, answer.body, answer.etag);
+        return sendEncoded(c, await value);
       }
     }
 
@@ -155,7 +145,6 @@ export function register(app: Hono<Env>, ctx: AppContext): void {
         },
       );
     }
-    const answer = await hit.value;
-    return sendJsonText(c, answer.body, answer.etag);
+    return sendEncoded(c, await hit.value);
   });
 }
