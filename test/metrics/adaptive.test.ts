@@ -29,7 +29,7 @@ function stage(name: string, index: number, s: Partial<LiveStage> = {}): LiveSta
   };
 }
 
-function figures(stages: LiveStage[], f: Partial<LiveFigures> = {}): LiveFigures {
+function figures(stages: readonly LiveStage[], f: Partial<LiveFigures> = {}): LiveFigures {
   return {
     runId: "r1",
     pipeline: "p",
