@@ -558,3 +558,36 @@ describe("drain and close", () => {
     await expect(run).rejects.toBeInstanceOf(PoolClosedError);
   });
 });
+
+describe("resize (adaptive configuration)", () => {
+  test("starts workers up to the new count, and stops busy ones only when their batches are done", async () => {
+    const { host, pool, events, start } = setup({ workers: 1, batch: 10 });
+    await start();
+    pool.resize(3);
+    expect(host.workers).toHaveLength(3);
+    host.readyAll();
+    expect(events.find((e) => e.kind === "worker.scaled")).toMatchObject({
+      from: 1,
+      to: 3,
+      reason: "resize",
+    });
+    const run = pool.run(range(60));
+    await Promise.resolve();
+    expect(host.live.filter((w) => w.pending.length > 0)).toHaveLength(3); // work spread over all three
+    pool.resize(1);
+    // Busy workers drain: nobody is stopped with a batch in flight, no batch is lost.
+    expect(host.live).toHaveLength(3);
+    expect(events.filter((e) => e.kind === "worker.scaled").at(-1)).toMatchObject({ from: 3, to: 1 });
+    host.pump();
+    expect(await run).toMatchObject({ values: doubled(60), failures: [] });
+    expect(host.live).toHaveLength(1);
+    expect(pool.stats().workers).toBe(1);
+    const stopped = events.filter((e) => e.kind === "worker.stopped" && e.reason === "resize");
+    expect(stopped).toHaveLength(2);
+    // New work goes to the one left.
+    const again = pool.run(range(5));
+    host.pump();
+    expect((await again).values).toEqual(doubled(5));
+    await pool.close();
+  });
+});
