@@ -115,20 +115,28 @@ export class ColumnBuffer {
           break;
         }
         case "hist": {
-          const idx: number[][] = new Array(this.rows);
-          const cnt: number[][] = new Array(this.rows);
+          // Flat: one offsets array shared by both list columns, items back to back.
+          const offsets = new Uint32Array(this.rows + 1);
+          let total = 0;
           for (let i = 0; i < this.rows; i++) {
-            const b = (data[i] as HistogramLike | undefined)?.buckets ?? [];
-            const a: number[] = new Array(b.length);
-            const n: number[] = new Array(b.length);
-            for (let k = 0; k < b.length; k++) {
-              a[k] = b[k][0];
-              n[k] = b[k][1];
-            }
-            idx[i] = a;
-            cnt[i] = n;
+            total += (data[i] as HistogramLike | undefined)?.buckets.length ?? 0;
+            offsets[i + 1] = total;
           }
-          columns.push({ type: "usmallint_list", values: idx }, { type: "double_list", values: cnt });
+          const idx = new Uint16Array(total);
+          const cnt = new Float64Array(total);
+          let k = 0;
+          for (let i = 0; i < this.rows; i++) {
+            const b = (data[i] as HistogramLike | undefined)?.buckets;
+            if (!b) continue;
+            for (let j = 0; j < b.length; j++, k++) {
+              idx[k] = b[j][0];
+              cnt[k] = b[j][1];
+            }
+          }
+          columns.push(
+            { type: "usmallint_list", offsets, values: idx },
+            { type: "ubigint_list", offsets, values: cnt },
+          );
           break;
         }
         case "sym": {
@@ -175,7 +183,7 @@ export function batchColumns(specs: readonly ColumnSpec[]): BatchColumnSpec[] {
       case "hist":
         out.push(
           { name: `${s.name}_idx`, type: "usmallint_list" },
-          { name: `${s.name}_n`, type: "double_list" },
+          { name: `${s.name}_n`, type: "ubigint_list" },
         );
         break;
       default:
@@ -235,7 +243,7 @@ export function insertExpressions(specs: readonly ColumnSpec[]): string[] {
         out.push(s.sql === "VARCHAR[]" ? `from_json(${c}, '["VARCHAR"]')` : `CAST(${c} AS JSON)`);
         break;
       case "hist":
-        out.push(`"${s.name}_idx"`, `CAST("${s.name}_n" AS UBIGINT[])`);
+        out.push(`"${s.name}_idx"`, `"${s.name}_n"`);
         break;
     }
   }

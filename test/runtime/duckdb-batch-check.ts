@@ -1,0 +1,197 @@
+/**
+ * Runs on node, bun and deno (see duckdb-batch.test.ts): streams column
+ * batches through `registerBatchSource` into a table and reads them back,
+ * then stores `stage.progress` events with histograms through the metrics
+ * store and reads the list columns back. Prints one JSON line: the values read
+ * back and any mismatch against what went in.
+ * Usage: duckdb-batch-check.ts HOME
+ */
+import { openMetricsStore } from "../../src/metrics/store.ts";
+import { type ColumnBatch, openDuckDB } from "../../src/runtime/duckdb.ts";
+
+const home = process.argv[2];
+const mismatches: string[] = [];
+const check = (what: string, got: unknown, want: unknown) => {
+  if (JSON.stringify(got) !== JSON.stringify(want)) {
+    if (mismatches.length < 20)
+      mismatches.push(`${what}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
+  }
+};
+
+// 1. The batch source alone: 5000 rows (three chunks, lists crossing chunk
+// boundaries), NaN as NULL, NULL strings, empty lists, counts up to 2^53 - 1.
+const N = 5000;
+const dbl = new Float64Array(N);
+const int = new Int32Array(N);
+const str: Array<string | null> = [];
+const idxLists: number[][] = [];
+const cntLists: number[][] = [];
+const dblLists: number[][] = [];
+for (let i = 0; i < N; i++) {
+  dbl[i] = i % 7 === 0 ? Number.NaN : i * 1.5 - 100;
+  int[i] = i % 3 === 0 ? -i : i * 1000;
+  str.push(i % 5 === 0 ? null : `s${i}${"é".repeat(i % 20)}`);
+  const len = i % 11 === 0 ? 0 : (i * 7) % 23;
+  idxLists.push(Array.from({ length: len }, (_, k) => (i + k * 97) % 65536));
+  cntLists.push(
+    Array.from({ length: len }, (_, k) =>
+      k === 0 && i % 13 === 1 ? Number.MAX_SAFE_INTEGER : k === 1 ? 2 ** 32 + i : i * 31 + k,
+    ),
+  );
+  dblLists.push(Array.from({ length: len }, (_, k) => (k - i) / 8));
+}
+/** The offsets and flat items of per-row lists. */
+function flat<A extends Uint16Array | Float64Array>(lists: number[][], make: (n: number) => A) {
+  const offsets = new Uint32Array(lists.length + 1);
+  for (let i = 0; i < lists.length; i++) offsets[i + 1] = offsets[i] + lists[i].length;
+  const values = make(offsets[lists.length]);
+  values.set(lists.flat());
+  return { offsets, values };
+}
+const batch: ColumnBatch = {
+  rows: N,
+  columns: [
+    { type: "double", values: dbl },
+    { type: "integer", values: int },
+    { type: "varchar", values: str },
+    { type: "usmallint_list", ...flat(idxLists, (n) => new Uint16Array(n)) },
+    { type: "ubigint_list", ...flat(cntLists, (n) => new Float64Array(n)) },
+    { type: "double_list", ...flat(dblLists, (n) => new Float64Array(n)) },
+  ],
+};
+const db = await openDuckDB(":memory:");
+const conn = await db.connect();
+const source = conn.registerBatchSource("check_batch", [
+  { name: "d", type: "double" },
+  { name: "i", type: "integer" },
+  { name: "s", type: "varchar" },
+  { name: "li", type: "usmallint_list" },
+  { name: "lu", type: "ubigint_list" },
+  { name: "ld", type: "double_list" },
+]);
+await conn.run(
+  "CREATE TABLE t (k BIGINT, d DOUBLE, i INTEGER, s VARCHAR, li USMALLINT[], lu UBIGINT[], ld DOUBLE[])",
+);
+source.set(batch);
+// Twice: the second scan starts from row 0 again, into reused chunks.
+for (let r = 0; r < 2; r++) {
+  await conn.run(`INSERT INTO t SELECT ${r} AS k, * FROM check_batch()`);
+}
+const rows = await conn.all(
+  "SELECT k, d, i, s, li, CAST(lu AS VARCHAR[]) AS lu, ld FROM t ORDER BY k, rowid",
+);
+check("row count", rows.length, 2 * N);
+for (let j = 0; j < rows.length; j++) {
+  const i = j % N;
+  const row = rows[j];
+  check(`d[${j}]`, row.d, Number.isNaN(dbl[i]) ? null : dbl[i]);
+  check(`i[${j}]`, row.i, int[i]);
+  check(`s[${j}]`, row.s, str[i]);
+  check(`li[${j}]`, row.li, idxLists[i]);
+  check(
+    `lu[${j}]`,
+    row.lu,
+    cntLists[i].map((x) => BigInt(x).toString()),
+  );
+  check(`ld[${j}]`, row.ld, dblLists[i]);
+}
+const [sums] = await conn.all(
+  "SELECT count(d) AS d, count(s) AS s, sum(len(li)) AS li, count(*) FILTER (WHERE len(lu) = 0) AS empty FROM t",
+);
+// A count that is no whole number in [0, 2^53) fails the statement, and the connection stays usable.
+source.set({
+  rows: 1,
+  columns: [
+    { type: "double", values: new Float64Array(1) },
+    { type: "integer", values: new Int32Array(1) },
+    { type: "varchar", values: ["x"] },
+    { type: "usmallint_list", offsets: new Uint32Array([0, 1]), values: new Uint16Array([1]) },
+    { type: "ubigint_list", offsets: new Uint32Array([0, 1]), values: new Float64Array([-1]) },
+    { type: "double_list", offsets: new Uint32Array([0, 0]), values: new Float64Array(0) },
+  ],
+});
+const refused = await conn.run("INSERT INTO t SELECT 9, * FROM check_batch()").then(
+  () => "accepted",
+  (e: Error) => (e.message.includes("ubigint_list") ? "refused" : e.message),
+);
+source.set(undefined);
+const [after] = await conn.all("SELECT count(*) AS n FROM t");
+conn.close();
+db.close();
+
+// 2. Through the store: histograms of 3000 events (more than one chunk) read back exactly.
+const store = await openMetricsStore(home, { flushIntervalMs: 3_600_000 });
+const T0 = Date.UTC(2026, 0, 1);
+const events = Array.from({ length: 3000 }, (_, i) => ({
+  kind: "stage.progress" as const,
+  ts: T0 + i * 1000,
+  runId: "run-b",
+  pipeline: "p",
+  stage: "map",
+  index: 1,
+  chunks: 1,
+  rowsIn: 10,
+  rowsOut: 10,
+  filtered: 0,
+  deadLettered: 0,
+  errors: 0,
+  bytes: 100,
+  busyMs: 5,
+  intervalMs: 1000,
+  queueDepth: i % 4 === 0 ? undefined : i,
+  latency: {
+    count: i % 9 === 0 ? 0 : 3 + (i % 5),
+    sumMs: 1,
+    maxMs: 2,
+    buckets: (i % 9 === 0
+      ? []
+      : [
+          [i % 40, 1],
+          [40 + (i % 7), 2 + (i % 5)],
+        ]) as Array<[number, number]>,
+  },
+}));
+await store.ingest(events);
+const stored = await store.query(
+  "SELECT seq, lat_idx, CAST(lat_n AS VARCHAR[]) AS lat_n, queue_depth FROM stage_progress ORDER BY seq",
+  undefined,
+  { maxRows: 10_000 },
+);
+check("stored rows", stored.rows.length, events.length);
+for (let i = 0; i < stored.rows.length; i++) {
+  const e = events[i];
+  check(
+    `stored lat_idx[${i}]`,
+    stored.rows[i].lat_idx,
+    e.latency.buckets.map((b) => b[0]),
+  );
+  check(
+    `stored lat_n[${i}]`,
+    stored.rows[i].lat_n,
+    e.latency.buckets.map((b) => String(b[1])),
+  );
+  check(`stored queue_depth[${i}]`, stored.rows[i].queue_depth, e.queueDepth ?? null);
+}
+const [total] = (
+  await store.query(
+    "SELECT events, lat_count, lat_idx, CAST(lat_n AS VARCHAR[]) AS lat_n FROM stage_rollup_run",
+  )
+).rows;
+await store.close();
+// The whole-run rollup merges all 3000 histograms.
+const merged = new Map<number, number>();
+for (const e of events) for (const [k, n] of e.latency.buckets) merged.set(k, (merged.get(k) ?? 0) + n);
+const keys = [...merged.keys()].sort((a, b) => a - b);
+check("rollup lat_idx", total.lat_idx, keys);
+check(
+  "rollup lat_n",
+  total.lat_n,
+  keys.map((k) => String(merged.get(k))),
+);
+check(
+  "rollup lat_count",
+  total.lat_count,
+  events.reduce((a, e) => a + e.latency.count, 0),
+);
+
+console.log(JSON.stringify({ mismatches, sums, refused, after, total }));

@@ -1,0 +1,44 @@
+/**
+ * Column batches reach DuckDB exactly on node, bun and deno: numbers, NULLs
+ * (NaN), strings, and list columns written flat (empty lists, batches over one
+ * 2048-row chunk, 64-bit counts), directly and through the metrics store.
+ */
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { available, command, type RuntimeName, repo } from "../helpers/runtimes.ts";
+import { requireTool } from "../helpers/tools.ts";
+import { tempHome } from "../metrics/fixtures.ts";
+
+const home = tempHome("duckdb-batch");
+afterAll(() => home.cleanup());
+const script = join(repo, "test/runtime/duckdb-batch-check.ts");
+const outputs = new Map<RuntimeName, unknown>();
+
+describe.each(["node", "bun", "deno"] as const)("batch source on %s", (runtime) => {
+  it("round-trips numbers, NULLs, strings and list columns exactly", (ctx) => {
+    requireTool(ctx, available(runtime), runtime, "npm install (bun and deno are dev dependencies)");
+    const [bin, ...pre] = command(runtime);
+    const args = runtime === "node" ? ["--import", "tsx", script] : [...pre, script];
+    const r = spawnSync(bin, [...args, join(home.dir, runtime)], {
+      cwd: repo,
+      encoding: "utf8",
+      timeout: 240_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "null");
+    expect(out.mismatches).toEqual([]);
+    // 5000 rows twice: every 7th double and every 5th string is NULL; some lists are empty.
+    let empty = 0;
+    for (let i = 0; i < 5000; i++) if (i % 11 === 0 || (i * 7) % 23 === 0) empty++;
+    expect(out.sums).toEqual({ d: 2 * (5000 - 715), s: 2 * 4000, li: out.sums.li, empty: 2 * empty });
+    expect(out.sums.li).toBeGreaterThan(2 * 4000 * 10);
+    expect(out.refused).toBe("refused");
+    expect(out.after).toEqual({ n: 10_000 });
+    expect(out.total.events).toBe(3000);
+    expect(out.total.lat_idx).toEqual([...out.total.lat_idx].sort((a: number, b: number) => a - b));
+    outputs.set(runtime, out);
+    const node = outputs.get("node");
+    if (node) expect(out).toEqual(node);
+  });
+});
