@@ -142,6 +142,12 @@ export interface RollupAcc {
   hist: SparseHist;
   /** A stored row may exist for this key and must be merged before the rewrite. */
   needsLoad: boolean;
+  /**
+   * A row for this key may be in the file (a committed flush wrote it, or it
+   * was there before: `needsLoad`), so a rewrite deletes it first; a bucket
+   * never written is only inserted.
+   */
+  stored: boolean;
   /** Changed since the last flush took it. */
   touched: boolean;
 }
@@ -275,6 +281,11 @@ export class StageRollup {
   #create(k: string, e: EventOf<"stage.progress">, bucket: number, storedUpTo: number): RollupAcc {
     const sk = stageKey(e.runId, e.stage);
     const dropped = this.#dropped.get(sk) ?? Number.NEGATIVE_INFINITY;
+    const needsLoad =
+      bucket <= dropped ||
+      (this.widthMs > 0
+        ? bucket <= Math.floor(storedUpTo / this.widthMs) * this.widthMs
+        : storedUpTo > Number.NEGATIVE_INFINITY);
     const a: RollupAcc = {
       runId: e.runId,
       pipeline: e.pipeline,
@@ -295,11 +306,8 @@ export class StageRollup {
       firstTs: e.ts,
       lastTs: e.ts,
       hist: new SparseHist(),
-      needsLoad:
-        bucket <= dropped ||
-        (this.widthMs > 0
-          ? bucket <= Math.floor(storedUpTo / this.widthMs) * this.widthMs
-          : storedUpTo > Number.NEGATIVE_INFINITY),
+      needsLoad,
+      stored: needsLoad,
       touched: false,
     };
     this.#accs.set(k, a);

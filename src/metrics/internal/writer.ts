@@ -11,7 +11,7 @@
  */
 import { durable, type EventOf, type SluiceEvent } from "../../events/schema.ts";
 import type { BatchSource, Connection } from "../../runtime/duckdb.ts";
-import { batchColumns, ColumnBuffer, insertExpressions } from "./columns.ts";
+import { batchColumns, ColumnBuffer, type ColumnSpec, insertExpressions } from "./columns.ts";
 import {
   ROLLUPS,
   type RollupAcc,
@@ -66,7 +66,16 @@ interface Rollup {
   readonly accs: StageRollup;
   readonly source: BatchSource;
   readonly sourceName: string;
+  /** Keys (run, stage, bucket) of the rows a rewrite replaces. */
+  readonly keys: BatchSource;
+  readonly keysName: string;
 }
+
+const KEY_COLUMNS: readonly ColumnSpec[] = [
+  { name: "run_id", kind: "sym" },
+  { name: "stage", kind: "sym" },
+  { name: "bucket", kind: "num" },
+];
 
 export class MetricsWriter {
   readonly #conn: Connection;
@@ -100,6 +109,7 @@ export class MetricsWriter {
     }
     this.#rollups = ROLLUPS.map((r) => {
       const sourceName = `sluice_batch_${r.table}`;
+      const keysName = `sluice_keys_${r.table}`;
       return {
         table: r.table,
         time: r.time,
@@ -107,6 +117,8 @@ export class MetricsWriter {
         accs: new StageRollup(r.widthMs),
         source: conn.registerBatchSource(sourceName, batchColumns(rollupColumns(r.time))),
         sourceName,
+        keys: conn.registerBatchSource(keysName, batchColumns(KEY_COLUMNS)),
+        keysName,
       };
     });
   }
@@ -273,6 +285,7 @@ export class MetricsWriter {
       throw e;
     }
     for (const [, m, seq] of marks) if (seq > m.persistedSeq) m.persistedSeq = seq;
+    for (const x of rollups) for (const a of x.accs) a.stored = true;
     for (const p of batches) {
       for (const [def, buf] of p.buffers) {
         buf.reset();
@@ -309,25 +322,34 @@ export class MetricsWriter {
     }
     const columns = rollupColumns(r.time);
     const buf = new ColumnBuffer(columns);
+    // Only buckets that may already be in the file are deleted first: most of
+    // a flush's buckets are new, and DuckDB pays for deleted rows again when it
+    // checkpoints.
+    const keys = new ColumnBuffer(KEY_COLUMNS);
     let lo = Number.POSITIVE_INFINITY;
     let hi = Number.NEGATIVE_INFINITY;
     for (const a of snapshot) {
       buf.push(rollupRow(a));
+      if (!a.stored) continue;
+      keys.push([a.runId, a.stage, a.bucket]);
       if (a.bucket < lo) lo = a.bucket;
       if (a.bucket > hi) hi = a.bucket;
     }
     const symbols = new Map<string, number>();
     r.source.set(buf.toBatch(symbols));
+    r.keys.set(keys.toBatch(symbols));
     try {
-      // The bucket range lets DuckDB skip row groups of older buckets.
-      await conn.run(
-        `DELETE FROM ${r.table} USING (
-           SELECT $syms[run_id] AS r, $syms[stage] AS s, make_timestamp(CAST(round(${r.time} * 1000) AS BIGINT)) AS b
-           FROM ${r.sourceName}()
-         ) k WHERE ${r.table}.${r.time} BETWEEN make_timestamp($lo) AND make_timestamp($hi)
-           AND ${r.table}.run_id = k.r AND ${r.table}.stage = k.s AND ${r.table}.${r.time} = k.b`,
-        { syms: [...symbols.keys()], lo: lo * 1000, hi: hi * 1000 },
-      );
+      if (keys.rows > 0) {
+        // The bucket range lets DuckDB skip row groups of older buckets.
+        await conn.run(
+          `DELETE FROM ${r.table} USING (
+             SELECT $syms[run_id] AS r, $syms[stage] AS s, make_timestamp(CAST(round(bucket * 1000) AS BIGINT)) AS b
+             FROM ${r.keysName}()
+           ) k WHERE ${r.table}.${r.time} BETWEEN make_timestamp($lo) AND make_timestamp($hi)
+             AND ${r.table}.run_id = k.r AND ${r.table}.stage = k.s AND ${r.table}.${r.time} = k.b`,
+          { syms: [...symbols.keys()], lo: lo * 1000, hi: hi * 1000 },
+        );
+      }
       const cols = columns.flatMap((c) => (c.kind === "hist" ? [`${c.name}_idx`, `${c.name}_n`] : [c.name]));
       await conn.run(
         `INSERT INTO ${r.table} (${cols.join(", ")}) SELECT ${insertExpressions(columns).join(", ")} FROM ${r.sourceName}()`,
@@ -335,6 +357,7 @@ export class MetricsWriter {
       );
     } finally {
       r.source.set(undefined);
+      r.keys.set(undefined);
     }
   }
 }
