@@ -145,13 +145,7 @@ export class ColumnBuffer {
             const v = data[i];
             // Code 0 reads back as NULL (`$syms[0]`; lists are 1-based).
             if (v === undefined || v === null) continue;
-            const s = String(v);
-            let code = symbols.get(s);
-            if (code === undefined) {
-              code = symbols.size + 1;
-              symbols.set(s, code);
-            }
-            codes[i] = code;
+            codes[i] = symbolCode(symbols, String(v));
           }
           columns.push({ type: "integer", values: codes });
           break;
@@ -166,6 +160,16 @@ export class ColumnBuffer {
     }
     return { rows: this.rows, columns };
   }
+}
+
+/** The 1-based code of `s` in a batch's symbol list, adding it if new. */
+export function symbolCode(symbols: Map<string, number>, s: string): number {
+  let code = symbols.get(s);
+  if (code === undefined) {
+    code = symbols.size + 1;
+    symbols.set(s, code);
+  }
+  return code;
 }
 
 /** The batch-source columns a spec list produces (a `hist` column produces two). */

@@ -15,8 +15,8 @@ import { batchColumns, ColumnBuffer, type ColumnSpec, insertExpressions } from "
 import {
   ROLLUPS,
   type RollupAcc,
+  rollupBatch,
   rollupColumns,
-  rollupRow,
   StageRollup,
   type StoredRollup,
 } from "./rollup.ts";
@@ -321,7 +321,6 @@ export class MetricsWriter {
       accs[k].needsLoad = false;
     }
     const columns = rollupColumns(r.time);
-    const buf = new ColumnBuffer(columns);
     // Only buckets that may already be in the file are deleted first: most of
     // a flush's buckets are new, and DuckDB pays for deleted rows again when it
     // checkpoints.
@@ -329,14 +328,13 @@ export class MetricsWriter {
     let lo = Number.POSITIVE_INFINITY;
     let hi = Number.NEGATIVE_INFINITY;
     for (const a of snapshot) {
-      buf.push(rollupRow(a));
       if (!a.stored) continue;
       keys.push([a.runId, a.stage, a.bucket]);
       if (a.bucket < lo) lo = a.bucket;
       if (a.bucket > hi) hi = a.bucket;
     }
     const symbols = new Map<string, number>();
-    r.source.set(buf.toBatch(symbols));
+    r.source.set(rollupBatch(snapshot, symbols));
     r.keys.set(keys.toBatch(symbols));
     try {
       if (keys.rows > 0) {
