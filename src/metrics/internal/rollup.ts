@@ -269,7 +269,7 @@ export function rollupBatch(accs: readonly RollupAcc[], symbols: Map<string, num
     run[i] = symbolCode(symbols, a.runId);
     pipeline[i] = symbolCode(symbols, a.pipeline);
     stage[i] = symbolCode(symbols, a.stage);
-    f[0][i] = a.stageIndex;
+    f[0][i] = typeof a.stageIndex === "number" ? a.stageIndex : Number.NaN;
     f[1][i] = a.bucket;
     f[2][i] = a.firstTs;
     f[3][i] = a.lastTs;
@@ -283,7 +283,8 @@ export function rollupBatch(accs: readonly RollupAcc[], symbols: Map<string, num
     f[11][i] = a.bytes;
     f[12][i] = a.busyMs;
     f[13][i] = a.intervalMs;
-    f[14][i] = a.queueDepthMax;
+    // A replayed event may carry `queueDepth: null` (NULL, as the generic path reads it).
+    f[14][i] = typeof a.queueDepthMax === "number" ? a.queueDepthMax : Number.NaN;
     f[15][i] = h.count;
     f[16][i] = h.sumMs;
     f[17][i] = h.maxMs;
