@@ -27,6 +27,12 @@ describe("rollupBatch", () => {
       );
       acc.add(e, Number.NEGATIVE_INFINITY);
     }
+    // A replayed event may carry null where the schema has undefined.
+    const replayed = progress(
+      { runId: "run-null", pipeline: "p" },
+      { stage: "a", index: 0, ts: T0, samples: [1] },
+    );
+    acc.add({ ...replayed, queueDepth: null } as unknown as EventOf<"stage.progress">, 0);
     acc.add(
       progress({ runId: "run-empty", pipeline: "p" }, { stage: "a", index: 0, ts: T0, samples: [] }),
       0,
