@@ -4,7 +4,7 @@
  *
  * The store opens beside the run, not before it: loading DuckDB and opening
  * the file took 0.3–0.5 s, which a resumed run would otherwise spend before
- * its first new record. Until the store is ready, a subscriber keeps the
+ * its first new record; it starts at the run's first progress tick. Until the store is ready, a subscriber keeps the
  * run's events in order; the store then takes them as a backlog and attaches
  * to the bus in the same synchronous step, so none is missed or taken twice.
  *
@@ -53,8 +53,15 @@ export function startRunStore(
   const currentRun = new Promise<string | undefined>((resolve) => {
     current = resolve;
   });
+  // Opening starts at the run's first live progress tick (100 ms in), so
+  // loading DuckDB does not compete with resuming for the CPU; or at close.
+  let begin: (() => void) | undefined;
+  const started = new Promise<void>((resolve) => {
+    begin = resolve;
+  });
   const buffer = bus.subscribe((e) => {
     current?.(e.runId);
+    if (e.kind === "run.progress") begin?.();
     if (!backlog) return;
     if (backlog.length < MAX_BACKLOG) backlog.push(e);
     else {
@@ -64,6 +71,7 @@ export function startRunStore(
   });
   const ready = (async (): Promise<MetricsStore | undefined> => {
     let store: MetricsStore;
+    await started;
     try {
       const { openMetricsStore } = await import("../../metrics/store.ts");
       store = await openMetricsStore(home);
@@ -97,6 +105,7 @@ export function startRunStore(
     async close() {
       // A run that ended before publishing anything has no run id to wait for.
       current?.(undefined);
+      begin?.();
       const store = await ready;
       await store?.close();
     },
