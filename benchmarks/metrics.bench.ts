@@ -294,7 +294,7 @@ try {
     const c = median(cpu);
     let line =
       `  ingest        ${kind.padEnd(16)} store path ${fmt(b).padStart(8)} (best ${fmt(best)}, ` +
-      `${((c / INGEST) * 1e6).toFixed(2)} s CPU per 1M)   appender row-by-row ${fmt(a).padStart(8)}   store/appender ×${(b / a).toFixed(1)}`;
+      `${((c / INGEST) * 1e3).toFixed(2)} s CPU per 1M)   appender row-by-row ${fmt(a).padStart(8)}   store/appender ×${(b / a).toFixed(1)}`;
     if (csv.length) line += `   CSV staging ${fmt(median(csv))} (store/CSV ×${(b / median(csv)).toFixed(1)})`;
     line += `   ≥1M/s: ${b >= 1e6 ? "met" : best >= 1e6 ? "best round only" : "NOT met"}`;
     log(line);
