@@ -129,6 +129,7 @@ const options = await serveHook({ port: 0, quiet: true, onListening: (url) => (b
 });
 
 interface Once {
+  runId: string;
   rowsPerS: number;
   wallMs: number;
   /** CPU ms of this process (pipeline, server thread, DuckDB) during the run. */
@@ -153,6 +154,7 @@ async function once(loaded: boolean): Promise<Once> {
   load?.stop();
   if (s.error) throw s.error;
   return {
+    runId,
     rowsPerS: s.rowsPerSecond,
     wallMs,
     cpuMs: (cpu.user + cpu.system) / 1000,
@@ -169,7 +171,11 @@ const loadAtStart = la();
 console.log(
   `${rows.toLocaleString("en")} rows, ${rounds} rounds, ${rate} req/s; load average ${loadAtStart}`,
 );
-await once(false); // warm-up
+const warm = await once(false); // warm-up
+// The same load with no pipeline running: what the endpoint costs on its own (and the server's JIT warmed, as
+// in a server that has been up for a while).
+const idle = await autocannon(`${base}/api/metrics?run=${warm.runId}&metric=rows_per_s&bucket=1s`, seconds)
+  .done;
 const ratios: number[] = [];
 const loads: Load[] = [];
 for (let r = 0; r < rounds; r++) {
@@ -200,12 +206,8 @@ console.log(
     `  pipeline throughput loaded ÷ unloaded: ${ratio.toFixed(3)} (drop ${((1 - ratio) * 100).toFixed(1)}%)` +
     ` — drop ≤ 5%: ${mark(ratio >= 0.95)}`,
 );
-// The same load with no pipeline running: what the endpoint costs on its own.
-const lastRun = newRunId();
-await runPipeline(p, { ...options, runId: lastRun, sampleResources: false });
-const idle = await autocannon(`${base}/api/metrics?run=${lastRun}&metric=rows_per_s&bucket=1s`, seconds).done;
 console.log(
-  `  no pipeline running (${seconds} s): ${idle.rps.toFixed(0)} req/s, p50 ${idle.p50} ms, p99 ${idle.p99} ms\n` +
+  `  no pipeline running (${seconds} s, before the rounds): ${idle.rps.toFixed(0)} req/s, p50 ${idle.p50} ms, p99 ${idle.p99} ms\n` +
     `load average ${loadAtStart} at start, ${la()} at end`,
 );
 process.exit(0);

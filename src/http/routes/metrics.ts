@@ -13,6 +13,7 @@
  * and ranges the live series does not hold go to the store.
  */
 import type { Hono } from "hono";
+import type { z } from "zod";
 import { BadRequestError } from "../errors.ts";
 import { type AppContext, type Env, requireStore } from "../internal/context.ts";
 import { type Encoded, encodeJson, sendEncoded } from "../internal/json.ts";
@@ -56,6 +57,8 @@ export function register(app: Hono<Env>, ctx: AppContext): void {
   const cache = new Map<string, CacheEntry>();
   /** Live answers: valid while the run's series version and the range are the same. */
   const liveCache = new Map<string, LiveEntry>();
+  /** Validated queries by URL: pollers repeat the same few, and need not be parsed again. */
+  const parsed = new Map<string, { q: z.output<AppContext["q"]["series"]>; key: string }>();
   const DEFAULT_SPAN_MS = 3600_000;
 
   /** Bucket-aligned bounds; a query without `to` means "up to now", recomputed at each refresh. */
@@ -69,7 +72,19 @@ export function register(app: Hono<Env>, ctx: AppContext): void {
     encodeJson({ metric, bucket, ...answer });
 
   app.get("/api/metrics", async (c) => {
-    const q = parseQuery(c.req.url, ctx.q.series);
+    let known = parsed.get(c.req.url);
+    if (!known) {
+      const q = parseQuery(c.req.url, ctx.q.series);
+      // The key holds what the client asked (not the clock), so a dashboard polling
+      // "the last hour" shares one entry however often the window moves.
+      const key = JSON.stringify([q.run, q.pipeline, q.stage, q.metric, q.bucket, q.from, q.to, q.limit]);
+      known = { q, key };
+      if (c.req.url.length <= 1024) {
+        if (parsed.size >= 256) parsed.delete(parsed.keys().next().value as string);
+        parsed.set(c.req.url, known);
+      }
+    }
+    const { q, key } = known;
     const bucketS = BUCKETS[q.bucket];
     const bucketMs = bucketS * 1000;
     const { from, to } = range(q, bucketMs);
@@ -94,9 +109,6 @@ export function register(app: Hono<Env>, ctx: AppContext): void {
       bucketS,
       limit: q.limit,
     });
-    // The key holds what the client asked (not the clock), so a dashboard polling
-    // "the last hour" shares one entry however often the window moves.
-    const key = JSON.stringify([q.run, q.pipeline, q.stage, q.metric, q.bucket, q.from, q.to, q.limit]);
 
     // A run this server follows on the bus: answered from its buckets, no store query.
     const series = ctx.live?.series;
