@@ -169,6 +169,7 @@ export function serveHook(flags: ServeFlags): RunHook {
     });
     if (!flags.quiet) stderr.write(`sluice: serving the API and dashboard at ${url}/\n`);
     flags.onListening?.(url);
+    let waiting = false;
     const sub = bus.subscribe(
       (e) => {
         if (e.kind === "run.started") liveRunId = e.runId;
@@ -177,6 +178,9 @@ export function serveHook(flags: ServeFlags): RunHook {
           // Let the dashboard see the final figures; keep serving until Ctrl-C.
           if (!flags.quiet) stderr.write(`sluice: run ended; still serving at ${url}/ (Ctrl-C to stop)\n`);
           void store?.flush().catch(() => {});
+          // One wait for the signal however many runs this hook serves (a benchmark runs many).
+          if (waiting) return;
+          waiting = true;
           void untilSignal().then(async () => {
             sub.unsubscribe();
             stopRelay();
