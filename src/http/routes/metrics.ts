@@ -51,12 +51,18 @@ interface LiveEntry {
   readonly from: number;
   readonly to: number;
   readonly value: Promise<Encoded>;
+  /** Body bytes once encoded (what the cache's byte budget counts). */
+  bytes: number;
 }
+
+/** Most body bytes the live answers cache keeps. */
+const LIVE_CACHE_BYTES = 32 * 1024 * 1024;
 
 export function register(app: Hono<Env>, ctx: AppContext): void {
   const cache = new Map<string, CacheEntry>();
   /** Live answers: valid while the run's series version and the range are the same. */
   const liveCache = new Map<string, LiveEntry>();
+  let liveBytes = 0;
   /** Validated queries by URL: pollers repeat the same few, and need not be parsed again. */
   const parsed = new Map<string, { q: z.output<AppContext["q"]["series"]>; key: string }>();
   const DEFAULT_SPAN_MS = 3600_000;
@@ -120,10 +126,23 @@ export function register(app: Hono<Env>, ctx: AppContext): void {
       }
       const points = series.answer(toQuery({ from, to }));
       if (points) {
-        if (!held && liveCache.size >= 256) liveCache.delete(liveCache.keys().next().value as string);
         const value = encode(q.metric, q.bucket, { from, to, points });
-        liveCache.set(key, { version, from, to, value });
-        return sendEncoded(c, await value);
+        const entry: LiveEntry = { version, from, to, value, bytes: 0 };
+        liveBytes -= held?.bytes ?? 0;
+        liveCache.delete(key);
+        liveCache.set(key, entry);
+        const answer = await value;
+        if (liveCache.get(key) === entry) {
+          entry.bytes = answer.bytes;
+          liveBytes += answer.bytes;
+          // Bounded by entries and by bytes (a long run's 1 s series is large), oldest first.
+          for (const [k, e] of liveCache) {
+            if (liveCache.size <= 256 && liveBytes <= LIVE_CACHE_BYTES) break;
+            liveCache.delete(k);
+            liveBytes -= e.bytes;
+          }
+        }
+        return sendEncoded(c, answer);
       }
     }
 
