@@ -16,8 +16,42 @@ export interface Subscription {
 export class EventBus {
   #subscribers: Array<{ fn: Subscriber; kinds?: ReadonlySet<EventKind> }> = [];
   #errors = 0;
+  /** Events published while held, and how many holds are open. */
+  #held: SluiceEvent[] = [];
+  #holds = 0;
 
   publish(event: SluiceEvent): void {
+    if (this.#holds > 0) {
+      this.#held.push(event);
+      return;
+    }
+    this.#deliver(event);
+  }
+
+  /**
+   * Holds back what is published until the returned function is called, which
+   * delivers `first` (if given) and then the held events in order. A run holds
+   * its bus while a checkpoint is made durable: the journal records the
+   * checkpoint before anything published meanwhile, and every subscriber then
+   * sees the same order the journal has (the metrics store numbers events by
+   * it). Holds nest; events are delivered when the outermost is released.
+   */
+  hold(): (first?: SluiceEvent) => void {
+    const at = this.#held.length;
+    this.#holds++;
+    let released = false;
+    return (first) => {
+      if (released) return;
+      released = true;
+      if (first) this.#held.splice(at, 0, first);
+      if (--this.#holds > 0) return;
+      const events = this.#held;
+      this.#held = [];
+      for (const e of events) this.#deliver(e);
+    };
+  }
+
+  #deliver(event: SluiceEvent): void {
     const subs = this.#subscribers;
     for (let i = 0; i < subs.length; i++) {
       const s = subs[i];

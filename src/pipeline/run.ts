@@ -471,8 +471,16 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
         filtered: t.filtered,
         deadLettered: t.dead,
       };
-      await options.onCheckpoint?.(event);
-      bus.publish(event);
+      // While the checkpoint is made durable (journal append + fsync), events
+      // wait, so the bus delivers them after it, in the journal's order.
+      const release = bus.hold();
+      try {
+        await options.onCheckpoint?.(event);
+      } catch (e) {
+        release();
+        throw e;
+      }
+      release(event);
       checkpoints++;
     };
 

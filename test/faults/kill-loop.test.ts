@@ -120,6 +120,7 @@ describe.concurrent("kill -9 loop", () => {
         const n = Object.values(m.journal).reduce((a, b) => a + b, 0);
         expect(m.seqs).toBe(`n=${n} distinct=${n} min=1 max=${n}`);
         expect(m.store).toEqual(m.journal);
+        expect(m.firstDifference).toBe("none");
       },
       Math.max(240_000, KILLS * 12_000),
     );

@@ -170,13 +170,21 @@ export async function outputHash(cwd: string, sink: "ndjson" | "duckdb"): Promis
 export async function metricsVsJournal(
   home: string,
   runId: string,
-): Promise<{ store: Record<string, number>; journal: Record<string, number>; seqs: string }> {
+): Promise<{
+  store: Record<string, number>;
+  journal: Record<string, number>;
+  seqs: string;
+  /** The first sequence number whose kind differs between store and journal ("none": same order). */
+  firstDifference: string;
+}> {
   const run = (await listRuns(home, PIPELINE)).find((r) => r.runId === runId);
   if (!run) throw new Error(`no run ${runId} under ${home}`);
   const journal: Record<string, number> = {};
+  const journalOrder: string[] = [];
   for await (const { event } of readRunEvents(run.runDir)) {
     if (event.kind === "run.progress") continue;
     journal[event.kind] = (journal[event.kind] ?? 0) + 1;
+    journalOrder.push(event.kind);
   }
   const db = await DuckDBInstance.create(join(home, "metrics.duckdb"), { access_mode: "READ_ONLY" });
   const conn = await db.connect();
@@ -193,7 +201,19 @@ export async function metricsVsJournal(
     const store: Record<string, number> = {};
     for (const r of kinds.getRowObjectsJson() as Array<{ kind: string; n: string | number }>)
       store[r.kind] = Number(r.n);
-    return { store, journal, seqs: `n=${c.n} distinct=${c.d} min=${c.lo} max=${c.hi}` };
+    const ordered = await conn.runAndReadAll(
+      "SELECT seq, kind FROM events WHERE run_id = $run ORDER BY seq",
+      {
+        run: runId,
+      },
+    );
+    const storeOrder = (ordered.getRowObjectsJson() as Array<{ kind: string }>).map((r) => r.kind);
+    const k = journalOrder.findIndex((kind, i) => storeOrder[i] !== kind);
+    const firstDifference =
+      k === -1 && storeOrder.length === journalOrder.length
+        ? "none"
+        : `seq ${k === -1 ? journalOrder.length + 1 : k + 1}: store ${storeOrder[k] ?? "-"}, journal ${journalOrder[k] ?? "-"}`;
+    return { store, journal, seqs: `n=${c.n} distinct=${c.d} min=${c.lo} max=${c.hi}`, firstDifference };
   } finally {
     conn.closeSync();
     db.closeSync();

@@ -77,6 +77,7 @@ describe.concurrent("kill -9 and resume on other runtimes", () => {
       const n = Object.values(m.journal).reduce((a, b) => a + b, 0);
       expect(m.seqs).toBe(`n=${n} distinct=${n} min=1 max=${n}`);
       expect(m.store).toEqual(m.journal);
+      expect(m.firstDifference).toBe("none");
     }, 180_000);
   }
 });
