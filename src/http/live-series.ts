@@ -52,11 +52,11 @@ interface RunSeries {
 }
 
 export interface LiveSeriesOptions {
-  /** 1 s buckets kept per run and stage (default 7200: two hours). */
+  /** 1 s buckets kept per run and stage (default 3600: the dashboard's hour; up to a quarter more between trims). */
   readonly secondBuckets?: number;
-  /** 1 min buckets kept per run and stage (default 2880: two days). */
+  /** 1 min buckets kept per run and stage (default 1440: a day). */
   readonly minuteBuckets?: number;
-  /** Runs kept, oldest dropped first (default 16). */
+  /** Runs kept, oldest dropped first (default 4; `sluice run --serve` follows one). */
   readonly maxRuns?: number;
 }
 
@@ -165,9 +165,9 @@ export class LiveSeries {
   readonly #maxRuns: number;
 
   constructor(options: LiveSeriesOptions = {}) {
-    this.#secondBuckets = options.secondBuckets ?? 7200;
-    this.#minuteBuckets = options.minuteBuckets ?? 2880;
-    this.#maxRuns = options.maxRuns ?? 16;
+    this.#secondBuckets = options.secondBuckets ?? 3600;
+    this.#minuteBuckets = options.minuteBuckets ?? 1440;
+    this.#maxRuns = options.maxRuns ?? 4;
   }
 
   apply(e: SluiceEvent): void {
