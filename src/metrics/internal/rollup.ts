@@ -62,26 +62,34 @@ const SCRATCH = new Float64Array(BUCKET_BOUNDS_MS.length);
  * are many, and a dense array each would be most of the store's garbage.
  */
 export class SparseHist {
-  /** Interleaved bucket index, count. */
+  /** Interleaved bucket index, count: sorted and unique after `compact`. */
   pairs: number[] = [];
   count = 0;
   sumMs = 0;
   maxMs = 0;
-  #compact = true;
+  /**
+   * Bucket lists added since the last compaction, kept by reference (events
+   * are immutable): an add is one push instead of copying every pair, which
+   * measured about half of the three rollups' cost per `stage.progress`.
+   */
+  #parts: Array<ReadonlyArray<readonly [number, number]>> = [];
+  #partPairs = 0;
 
   add(buckets: ReadonlyArray<readonly [number, number]>, count: number, sumMs: number, maxMs: number): void {
-    const p = this.pairs;
-    for (let k = 0; k < buckets.length; k++) p.push(buckets[k][0], buckets[k][1]);
-    this.#compact = this.#compact && buckets.length === 0;
+    if (buckets.length > 0) {
+      this.#parts.push(buckets);
+      this.#partPairs += buckets.length;
+    }
     this.count += count;
     this.sumMs += sumMs;
     if (maxMs > this.maxMs) this.maxMs = maxMs;
-    if (p.length > 512) this.compact();
+    if (this.#partPairs > 256) this.compact();
   }
 
   /** Merges duplicates and sorts by bucket. */
   compact(): void {
-    if (this.#compact) return;
+    const parts = this.#parts;
+    if (parts.length === 0) return;
     const p = this.pairs;
     let lo = SCRATCH.length;
     let hi = -1;
@@ -91,6 +99,15 @@ export class SparseHist {
       if (i < lo) lo = i;
       if (i > hi) hi = i;
     }
+    for (let j = 0; j < parts.length; j++) {
+      const b = parts[j];
+      for (let k = 0; k < b.length; k++) {
+        const i = b[k][0];
+        SCRATCH[i] += b[k][1];
+        if (i < lo) lo = i;
+        if (i > hi) hi = i;
+      }
+    }
     const out: number[] = [];
     for (let i = lo; i <= hi; i++) {
       if (SCRATCH[i] !== 0) {
@@ -99,7 +116,8 @@ export class SparseHist {
       }
     }
     this.pairs = out;
-    this.#compact = true;
+    this.#parts = [];
+    this.#partPairs = 0;
   }
 
   copy(): SparseHist {
