@@ -18,7 +18,12 @@ export interface Output {
   readonly columns: number;
 }
 
-function output(stream: NodeJS.WriteStream): Output {
+function output(stream: NodeJS.WriteStream, onClosed: () => void): Output {
+  // The reader went away (`sluice events RUN | head`): not an error to report.
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") onClosed();
+    else throw e;
+  });
   return {
     write: (text) => {
       stream.write(text);
@@ -32,8 +37,10 @@ function output(stream: NodeJS.WriteStream): Output {
   };
 }
 
-export const stdout: Output = output(process.stdout);
-export const stderr: Output = output(process.stderr);
+/** Output to a closed stdout pipe ends the command quietly, as Unix tools do. */
+export const stdout: Output = output(process.stdout, () => process.exit(0));
+/** A closed stderr (progress line, warnings) is ignored: a run must not stop for it. */
+export const stderr: Output = output(process.stderr, () => {});
 
 export const argv = (): string[] => process.argv.slice(2);
 export const env = (name: string): string | undefined => process.env[name];

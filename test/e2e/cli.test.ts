@@ -1,9 +1,11 @@
 /** The CLI as a user meets it: success summary, exit codes and one clear message per mistake. */
+
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { repo, runCli } from "../helpers/runtimes.ts";
+import { cli, command, repo, runCli } from "../helpers/runtimes.ts";
 
 const home = mkdtempSync(join(tmpdir(), "sluice-cli-"));
 afterAll(() => rmSync(home, { recursive: true, force: true }));
@@ -62,4 +64,43 @@ describe("sluice CLI", () => {
     expect(b.code).toBe(2);
     expect(b.stderr).toContain('unknown command "bogus"');
   });
+
+  it("output into a pipe the reader closed early (`| head`) ends quietly with exit 0, on node, bun and deno", async () => {
+    const cwd = mkdtempSync(join(home, "pipe-"));
+    const made = runCli(
+      "node",
+      ["run", join(repo, "test/conformance/pipelines/orders.ts"), "--home", join(cwd, ".s"), "--quiet"],
+      { cwd },
+    );
+    expect(made.code, made.stderr).toBe(0);
+    for (const rt of ["node", "bun", "deno"] as const) {
+      const [bin, ...pre] = command(rt);
+      // ~1 MB of rows: far more than a pipe holds, so writes continue after the reader is gone.
+      const child = spawn(
+        bin,
+        [
+          ...pre,
+          cli,
+          "sql",
+          "SELECT range AS n, repeat('x', 100) AS pad FROM range(10000)",
+          "--home",
+          join(cwd, ".s"),
+        ],
+        { cwd, stdio: ["ignore", "pipe", "pipe"] },
+      );
+      let stderr = "";
+      let got = 0;
+      child.stderr.on("data", (d) => {
+        stderr += d;
+      });
+      child.stdout.once("data", (d: Buffer) => {
+        got = d.length;
+        child.stdout.destroy();
+      });
+      const code = await new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
+      expect(got, `${rt}: no output`).toBeGreaterThan(0);
+      expect(stderr, rt).not.toMatch(/EPIPE|Unhandled|error/i);
+      expect(code, `${rt}: ${stderr}`).toBe(0);
+    }
+  }, 120_000);
 });
