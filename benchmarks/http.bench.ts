@@ -17,9 +17,10 @@
  * the same load for `--seconds` with no pipeline running. Targets: p99 ≤ 20
  * ms at the rate asked, throughput drop ≤ 5%.
  *
- * autocannon's latency percentiles include its coordinated-omission
- * correction (a response slower than the expected interval adds the
- * requests it delayed), as it reports them by default.
+ * Latency is reported two ways: per request (each response's time), and as
+ * autocannon reports it at a fixed rate, with its coordinated-omission
+ * correction (which assumes a 1 ms interval per connection where the real
+ * one is 20 ms, so it adds many synthetic slow samples: see `http-load.mjs`).
  *
  * The server runs as `sluice run --serve` runs it: in its own thread, fed by
  * the run's bus, asking the main thread for store queries (see
@@ -71,8 +72,12 @@ const p = pipeline("http-bench", { checkpoint: false })
   .to(ndjson(join(root, "out.ndjson")));
 
 interface Load {
+  /** autocannon's percentiles (with its coordinated-omission correction, see `http-load.mjs`). */
   p50: number;
   p99: number;
+  /** Per-request response times. */
+  rawP50: number;
+  rawP99: number;
   rps: number;
   non2xx: number;
   errors: number;
@@ -100,6 +105,8 @@ function autocannon(url: string, seconds: number): { stop(): void; done: Promise
         res({
           p50: r.p50,
           p99: r.p99,
+          rawP50: r.rawP50,
+          rawP99: r.rawP99,
           rps: r.requests / r.seconds,
           non2xx: r.non2xx,
           errors: r.errors,
@@ -190,24 +197,30 @@ for (let r = 0; r < rounds; r++) {
   console.log(
     `round ${r + 1}: unloaded ${Math.round(u.rowsPerS)} rows/s (wall ${Math.round(u.wallMs)} ms, CPU ${Math.round(u.cpuMs)} ms), ` +
       `loaded ${Math.round(l.rowsPerS)} rows/s (wall ${Math.round(l.wallMs)} ms, CPU ${Math.round(l.cpuMs)} ms + client ${Math.round(a.clientCpuMs)} ms), ` +
-      `ratio ${ratio.toFixed(3)}; series ${a.rps.toFixed(0)} req/s, p50 ${a.p50} ms, p99 ${a.p99} ms, non-2xx ${a.non2xx}, errors ${a.errors}`,
+      `ratio ${ratio.toFixed(3)}; series ${a.rps.toFixed(0)} req/s, p50/p99 ${a.rawP50}/${a.rawP99} ms per request, ` +
+      `${a.p50}/${a.p99} ms as autocannon corrects, non-2xx ${a.non2xx}, errors ${a.errors}`,
   );
 }
-const p50 = median(loads.map((l) => l.p50));
-const p99 = median(loads.map((l) => l.p99));
+const p50 = median(loads.map((l) => l.rawP50));
+const p99 = median(loads.map((l) => l.rawP99));
+const acP50 = median(loads.map((l) => l.p50));
+const acP99 = median(loads.map((l) => l.p99));
 const achieved = median(loads.map((l) => l.rps));
 const ratio = median(ratios);
 const failed = loads.reduce((n, l) => n + l.non2xx + l.errors, 0);
 const mark = (ok: boolean) => (ok ? "met" : "NOT met");
+const rateMet = achieved >= rate * 0.95 && failed === 0;
 console.log(
   `\nwhile the pipeline runs (medians of ${rounds} rounds):\n` +
-    `  series endpoint: ${achieved.toFixed(0)} req/s achieved of ${rate} asked, p50 ${p50} ms, p99 ${p99} ms, ${failed} non-2xx/errors` +
-    ` — p99 ≤ 20 ms at ${rate} req/s: ${mark(p99 <= 20 && achieved >= rate * 0.95 && failed === 0)}\n` +
+    `  series endpoint: ${achieved.toFixed(0)} req/s achieved of ${rate} asked, ${failed} non-2xx/errors\n` +
+    `    per request: p50 ${p50} ms, p99 ${p99} ms — p99 ≤ 20 ms at ${rate} req/s: ${mark(rateMet && p99 <= 20)}\n` +
+    `    as autocannon corrects for coordinated omission: p50 ${acP50} ms, p99 ${acP99} ms — ${mark(rateMet && acP99 <= 20)}\n` +
     `  pipeline throughput loaded ÷ unloaded: ${ratio.toFixed(3)} (drop ${((1 - ratio) * 100).toFixed(1)}%)` +
     ` — drop ≤ 5%: ${mark(ratio >= 0.95)}`,
 );
 console.log(
-  `  no pipeline running (${seconds} s, before the rounds): ${idle.rps.toFixed(0)} req/s, p50 ${idle.p50} ms, p99 ${idle.p99} ms\n` +
+  `  no pipeline running (${seconds} s, before the rounds): ${idle.rps.toFixed(0)} req/s, ` +
+    `p50/p99 ${idle.rawP50}/${idle.rawP99} ms per request, ${idle.p50}/${idle.p99} ms as autocannon corrects\n` +
     `load average ${loadAtStart} at start, ${la()} at end`,
 );
 process.exit(0);
