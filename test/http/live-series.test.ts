@@ -195,7 +195,7 @@ describe("live series", () => {
     expect(s.answer({ ...q, from: end - 15_000, to: end, bucketS: 1 })).toBeUndefined();
   });
 
-  it("tags live answers: 304 for an unchanged series, a new ETag once the run moves on", async () => {
+  it("tags live answers: 304 for an unchanged series, a new ETag once the run moves on (reused for seriesCacheMs)", async () => {
     const clock = new VirtualClock(T0 + 300_000);
     const busC = new EventBus();
     const { app, close } = createApp({ bus: busC, metrics: queries, clock });
@@ -209,6 +209,9 @@ describe("live series", () => {
     const again = await app.request(url, { headers: { "If-None-Match": etag } });
     expect(again.status).toBe(304);
     busC.publish(events[40]);
+    // Within the reuse interval the answer stands; after it, the new figures.
+    expect((await app.request(url, { headers: { "If-None-Match": etag } })).status).toBe(304);
+    await clock.advance(250);
     const moved = await app.request(url, { headers: { "If-None-Match": etag } });
     expect(moved.status).toBe(200);
     expect(moved.headers.get("ETag")).not.toBe(etag);

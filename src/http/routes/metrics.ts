@@ -8,9 +8,10 @@
  *
  * A run this server follows on the bus is answered from the live series
  * (`live-series.ts`: the same figures from the same events, no store query),
- * encoded once per change of the run's series or of the window, so repeated
- * polls cost a lookup (and a 304 when the client sends the ETag back). Runs
- * and ranges the live series does not hold go to the store.
+ * encoded once per change of the run's series or of the window (at most once
+ * per `seriesCacheMs` while the run reports), so repeated polls cost a lookup
+ * (and a 304 when the client sends the ETag back). Runs and ranges the live
+ * series does not hold go to the store.
  */
 import type { Hono } from "hono";
 import type { z } from "zod";
@@ -50,6 +51,8 @@ interface LiveEntry {
   readonly version: number;
   readonly from: number;
   readonly to: number;
+  /** When it was made (monotonic ms). */
+  readonly at: number;
   readonly value: Promise<Encoded>;
   /** Body bytes once encoded (what the cache's byte budget counts). */
   bytes: number;
@@ -121,13 +124,20 @@ export function register(app: Hono<Env>, ctx: AppContext): void {
     const version = q.run === undefined ? undefined : series?.version(q.run);
     if (series && version !== undefined) {
       const held = liveCache.get(key);
-      if (held && held.version === version && held.from === from && held.to === to) {
+      // Reused while nothing changed, and for `seriesCacheMs` at most after the run moved on:
+      // a long run's series is large, and a run may report many times a second.
+      if (
+        held &&
+        held.from === from &&
+        held.to === to &&
+        (held.version === version || ctx.clock.monotonic() - held.at < ctx.limits.seriesCacheMs)
+      ) {
         return sendEncoded(c, await held.value);
       }
       const points = series.answer(toQuery({ from, to }));
       if (points) {
         const value = encode(q.metric, q.bucket, { from, to, points });
-        const entry: LiveEntry = { version, from, to, value, bytes: 0 };
+        const entry: LiveEntry = { version, from, to, at: ctx.clock.monotonic(), value, bytes: 0 };
         liveBytes -= held?.bytes ?? 0;
         liveCache.delete(key);
         liveCache.set(key, entry);
