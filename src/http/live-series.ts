@@ -92,7 +92,7 @@ function addEvent(a: Acc, e: EventOf<"stage.progress">): void {
   if (a.hist.length > 256) a.hist = compact(a.hist);
 }
 
-function addAcc(into: Acc, a: Acc): void {
+function addAcc(into: Acc, a: Acc, hist: boolean): void {
   into.rowsIn += a.rowsIn;
   into.rowsOut += a.rowsOut;
   into.errors += a.errors;
@@ -104,7 +104,7 @@ function addAcc(into: Acc, a: Acc): void {
   into.latCount += a.latCount;
   into.latSumMs += a.latSumMs;
   if (a.latMaxMs > into.latMaxMs) into.latMaxMs = a.latMaxMs;
-  for (let k = 0; k < a.hist.length; k++) into.hist.push(a.hist[k]);
+  if (hist) for (let k = 0; k < a.hist.length; k++) into.hist.push(a.hist[k]);
 }
 
 /** Merges duplicate bucket indexes. */
@@ -149,10 +149,11 @@ function figure(metric: SeriesMetric, a: Acc): number | null {
       return Number.isNaN(a.queueDepth) ? null : a.queueDepth;
     default: {
       if (a.hist.length === 0) return null;
+      // As the store does: the bucket's histograms merged, the percentile read from the sum.
       scratch.reset();
-      const buckets: Array<[number, number]> = [];
-      for (let k = 0; k < a.hist.length; k += 2) buckets.push([a.hist[k], a.hist[k + 1]]);
-      scratch.merge({ count: a.latCount, sumMs: 0, maxMs: a.latMaxMs, buckets });
+      for (let k = 0; k < a.hist.length; k += 2) scratch.counts[a.hist[k]] += a.hist[k + 1];
+      scratch.count = a.latCount;
+      scratch.maxMs = a.latMaxMs;
       return scratch.percentile(PERCENTILE[metric] ?? 99);
     }
   }
@@ -201,15 +202,22 @@ export class LiveSeries {
     // A run belongs to one pipeline: another pipeline's filter matches nothing, as in the store.
     if (q.pipeline !== undefined && q.pipeline !== r.pipeline) return [];
     if (q.from < tier.coveredFrom) return undefined;
+    const hist = PERCENTILE[q.metric] !== undefined;
     const points: SeriesPoint[] = [];
     for (const [stage, accs] of tier.stages) {
       if (q.stage !== undefined && q.stage !== stage) continue;
       let k = lowerBound(accs, q.from);
       while (k < accs.length && accs[k].start < q.to) {
         const t = Math.floor(accs[k].start / bucketMs) * bucketMs;
-        const sum = emptyAcc(t);
-        for (; k < accs.length && accs[k].start < t + bucketMs && accs[k].start < q.to; k++)
-          addAcc(sum, accs[k]);
+        const first = accs[k++];
+        let sum = first;
+        if (k < accs.length && accs[k].start < t + bucketMs && accs[k].start < q.to) {
+          // Several held buckets make this one: add them up.
+          sum = emptyAcc(t);
+          addAcc(sum, first, hist);
+          for (; k < accs.length && accs[k].start < t + bucketMs && accs[k].start < q.to; k++)
+            addAcc(sum, accs[k], hist);
+        }
         points.push({ run: q.run, stage, t, value: figure(q.metric, sum) });
       }
     }
@@ -253,6 +261,9 @@ export class LiveSeries {
       const k = a && a.start > start ? lowerBound(accs, start) : accs.length;
       a = accs[k];
       if (!a || a.start !== start) {
+        // The previous bucket is most likely complete: merge its histogram's repeated indexes.
+        const prev = accs[k - 1];
+        if (prev && prev.hist.length > 2) prev.hist = compact(prev.hist);
         a = emptyAcc(start);
         accs.splice(k, 0, a);
       }
