@@ -144,15 +144,23 @@ interface Once {
   load?: Load;
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** How long the load took to become steady last time; an unloaded run waits as long, so both start as settled. */
+let lastWarmMs = 1000;
+
 async function once(loaded: boolean): Promise<Once> {
   const runId = newRunId();
   let load: ReturnType<typeof autocannon> | undefined;
+  // The previous run's tail (the store's last flush, the output file) settles before either kind of run.
+  await sleep(500);
   if (loaded) {
     // The run's series, as a dashboard polls it while the run goes; the load is steady before the run starts.
+    const w0 = performance.now();
     load = autocannon(`${base}/api/metrics?run=${runId}&metric=rows_per_s&bucket=1s`, 600);
     const before = await seriesServed();
-    while ((await seriesServed()) - before < rate / 2) await new Promise((r) => setTimeout(r, 50));
-  }
+    while ((await seriesServed()) - before < rate / 2) await sleep(50);
+    lastWarmMs = performance.now() - w0;
+  } else await sleep(lastWarmMs);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const s = await runPipeline(p, { ...options, runId, sampleResources: false });
