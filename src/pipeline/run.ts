@@ -135,9 +135,10 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
 
   const controller = new AbortController();
   const stopRequested = { value: false };
-  options.signal?.addEventListener("abort", () => {
+  const onAbort = () => {
     stopRequested.value = true;
-  });
+  };
+  options.signal?.addEventListener("abort", onAbort);
   if (options.signal?.aborted) stopRequested.value = true;
 
   const emit = (e: EventInput): void => {
@@ -224,7 +225,8 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
   let lastOffset: SourceOffset | undefined = cp?.sourceOffset as SourceOffset | undefined;
   let bytesRead = 0;
   let totalBytes: number | undefined;
-  const stopTimers: Array<() => void> = [];
+  // A signal shared by many runs must not collect a listener per run.
+  const stopTimers: Array<() => void> = [() => options.signal?.removeEventListener("abort", onAbort)];
   let error: SluiceError | undefined;
   let status: RunSummary["status"] = "completed";
 

@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +12,23 @@ const home = mkdtempSync(join(tmpdir(), "sluice-run-"));
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
 describe("runPipeline", () => {
+  it("leaves no listener on a signal shared by many runs", async () => {
+    const stop = new AbortController();
+    for (let i = 0; i < 12; i++) {
+      const s = await runPipeline(
+        pipeline("shared-signal")
+          .from(iterable([1, 2, 3]))
+          .to(collect()),
+        {
+          home,
+          signal: stop.signal,
+        },
+      );
+      expect(s.status).toBe("completed");
+    }
+    expect(getEventListeners(stop.signal, "abort")).toHaveLength(0);
+  });
+
   it("maps, filters and counts so that in = out + filtered + dead-lettered", async () => {
     const out = collect<number>();
     const p = pipeline("nums")
