@@ -72,8 +72,8 @@ const source = conn.registerBatchSource("check_batch", [
 await conn.run(
   "CREATE TABLE t (k BIGINT, d DOUBLE, i INTEGER, s VARCHAR, li USMALLINT[], lu UBIGINT[], ld DOUBLE[])",
 );
-source.set(batch);
-// Twice: the second scan starts from row 0 again, into reused chunks.
+await source.set(batch);
+// Twice: the staged batch is read again from row 0.
 for (let r = 0; r < 2; r++) {
   await conn.run(`INSERT INTO t SELECT ${r} AS k, * FROM check_batch()`);
 }
@@ -98,23 +98,26 @@ for (let j = 0; j < rows.length; j++) {
 const [sums] = await conn.all(
   "SELECT count(d) AS d, count(s) AS s, sum(len(li)) AS li, count(*) FILTER (WHERE len(lu) = 0) AS empty FROM t",
 );
-// A count that is no whole number in [0, 2^53) fails the statement, and the connection stays usable.
-source.set({
-  rows: 1,
-  columns: [
-    { type: "double", values: new Float64Array(1) },
-    { type: "integer", values: new Int32Array(1) },
-    { type: "varchar", values: ["x"] },
-    { type: "usmallint_list", offsets: new Uint32Array([0, 1]), values: new Uint16Array([1]) },
-    { type: "ubigint_list", offsets: new Uint32Array([0, 1]), values: new Float64Array([-1]) },
-    { type: "double_list", offsets: new Uint32Array([0, 0]), values: new Float64Array(0) },
-  ],
-});
-const refused = await conn.run("INSERT INTO t SELECT 9, * FROM check_batch()").then(
-  () => "accepted",
-  (e: Error) => (e.message.includes("ubigint_list") ? "refused" : e.message),
-);
-source.set(undefined);
+// A count that is no whole number in [0, 2^53) is refused when staged: nothing of it is
+// staged (the source reads no rows), and the connection stays usable.
+const refused = await source
+  .set({
+    rows: 1,
+    columns: [
+      { type: "double", values: new Float64Array(1) },
+      { type: "integer", values: new Int32Array(1) },
+      { type: "varchar", values: ["x"] },
+      { type: "usmallint_list", offsets: new Uint32Array([0, 1]), values: new Uint16Array([1]) },
+      { type: "ubigint_list", offsets: new Uint32Array([0, 1]), values: new Float64Array([-1]) },
+      { type: "double_list", offsets: new Uint32Array([0, 0]), values: new Float64Array(0) },
+    ],
+  })
+  .then(
+    () => "accepted",
+    (e: Error) => (e.message.includes("ubigint_list") ? "refused" : e.message),
+  );
+await conn.run("INSERT INTO t SELECT 9, * FROM check_batch()");
+await source.set(undefined);
 const [after] = await conn.all("SELECT count(*) AS n FROM t");
 conn.close();
 db.close();

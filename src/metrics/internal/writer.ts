@@ -258,11 +258,12 @@ export class MetricsWriter {
         for (const [def, buf] of p.buffers) {
           const src = this.#sources.get(def)!;
           const symbols = new Map<string, number>();
-          src.source.set(buf.toBatch(symbols));
+          await src.source.set(buf.toBatch(symbols));
           try {
             await conn.run(src.sql, { syms: [...symbols.keys()] });
           } finally {
-            src.source.set(undefined);
+            // (in a failed transaction this fails too; the rollback empties it)
+            await src.source.set(undefined).catch(() => {});
           }
         }
         rows += p.rows;
@@ -334,9 +335,9 @@ export class MetricsWriter {
       if (a.bucket > hi) hi = a.bucket;
     }
     const symbols = new Map<string, number>();
-    r.source.set(rollupBatch(snapshot, symbols));
-    r.keys.set(keys.toBatch(symbols));
     try {
+      await r.source.set(rollupBatch(snapshot, symbols));
+      await r.keys.set(keys.toBatch(symbols));
       if (keys.rows > 0) {
         // The bucket range lets DuckDB skip row groups of older buckets.
         await conn.run(
@@ -354,8 +355,8 @@ export class MetricsWriter {
         { syms: [...symbols.keys()] },
       );
     } finally {
-      r.source.set(undefined);
-      r.keys.set(undefined);
+      await r.source.set(undefined).catch(() => {});
+      await r.keys.set(undefined).catch(() => {});
     }
   }
 }
