@@ -6,7 +6,6 @@
  * follow its input one to one; a barrier flushes the partial chunk and then
  * passes, so a checkpoint covers exactly the records before it.
  */
-import type * as Stream from "effect/Stream";
 import type { Chunk } from "../pipeline/chunk.ts";
 import { ConfigError } from "../pipeline/errors.ts";
 import { type RechunkObserver, rechunk } from "../pipeline/internal/rechunk.ts";
