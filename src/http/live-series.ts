@@ -14,6 +14,7 @@
  */
 import type { EventOf, SluiceEvent } from "../events/schema.ts";
 import { Histogram } from "../metrics/histogram.ts";
+import { type BucketSums, isPercentile, seriesFigure } from "./internal/series-figure.ts";
 import type { SeriesMetric, SeriesPoint, SeriesQuery } from "./types.ts";
 
 /** Sums over the `stage.progress` events of one bucket (the columns the store sums). */
@@ -116,47 +117,20 @@ function compact(pairs: number[]): number[] {
   return out;
 }
 
-const ratio = (a: number, b: number, scale = 1): number | null => (b === 0 ? null : (a * scale) / b);
-const PERCENTILE: Partial<Record<SeriesMetric, number>> = { p50_ms: 50, p95_ms: 95, p99_ms: 99 };
 const scratch = new Histogram();
 
-/** One figure from a bucket's sums: `figure` in `store-queries.ts`, over the same sums. */
+/** One figure from a bucket's sums (the formulas in `internal/series-figure.ts`, as the store's answers). */
 function figure(metric: SeriesMetric, a: Acc): number | null {
-  switch (metric) {
-    case "rows_per_s":
-      return ratio(a.rowsIn, a.intervalMs, 1000);
-    case "bytes_per_s":
-      return ratio(a.bytes, a.intervalMs, 1000);
-    case "error_rate":
-      return ratio(a.errors, a.rowsIn);
-    case "dead_letter_rate":
-      return ratio(a.deadLettered, a.rowsIn);
-    case "busy_share":
-      return ratio(a.busyMs, a.intervalMs);
-    case "mean_ms":
-      return ratio(a.latSumMs, a.latCount);
-    case "max_ms":
-      return a.latMaxMs;
-    case "rows_in":
-      return a.rowsIn;
-    case "rows_out":
-      return a.rowsOut;
-    case "errors":
-      return a.errors;
-    case "dead_lettered":
-      return a.deadLettered;
-    case "queue_depth":
-      return Number.isNaN(a.queueDepth) ? null : a.queueDepth;
-    default: {
-      if (a.hist.length === 0) return null;
-      // As the store does: the bucket's histograms merged, the percentile read from the sum.
-      scratch.reset();
-      for (let k = 0; k < a.hist.length; k += 2) scratch.counts[a.hist[k]] += a.hist[k + 1];
-      scratch.count = a.latCount;
-      scratch.maxMs = a.latMaxMs;
-      return scratch.percentile(PERCENTILE[metric] ?? 99);
-    }
-  }
+  const sums: BucketSums = { ...a, queueDepth: Number.isNaN(a.queueDepth) ? null : a.queueDepth };
+  return seriesFigure(metric, sums, (p) => {
+    if (a.hist.length === 0) return null;
+    // As the store does: the bucket's histograms merged, the percentile read from the sum.
+    scratch.reset();
+    for (let k = 0; k < a.hist.length; k += 2) scratch.counts[a.hist[k]] += a.hist[k + 1];
+    scratch.count = a.latCount;
+    scratch.maxMs = a.latMaxMs;
+    return scratch.percentile(p);
+  });
 }
 
 export class LiveSeries {
@@ -202,7 +176,7 @@ export class LiveSeries {
     // A run belongs to one pipeline: another pipeline's filter matches nothing, as in the store.
     if (q.pipeline !== undefined && q.pipeline !== r.pipeline) return [];
     if (q.from < tier.coveredFrom) return undefined;
-    const hist = PERCENTILE[q.metric] !== undefined;
+    const hist = isPercentile(q.metric);
     const points: SeriesPoint[] = [];
     for (const [stage, accs] of tier.stages) {
       if (q.stage !== undefined && q.stage !== stage) continue;

@@ -11,6 +11,7 @@
 import { Histogram } from "../metrics/histogram.ts";
 import type { SqlParams, SqlRow, SqlValue } from "../runtime/duckdb.ts";
 import { BadRequestError, UnavailableError } from "./errors.ts";
+import { type BucketSums, isPercentile, seriesFigure } from "./internal/series-figure.ts";
 import { SERIES_COLUMNS } from "./schemas.ts";
 import type {
   AlertItem,
@@ -60,51 +61,35 @@ const json = (v: unknown): Json => (v === undefined ? null : (JSON.parse(JSON.st
 /** The two tables a series reads, with their column names (fixed text, never from a request). */
 const RAW_SOURCE = { table: "stage_progress", ts: "ts", queue: "queue_depth" } as const;
 const ROLLUP_SOURCE = { table: "stage_rollup_1m", ts: "minute", queue: "queue_depth_max" } as const;
-const PERCENTILE: Partial<Record<SeriesMetric, number>> = { p50_ms: 50, p95_ms: 95, p99_ms: 99 };
 
-const ratio = (a: SqlValue | undefined, b: SqlValue | undefined, scale = 1): number | null => {
-  const x = numOrNull(a);
-  const y = numOrNull(b);
-  return x === null || y === null || y === 0 ? null : (x * scale) / y;
-};
-
-/** One series figure from a bucket's sums (the formulas of the store's `stage_metrics` views). */
+/** One series figure from a bucket's row (the formulas in `internal/series-figure.ts`). */
 function figure(metric: SeriesMetric, r: SqlRow): number | null {
-  switch (metric) {
-    case "rows_per_s":
-      return ratio(r.rows_in, r.interval_ms, 1000);
-    case "bytes_per_s":
-      return ratio(r.bytes, r.interval_ms, 1000);
-    case "error_rate":
-      return ratio(r.errors, r.rows_in);
-    case "dead_letter_rate":
-      return ratio(r.dead_lettered, r.rows_in);
-    case "busy_share":
-      return ratio(r.busy_ms, r.interval_ms);
-    case "mean_ms":
-      return ratio(r.lat_sum_ms, r.lat_count);
-    case "max_ms":
-      return numOrNull(r.lat_max_ms);
-    case "rows_in":
-    case "rows_out":
-    case "errors":
-    case "dead_lettered":
-    case "queue_depth":
-      return numOrNull(r[metric]);
-    default: {
-      const idx = Array.isArray(r.lat_idx) ? r.lat_idx : [];
-      const n = Array.isArray(r.lat_n) ? r.lat_n : [];
-      if (idx.length === 0) return null;
-      const h = new Histogram();
-      h.merge({
-        count: numOrNull(r.lat_count) ?? 0,
-        sumMs: 0,
-        maxMs: numOrNull(r.lat_max_ms) ?? 0,
-        buckets: idx.map((i, k) => [Number(i), Number(n[k])] as [number, number]),
-      });
-      return h.percentile(PERCENTILE[metric] ?? 99);
-    }
-  }
+  const sums: BucketSums = {
+    rowsIn: numOrNull(r.rows_in),
+    rowsOut: numOrNull(r.rows_out),
+    errors: numOrNull(r.errors),
+    deadLettered: numOrNull(r.dead_lettered),
+    bytes: numOrNull(r.bytes),
+    busyMs: numOrNull(r.busy_ms),
+    intervalMs: numOrNull(r.interval_ms),
+    queueDepth: numOrNull(r.queue_depth),
+    latCount: numOrNull(r.lat_count),
+    latSumMs: numOrNull(r.lat_sum_ms),
+    latMaxMs: numOrNull(r.lat_max_ms),
+  };
+  return seriesFigure(metric, sums, (p) => {
+    const idx = Array.isArray(r.lat_idx) ? r.lat_idx : [];
+    const n = Array.isArray(r.lat_n) ? r.lat_n : [];
+    if (idx.length === 0) return null;
+    const h = new Histogram();
+    h.merge({
+      count: sums.latCount ?? 0,
+      sumMs: 0,
+      maxMs: sums.latMaxMs ?? 0,
+      buckets: idx.map((i, k) => [Number(i), Number(n[k])] as [number, number]),
+    });
+    return h.percentile(p);
+  });
 }
 
 function where(clauses: string[]): string {
@@ -228,7 +213,7 @@ export function storeQueries(store: MetricsStoreLike, options: StoreQueriesOptio
         c.push("stage = $stage");
         p.stage = q.stage;
       }
-      const hist = PERCENTILE[q.metric] !== undefined;
+      const hist = isPercentile(q.metric);
       const rows = await all(
         `SELECT run_id, stage, epoch_ms(time_bucket(to_seconds(CAST($width AS BIGINT)), ${src.ts})) AS t,
                 sum(rows_in) AS rows_in, sum(rows_out) AS rows_out, sum(errors) AS errors,
