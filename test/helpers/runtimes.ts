@@ -48,3 +48,29 @@ export function runCli(
   });
   return { code: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
 }
+
+/** The command running a TypeScript `script` from src/ on `runtime` (tsx on node). */
+export function scriptCommand(runtime: RuntimeName, script: string): [string, ...string[]] {
+  const [bin, ...pre] = command(runtime);
+  return runtime === "node" ? [bin, "--import", "tsx", script] : [bin, ...pre, script];
+}
+
+/**
+ * Runs a check script on `runtime` (from the repository's root) and returns
+ * its exit status, stderr and the JSON it prints on its last line.
+ */
+export function runScript(
+  runtime: RuntimeName,
+  script: string,
+  args: string[],
+): { status: number | null; stderr: string; output: ReturnType<typeof JSON.parse> } {
+  const [bin, ...pre] = scriptCommand(runtime, script);
+  const r = spawnSync(bin, [...pre, ...args], { cwd: repo, encoding: "utf8", timeout: 240_000 });
+  let output: ReturnType<typeof JSON.parse> = null;
+  try {
+    output = JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "null");
+  } catch {
+    // no JSON: the status and stderr say why
+  }
+  return { status: r.status, stderr: r.stderr ?? "", output };
+}

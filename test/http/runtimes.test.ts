@@ -2,7 +2,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { available, command, type RuntimeName, repo } from "../helpers/runtimes.ts";
+import { available, type RuntimeName, repo, scriptCommand } from "../helpers/runtimes.ts";
 import { requireTool } from "../helpers/tools.ts";
 
 const script = join(repo, "test/http/serve-smoke.ts");
@@ -14,8 +14,7 @@ afterEach(() => {
 });
 
 function start(runtime: RuntimeName): Promise<string> {
-  const [bin, ...pre] = command(runtime);
-  const args = runtime === "node" ? ["--import", "tsx", script] : [...pre, script];
+  const [bin, ...args] = scriptCommand(runtime, script);
   child = spawn(bin, args, { cwd: repo, stdio: ["pipe", "pipe", "pipe"] });
   return new Promise((resolve, reject) => {
     let out = "";

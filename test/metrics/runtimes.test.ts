@@ -1,8 +1,7 @@
 /** The metrics store opens, writes and queries the same on node, bun and deno. */
-import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { available, command, type RuntimeName, repo } from "../helpers/runtimes.ts";
+import { available, type RuntimeName, repo, runScript } from "../helpers/runtimes.ts";
 import { requireTool } from "../helpers/tools.ts";
 import { tempHome } from "./fixtures.ts";
 
@@ -14,15 +13,9 @@ const outputs = new Map<RuntimeName, unknown>();
 describe.each(["node", "bun", "deno"] as const)("metrics store on %s", (runtime) => {
   it("ingests, queries views, reopens read-only and refuses writes", (ctx) => {
     requireTool(ctx, available(runtime), runtime, "npm install (bun and deno are dev dependencies)");
-    const [bin, ...pre] = command(runtime);
-    const args = runtime === "node" ? ["--import", "tsx", script] : [...pre, script];
-    const r = spawnSync(bin, [...args, join(home.dir, runtime)], {
-      cwd: repo,
-      encoding: "utf8",
-      timeout: 240_000,
-    });
+    const r = runScript(runtime, script, [join(home.dir, runtime)]);
     expect(r.status, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "null");
+    const out = r.output;
     expect(out.accepted).toBeGreaterThan(300);
     expect(out.runs).toEqual([{ run_id: "run-rt", status: "completed", rows_in: 9000 }]);
     expect(out.refused).toBe("MetricsQueryError");

@@ -3,10 +3,9 @@
  * (NaN), strings, and list columns written flat (empty lists, batches over one
  * 2048-row chunk, 64-bit counts), directly and through the metrics store.
  */
-import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { available, command, type RuntimeName, repo } from "../helpers/runtimes.ts";
+import { available, type RuntimeName, repo, runScript } from "../helpers/runtimes.ts";
 import { requireTool } from "../helpers/tools.ts";
 import { tempHome } from "../metrics/fixtures.ts";
 
@@ -18,15 +17,9 @@ const outputs = new Map<RuntimeName, unknown>();
 describe.each(["node", "bun", "deno"] as const)("batch source on %s", (runtime) => {
   it("round-trips numbers, NULLs, strings and list columns exactly", (ctx) => {
     requireTool(ctx, available(runtime), runtime, "npm install (bun and deno are dev dependencies)");
-    const [bin, ...pre] = command(runtime);
-    const args = runtime === "node" ? ["--import", "tsx", script] : [...pre, script];
-    const r = spawnSync(bin, [...args, join(home.dir, runtime)], {
-      cwd: repo,
-      encoding: "utf8",
-      timeout: 240_000,
-    });
+    const r = runScript(runtime, script, [join(home.dir, runtime)]);
     expect(r.status, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "null");
+    const out = r.output;
     expect(out.mismatches).toEqual([]);
     // 5000 rows twice: every 7th double and every 5th string is NULL; some lists are empty.
     let empty = 0;
