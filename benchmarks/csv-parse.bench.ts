@@ -34,6 +34,7 @@ import {
 import { open } from "node:fs/promises";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { wideCsv } from "../src/bench/scenarios/wide-csv.ts";
 import { CsvParser } from "../src/sources/internal/csv-parser.ts";
 import type { BenchRow, ReadResult } from "./peers/csv-bench-types.ts";
 
@@ -112,57 +113,12 @@ async function child(impl: Impl, file: string): Promise<void> {
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 
-/** mulberry32: a small, fast, seedable PRNG, so the data is the same on every machine and runtime. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const CATEGORIES = [
-  "books",
-  "garden",
-  "toys",
-  "music",
-  "grocery",
-  "sports",
-  "beauty",
-  "tools",
-  "baby",
-  "auto",
-];
-const COUNTRIES = ["DE", "FR", "US", "JP", "BR", "IN", "CN", "GB", "ES", "IT"];
-const NAMES = ["ada", "bob", "carla", "dmitri", "eve", "farah", "goran", "hana", "ivan", "julia"];
-const NOTES = ["ok", "fragile", "gift", "express", "", "leave at door", "call first"];
-const QUOTED = ['"Deliver after 5pm, ring twice"', '"He said ""hi"", then left"', '"box, bag, or crate"'];
-const UNICODE = ["Café crème", "東京 delivery", "naïve 😀 order", "Ærøskøbing"];
-
-/** Writes `rows` rows (plus a header) to `file`, ~100 bytes a row. */
+/** Writes `rows` rows (plus a header) to `file`, ~100 bytes a row: the `wide-csv` scenario's data. */
 function generate(file: string, rows: number): void {
-  const rand = prng(20240601);
-  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
   const tmp = `${file}.tmp`;
   const fd = openSync(tmp, "w");
   const enc = new TextEncoder();
-  let out = "id,user,email,category,amount,ts,country,active,qty,note\n";
-  const t0 = Date.UTC(2024, 0, 1) / 1000;
-  for (let i = 0; i < rows; i++) {
-    const name = pick(NAMES);
-    const n = Math.floor(rand() * 100000);
-    const ts = new Date((t0 + i * 7) * 1000).toISOString().slice(0, 19);
-    const p = rand();
-    const note = p < 0.75 ? pick(NOTES) : p < 0.97 ? pick(QUOTED) : pick(UNICODE);
-    out += `${i + 1},${name}_${n},${name}.${n}@example.com,${pick(CATEGORIES)},${(rand() * 1000).toFixed(2)},${ts}Z,${pick(COUNTRIES)},${rand() < 0.5},${Math.floor(rand() * 50)},${note}\n`;
-    if (out.length > 1 << 20) {
-      writeSync(fd, enc.encode(out));
-      out = "";
-    }
-  }
-  writeSync(fd, enc.encode(out));
+  for (const piece of wideCsv(rows, 20240601)) writeSync(fd, enc.encode(piece));
   closeSync(fd);
   renameSync(tmp, file);
 }
