@@ -1,8 +1,12 @@
-/** `sluice run` records metrics with no configuration; `sluice metrics` and `sluice sql` read them. */
-import { mkdtempSync, rmSync } from "node:fs";
+/**
+ * `sluice run` records metrics with no configuration (the store in its own
+ * thread, alerts on the run's bus); `sluice metrics` and `sluice sql` read them.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { metricsVsJournal } from "../faults/run-helpers.ts";
 import { repo, runCli } from "../helpers/runtimes.ts";
 
 const cwd = mkdtempSync(join(tmpdir(), "sluice-metrics-cli-"));
@@ -54,4 +58,43 @@ describe("metrics from the CLI", () => {
     expect(keep.code).toBe(2);
     expect(keep.stderr).toContain('--keep: "soon" is not a duration');
   });
+
+  for (const rt of ["node", "bun", "deno"] as const) {
+    it(`${rt}: every journaled event reaches the store in order, with the alert the run raised`, async () => {
+      const dir = join(cwd, `alerting-${rt}`);
+      mkdirSync(dir, { recursive: true });
+      const h = join(dir, ".sluice");
+      // 10% of the rows are dead-lettered: the dead-letter-rate rule raises a critical alert.
+      const run = runCli(rt, ["run", join(repo, "test/fixtures/http/alerting.ts"), "--home", h], {
+        cwd: dir,
+        // (a sleep of 40 ms every 500 rows makes the run last several metric intervals)
+        env: { SLUICE_FIXTURE_ROWS: "40000", SLUICE_FIXTURE_DELAY_MS: "40" },
+      });
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stderr).not.toContain("warning");
+
+      const runs = runCli("node", [
+        "sql",
+        "SELECT run_id, rows_in, dead_lettered FROM runs",
+        "--json",
+        "--home",
+        h,
+      ]);
+      expect(runs.code, runs.stderr).toBe(0);
+      const [r] = JSON.parse(runs.stdout) as Array<{
+        run_id: string;
+        rows_in: number;
+        dead_lettered: number;
+      }>;
+      expect(r).toMatchObject({ rows_in: 40000, dead_lettered: 4000 });
+
+      const alerts = runCli("node", ["sql", "SELECT rule, severity FROM alerts", "--json", "--home", h]);
+      expect(JSON.parse(alerts.stdout)).toContainEqual({ rule: "deadLetterRate", severity: "critical" });
+
+      const cmp = await metricsVsJournal(h, r.run_id, "http-fixture");
+      expect(cmp.store).toEqual(cmp.journal);
+      expect(cmp.firstDifference).toBe("none");
+      expect(cmp.journal["alert.raised"]).toBeGreaterThan(0);
+    });
+  }
 });

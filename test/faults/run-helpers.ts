@@ -170,6 +170,7 @@ export async function outputHash(cwd: string, sink: "ndjson" | "duckdb"): Promis
 export async function metricsVsJournal(
   home: string,
   runId: string,
+  pipeline = PIPELINE,
 ): Promise<{
   store: Record<string, number>;
   journal: Record<string, number>;
@@ -177,7 +178,7 @@ export async function metricsVsJournal(
   /** The first sequence number whose kind differs between store and journal ("none": same order). */
   firstDifference: string;
 }> {
-  const run = (await listRuns(home, PIPELINE)).find((r) => r.runId === runId);
+  const run = (await listRuns(home, pipeline)).find((r) => r.runId === runId);
   if (!run) throw new Error(`no run ${runId} under ${home}`);
   const journal: Record<string, number> = {};
   const journalOrder: string[] = [];
