@@ -97,6 +97,13 @@ export interface IngestOptions {
    * durable event, as a journal read from its beginning does).
    */
   readonly firstSeq?: number;
+  /**
+   * Events per transaction (default 250 000, at most half of
+   * `maxBufferedEvents`). Large batches let DuckDB write whole compressed row
+   * groups as it appends instead of a write-ahead log it checkpoints later:
+   * measured 1.3× the events/s of 100 000 per batch.
+   */
+  readonly batchEvents?: number;
 }
 
 export interface IngestResult {
@@ -207,6 +214,16 @@ function toOpenError(path: string, e: unknown): Error {
 }
 
 /** The metrics store. All results are plain JSON-able objects. */
+/** While a flush is in flight, `ingest` lets the event loop turn once per this many events. */
+const TURN_EVERY = 1024;
+
+/**
+ * Resolves on the next turn of the event loop, after pending I/O callbacks
+ * such as DuckDB's answers (`setImmediate`, which node, bun and deno all
+ * have; `setTimeout(0)` waits at least 1 ms, about a tenth of ingest's time).
+ */
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 export class MetricsStore {
   readonly #shared: Shared;
   readonly #clock: Clock;
@@ -358,21 +375,33 @@ export class MetricsStore {
   ): Promise<IngestResult> {
     const writer = this.#requireWriter("ingest");
     const first = options.firstSeq ?? 1;
-    const batch = Math.max(
-      1,
-      Math.min(this.#options.flushEvents ?? 50_000, Math.floor(writer.maxBuffered / 2)),
-    );
+    const batch = Math.max(1, Math.min(options.batchEvents ?? 250_000, Math.floor(writer.maxBuffered / 2)));
     const next = new Map<string, number>();
     let accepted = 0;
     let skipped = 0;
-    // One flush in flight while the next batch is buffered: DuckDB writes on
+    // One flush in flight while the next batch is buffered: DuckDB commits on
     // its threads meanwhile, and the buffer never holds more than two batches.
+    // While a flush is in flight the loop lets the event loop turn every few
+    // thousand events, so the flush's next step (its appends, then its
+    // COMMIT) starts as soon as DuckDB answers instead of when this batch is
+    // full.
     let inFlight: Promise<void> | undefined;
-    for await (const e of events) {
+    let done = false;
+    let sinceTurn = 0;
+    const startFlush = async (): Promise<void> => {
+      await inFlight;
+      done = false;
+      sinceTurn = 0;
+      inFlight = this.flush().finally(() => {
+        done = true;
+      });
+    };
+    /** Buffers one event; returns a promise only when the loop must wait. */
+    const take = (e: IngestEvent): Promise<void> | undefined => {
       if (durable[e.kind] === false) {
         // Live-only kinds are not stored and take no sequence number (the journal has none).
         skipped++;
-        continue;
+        return undefined;
       }
       let seq = e.seq;
       if (seq === undefined) {
@@ -381,9 +410,23 @@ export class MetricsStore {
       }
       if (writer.add(e, seq)) accepted++;
       else skipped++;
-      if (writer.buffered >= batch) {
-        await inFlight;
-        inFlight = this.flush();
+      if (writer.buffered >= batch) return startFlush();
+      if (inFlight && !done && ++sinceTurn >= TURN_EVERY) {
+        sinceTurn = 0;
+        return turn();
+      }
+      return undefined;
+    };
+    // A synchronous source is read without an await per event (each costs a promise).
+    if (Symbol.iterator in events) {
+      for (const e of events) {
+        const wait = take(e);
+        if (wait) await wait;
+      }
+    } else {
+      for await (const e of events) {
+        const wait = take(e);
+        if (wait) await wait;
       }
     }
     await inFlight;
@@ -596,6 +639,7 @@ export class MetricsStore {
     }
     this.#closed = true;
     await this.#readLock.run(async () => this.#reader.close());
+    this.#writer?.close();
     this.#writeConn?.close();
     const shared = this.#shared;
     if (shared.writer === this) shared.writer = undefined;

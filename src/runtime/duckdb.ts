@@ -34,7 +34,9 @@ import {
   type DuckDBConnection,
   DuckDBDataChunk,
   DuckDBInstance,
+  type DuckDBListType,
   type DuckDBType,
+  DuckDBTypeId,
   type DuckDBValue,
   INTEGER,
   LIST,
@@ -91,11 +93,46 @@ export type BatchColumnData =
   | ListColumnData<"ubigint_list" | "double_list", Float64Array>;
 
 /**
+ * One column of a batch for `Connection.appender`, which converts it to the
+ * table column's type:
+ * - `double` (NaN is NULL) into DOUBLE, BIGINT and INTEGER (rounded), BOOLEAN
+ *   (non-zero is true) or TIMESTAMP (the numbers are epoch milliseconds);
+ * - `integer` into INTEGER;
+ * - `varchar` and `symbols` into VARCHAR (or JSON): `symbols` is dictionary
+ *   coded, row `i` being `symbols[codes[i] - 1]` (code 0 is NULL), and costs
+ *   one native call per distinct value per data chunk instead of one per row;
+ * - the list kinds into lists of the item type, `varchar_list` into VARCHAR[].
+ */
+export type AppendColumnData =
+  | BatchColumnData
+  | { readonly type: "symbols"; readonly codes: Int32Array; readonly symbols: readonly string[] }
+  | ListColumnData<"varchar_list", ReadonlyArray<string>>;
+
+/** A batch of rows for `Connection.appender`, one entry per table column, in the table's order. */
+export interface AppendBatch {
+  readonly rows: number;
+  readonly columns: readonly AppendColumnData[];
+}
+
+/** Appends column batches to one table (see `Connection.appender`). */
+export interface TableAppender {
+  /** The table's column names, in order: the order `append` expects. */
+  readonly columns: readonly string[];
+  /**
+   * Appends and flushes `batch` in the connection's current transaction. On
+   * failure nothing of the batch stays buffered in the appender; what it
+   * already flushed is undone by rolling the transaction back.
+   */
+  append(batch: AppendBatch): void;
+  close(): void;
+}
+
+/**
  * A list column, flat: row `i`'s items are `values[offsets[i] .. offsets[i + 1])`
  * (`offsets` has one more entry than there are rows; no NULL lists).
  * `ubigint_list` items must be whole numbers in [0, 2^53).
  */
-export interface ListColumnData<T extends BatchColumnType, A> {
+export interface ListColumnData<T extends string, A> {
   readonly type: T;
   readonly offsets: Uint32Array;
   readonly values: A;
@@ -140,6 +177,12 @@ export interface Connection {
    * batch most recently given to the returned `set` (cleared by `set(undefined)`).
    */
   registerBatchSource(name: string, columns: readonly BatchColumnSpec[]): BatchSource;
+  /**
+   * An appender for `table` (in schema `main`) that takes whole column batches:
+   * each 2048-row data chunk is filled by memory copies in the table's own
+   * column types and appended, with no SQL statement per batch.
+   */
+  appender(table: string): Promise<TableAppender>;
   /** Interrupts the statement running on this connection, if any. */
   interrupt(): void;
   close(): void;
@@ -282,6 +325,54 @@ function wrap(conn: DuckDBConnection, onClose: () => void): Connection {
         },
       };
     },
+    async appender(table) {
+      const names = (
+        await self.all(
+          "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = $t ORDER BY column_index",
+          { t: table },
+        )
+      ).map((r) => String(r.column_name));
+      if (names.length === 0) throw new Error(`no table main.${table} to append to`);
+      const app = await conn.createAppender(table);
+      const types: DuckDBType[] = [];
+      for (let c = 0; c < app.columnCount; c++) types.push(app.columnType(c));
+      const targets = types.map((t, c) => targetOf(t, `${table}.${names[c]}`));
+      const scratch = newScratch();
+      return {
+        columns: names,
+        append(batch) {
+          if (batch.columns.length !== types.length)
+            throw new RangeError(`${table}: a batch of ${batch.columns.length} columns for ${types.length}`);
+          try {
+            for (let from = 0; from < batch.rows; from += CHUNK) {
+              const n = Math.min(CHUNK, batch.rows - from);
+              const chunk = DuckDBDataChunk.create(types, n);
+              for (let c = 0; c < types.length; c++) {
+                const vec = duckdb.data_chunk_get_vector(chunk.chunk, c);
+                fillTarget(vec, targets[c], batch.columns[c], from, n, scratch, names[c]);
+              }
+              app.appendDataChunk(chunk);
+            }
+            app.flushSync();
+          } catch (e) {
+            try {
+              app.clear();
+            } catch {
+              // nothing buffered
+            }
+            throw e;
+          }
+        },
+        close() {
+          try {
+            app.clear();
+            app.closeSync();
+          } catch {
+            // the connection is closing
+          }
+        },
+      };
+    },
     interrupt() {
       if (!closed) conn.interrupt();
     },
@@ -306,12 +397,25 @@ interface Scratch {
   entries: Uint32Array;
   validity: Uint32Array;
   u64: Uint32Array;
+  /** One chunk of 64-bit integers as 32-bit halves (little-endian). */
+  i64: Int32Array;
+  i32: Int32Array;
+  u8: Uint8Array;
+  /** One chunk of 16-byte string structs. */
+  strings: Uint32Array;
+  /** Per symbol code: the row of the chunk holding its string (-1: none yet). */
+  firstRow: Int32Array;
 }
 
 const newScratch = (): Scratch => ({
   entries: new Uint32Array(CHUNK * 4),
   validity: new Uint32Array(CHUNK / 32),
   u64: new Uint32Array(CHUNK * 32),
+  i64: new Int32Array(CHUNK * 2),
+  i32: new Int32Array(CHUNK),
+  u8: new Uint8Array(CHUNK),
+  strings: new Uint32Array(CHUNK * 4),
+  firstRow: new Int32Array(64),
 });
 
 /** `copy_data_to_vector` from a typed array's rows `[from, from + n)`. */
@@ -410,6 +514,213 @@ function fillVector(vec: Vector, data: BatchColumnData, from: number, n: number,
       } else copyRows(child, data.values, base, total);
     }
   }
+}
+
+/** How `Connection.appender` fills a column of this table type. */
+type Target =
+  | "double"
+  | "bigint"
+  | "integer"
+  | "boolean"
+  | "timestamp"
+  | "varchar"
+  | "usmallint_list"
+  | "ubigint_list"
+  | "double_list"
+  | "varchar_list";
+
+function targetOf(t: DuckDBType, where: string): Target {
+  switch (t.typeId) {
+    case DuckDBTypeId.DOUBLE:
+      return "double";
+    case DuckDBTypeId.BIGINT:
+      return "bigint";
+    case DuckDBTypeId.INTEGER:
+      return "integer";
+    case DuckDBTypeId.BOOLEAN:
+      return "boolean";
+    case DuckDBTypeId.TIMESTAMP:
+      return "timestamp";
+    case DuckDBTypeId.VARCHAR:
+      return "varchar";
+    case DuckDBTypeId.LIST: {
+      const item = (t as DuckDBListType).valueType.typeId;
+      if (item === DuckDBTypeId.USMALLINT) return "usmallint_list";
+      if (item === DuckDBTypeId.UBIGINT) return "ubigint_list";
+      if (item === DuckDBTypeId.DOUBLE) return "double_list";
+      if (item === DuckDBTypeId.VARCHAR) return "varchar_list";
+    }
+  }
+  throw new TypeError(`${where}: columns of type ${t.toString()} cannot be appended in batches`);
+}
+
+/** Writes a validity mask from the NaNs among `v[from, from + n)`, if there are any. */
+function nanValidity(vec: Vector, v: Float64Array, from: number, n: number, scratch: Scratch): void {
+  let mask: Uint32Array | undefined;
+  for (let i = 0; i < n; i++) {
+    if (Number.isNaN(v[from + i])) {
+      mask ??= scratch.validity.fill(0xffffffff);
+      mask[i >>> 5] &= ~(1 << (i & 31));
+    }
+  }
+  if (mask) copyValidity(vec, mask, n);
+}
+
+/** Rounds half away from zero, as SQL's round does. */
+const roundHalfAway = (x: number): number => (x < 0 ? -Math.round(-x) : Math.round(x));
+
+/** Fills one vector of a table-typed chunk with rows `[from, from + n)` of a column. */
+function fillTarget(
+  vec: Vector,
+  target: Target,
+  data: AppendColumnData,
+  from: number,
+  n: number,
+  scratch: Scratch,
+  name: string,
+): void {
+  const mismatch = () =>
+    new TypeError(`column ${name}: ${data.type} data cannot be appended to a ${target} column`);
+  switch (target) {
+    case "double":
+    case "integer":
+    case "usmallint_list":
+    case "ubigint_list":
+    case "double_list":
+      if (data.type === target || (target === "integer" && data.type === "integer")) {
+        fillVector(vec, data as BatchColumnData, from, n, scratch);
+        return;
+      }
+      if (target !== "integer" || data.type !== "double") throw mismatch();
+      {
+        const v = data.values;
+        const out = scratch.i32;
+        for (let i = 0; i < n; i++) {
+          const x = v[from + i];
+          out[i] = Number.isNaN(x) ? 0 : roundHalfAway(x);
+        }
+        copyRows(vec, out, 0, n);
+        nanValidity(vec, v, from, n, scratch);
+      }
+      return;
+    case "bigint":
+    case "timestamp": {
+      if (data.type !== "double") throw mismatch();
+      const v = data.values;
+      const out = scratch.i64;
+      const scale = target === "timestamp" ? 1000 : 1;
+      for (let i = 0; i < n; i++) {
+        const x = v[from + i];
+        if (Number.isNaN(x)) {
+          out[i * 2] = 0;
+          out[i * 2 + 1] = 0;
+          continue;
+        }
+        const r = roundHalfAway(x * scale);
+        if (!(Math.abs(r) <= Number.MAX_SAFE_INTEGER))
+          throw new RangeError(`column ${name}: ${x} is out of range for a 64-bit integer column`);
+        // Two's complement halves: the low word is r mod 2^32, the high one floor(r / 2^32).
+        out[i * 2] = (r % 4294967296) | 0;
+        out[i * 2 + 1] = Math.floor(r / 4294967296);
+      }
+      duckdb.copy_data_to_vector(vec, 0, out.buffer as ArrayBuffer, out.byteOffset, n * 8);
+      nanValidity(vec, v, from, n, scratch);
+      return;
+    }
+    case "boolean": {
+      if (data.type !== "double") throw mismatch();
+      const v = data.values;
+      const out = scratch.u8;
+      for (let i = 0; i < n; i++) out[i] = v[from + i] !== 0 && !Number.isNaN(v[from + i]) ? 1 : 0;
+      duckdb.copy_data_to_vector(vec, 0, out.buffer as ArrayBuffer, out.byteOffset, n);
+      nanValidity(vec, v, from, n, scratch);
+      return;
+    }
+    case "varchar":
+      if (data.type === "varchar") fillVector(vec, data, from, n, scratch);
+      else if (data.type === "symbols") fillSymbols(vec, data.codes, data.symbols, from, n, scratch);
+      else throw mismatch();
+      return;
+    case "varchar_list": {
+      if (data.type !== "varchar_list") throw mismatch();
+      const off = data.offsets;
+      const base = off[from];
+      const total = off[from + n] - base;
+      writeListEntries(vec, off, from, n, scratch);
+      duckdb.list_vector_reserve(vec, total);
+      duckdb.list_vector_set_size(vec, total);
+      const child = duckdb.list_vector_get_child(vec);
+      for (let k = 0; k < total; k++) duckdb.vector_assign_string_element(child, k, data.values[base + k]);
+      return;
+    }
+  }
+}
+
+/** List entries (offset, length; u64 each) for rows `[from, from + n)` of flat `offsets`. */
+function writeListEntries(vec: Vector, off: Uint32Array, from: number, n: number, scratch: Scratch): void {
+  const base = off[from];
+  const entries = scratch.entries;
+  for (let i = 0; i < n; i++) {
+    const k = i << 2;
+    entries[k] = off[from + i] - base;
+    entries[k + 1] = 0;
+    entries[k + 2] = off[from + i + 1] - off[from + i];
+    entries[k + 3] = 0;
+  }
+  duckdb.copy_data_to_vector(vec, 0, entries.buffer as ArrayBuffer, entries.byteOffset, n * 16);
+}
+
+/**
+ * A dictionary-coded VARCHAR column: each distinct value of the chunk is
+ * written once (a native call), then its 16-byte string struct, which points
+ * into the vector's own string heap (or holds a short string inline), is
+ * copied to every other row with the same code, in one memory copy back.
+ */
+function fillSymbols(
+  vec: Vector,
+  codes: Int32Array,
+  symbols: readonly string[],
+  from: number,
+  n: number,
+  scratch: Scratch,
+): void {
+  if (scratch.firstRow.length < symbols.length + 1) scratch.firstRow = new Int32Array(symbols.length * 2 + 1);
+  const first = scratch.firstRow;
+  let mask: Uint32Array | undefined;
+  for (let i = 0; i < n; i++) {
+    const code = codes[from + i];
+    if (code === 0) {
+      mask ??= scratch.validity.fill(0xffffffff);
+      mask[i >>> 5] &= ~(1 << (i & 31));
+      continue;
+    }
+    if (first[code] === 0) {
+      first[code] = i + 1;
+      const s = symbols[code - 1];
+      if (s === undefined) throw new RangeError(`symbol code ${code} is not in a list of ${symbols.length}`);
+      duckdb.vector_assign_string_element(vec, i, s);
+    }
+  }
+  // The structs as written so far (the distinct rows are set; the others are filled in next).
+  const bytes = duckdb.vector_get_data(vec, n * 16);
+  const src = new Uint32Array(bytes.buffer, bytes.byteOffset, n * 4);
+  const out = scratch.strings;
+  for (let i = 0; i < n; i++) {
+    const code = codes[from + i];
+    const k = i << 2;
+    if (code === 0) {
+      out[k] = out[k + 1] = out[k + 2] = out[k + 3] = 0;
+      continue;
+    }
+    const j = (first[code] - 1) << 2;
+    out[k] = src[j];
+    out[k + 1] = src[j + 1];
+    out[k + 2] = src[j + 2];
+    out[k + 3] = src[j + 3];
+  }
+  for (let i = 0; i < n; i++) first[codes[from + i]] = 0;
+  duckdb.copy_data_to_vector(vec, 0, out.buffer as ArrayBuffer, out.byteOffset, n * 16);
+  if (mask) copyValidity(vec, mask, n);
 }
 
 function duckType(t: BatchColumnType): DuckDBType {

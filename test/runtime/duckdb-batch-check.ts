@@ -7,7 +7,7 @@
  * Usage: duckdb-batch-check.ts HOME
  */
 import { openMetricsStore } from "../../src/metrics/store.ts";
-import { type ColumnBatch, openDuckDB } from "../../src/runtime/duckdb.ts";
+import { type AppendBatch, type ColumnBatch, openDuckDB } from "../../src/runtime/duckdb.ts";
 
 const home = process.argv[2];
 const mismatches: string[] = [];
@@ -197,4 +197,129 @@ check(
   events.reduce((a, e) => a + e.latency.count, 0),
 );
 
-console.log(JSON.stringify({ mismatches, sums, refused, after, total }));
+// 3. `appender`: batches converted to each table column's type, in a transaction.
+const adb = await openDuckDB(":memory:");
+const a = await adb.connect();
+await a.run(
+  `CREATE TABLE x (b BIGINT, t TIMESTAMP, f BOOLEAN, i INTEGER, j INTEGER, d DOUBLE, s VARCHAR, y JSON,
+                   sym VARCHAR, ls VARCHAR[], li USMALLINT[], lu UBIGINT[], ld DOUBLE[])`,
+);
+const app = await a.appender("x");
+check("appender columns", app.columns.join(","), "b,t,f,i,j,d,s,y,sym,ls,li,lu,ld");
+const M = 5000;
+const big = new Float64Array(M);
+const ms = new Float64Array(M);
+const flag = new Float64Array(M);
+const asInt = new Float64Array(M);
+const strLists: string[][] = [];
+const SYMBOLS = ["run-20261122T223859503Z-959b2e", "p", "ünïcode stage name, longer than twelve bytes"];
+const codes = new Int32Array(M);
+for (let i = 0; i < M; i++) {
+  big[i] =
+    i % 9 === 0
+      ? Number.NaN
+      : i === 1
+        ? Number.MAX_SAFE_INTEGER
+        : i === 2
+          ? -Number.MAX_SAFE_INTEGER
+          : i % 4 === 0
+            ? -(i * 1_000_003) - 0.5
+            : i * 4_294_967_311 + 0.5;
+  ms[i] = i % 13 === 0 ? Number.NaN : (i % 2 ? 1 : -1) * i * 86_400_123.25;
+  flag[i] = i % 17 === 0 ? Number.NaN : i % 3;
+  asInt[i] = i % 19 === 0 ? Number.NaN : (i - 2500) * 1000.5;
+  codes[i] = i % 10 === 0 ? 0 : 1 + ((i >> 3) % 3);
+  strLists.push(Array.from({ length: i % 4 }, (_, k) => `${SYMBOLS[k % 3]}-${i}`));
+}
+const ab: AppendBatch = {
+  rows: M,
+  columns: [
+    { type: "double", values: big },
+    { type: "double", values: ms },
+    { type: "double", values: flag },
+    { type: "double", values: asInt },
+    { type: "integer", values: int },
+    { type: "double", values: dbl },
+    { type: "varchar", values: str },
+    { type: "varchar", values: str.map((v, i) => (v === null ? null : JSON.stringify({ i, v }))) },
+    { type: "symbols", codes, symbols: SYMBOLS },
+    {
+      type: "varchar_list",
+      offsets: Uint32Array.from({ length: M + 1 }, (_, i) =>
+        strLists.slice(0, i).reduce((n, l) => n + l.length, 0),
+      ),
+      values: strLists.flat(),
+    },
+    { type: "usmallint_list", ...flat(idxLists, (n) => new Uint16Array(n)) },
+    { type: "ubigint_list", ...flat(cntLists, (n) => new Float64Array(n)) },
+    { type: "double_list", ...flat(dblLists, (n) => new Float64Array(n)) },
+  ],
+};
+// Rolled back: nothing stays.
+await a.run("BEGIN TRANSACTION");
+app.append(ab);
+await a.run("ROLLBACK");
+const [rolledBack] = await a.all("SELECT count(*) AS n FROM x");
+// A batch with a value out of range fails whole: nothing of it stays buffered.
+const outOfRange = (() => {
+  try {
+    app.append({
+      ...ab,
+      columns: [
+        { type: "double", values: big.map((x, i) => (i === 4000 ? 2 ** 60 : x)) },
+        ...ab.columns.slice(1),
+      ],
+    });
+    return "accepted";
+  } catch (e) {
+    return (e as Error).message.includes("out of range") ? "refused" : (e as Error).message;
+  }
+})();
+const wrongShape = (() => {
+  try {
+    app.append({ rows: 1, columns: ab.columns.slice(1) });
+    return "accepted";
+  } catch (e) {
+    return (e as Error).message;
+  }
+})();
+await a.run("BEGIN TRANSACTION");
+app.append(ab);
+await a.run("COMMIT");
+const back = await a.all(
+  `SELECT CAST(b AS VARCHAR) AS b, epoch_us(t) AS t, f, i, j, d, s, CAST(y AS VARCHAR) AS y, sym, ls, li,
+          CAST(lu AS VARCHAR[]) AS lu, ld FROM x ORDER BY rowid`,
+);
+check("appended rows", back.length, M);
+const sqlRound = (x: number) => (x < 0 ? -Math.round(-x) : Math.round(x));
+for (let i = 0; i < back.length; i++) {
+  const r = back[i];
+  check(`b[${i}]`, r.b, Number.isNaN(big[i]) ? null : BigInt(sqlRound(big[i])).toString());
+  check(`t[${i}]`, r.t, Number.isNaN(ms[i]) ? null : sqlRound(ms[i] * 1000));
+  check(`f[${i}]`, r.f, Number.isNaN(flag[i]) ? null : flag[i] !== 0);
+  check(`i[${i}]`, r.i, Number.isNaN(asInt[i]) ? null : sqlRound(asInt[i]));
+  check(`j[${i}]`, r.j, int[i]);
+  check(`d[${i}]`, r.d, Number.isNaN(dbl[i]) ? null : dbl[i]);
+  check(`s[${i}]`, r.s, str[i]);
+  check(`y[${i}]`, r.y, str[i] === null ? null : JSON.stringify({ i, v: str[i] }));
+  check(`sym[${i}]`, r.sym, codes[i] === 0 ? null : SYMBOLS[codes[i] - 1]);
+  check(`ls[${i}]`, r.ls, strLists[i]);
+  check(`li[${i}]`, r.li, idxLists[i]);
+  check(
+    `lu[${i}]`,
+    r.lu,
+    cntLists[i].map((x) => BigInt(x).toString()),
+  );
+  check(`ld[${i}]`, r.ld, dblLists[i]);
+}
+await a.run("CREATE TABLE z (day DATE)");
+const unsupported = await a.appender("z").then(
+  () => "accepted",
+  (e: Error) => e.message,
+);
+app.close();
+a.close();
+adb.close();
+const appended = { rolledBack: rolledBack.n, outOfRange, wrongShape, unsupported, rows: back.length };
+
+console.log(JSON.stringify({ mismatches, sums, refused, after, total, appended }));

@@ -1,7 +1,11 @@
 /**
  * Column batches reach DuckDB exactly on node, bun and deno: numbers, NULLs
  * (NaN), strings, and list columns written flat (empty lists, batches over one
- * 2048-row chunk, 64-bit counts), directly and through the metrics store.
+ * 2048-row chunk, 64-bit counts), directly and through the metrics store;
+ * and `appender` batches converted to every table column type it supports
+ * (BIGINT, TIMESTAMP, BOOLEAN, INTEGER, DOUBLE, VARCHAR, JSON, dictionary-
+ * coded VARCHAR, VARCHAR[] and numeric lists), undone by a rollback, refused
+ * whole when a value does not fit.
  */
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -29,6 +33,13 @@ describe.each(["node", "bun", "deno"] as const)("batch source on %s", (runtime) 
     expect(out.refused).toBe("refused");
     expect(out.after).toEqual({ n: 10_000 });
     expect(out.total.events).toBe(3000);
+    expect(out.appended).toEqual({
+      rolledBack: 0,
+      outOfRange: "refused",
+      wrongShape: "x: a batch of 12 columns for 13",
+      unsupported: "z.day: columns of type DATE cannot be appended in batches",
+      rows: 5000,
+    });
     expect(out.total.lat_idx).toEqual([...out.total.lat_idx].sort((a: number, b: number) => a - b));
     outputs.set(runtime, out);
     const node = outputs.get("node");

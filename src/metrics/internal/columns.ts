@@ -18,7 +18,12 @@
  * A buffer is reused after its flush (`reset`), so steady-state ingest does
  * not reallocate its typed arrays.
  */
-import type { BatchColumnData, BatchColumnSpec } from "../../runtime/duckdb.ts";
+import type {
+  AppendBatch,
+  AppendColumnData,
+  BatchColumnData,
+  BatchColumnSpec,
+} from "../../runtime/duckdb.ts";
 
 export type ColumnKind = "num" | "ts" | "sym" | "str" | "json" | "hist";
 
@@ -114,31 +119,9 @@ export class ColumnBuffer {
           columns.push({ type: "double", values: f.a.subarray(0, f.n) });
           break;
         }
-        case "hist": {
-          // Flat: one offsets array shared by both list columns, items back to back.
-          const offsets = new Uint32Array(this.rows + 1);
-          let total = 0;
-          for (let i = 0; i < this.rows; i++) {
-            total += (data[i] as HistogramLike | undefined)?.buckets.length ?? 0;
-            offsets[i + 1] = total;
-          }
-          const idx = new Uint16Array(total);
-          const cnt = new Float64Array(total);
-          let k = 0;
-          for (let i = 0; i < this.rows; i++) {
-            const b = (data[i] as HistogramLike | undefined)?.buckets;
-            if (!b) continue;
-            for (let j = 0; j < b.length; j++, k++) {
-              idx[k] = b[j][0];
-              cnt[k] = b[j][1];
-            }
-          }
-          columns.push(
-            { type: "usmallint_list", offsets, values: idx },
-            { type: "ubigint_list", offsets, values: cnt },
-          );
+        case "hist":
+          columns.push(...histColumns(data, this.rows));
           break;
-        }
         case "sym": {
           const codes = new Int32Array(this.rows);
           for (let i = 0; i < this.rows; i++) {
@@ -160,6 +143,102 @@ export class ColumnBuffer {
     }
     return { rows: this.rows, columns };
   }
+
+  /**
+   * The buffered rows as `Connection.appender` columns, in stored-column
+   * order (`storedColumns`): numbers as they are (the appender converts them
+   * to the column's type), `sym` columns dictionary-coded, JSON serialised.
+   */
+  toColumns(): AppendBatch {
+    const columns: AppendColumnData[] = [];
+    const codes = new Map<string, number>();
+    const symbols: string[] = [];
+    for (let c = 0; c < this.specs.length; c++) {
+      const spec = this.specs[c];
+      const data = this.#ref[c];
+      switch (spec.kind) {
+        case "num":
+        case "ts": {
+          const f = this.#num[c];
+          columns.push({ type: "double", values: f.a.subarray(0, f.n) });
+          break;
+        }
+        case "hist":
+          columns.push(...histColumns(data, this.rows));
+          break;
+        case "sym": {
+          const col = new Int32Array(this.rows);
+          // Runs of one value are the rule (one run, one pipeline): the last is checked first.
+          let last: unknown;
+          let lastCode = 0;
+          for (let i = 0; i < this.rows; i++) {
+            const v = data[i];
+            if (v === last && lastCode !== 0) {
+              col[i] = lastCode;
+              continue;
+            }
+            if (v === undefined || v === null) continue;
+            const s = String(v);
+            let code = codes.get(s);
+            if (code === undefined) {
+              symbols.push(s);
+              code = symbols.length;
+              codes.set(s, code);
+            }
+            col[i] = code;
+            last = v;
+            lastCode = code;
+          }
+          columns.push({ type: "symbols", codes: col, symbols });
+          break;
+        }
+        case "str":
+          columns.push({ type: "varchar", values: data.map((v) => capText(v, spec.max)) });
+          break;
+        case "json":
+          if (spec.sql === "VARCHAR[]") {
+            const offsets = new Uint32Array(this.rows + 1);
+            const values: string[] = [];
+            for (let i = 0; i < this.rows; i++) {
+              const v = data[i];
+              if (Array.isArray(v)) for (const x of v) values.push(capText(x, spec.max) ?? "");
+              offsets[i + 1] = values.length;
+            }
+            columns.push({ type: "varchar_list", offsets, values });
+          } else columns.push({ type: "varchar", values: data.map((v) => toJsonText(v, spec.max)) });
+          break;
+      }
+    }
+    return { rows: this.rows, columns };
+  }
+}
+
+/** A `hist` column as two flat list columns sharing one offsets array, items back to back. */
+function histColumns(
+  data: readonly unknown[],
+  rows: number,
+): [BatchColumnData & { type: "usmallint_list" }, BatchColumnData & { type: "ubigint_list" }] {
+  const offsets = new Uint32Array(rows + 1);
+  let total = 0;
+  for (let i = 0; i < rows; i++) {
+    total += (data[i] as HistogramLike | undefined)?.buckets.length ?? 0;
+    offsets[i + 1] = total;
+  }
+  const idx = new Uint16Array(total);
+  const cnt = new Float64Array(total);
+  let k = 0;
+  for (let i = 0; i < rows; i++) {
+    const b = (data[i] as HistogramLike | undefined)?.buckets;
+    if (!b) continue;
+    for (let j = 0; j < b.length; j++, k++) {
+      idx[k] = b[j][0];
+      cnt[k] = b[j][1];
+    }
+  }
+  return [
+    { type: "usmallint_list", offsets, values: idx },
+    { type: "ubigint_list", offsets, values: cnt },
+  ];
 }
 
 /** The 1-based code of `s` in a batch's symbol list, adding it if new. */
@@ -217,37 +296,6 @@ export function storedColumns(specs: readonly ColumnSpec[]): Array<[string, stri
         break;
       case "hist":
         out.push([`${s.name}_idx`, "USMALLINT[]"], [`${s.name}_n`, "UBIGINT[]"]);
-        break;
-    }
-  }
-  return out;
-}
-
-/** SQL expressions turning batch-source columns into stored columns, in order. */
-export function insertExpressions(specs: readonly ColumnSpec[]): string[] {
-  const out: string[] = [];
-  for (const s of specs) {
-    const c = `"${s.name}"`;
-    switch (s.kind) {
-      case "num":
-        if (s.sql === "BOOLEAN") out.push(`(${c} <> 0)`);
-        else if (s.sql && s.sql !== "DOUBLE") out.push(`CAST(round(${c}) AS ${s.sql})`);
-        else out.push(c);
-        break;
-      case "ts":
-        out.push(`make_timestamp(CAST(round(${c} * 1000) AS BIGINT))`);
-        break;
-      case "sym":
-        out.push(`$syms[${c}]`);
-        break;
-      case "str":
-        out.push(c);
-        break;
-      case "json":
-        out.push(s.sql === "VARCHAR[]" ? `from_json(${c}, '["VARCHAR"]')` : `CAST(${c} AS JSON)`);
-        break;
-      case "hist":
-        out.push(`"${s.name}_idx"`, `"${s.name}_n"`);
         break;
     }
   }

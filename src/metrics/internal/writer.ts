@@ -10,8 +10,8 @@
  * reaches its size trigger.
  */
 import { durable, type EventOf, type SluiceEvent } from "../../events/schema.ts";
-import type { BatchSource, Connection } from "../../runtime/duckdb.ts";
-import { batchColumns, ColumnBuffer, type ColumnSpec, insertExpressions } from "./columns.ts";
+import type { AppendBatch, AppendColumnData, BatchSource, Connection } from "../../runtime/duckdb.ts";
+import { batchColumns, ColumnBuffer, type ColumnSpec, storedColumns } from "./columns.ts";
 import {
   ROLLUPS,
   type RollupAcc,
@@ -64,8 +64,6 @@ interface Rollup {
   readonly time: string;
   readonly widthMs: number;
   readonly accs: StageRollup;
-  readonly source: BatchSource;
-  readonly sourceName: string;
   /** Keys (run, stage, bucket) of the rows a rewrite replaces. */
   readonly keys: BatchSource;
   readonly keysName: string;
@@ -80,7 +78,8 @@ const KEY_COLUMNS: readonly ColumnSpec[] = [
 export class MetricsWriter {
   readonly #conn: Connection;
   readonly #marks = new Map<string, Mark>();
-  readonly #sources = new Map<TableDef, { source: BatchSource; sql: string }>();
+  /** Per table (raw and rollup): its appender and, per table column, which batch column it takes. */
+  readonly #appenders = new Map<string, TableAppend>();
   readonly #rollups: Rollup[];
   #buffers = new Map<TableDef, ColumnBuffer>();
   /** Written buffers, emptied for reuse. */
@@ -98,25 +97,13 @@ export class MetricsWriter {
     readonly maxBuffered: number,
   ) {
     this.#conn = conn;
-    for (const t of TABLES) {
-      const src = `sluice_batch_${t.table}`;
-      const handle = conn.registerBatchSource(src, batchColumns(t.columns));
-      const cols = t.columns.flatMap((c) =>
-        c.kind === "hist" ? [`${c.name}_idx`, `${c.name}_n`] : [c.name],
-      );
-      const sql = `INSERT INTO ${t.table} (${cols.join(", ")}) SELECT ${insertExpressions(t.columns).join(", ")} FROM ${src}()`;
-      this.#sources.set(t, { source: handle, sql });
-    }
     this.#rollups = ROLLUPS.map((r) => {
-      const sourceName = `sluice_batch_${r.table}`;
       const keysName = `sluice_keys_${r.table}`;
       return {
         table: r.table,
         time: r.time,
         widthMs: r.widthMs,
         accs: new StageRollup(r.widthMs),
-        source: conn.registerBatchSource(sourceName, batchColumns(rollupColumns(r.time))),
-        sourceName,
         keys: conn.registerBatchSource(keysName, batchColumns(KEY_COLUMNS)),
         keysName,
       };
@@ -126,6 +113,11 @@ export class MetricsWriter {
   /** Creates the writer and loads every run's high-water mark. */
   static async open(conn: Connection, maxBuffered: number): Promise<MetricsWriter> {
     const w = new MetricsWriter(conn, maxBuffered);
+    // Rows go straight into their tables through appenders (no SQL
+    // statement per batch).
+    for (const t of TABLES) w.#appenders.set(t.table, await openAppend(conn, t.table, t.columns));
+    for (const r of ROLLUPS)
+      w.#appenders.set(r.table, await openAppend(conn, r.table, rollupColumns(r.time)));
     const rows = await conn.all("SELECT run_id, pipeline, seq, epoch_ms(ts) AS ts FROM ingest_marks");
     for (const r of rows) {
       const seq = Number(r.seq);
@@ -198,6 +190,12 @@ export class MetricsWriter {
     return true;
   }
 
+  /** Closes the appenders (before the connection closes). */
+  close(): void {
+    for (const a of this.#appenders.values()) a.close();
+    this.#appenders.clear();
+  }
+
   mark(runId: string): HighWaterMark | undefined {
     const m = this.#marks.get(runId);
     return m ? { seq: m.seq, ts: m.ts, persistedSeq: m.persistedSeq } : undefined;
@@ -256,15 +254,7 @@ export class MetricsWriter {
       await conn.run("BEGIN TRANSACTION");
       for (const p of batches) {
         for (const [def, buf] of p.buffers) {
-          const src = this.#sources.get(def)!;
-          const symbols = new Map<string, number>();
-          await src.source.set(buf.toBatch(symbols));
-          try {
-            await conn.run(src.sql, { syms: [...symbols.keys()] });
-          } finally {
-            // (in a failed transaction this fails too; the rollback empties it)
-            await src.source.set(undefined).catch(() => {});
-          }
+          this.#appenders.get(def.table)!.append(buf.toColumns());
         }
         rows += p.rows;
       }
@@ -321,7 +311,6 @@ export class MetricsWriter {
       a.needsLoad = false;
       accs[k].needsLoad = false;
     }
-    const columns = rollupColumns(r.time);
     // Only buckets that may already be in the file are deleted first: most of
     // a flush's buckets are new, and DuckDB pays for deleted rows again when it
     // checkpoints.
@@ -335,8 +324,8 @@ export class MetricsWriter {
       if (a.bucket > hi) hi = a.bucket;
     }
     const symbols = new Map<string, number>();
+    const batch = rollupBatch(snapshot, symbols);
     try {
-      await r.source.set(rollupBatch(snapshot, symbols));
       await r.keys.set(keys.toBatch(symbols));
       if (keys.rows > 0) {
         // The bucket range lets DuckDB skip row groups of older buckets.
@@ -349,14 +338,51 @@ export class MetricsWriter {
           { syms: [...symbols.keys()], lo: lo * 1000, hi: hi * 1000 },
         );
       }
-      const cols = columns.flatMap((c) => (c.kind === "hist" ? [`${c.name}_idx`, `${c.name}_n`] : [c.name]));
-      await conn.run(
-        `INSERT INTO ${r.table} (${cols.join(", ")}) SELECT ${insertExpressions(columns).join(", ")} FROM ${r.sourceName}()`,
-        { syms: [...symbols.keys()] },
-      );
     } finally {
-      await r.source.set(undefined).catch(() => {});
       await r.keys.set(undefined).catch(() => {});
     }
+    // The first three columns (run, pipeline, stage) are codes into `symbols`.
+    const list = [...symbols.keys()];
+    this.#appenders.get(r.table)!.append({
+      rows: batch.rows,
+      columns: batch.columns.map(
+        (c, k): AppendColumnData =>
+          k < 3 && c.type === "integer" ? { type: "symbols", codes: c.values, symbols: list } : c,
+      ),
+    });
   }
+}
+
+interface TableAppend {
+  append(batch: AppendBatch): void;
+  close(): void;
+}
+
+/**
+ * An appender for `table`, whose batches are built in `specs` order
+ * (`storedColumns`). A table whose columns a migration appended in another
+ * order gets its batch columns reordered.
+ */
+async function openAppend(
+  conn: Connection,
+  table: string,
+  specs: readonly ColumnSpec[],
+): Promise<TableAppend> {
+  const appender = await conn.appender(table);
+  const names = storedColumns(specs).map(([n]) => n);
+  const order = appender.columns.map((c) => {
+    const k = names.indexOf(c);
+    if (k === -1) {
+      throw new Error(
+        `metrics table ${table} has a column ${c} this version of sluice does not write; move the metrics file aside (sluice starts a new one)`,
+      );
+    }
+    return k;
+  });
+  const inOrder = order.length === names.length && order.every((k, i) => k === i);
+  return {
+    append: (batch) =>
+      appender.append(inOrder ? batch : { rows: batch.rows, columns: order.map((k) => batch.columns[k]) }),
+    close: () => appender.close(),
+  };
 }
