@@ -701,10 +701,30 @@ function fillSymbols(
       duckdb.vector_assign_string_element(vec, i, s);
     }
   }
+  const out = scratch.strings;
+  const c0 = codes[from];
+  if (c0 !== 0 && first[c0] === 1 && n > 1 && codes[from + n - 1] === c0) {
+    // One value for the whole chunk (the usual case: one run, one pipeline)?
+    let same = true;
+    for (let i = 1; i < n && same; i++) same = codes[from + i] === c0;
+    if (same) {
+      first[c0] = 0;
+      const one = duckdb.vector_get_data(vec, 16);
+      const w = new Uint32Array(one.buffer, one.byteOffset, 4);
+      const [w0, w1, w2, w3] = [w[0], w[1], w[2], w[3]];
+      for (let k = 0; k < n * 4; k += 4) {
+        out[k] = w0;
+        out[k + 1] = w1;
+        out[k + 2] = w2;
+        out[k + 3] = w3;
+      }
+      duckdb.copy_data_to_vector(vec, 0, out.buffer as ArrayBuffer, out.byteOffset, n * 16);
+      return;
+    }
+  }
   // The structs as written so far (the distinct rows are set; the others are filled in next).
   const bytes = duckdb.vector_get_data(vec, n * 16);
   const src = new Uint32Array(bytes.buffer, bytes.byteOffset, n * 4);
-  const out = scratch.strings;
   for (let i = 0; i < n; i++) {
     const code = codes[from + i];
     const k = i << 2;

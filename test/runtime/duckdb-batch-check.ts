@@ -202,10 +202,10 @@ const adb = await openDuckDB(":memory:");
 const a = await adb.connect();
 await a.run(
   `CREATE TABLE x (b BIGINT, t TIMESTAMP, f BOOLEAN, i INTEGER, j INTEGER, d DOUBLE, s VARCHAR, y JSON,
-                   sym VARCHAR, ls VARCHAR[], li USMALLINT[], lu UBIGINT[], ld DOUBLE[])`,
+                   sym VARCHAR, one VARCHAR, ls VARCHAR[], li USMALLINT[], lu UBIGINT[], ld DOUBLE[])`,
 );
 const app = await a.appender("x");
-check("appender columns", app.columns.join(","), "b,t,f,i,j,d,s,y,sym,ls,li,lu,ld");
+check("appender columns", app.columns.join(","), "b,t,f,i,j,d,s,y,sym,one,ls,li,lu,ld");
 const M = 5000;
 const big = new Float64Array(M);
 const ms = new Float64Array(M);
@@ -214,6 +214,10 @@ const asInt = new Float64Array(M);
 const strLists: string[][] = [];
 const SYMBOLS = ["run-20261122T223859503Z-959b2e", "p", "ünïcode stage name, longer than twelve bytes"];
 const codes = new Int32Array(M);
+// One value per 2048-row chunk (the first two chunks differ, the third is NULL but for its last row).
+const oneCodes = Int32Array.from({ length: M }, (_, i) =>
+  i < 2048 ? 3 : i < 4096 ? 1 : i === M - 1 ? 2 : 0,
+);
 for (let i = 0; i < M; i++) {
   big[i] =
     i % 9 === 0
@@ -243,6 +247,7 @@ const ab: AppendBatch = {
     { type: "varchar", values: str },
     { type: "varchar", values: str.map((v, i) => (v === null ? null : JSON.stringify({ i, v }))) },
     { type: "symbols", codes, symbols: SYMBOLS },
+    { type: "symbols", codes: oneCodes, symbols: SYMBOLS },
     {
       type: "varchar_list",
       offsets: Uint32Array.from({ length: M + 1 }, (_, i) =>
@@ -287,7 +292,7 @@ await a.run("BEGIN TRANSACTION");
 app.append(ab);
 await a.run("COMMIT");
 const back = await a.all(
-  `SELECT CAST(b AS VARCHAR) AS b, epoch_us(t) AS t, f, i, j, d, s, CAST(y AS VARCHAR) AS y, sym, ls, li,
+  `SELECT CAST(b AS VARCHAR) AS b, epoch_us(t) AS t, f, i, j, d, s, CAST(y AS VARCHAR) AS y, sym, one, ls, li,
           CAST(lu AS VARCHAR[]) AS lu, ld FROM x ORDER BY rowid`,
 );
 check("appended rows", back.length, M);
@@ -303,6 +308,7 @@ for (let i = 0; i < back.length; i++) {
   check(`s[${i}]`, r.s, str[i]);
   check(`y[${i}]`, r.y, str[i] === null ? null : JSON.stringify({ i, v: str[i] }));
   check(`sym[${i}]`, r.sym, codes[i] === 0 ? null : SYMBOLS[codes[i] - 1]);
+  check(`one[${i}]`, r.one, oneCodes[i] === 0 ? null : SYMBOLS[oneCodes[i] - 1]);
   check(`ls[${i}]`, r.ls, strLists[i]);
   check(`li[${i}]`, r.li, idxLists[i]);
   check(

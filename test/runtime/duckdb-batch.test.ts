@@ -36,7 +36,7 @@ describe.each(["node", "bun", "deno"] as const)("batch source on %s", (runtime) 
     expect(out.appended).toEqual({
       rolledBack: 0,
       outOfRange: "refused",
-      wrongShape: "x: a batch of 12 columns for 13",
+      wrongShape: "x: a batch of 13 columns for 14",
       unsupported: "z.day: columns of type DATE cannot be appended in batches",
       rows: 5000,
     });

@@ -68,8 +68,13 @@ export class ColumnBuffer {
   #ref: unknown[][];
   readonly #isNum: boolean[];
 
+  /** Whether the columns start with two non-numeric and two numeric ones (see `push4`). */
+  readonly #common: boolean;
+
   constructor(readonly specs: readonly ColumnSpec[]) {
     this.#isNum = specs.map((s) => s.kind === "num" || s.kind === "ts");
+    this.#common =
+      specs.length >= 4 && !this.#isNum[0] && !this.#isNum[1] && this.#isNum[2] && this.#isNum[3];
     this.#num = specs.map(() => new F64());
     this.#ref = specs.map(() => []);
   }
@@ -80,12 +85,23 @@ export class ColumnBuffer {
     this.rows++;
   }
 
-  /** Appends one row given as its first four values and the rest (what raw tables use). */
-  push4(a: unknown, b: unknown, c: unknown, d: unknown, rest: ArrayLike<unknown>): void {
-    this.#put(0, a);
-    this.#put(1, b);
-    this.#put(2, c);
-    this.#put(3, d);
+  /**
+   * Appends one row given as its first four values and the rest (what raw
+   * tables use: run id, pipeline, seq and ts first, written without checking
+   * their kinds when the buffer's columns start that way).
+   */
+  push4(a: unknown, b: unknown, c: number, d: number, rest: ArrayLike<unknown>): void {
+    if (this.#common) {
+      this.#ref[0].push(a);
+      this.#ref[1].push(b);
+      this.#num[2].push(c);
+      this.#num[3].push(d);
+    } else {
+      this.#put(0, a);
+      this.#put(1, b);
+      this.#put(2, c);
+      this.#put(3, d);
+    }
     for (let i = 0; i < rest.length; i++) this.#put(i + 4, rest[i]);
     this.rows++;
   }

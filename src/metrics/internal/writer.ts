@@ -78,6 +78,8 @@ const KEY_COLUMNS: readonly ColumnSpec[] = [
 export class MetricsWriter {
   readonly #conn: Connection;
   readonly #marks = new Map<string, Mark>();
+  #lastRun: string | undefined;
+  #lastMark: Mark | undefined;
   /** Per table (raw and rollup): its appender and, per table column, which batch column it takes. */
   readonly #appenders = new Map<string, TableAppend>();
   readonly #rollups: Rollup[];
@@ -147,7 +149,8 @@ export class MetricsWriter {
   add(e: SluiceEvent, seq?: number): boolean {
     if (durable[e.kind] === false) return false;
     const def = tableOf(e.kind);
-    let m = this.#marks.get(e.runId);
+    // Consecutive events mostly belong to one run.
+    let m = e.runId === this.#lastRun ? this.#lastMark : this.#marks.get(e.runId);
     if (!m) {
       m = {
         pipeline: e.pipeline,
@@ -159,6 +162,8 @@ export class MetricsWriter {
       };
       this.#marks.set(e.runId, m);
     }
+    this.#lastRun = e.runId;
+    this.#lastMark = m;
     const s = seq ?? m.seq + 1;
     if (s <= m.seq) {
       this.#skipped++;
@@ -210,6 +215,8 @@ export class MetricsWriter {
   /** Forgets marks of pruned runs. */
   forget(runIds: readonly string[]): void {
     for (const r of runIds) this.#marks.delete(r);
+    this.#lastRun = undefined;
+    this.#lastMark = undefined;
   }
 
   stats(): WriterStats {
