@@ -118,6 +118,11 @@ const cost = (1 - on / off) * 100;
 console.log(
   `\nmedian throughput: metrics on ${(on / 1e6).toFixed(2)}M rows/s, off ${(off / 1e6).toFixed(2)}M rows/s → on ÷ off = ${(on / off).toFixed(3)} (cost ${cost.toFixed(1)}%, target ≤ 3%: ${cost <= 3 ? "met" : "NOT met"})`,
 );
+// Each round's pair ran back to back, so its ratio is less exposed to the machine's drift.
+const paired = results.on.map((r, k) => r.rowsPerS / results.off[k].rowsPerS);
+console.log(
+  `per-round on ÷ off: ${paired.map((x) => x.toFixed(3)).join(", ")} → median ${median(paired).toFixed(3)}`,
+);
 console.log(
   `median process CPU: on ${cpuOn.toFixed(2)} s, off ${cpuOff.toFixed(2)} s → on ÷ off = ${(cpuOn / cpuOff).toFixed(3)}; load average now ${loadavg()[0].toFixed(1)}`,
 );

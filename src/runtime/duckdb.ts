@@ -95,8 +95,10 @@ export type BatchColumnData =
 /**
  * One column of a batch for `Connection.appender`, which converts it to the
  * table column's type:
- * - `double` (NaN is NULL) into DOUBLE, BIGINT and INTEGER (rounded), BOOLEAN
- *   (non-zero is true) or TIMESTAMP (the numbers are epoch milliseconds);
+ * - `double` (NaN is NULL) into DOUBLE, BIGINT and INTEGER (rounded half away
+ *   from zero; a value beyond the column's range is NULL, so one absurd figure
+ *   cannot block every later write), BOOLEAN (non-zero is true) or TIMESTAMP
+ *   (the numbers are epoch milliseconds);
  * - `integer` into INTEGER;
  * - `varchar` and `symbols` into VARCHAR (or JSON): `symbols` is dictionary
  *   coded, row `i` being `symbols[codes[i] - 1]` (code 0 is NULL), and costs
@@ -566,6 +568,9 @@ function nanValidity(vec: Vector, v: Float64Array, from: number, n: number, scra
   if (mask) copyValidity(vec, mask, n);
 }
 
+/** 2^63: BIGINT and TIMESTAMP values must be below it in magnitude. */
+const I64_LIMIT = 2 ** 63;
+
 /** Rounds half away from zero, as SQL's round does. */
 const roundHalfAway = (x: number): number => (x < 0 ? -Math.round(-x) : Math.round(x));
 
@@ -595,12 +600,19 @@ function fillTarget(
       {
         const v = data.values;
         const out = scratch.i32;
+        let mask: Uint32Array | undefined;
         for (let i = 0; i < n; i++) {
-          const x = v[from + i];
-          out[i] = Number.isNaN(x) ? 0 : roundHalfAway(x);
+          const r = roundHalfAway(v[from + i]);
+          if (r >= -2147483648 && r <= 2147483647) out[i] = r;
+          else {
+            // NaN, or beyond the 32-bit range: NULL.
+            out[i] = 0;
+            mask ??= scratch.validity.fill(0xffffffff);
+            mask[i >>> 5] &= ~(1 << (i & 31));
+          }
         }
         copyRows(vec, out, 0, n);
-        nanValidity(vec, v, from, n, scratch);
+        if (mask) copyValidity(vec, mask, n);
       }
       return;
     case "bigint":
@@ -609,22 +621,24 @@ function fillTarget(
       const v = data.values;
       const out = scratch.i64;
       const scale = target === "timestamp" ? 1000 : 1;
+      let mask: Uint32Array | undefined;
       for (let i = 0; i < n; i++) {
-        const x = v[from + i];
-        if (Number.isNaN(x)) {
+        const r = roundHalfAway(v[from + i] * scale);
+        // Beyond the 64-bit range (or NaN, or infinite): NULL.
+        if (!(r >= -I64_LIMIT && r < I64_LIMIT)) {
           out[i * 2] = 0;
           out[i * 2 + 1] = 0;
+          mask ??= scratch.validity.fill(0xffffffff);
+          mask[i >>> 5] &= ~(1 << (i & 31));
           continue;
         }
-        const r = roundHalfAway(x * scale);
-        if (!(Math.abs(r) <= Number.MAX_SAFE_INTEGER))
-          throw new RangeError(`column ${name}: ${x} is out of range for a 64-bit integer column`);
-        // Two's complement halves: the low word is r mod 2^32, the high one floor(r / 2^32).
+        // Two's complement halves, exact for every whole double in range: the
+        // low word is r mod 2^32, the high one floor(r / 2^32).
         out[i * 2] = (r % 4294967296) | 0;
         out[i * 2 + 1] = Math.floor(r / 4294967296);
       }
       duckdb.copy_data_to_vector(vec, 0, out.buffer as ArrayBuffer, out.byteOffset, n * 8);
-      nanValidity(vec, v, from, n, scratch);
+      if (mask) copyValidity(vec, mask, n);
       return;
     }
     case "boolean": {

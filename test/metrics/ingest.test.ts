@@ -95,6 +95,32 @@ describe("MetricsStore.ingest", () => {
     await store.close();
   });
 
+  it("writes in batches of batchEvents while reading on; a failed batch fails ingest (never an unhandled rejection)", async () => {
+    const runId = "run-batches";
+    const events = runEvents(runId, 900);
+    const store = await openMetricsStore(join(home.dir, "batches"), { flushIntervalMs: 3_600_000 });
+    // Small batches: several flushes, each in flight while the next is read (the loop lets the
+    // event loop turn every 1024 events meanwhile).
+    const r = await store.ingest(events, { batchEvents: 1500 });
+    expect(r).toMatchObject({ accepted: events.length, skipped: 0 });
+    expect(await fingerprint(store, runId)).toEqual(await reference(runId, events));
+
+    // The first flush of a second ingest fails while the loop reads the next 40 000 events
+    // and turns the event loop: ingest rejects with that error when it next waits for the
+    // flush, and nothing is reported as an unhandled rejection meanwhile (vitest fails on one).
+    const failing = runEvents("run-failing", 20_000);
+    let flushes = 0;
+    const real = store.flush.bind(store);
+    store.flush = async () => {
+      await real();
+      // Fails after DuckDB answered, while the loop is between turns of the event loop.
+      if (++flushes === 1) throw new Error("disk on fire");
+    };
+    await expect(store.ingest(failing, { batchEvents: 40_000 })).rejects.toThrow("disk on fire");
+    expect(flushes).toBe(1);
+    await store.close();
+  });
+
   for (const [mode, what] of [
     ["mid-flush", "in the middle of a flush"],
     ["busy", "with events added during the last flush never written"],

@@ -265,19 +265,20 @@ await a.run("BEGIN TRANSACTION");
 app.append(ab);
 await a.run("ROLLBACK");
 const [rolledBack] = await a.all("SELECT count(*) AS n FROM x");
-// A batch with a value out of range fails whole: nothing of it stays buffered.
+// A batch that fails in its last chunk (a negative count) fails whole: nothing of it stays buffered.
 const outOfRange = (() => {
   try {
     app.append({
       ...ab,
-      columns: [
-        { type: "double", values: big.map((x, i) => (i === 4000 ? 2 ** 60 : x)) },
-        ...ab.columns.slice(1),
-      ],
+      columns: ab.columns.map((c) =>
+        c.type === "ubigint_list"
+          ? { ...c, values: c.values.map((x, j, all) => (j === all.length - 1 ? -1 : x)) }
+          : c,
+      ),
     });
     return "accepted";
   } catch (e) {
-    return (e as Error).message.includes("out of range") ? "refused" : (e as Error).message;
+    return (e as Error).message.includes("ubigint_list") ? "refused" : (e as Error).message;
   }
 })();
 const wrongShape = (() => {
@@ -318,6 +319,36 @@ for (let i = 0; i < back.length; i++) {
   );
   check(`ld[${i}]`, r.ld, dblLists[i]);
 }
+// Whole numbers beyond 2^53 are exact up to the column's range; beyond it (or infinite) they are NULL.
+await a.run("CREATE TABLE w (b BIGINT, i INTEGER)");
+const wapp = await a.appender("w");
+await a.run("BEGIN TRANSACTION");
+wapp.append({
+  rows: 6,
+  columns: [
+    {
+      type: "double",
+      values: Float64Array.from([
+        2 ** 60,
+        -(2 ** 63),
+        2 ** 63,
+        Number.POSITIVE_INFINITY,
+        -(2 ** 70),
+        2 ** 53 + 2,
+      ]),
+    },
+    {
+      type: "double",
+      values: Float64Array.from([2 ** 31 - 1, -(2 ** 31), 2 ** 31, -2.5, 1e12, Number.NEGATIVE_INFINITY]),
+    },
+  ],
+});
+await a.run("COMMIT");
+wapp.close();
+const ranges = (await a.all("SELECT CAST(b AS VARCHAR) AS b, i FROM w ORDER BY rowid")).map((r) => [
+  r.b,
+  r.i,
+]);
 await a.run("CREATE TABLE z (day DATE)");
 const unsupported = await a.appender("z").then(
   () => "accepted",
@@ -326,6 +357,6 @@ const unsupported = await a.appender("z").then(
 app.close();
 a.close();
 adb.close();
-const appended = { rolledBack: rolledBack.n, outOfRange, wrongShape, unsupported, rows: back.length };
+const appended = { rolledBack: rolledBack.n, outOfRange, wrongShape, unsupported, rows: back.length, ranges };
 
 console.log(JSON.stringify({ mismatches, sums, refused, after, total, appended }));

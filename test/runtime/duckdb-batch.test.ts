@@ -5,7 +5,7 @@
  * and `appender` batches converted to every table column type it supports
  * (BIGINT, TIMESTAMP, BOOLEAN, INTEGER, DOUBLE, VARCHAR, JSON, dictionary-
  * coded VARCHAR, VARCHAR[] and numeric lists), undone by a rollback, refused
- * whole when a value does not fit.
+ * whole when a list count is no whole number, NULL beyond an integer range.
  */
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -39,6 +39,14 @@ describe.each(["node", "bun", "deno"] as const)("batch source on %s", (runtime) 
       wrongShape: "x: a batch of 13 columns for 14",
       unsupported: "z.day: columns of type DATE cannot be appended in batches",
       rows: 5000,
+      ranges: [
+        ["1152921504606846976", 2147483647],
+        ["-9223372036854775808", -2147483648],
+        [null, null],
+        [null, -3],
+        [null, null],
+        ["9007199254740994", null],
+      ],
     });
     expect(out.total.lat_idx).toEqual([...out.total.lat_idx].sort((a: number, b: number) => a - b));
     outputs.set(runtime, out);
