@@ -67,8 +67,9 @@ describe("metrics from the CLI", () => {
       // 10% of the rows are dead-lettered: the dead-letter-rate rule raises a critical alert.
       const run = runCli(rt, ["run", join(repo, "test/fixtures/http/alerting.ts"), "--home", h], {
         cwd: dir,
-        // (a sleep of 40 ms every 500 rows makes the run last several metric intervals)
-        env: { SLUICE_FIXTURE_ROWS: "40000", SLUICE_FIXTURE_DELAY_MS: "40" },
+        // (a pause of 1 s half-way: the rule evaluates several intervals after the bad rows,
+        // however the runtime chunks the file)
+        env: { SLUICE_FIXTURE_ROWS: "40000", SLUICE_FIXTURE_PAUSE_MS: "1000" },
       });
       expect(run.code, run.stderr).toBe(0);
       expect(run.stderr).not.toContain("warning");
