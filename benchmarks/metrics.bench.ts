@@ -2,7 +2,7 @@
  * @module Metrics store benchmark, one command:
  *
  *   node --import tsx benchmarks/metrics.bench.ts [--ingest 1000000] [--events 10000000] [--repeat 15]
- *     [--rounds 3] [--sections 1,2,3] [--batch N]
+ *     [--rounds 3] [--sections 1,2,3] [--kinds stage.progress,resource.sample,mix] [--batch N]
  *
  * 1. publish path: what `store.add` costs per event (buffering only);
  * 2. ingest: events/s end to end (`store.ingest`: store.add of every event
@@ -41,6 +41,8 @@ const { values: args } = parseArgs({
     rounds: { type: "string", default: "3" },
     /** Which of the three sections to run, e.g. `--sections 2`. */
     sections: { type: "string", default: "1,2,3" },
+    /** Which kinds the ingest section measures, e.g. `--kinds resource.sample`. */
+    kinds: { type: "string", default: "stage.progress,resource.sample,mix" },
     /** Events per transaction in the ingest section (`IngestOptions.batchEvents`; default the store's). */
     batch: { type: "string", default: "" },
   },
@@ -277,7 +279,10 @@ try {
       .map((x) => x.toFixed(2))
       .join(" ")} on ${availableParallelism()} cores`,
   );
-  for (const kind of SECTIONS.has("2") ? (["stage.progress", "resource.sample", "mix"] as const) : []) {
+  const kinds = (["stage.progress", "resource.sample", "mix"] as const).filter((k) =>
+    args.kinds.split(",").includes(k),
+  );
+  for (const kind of SECTIONS.has("2") ? kinds : []) {
     const batch: number[] = [];
     const cpu: number[] = [];
     const appender: number[] = [];
