@@ -449,21 +449,7 @@ function fillVector(vec: Vector, data: BatchColumnData, from: number, n: number,
     case "double": {
       const v = data.values;
       copyRows(vec, v, from, n);
-      let nulls = false;
-      for (let i = from, end = from + n; i < end; i++) {
-        if (Number.isNaN(v[i])) {
-          nulls = true;
-          break;
-        }
-      }
-      if (nulls) {
-        const mask = scratch.validity.fill(0xffffffff);
-        for (let i = 0; i < n; i++) {
-          const x = v[from + i];
-          if (Number.isNaN(x)) mask[i >>> 5] &= ~(1 << (i & 31));
-        }
-        copyValidity(vec, mask, n);
-      }
+      nanValidity(vec, v, from, n, scratch);
       break;
     }
     case "integer":
@@ -475,30 +461,15 @@ function fillVector(vec: Vector, data: BatchColumnData, from: number, n: number,
       for (let i = 0; i < n; i++) {
         const s = v[from + i];
         if (s === null || s === undefined) {
-          mask ??= scratch.validity.fill(0xffffffff);
-          mask[i >>> 5] &= ~(1 << (i & 31));
+          mask = setNull(mask, i, scratch);
         } else duckdb.vector_assign_string_element(vec, i, s);
       }
       if (mask) copyValidity(vec, mask, n);
       break;
     }
     default: {
-      const off = data.offsets;
-      const base = off[from];
-      const total = off[from + n] - base;
-      const entries = scratch.entries;
-      for (let i = 0; i < n; i++) {
-        const k = i << 2;
-        entries[k] = off[from + i] - base;
-        entries[k + 1] = 0;
-        entries[k + 2] = off[from + i + 1] - off[from + i];
-        entries[k + 3] = 0;
-      }
-      duckdb.copy_data_to_vector(vec, 0, entries.buffer as ArrayBuffer, entries.byteOffset, n * 16);
-      duckdb.list_vector_reserve(vec, total);
-      duckdb.list_vector_set_size(vec, total);
+      const { base, total, child } = startList(vec, data.offsets, from, n, scratch);
       if (total === 0) break;
-      const child = duckdb.list_vector_get_child(vec);
       if (data.type === "ubigint_list") {
         // Counts are whole numbers below 2^53: written as two u32 halves, no BigInt per item.
         if (scratch.u64.length < total * 2) scratch.u64 = new Uint32Array(total * 4);
@@ -531,29 +502,36 @@ type Target =
   | "double_list"
   | "varchar_list";
 
+const SCALAR_TARGETS: ReadonlyMap<DuckDBTypeId, Target> = new Map([
+  [DuckDBTypeId.DOUBLE, "double"],
+  [DuckDBTypeId.BIGINT, "bigint"],
+  [DuckDBTypeId.INTEGER, "integer"],
+  [DuckDBTypeId.BOOLEAN, "boolean"],
+  [DuckDBTypeId.TIMESTAMP, "timestamp"],
+  [DuckDBTypeId.VARCHAR, "varchar"],
+]);
+
+const LIST_TARGETS: ReadonlyMap<DuckDBTypeId, Target> = new Map([
+  [DuckDBTypeId.USMALLINT, "usmallint_list"],
+  [DuckDBTypeId.UBIGINT, "ubigint_list"],
+  [DuckDBTypeId.DOUBLE, "double_list"],
+  [DuckDBTypeId.VARCHAR, "varchar_list"],
+]);
+
 function targetOf(t: DuckDBType, where: string): Target {
-  switch (t.typeId) {
-    case DuckDBTypeId.DOUBLE:
-      return "double";
-    case DuckDBTypeId.BIGINT:
-      return "bigint";
-    case DuckDBTypeId.INTEGER:
-      return "integer";
-    case DuckDBTypeId.BOOLEAN:
-      return "boolean";
-    case DuckDBTypeId.TIMESTAMP:
-      return "timestamp";
-    case DuckDBTypeId.VARCHAR:
-      return "varchar";
-    case DuckDBTypeId.LIST: {
-      const item = (t as DuckDBListType).valueType.typeId;
-      if (item === DuckDBTypeId.USMALLINT) return "usmallint_list";
-      if (item === DuckDBTypeId.UBIGINT) return "ubigint_list";
-      if (item === DuckDBTypeId.DOUBLE) return "double_list";
-      if (item === DuckDBTypeId.VARCHAR) return "varchar_list";
-    }
-  }
-  throw new TypeError(`${where}: columns of type ${t.toString()} cannot be appended in batches`);
+  const target =
+    t.typeId === DuckDBTypeId.LIST
+      ? LIST_TARGETS.get((t as DuckDBListType).valueType.typeId)
+      : SCALAR_TARGETS.get(t.typeId);
+  if (!target) throw new TypeError(`${where}: columns of type ${t.toString()} cannot be appended in batches`);
+  return target;
+}
+
+/** Marks row `i` NULL in a chunk's validity mask, starting the mask (all valid) on first use. */
+function setNull(mask: Uint32Array | undefined, i: number, scratch: Scratch): Uint32Array {
+  const m = mask ?? scratch.validity.fill(0xffffffff);
+  m[i >>> 5] &= ~(1 << (i & 31));
+  return m;
 }
 
 /** Writes a validity mask from the NaNs among `v[from, from + n)`, if there are any. */
@@ -561,8 +539,7 @@ function nanValidity(vec: Vector, v: Float64Array, from: number, n: number, scra
   let mask: Uint32Array | undefined;
   for (let i = 0; i < n; i++) {
     if (Number.isNaN(v[from + i])) {
-      mask ??= scratch.validity.fill(0xffffffff);
-      mask[i >>> 5] &= ~(1 << (i & 31));
+      mask = setNull(mask, i, scratch);
     }
   }
   if (mask) copyValidity(vec, mask, n);
@@ -607,8 +584,7 @@ function fillTarget(
           else {
             // NaN, or beyond the 32-bit range: NULL.
             out[i] = 0;
-            mask ??= scratch.validity.fill(0xffffffff);
-            mask[i >>> 5] &= ~(1 << (i & 31));
+            mask = setNull(mask, i, scratch);
           }
         }
         copyRows(vec, out, 0, n);
@@ -628,8 +604,7 @@ function fillTarget(
         if (!(r >= -I64_LIMIT && r < I64_LIMIT)) {
           out[i * 2] = 0;
           out[i * 2 + 1] = 0;
-          mask ??= scratch.validity.fill(0xffffffff);
-          mask[i >>> 5] &= ~(1 << (i & 31));
+          mask = setNull(mask, i, scratch);
           continue;
         }
         // Two's complement halves, exact for every whole double in range: the
@@ -657,17 +632,31 @@ function fillTarget(
       return;
     case "varchar_list": {
       if (data.type !== "varchar_list") throw mismatch();
-      const off = data.offsets;
-      const base = off[from];
-      const total = off[from + n] - base;
-      writeListEntries(vec, off, from, n, scratch);
-      duckdb.list_vector_reserve(vec, total);
-      duckdb.list_vector_set_size(vec, total);
-      const child = duckdb.list_vector_get_child(vec);
+      const { base, total, child } = startList(vec, data.offsets, from, n, scratch);
       for (let k = 0; k < total; k++) duckdb.vector_assign_string_element(child, k, data.values[base + k]);
       return;
     }
   }
+}
+
+/**
+ * Writes the list entries of rows `[from, from + n)` of flat `offsets`, sizes
+ * the child vector for their items, and returns it with where the items start
+ * in the flat values and how many there are.
+ */
+function startList(
+  vec: Vector,
+  off: Uint32Array,
+  from: number,
+  n: number,
+  scratch: Scratch,
+): { base: number; total: number; child: Vector } {
+  writeListEntries(vec, off, from, n, scratch);
+  const base = off[from];
+  const total = off[from + n] - base;
+  duckdb.list_vector_reserve(vec, total);
+  duckdb.list_vector_set_size(vec, total);
+  return { base, total, child: duckdb.list_vector_get_child(vec) };
 }
 
 /** List entries (offset, length; u64 each) for rows `[from, from + n)` of flat `offsets`. */
@@ -704,8 +693,7 @@ function fillSymbols(
   for (let i = 0; i < n; i++) {
     const code = codes[from + i];
     if (code === 0) {
-      mask ??= scratch.validity.fill(0xffffffff);
-      mask[i >>> 5] &= ~(1 << (i & 31));
+      mask = setNull(mask, i, scratch);
       continue;
     }
     if (first[code] === 0) {

@@ -140,11 +140,19 @@ export class ColumnBuffer {
           break;
         case "sym": {
           const codes = new Int32Array(this.rows);
+          // Runs of one value are the rule (one run, one pipeline): the last is checked first.
+          let last: unknown;
+          let lastCode = 0;
           for (let i = 0; i < this.rows; i++) {
             const v = data[i];
+            if (v === last && lastCode !== 0) {
+              codes[i] = lastCode;
+              continue;
+            }
             // Code 0 reads back as NULL (`$syms[0]`; lists are 1-based).
             if (v === undefined || v === null) continue;
-            codes[i] = symbolCode(symbols, String(v));
+            lastCode = codes[i] = symbolCode(symbols, String(v));
+            last = v;
           }
           columns.push({ type: "integer", values: codes });
           break;
@@ -166,64 +174,30 @@ export class ColumnBuffer {
    * to the column's type), `sym` columns dictionary-coded, JSON serialised.
    */
   toColumns(): AppendBatch {
-    const columns: AppendColumnData[] = [];
     const codes = new Map<string, number>();
-    const symbols: string[] = [];
+    const batch = this.toBatch(codes);
+    const symbols = [...codes.keys()];
+    const columns: AppendColumnData[] = [];
+    // `toBatch` columns, in order (a `hist` spec has two): sym codes become
+    // symbol columns, and VARCHAR[] JSON becomes a list of strings.
+    let k = 0;
     for (let c = 0; c < this.specs.length; c++) {
       const spec = this.specs[c];
-      const data = this.#ref[c];
-      switch (spec.kind) {
-        case "num":
-        case "ts": {
-          const f = this.#num[c];
-          columns.push({ type: "double", values: f.a.subarray(0, f.n) });
-          break;
+      const col = batch.columns[k++];
+      if (spec.kind === "hist") columns.push(col, batch.columns[k++]);
+      else if (spec.kind === "sym" && col.type === "integer") {
+        columns.push({ type: "symbols", codes: col.values, symbols });
+      } else if (spec.kind === "json" && spec.sql === "VARCHAR[]") {
+        const data = this.#ref[c];
+        const offsets = new Uint32Array(this.rows + 1);
+        const values: string[] = [];
+        for (let i = 0; i < this.rows; i++) {
+          const v = data[i];
+          if (Array.isArray(v)) for (const x of v) values.push(capText(x, spec.max) ?? "");
+          offsets[i + 1] = values.length;
         }
-        case "hist":
-          columns.push(...histColumns(data, this.rows));
-          break;
-        case "sym": {
-          const col = new Int32Array(this.rows);
-          // Runs of one value are the rule (one run, one pipeline): the last is checked first.
-          let last: unknown;
-          let lastCode = 0;
-          for (let i = 0; i < this.rows; i++) {
-            const v = data[i];
-            if (v === last && lastCode !== 0) {
-              col[i] = lastCode;
-              continue;
-            }
-            if (v === undefined || v === null) continue;
-            const s = String(v);
-            let code = codes.get(s);
-            if (code === undefined) {
-              symbols.push(s);
-              code = symbols.length;
-              codes.set(s, code);
-            }
-            col[i] = code;
-            last = v;
-            lastCode = code;
-          }
-          columns.push({ type: "symbols", codes: col, symbols });
-          break;
-        }
-        case "str":
-          columns.push({ type: "varchar", values: data.map((v) => capText(v, spec.max)) });
-          break;
-        case "json":
-          if (spec.sql === "VARCHAR[]") {
-            const offsets = new Uint32Array(this.rows + 1);
-            const values: string[] = [];
-            for (let i = 0; i < this.rows; i++) {
-              const v = data[i];
-              if (Array.isArray(v)) for (const x of v) values.push(capText(x, spec.max) ?? "");
-              offsets[i + 1] = values.length;
-            }
-            columns.push({ type: "varchar_list", offsets, values });
-          } else columns.push({ type: "varchar", values: data.map((v) => toJsonText(v, spec.max)) });
-          break;
-      }
+        columns.push({ type: "varchar_list", offsets, values });
+      } else columns.push(col);
     }
     return { rows: this.rows, columns };
   }
