@@ -28,7 +28,7 @@ export async function loadPipeline(file: string): Promise<Pipeline<unknown>> {
       cause: e,
       hint: cjs
         ? 'Add "type": "module" to your project\'s package.json (or name the file .mts), then run again.'
-        : "Fix the error in the pipeline file (syntax, imports), then run again.",
+        : (ownHint(e) ?? "Fix the error in the pipeline file (syntax, imports), then run again."),
     });
   }
   const candidate = mod.default;
@@ -52,6 +52,12 @@ export async function loadPipeline(file: string): Promise<Pipeline<unknown>> {
     });
   }
   return value;
+}
+
+/** The hint a sluice error thrown while the file was evaluated carries (a bad option, say). */
+function ownHint(e: unknown): string | undefined {
+  const hint = typeof e === "object" && e !== null ? (e as { hint?: unknown }).hint : undefined;
+  return typeof hint === "string" && hint.length > 0 ? hint : undefined;
 }
 
 function describeKind(v: unknown): string {

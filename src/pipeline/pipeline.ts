@@ -5,6 +5,8 @@
  * (`runPipeline`, `runCollect`, `sluice run`) is called.
  */
 import type { AdaptiveOptions } from "../metrics/adaptive.ts";
+import { type AlertConfigInput, resolveAlertConfig } from "../metrics/alert-config.ts";
+import { MetricsConfigError } from "../metrics/errors.ts";
 import { ConfigError } from "./errors.ts";
 import { isOperator, isSink, isSource, type Operator, type Sink, type Source } from "./types.ts";
 import type { Duration, Size } from "./units.ts";
@@ -34,6 +36,13 @@ export interface PipelineOptions {
    * not turn it on.
    */
   readonly adaptive?: AdaptiveOptions;
+  /**
+   * Alert rules for this pipeline's runs, merged over the defaults (see
+   * `DEFAULT_RULES`): e.g. `{ rules: { p99LatencyMs: { warning: 200, critical: 800 } } }`
+   * or `{ rules: { queueDepth: { enabled: false } } }`. `sluice run` (and
+   * `--serve`) evaluate them; checked when the pipeline is defined.
+   */
+  readonly alerts?: AlertConfigInput;
 }
 
 /** Names that reach file paths, URLs and SQL: letters, digits, `_ . : -`. */
@@ -103,6 +112,7 @@ export function pipeline(name: string, options: PipelineOptions = {}): PipelineS
       hint: "Use 1-128 letters, digits, '_', '.', ':' or '-', starting with a letter, digit or '_'.",
     });
   }
+  checkOptions(name, options);
   return {
     name,
     from<A>(source: Source<A>): Pipeline<A> {
@@ -149,9 +159,23 @@ function make<A>(
       return make<A>(name, options, source, operators, s);
     },
     withOptions(o: PipelineOptions) {
+      checkOptions(name, o);
       return make<A>(name, { ...options, ...o }, source, operators, sink);
     },
   } as Pipeline<A>;
+}
+
+/** Options checked when a pipeline is defined, so a bad one fails before any run starts. */
+function checkOptions(name: string, options: PipelineOptions): void {
+  if (options.alerts === undefined) return;
+  try {
+    resolveAlertConfig(options.alerts);
+  } catch (e) {
+    if (!(e instanceof MetricsConfigError)) throw e;
+    throw new ConfigError(`pipeline "${name}": ${e.message}`, {
+      hint: "See the alert rules in docs/metrics.md (rule names, warning ≤ critical, for/clearFor ≥ 1).",
+    });
+  }
 }
 
 export function isPipeline(u: unknown): u is Pipeline<unknown> {

@@ -37,6 +37,10 @@ describe("sluice CLI", () => {
     ["not-a-pipeline.ts", /is not a pipeline \(got number\)/],
     ["no-default.ts", /has no default export/],
     ["syntax-error.ts", /could not load .*syntax-error\.ts.*\n?.*Unexpected/],
+    [
+      "bad-alerts.ts",
+      /pipeline "bad-alerts": Invalid metrics setting alerts\.rules\.queueDepth: critical \(5\) must be ≥ warning \(10\)\n\s+See the alert rules in docs\/metrics\.md/,
+    ],
   ])("%s → exit 2 with one clear message and no stack trace", (file, pattern) => {
     const r = runCli("node", ["run", fixture(file), "--home", home]);
     expect(r.code).toBe(2);

@@ -40,7 +40,14 @@ function startRun(): Promise<string> {
     ],
     {
       cwd: home,
-      env: { ...process.env, NO_COLOR: "1", SLUICE_FIXTURE_DELAY_MS: "20", SLUICE_FIXTURE_GATE: gate },
+      env: {
+        ...process.env,
+        NO_COLOR: "1",
+        SLUICE_FIXTURE_DELAY_MS: "20",
+        SLUICE_FIXTURE_GATE: gate,
+        // The pipeline's own rules are the ones served (and evaluated): one changed threshold.
+        SLUICE_FIXTURE_ALERTS: JSON.stringify({ rules: { queueDepth: { warning: 4321 } } }),
+      },
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
@@ -84,6 +91,10 @@ describe("dashboard", () => {
       const alert = await page.waitForSelector('#alerts li.alert.critical:has-text("dead-letter rate")');
       expect(await alert.textContent()).toMatch(/dead-letter rate/i);
       const first = await points();
+      const rules = (await (await fetch(`${url}/api/rules?pipeline=http-fixture`)).json()) as {
+        rules: Record<string, { warning: number; critical: number }>;
+      };
+      expect(rules.rules.queueDepth).toMatchObject({ warning: 4321, critical: 10_000 });
       writeFileSync(gate, "");
       await page.waitForFunction(
         (n) => Number(document.querySelector("#chart-throughput")?.getAttribute("data-points")) > n,

@@ -60,16 +60,24 @@ describe("metrics from the CLI", () => {
   });
 
   for (const rt of ["node", "bun", "deno"] as const) {
-    it(`${rt}: every journaled event reaches the store in order, with the alert the run raised`, async () => {
+    it(`${rt}: every journaled event reaches the store in order, with the alert the pipeline's own rules raised`, async () => {
       const dir = join(cwd, `alerting-${rt}`);
       mkdirSync(dir, { recursive: true });
       const h = join(dir, ".sluice");
-      // 10% of the rows are dead-lettered: the dead-letter-rate rule raises a critical alert.
+      // 10% of the rows are dead-lettered: with the default rules (critical at 5%) the
+      // dead-letter-rate rule would raise a critical alert; the pipeline's `alerts` option
+      // moves critical to 50%, so it raises a warning only.
       const run = runCli(rt, ["run", join(repo, "test/fixtures/http/alerting.ts"), "--home", h], {
         cwd: dir,
         // (a pause of 1 s half-way: the rule evaluates several intervals after the bad rows,
         // however the runtime chunks the file)
-        env: { SLUICE_FIXTURE_ROWS: "40000", SLUICE_FIXTURE_PAUSE_MS: "1000" },
+        env: {
+          SLUICE_FIXTURE_ROWS: "40000",
+          SLUICE_FIXTURE_PAUSE_MS: "1000",
+          SLUICE_FIXTURE_ALERTS: JSON.stringify({
+            rules: { deadLetterRate: { warning: 0.02, critical: 0.5 } },
+          }),
+        },
       });
       expect(run.code, run.stderr).toBe(0);
       expect(run.stderr).not.toContain("warning");
@@ -89,8 +97,16 @@ describe("metrics from the CLI", () => {
       }>;
       expect(r).toMatchObject({ rows_in: 40000, dead_lettered: 4000 });
 
-      const alerts = runCli("node", ["sql", "SELECT rule, severity FROM alerts", "--json", "--home", h]);
-      expect(JSON.parse(alerts.stdout)).toContainEqual({ rule: "deadLetterRate", severity: "critical" });
+      const alerts = runCli("node", [
+        "sql",
+        "SELECT rule, severity, threshold FROM alerts WHERE rule = 'deadLetterRate'",
+        "--json",
+        "--home",
+        h,
+      ]);
+      const dl = JSON.parse(alerts.stdout) as Array<{ rule: string; severity: string; threshold: number }>;
+      expect(dl.length).toBeGreaterThan(0);
+      for (const a of dl) expect(a).toEqual({ rule: "deadLetterRate", severity: "warning", threshold: 0.02 });
 
       const cmp = await metricsVsJournal(h, r.run_id, "http-fixture");
       expect(cmp.store).toEqual(cmp.journal);

@@ -143,3 +143,29 @@ describe("runPipeline", () => {
     expect(s.error?.message).toContain("boom");
   });
 });
+
+describe("pipeline options", () => {
+  it("checks the alerts option when the pipeline is defined, with where and what to do", () => {
+    const ok = pipeline("alerts-ok", {
+      alerts: { rules: { p99LatencyMs: { warning: 200, critical: 800 } } },
+    });
+    expect(ok.name).toBe("alerts-ok");
+    const bad = () =>
+      pipeline("alerts-bad", { alerts: { rules: { p99LatencyMs: { warning: 900, critical: 100 } } } });
+    expect(bad).toThrow(
+      /pipeline "alerts-bad": Invalid metrics setting alerts\.rules\.p99LatencyMs: critical \(100\) must be ≥ warning \(900\)/,
+    );
+    try {
+      bad();
+    } catch (e) {
+      expect((e as { _tag?: string })._tag).toBe("ConfigError");
+      expect((e as { hint?: string }).hint).toMatch(/docs\/metrics\.md/);
+    }
+    const unknown = () =>
+      pipeline("alerts-typo")
+        .from(iterable([1]))
+        // @ts-expect-error: not a rule name
+        .withOptions({ alerts: { rules: { p99Latency: { warning: 1 } } } });
+    expect(unknown).toThrow(/pipeline "alerts-typo": Invalid metrics setting alerts\.rules/);
+  });
+});

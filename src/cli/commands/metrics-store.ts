@@ -27,6 +27,7 @@
 import type { EventBus } from "../../events/bus.ts";
 import type { SluiceEvent } from "../../events/schema.ts";
 import type { ResumeInfo } from "../../journal/run-journal.ts";
+import type { AlertConfigInput } from "../../metrics/alert-config.ts";
 import { attachAlerts } from "../../metrics/alerts.ts";
 import { metricsEnabled } from "../../metrics/enabled.ts";
 import { describeError } from "../../pipeline/errors.ts";
@@ -59,12 +60,13 @@ export function startRunStore(
   bus: EventBus,
   home: string | undefined,
   quiet: boolean,
+  alertRules: AlertConfigInput = {},
 ): RunStore | undefined {
   if (!metricsEnabled()) return undefined;
   const warn = (what: string, message: string) => {
     if (!quiet) stderr.write(`sluice: warning: ${what}: ${message}\n`);
   };
-  const alerts = attachAlerts(bus, {});
+  const alerts = attachAlerts(bus, alertRules);
   let pending: SluiceEvent[] = [];
   let lost = false;
   let runId: string | undefined;
