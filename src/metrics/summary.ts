@@ -87,11 +87,30 @@ export interface AlertRecord {
   readonly message: string | null;
 }
 
+/** One `config.changed` event: a setting adaptive configuration (or an adaptive chunk size) changed. */
+export interface ConfigChangeRecord {
+  readonly seq: number;
+  readonly changedAt: string;
+  /** The stage whose setting changed; null when the event named none. */
+  readonly stage: string | null;
+  /** `chunk.rows` or `workers`. */
+  readonly setting: string;
+  readonly from: number | null;
+  readonly to: number | null;
+  readonly reason: string | null;
+}
+
 export interface RunReport {
   readonly run: RunInfo;
   readonly stages: readonly StageFigures[];
   readonly resources: ResourceFigures | null;
   readonly alerts: readonly AlertRecord[];
+  /**
+   * The run's configuration changes (`config.changed`), in order. Always set
+   * by `runSummary`; absent from reports built elsewhere (adaptive
+   * configuration's live report).
+   */
+  readonly configChanges?: readonly ConfigChangeRecord[];
   readonly deadLetters: {
     readonly total: number;
     readonly byReason: ReadonlyArray<{ stage: string; reason: string; count: number }>;
@@ -198,6 +217,7 @@ export async function runSummary(db: MetricsReader, runId: string): Promise<RunR
     p,
   );
   const alerts = await db.all("SELECT * FROM alerts WHERE run_id = $run ORDER BY raised_at, seq", p);
+  const changes = await db.all("SELECT * FROM config_changes WHERE run_id = $run ORDER BY seq", p);
   const dl = await db.all(
     `SELECT stage, reason, count(*) AS n FROM dead_letters WHERE run_id = $run
      GROUP BY ALL ORDER BY n DESC, stage, reason LIMIT 10`,
@@ -247,6 +267,15 @@ export async function runSummary(db: MetricsReader, runId: string): Promise<RunR
       value: num(a.value),
       threshold: numOrNull(a.threshold),
       message: strOrNull(a.message),
+    })),
+    configChanges: changes.map((c) => ({
+      seq: num(c.seq),
+      changedAt: String(c.ts),
+      stage: strOrNull(c.stage),
+      setting: String(c.setting),
+      from: numOrNull(c.from_value),
+      to: numOrNull(c.to_value),
+      reason: strOrNull(c.reason),
     })),
     deadLetters: {
       total: num(dlTotal?.n),

@@ -2,7 +2,8 @@
  * `sluice run --adaptive` through the CLI on node, bun and deno: a pipeline
  * with a deliberately CPU-heavy parallelMap stage gets `config.changed`
  * events (journaled, with their reasons) and writes the same output as the
- * same pipeline run without --adaptive.
+ * same pipeline run without --adaptive. The adaptive run records metrics:
+ * `sluice metrics RUN` lists the changes the `config_changes` view holds.
  */
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -23,7 +24,7 @@ function runIn(rt: RuntimeName, adaptive: boolean) {
   const home = join(cwd, ".sluice");
   const r = runCli(rt, ["run", fixture, "--home", home, "--quiet", ...(adaptive ? ["--adaptive"] : [])], {
     cwd,
-    env: { SLUICE_METRICS: "off" },
+    env: { SLUICE_METRICS: adaptive ? "on" : "off" },
   });
   expect(r.code, `${rt} failed:\n${r.stderr}\n${r.stdout}`).toBe(0);
   const hash = createHash("sha256")
@@ -64,6 +65,46 @@ describe("sluice run --adaptive", () => {
         expect(c.to).not.toBe(c.from);
         expect(c.reason).toMatch(/\d/); // quotes figures
       }
+      // The metrics store has the same changes, and `sluice metrics` lists them.
+      const view = runCli("node", [
+        "sql",
+        `SELECT seq, ts, stage, setting, from_value, to_value FROM config_changes WHERE run_id = '${runId}' ORDER BY seq`,
+        "--json",
+        "--home",
+        adaptive.home,
+      ]);
+      expect(view.code, view.stderr).toBe(0);
+      const rows = JSON.parse(view.stdout) as Array<{
+        seq: number;
+        ts: string;
+        stage: string;
+        setting: string;
+        from_value: number;
+        to_value: number;
+      }>;
+      expect(rows.map((r) => [r.stage, r.setting, r.from_value, r.to_value])).toEqual(
+        changes.map((c) => [c.stage, c.setting, c.from, c.to]),
+      );
+      const text = runCli("node", ["metrics", runId, "--home", adaptive.home]);
+      expect(text.code, text.stderr).toBe(0);
+      const section = text.stdout.split("\n\n").find((p) => p.startsWith("config changes:\n"));
+      expect(section, text.stdout).toBeDefined();
+      // One line per change (the 20th says how many more when there are more).
+      const lines = section?.trimEnd().split("\n").slice(1) ?? [];
+      expect(lines).toHaveLength(Math.min(rows.length, 20));
+      const n = (v: number) => v.toLocaleString("en-US");
+      for (const [i, r] of rows.slice(0, rows.length > 20 ? 19 : 20).entries())
+        expect(
+          lines[i].startsWith(
+            `  ${r.ts.slice(11, 19)} ${r.stage} ${r.setting} ${n(r.from_value)} → ${n(r.to_value)} (`,
+          ),
+          `${lines[i]}\n${JSON.stringify(r)}`,
+        ).toBe(true);
+      if (rows.length > 20) expect(lines[19]).toContain(`… ${rows.length - 19} more`);
+      const json = runCli("node", ["metrics", runId, "--home", adaptive.home, "--json"]);
+      expect(json.code, json.stderr).toBe(0);
+      const report = JSON.parse(json.stdout) as { configChanges: Array<{ seq: number }> };
+      expect(report.configChanges.map((c) => c.seq)).toEqual(rows.map((r) => r.seq));
       // Without --adaptive nothing is tuned.
       const plainRuns = runCli("node", ["runs", "--home", plain.home, "--json"]);
       const plainId = (JSON.parse(plainRuns.stdout.trim().split("\n")[0]) as { runId: string }).runId;

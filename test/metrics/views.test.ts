@@ -5,8 +5,10 @@
  * rollup (multi-minute) widths.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { configChangeLines } from "../../src/cli/commands/metrics.ts";
 import type { EventOf, SluiceEvent } from "../../src/events/schema.ts";
 import { type MetricsStore, openMetricsStore } from "../../src/metrics/store.ts";
+import type { ConfigChangeRecord } from "../../src/metrics/summary.ts";
 import {
   ev,
   expectedPercentile,
@@ -293,6 +295,23 @@ describe("runs, alerts, run_metrics and events", () => {
       ev(R, T0 + 1400, { kind: "retry.scheduled", stage: "1:map", attempt: 1, delayMs: 10, error: "x" }),
       ev(R, T0 + 1450, { kind: "retry.scheduled", stage: "1:map", attempt: 2, delayMs: 20, error: "x" }),
       ev(R, T0 + 1460, { kind: "log", level: "info", message: "hello", stage: "1:map" }),
+      // Adaptive configuration's changes in run-c (a long reason, to be cut in the CLI's line).
+      ev(C, T0 + 1300, {
+        kind: "config.changed",
+        stage: "source",
+        setting: "chunk.rows",
+        from: 2000,
+        to: 835,
+        reason: `lower-chunk-size: 1:map has a p99 chunk latency of 216 ms, over the 100 ms target. ${"x".repeat(100)}`,
+      }),
+      ev(C, T0 + 1400, {
+        kind: "config.changed",
+        stage: "1:map",
+        setting: "workers",
+        from: 1,
+        to: 2,
+        reason: "raise-workers",
+      }),
     ];
     for (const e of events) s.add(e);
     await s.flush();
@@ -456,5 +475,59 @@ describe("runs, alerts, run_metrics and events", () => {
     expect(r?.alerts).toHaveLength(1);
     expect(JSON.parse(JSON.stringify(r))).toEqual(r);
     expect(await s.summary("nope")).toBeUndefined();
+  });
+
+  it("summary: the run's config changes in order, as the CLI prints them", async () => {
+    const c = await s.summary("run-c");
+    const reason = `lower-chunk-size: 1:map has a p99 chunk latency of 216 ms, over the 100 ms target. ${"x".repeat(100)}`;
+    // seq 1 is run.started, 2 progress, 3 run.ended, 4–6 the alerts.
+    expect(c?.configChanges).toEqual([
+      {
+        seq: 7,
+        changedAt: new Date(T0 + 1300).toISOString(),
+        stage: "source",
+        setting: "chunk.rows",
+        from: 2000,
+        to: 835,
+        reason,
+      },
+      {
+        seq: 8,
+        changedAt: new Date(T0 + 1400).toISOString(),
+        stage: "1:map",
+        setting: "workers",
+        from: 1,
+        to: 2,
+        reason: "raise-workers",
+      },
+    ]);
+    const view = await s.query("SELECT seq FROM config_changes WHERE run_id = 'run-c' ORDER BY seq");
+    expect(c?.configChanges?.map((x) => x.seq)).toEqual(view.rows.map((r) => r.seq));
+    expect((await s.summary("run-r"))?.configChanges).toEqual([]);
+
+    const hms = (t: number) => new Date(t).toISOString().slice(11, 19);
+    const lines = configChangeLines(c?.configChanges ?? [], "run-c");
+    expect(lines).toEqual([
+      `  ${hms(T0 + 1300)} source chunk.rows 2,000 → 835 (lower-chunk-size: 1:map has a p99 chunk latency of 216 ms, over the 100 ms target.…)`,
+      `  ${hms(T0 + 1400)} 1:map workers 1 → 2 (raise-workers)`,
+    ]);
+    // No stage or reason: neither is printed. More than 20: 19 lines and a count of the rest.
+    const bare: ConfigChangeRecord = {
+      seq: 1,
+      changedAt: new Date(T0).toISOString(),
+      stage: null,
+      setting: "workers",
+      from: 2,
+      to: 1.5,
+      reason: null,
+    };
+    expect(configChangeLines([bare], "run-c")).toEqual([`  ${hms(T0)} workers 2 → 1.5`]);
+    const capped = configChangeLines(
+      Array.from({ length: 25 }, (_, i) => ({ ...bare, seq: i + 1 })),
+      "run-c",
+    );
+    expect(capped).toHaveLength(20);
+    expect(capped[18]).toBe(`  ${hms(T0)} workers 2 → 1.5`);
+    expect(capped[19]).toBe("  … 6 more (sluice events run-c --kind config.changed)");
   });
 });

@@ -1,11 +1,12 @@
 /**
  * @module `sluice metrics [RUN]` (a run's figures from the metrics store:
  * stages with throughput and latency percentiles, resources, alerts, the
- * bottleneck and recommendations), `sluice metrics --keep 30d` (retention)
- * and `sluice sql "…"` (read-only SQL over the store; `--json` prints rows as
- * one JSON array).
+ * configuration changes, the bottleneck and recommendations), `sluice
+ * metrics --keep 30d` (retention) and `sluice sql "…"` (read-only SQL over the
+ * store; `--json` prints rows as one JSON array).
  */
 import { openMetricsStore } from "../../metrics/store.ts";
+import type { ConfigChangeRecord } from "../../metrics/summary.ts";
 import { safeJson } from "../../pipeline/internal/dead-letter.ts";
 import { toMillis } from "../../pipeline/units.ts";
 import { stdout } from "../../runtime/process.ts";
@@ -20,6 +21,39 @@ export interface MetricsFlags {
 
 const ms = (v: number | null | undefined) =>
   v === null || v === undefined ? "-" : v < 10 ? v.toFixed(2) : v.toFixed(0);
+
+/** Config-change lines shown at most (the last one says how many more there are). */
+const MAX_CHANGES = 20;
+/** A reason longer than this is cut with "…" (the full text is in the journal and `--json`). */
+const MAX_REASON = 90;
+
+const setting = (v: number | null) =>
+  v === null ? "?" : Number.isInteger(v) ? int(v) : String(+v.toFixed(3));
+
+/** `text` up to `max` characters, cut at a word with "…" when longer. */
+function cut(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const head = text.slice(0, max - 1);
+  const space = head.lastIndexOf(" ");
+  return `${(space > max / 2 ? head.slice(0, space) : head).trimEnd()}…`;
+}
+
+/** `12:00:03 2:map workers 2 → 3 (reason)`: the time is UTC, as `sluice events` prints it. */
+function configChangeLine(c: ConfigChangeRecord): string {
+  const t = new Date(c.changedAt);
+  const at = Number.isNaN(t.getTime()) ? c.changedAt : t.toISOString().slice(11, 19);
+  const reason = c.reason ? ` (${cut(c.reason, MAX_REASON)})` : "";
+  return `${at} ${c.stage ? `${c.stage} ` : ""}${c.setting} ${setting(c.from)} → ${setting(c.to)}${reason}`;
+}
+
+/** The "config changes:" section's lines: at most MAX_CHANGES, the last saying how many more. */
+export function configChangeLines(changes: readonly ConfigChangeRecord[], runId: string): string[] {
+  const shown = changes.length > MAX_CHANGES ? MAX_CHANGES - 1 : changes.length;
+  const lines = changes.slice(0, shown).map((c) => `  ${configChangeLine(c)}`);
+  if (shown < changes.length)
+    lines.push(`  … ${changes.length - shown} more (sluice events ${runId} --kind config.changed)`);
+  return lines;
+}
 
 export async function metricsCommand(runId: string | undefined, flags: MetricsFlags): Promise<number> {
   if (flags.keep !== undefined) {
@@ -83,6 +117,8 @@ export async function metricsCommand(runId: string | undefined, flags: MetricsFl
           `  ${a.severity} ${a.rule}${a.stage ? ` (${a.stage})` : ""}: ${a.message ?? a.value}${a.resolvedAt ? " — resolved" : ""}`,
         );
     }
+    const changes = report.configChanges ?? [];
+    if (changes.length) lines.push("", "config changes:", ...configChangeLines(changes, r.runId));
     if (bottlenecks?.bottleneck)
       lines.push(
         "",
