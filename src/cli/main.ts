@@ -23,7 +23,8 @@ Usage:
   sluice runs [PIPELINE] [--json]                      list runs: status, progress, last checkpoint
   sluice events RUN [--kind K]... [--json]             print a run's journal, one event per line
   sluice replay RUN [--json]                           rebuild a run's status and totals from its journal
-  sluice metrics [RUN] [--json]                        a run's stages, latency percentiles, alerts, bottleneck, advice
+  sluice metrics [RUN] [--json]                        a run's stages, latency percentiles, alerts, config changes,
+                                                       bottleneck, advice
   sluice metrics --keep 30d                            prune runs older than that from the metrics store
   sluice sql "SELECT …" [--json]                       read-only SQL over the metrics store (views: runs, stage_metrics, alerts…)
   sluice serve [--host H] [--port P] [--home DIR]      serve past runs' API and dashboard

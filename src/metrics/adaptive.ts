@@ -310,6 +310,7 @@ export function liveReport(
       eventLoopDelayMsMax: figures.eventLoopDelayMs,
     },
     alerts: [],
+    configChanges: [],
     deadLetters: { total: 0, byReason: [] },
     retries: [],
     caches: [],

@@ -70,4 +70,11 @@ export {
   type UserQueryOptions,
   type WriterStats,
 } from "./store.ts";
-export type { AlertRecord, ResourceFigures, RunInfo, RunReport, StageFigures } from "./summary.ts";
+export type {
+  AlertRecord,
+  ConfigChangeRecord,
+  ResourceFigures,
+  RunInfo,
+  RunReport,
+  StageFigures,
+} from "./summary.ts";

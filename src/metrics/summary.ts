@@ -110,7 +110,7 @@ export interface RunReport {
    * by `runSummary`; absent from reports built elsewhere (adaptive
    * configuration's live report).
    */
-  readonly configChanges?: readonly ConfigChangeRecord[];
+  readonly configChanges: readonly ConfigChangeRecord[];
   readonly deadLetters: {
     readonly total: number;
     readonly byReason: ReadonlyArray<{ stage: string; reason: string; count: number }>;
