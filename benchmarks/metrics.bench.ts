@@ -44,9 +44,9 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DuckDBInstance, DuckDBTimestampValue, listValue } from "@duckdb/node-api";
 import type { EventOf } from "../src/events/schema.ts";
-import { Histogram } from "../src/metrics/histogram.ts";
 import { sparsePercentiles } from "../src/metrics/internal/rollup.ts";
 import { openMetricsStore } from "../src/metrics/store.ts";
+import { resourceEvents, STAGES, stageEvents } from "./lib/metrics-events.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -68,66 +68,6 @@ const REPEAT = Number(args.repeat);
 const ROUNDS = Number(args.rounds);
 const INGEST_BATCH = args.batch ? Number(args.batch) : undefined;
 const SECTIONS = new Set(args.sections.split(",").map((x) => x.trim()));
-const STAGES = ["source", "1:parse", "2:map", "3:filter", "sink"];
-const T0 = Date.UTC(2026, 0, 1);
-
-/** Realistic chunk-latency histograms (about 16 non-empty buckets), reused across events. */
-const HISTS = Array.from({ length: 64 }, (_, k) => {
-  const h = new Histogram();
-  let x = 1 + k * 7919;
-  for (let i = 0; i < 200; i++) {
-    x = (x * 48271) % 2147483647;
-    h.record(0.05 * 1.3 ** ((x % 1000) / 80));
-  }
-  return h.toData();
-});
-
-/** `runs` runs one after another, one stage.progress per stage per second. */
-function* stageEvents(total: number, runs: number): Generator<EventOf<"stage.progress">> {
-  const perRun = Math.ceil(total / runs);
-  let n = 0;
-  for (let r = 0; r < runs && n < total; r++) {
-    const runId = `run-${String(r).padStart(4, "0")}`;
-    for (let i = 0; i < perRun && n < total; i++, n++) {
-      const s = i % STAGES.length;
-      yield {
-        kind: "stage.progress",
-        ts: T0 + r * 86_400_000 + Math.floor(i / STAGES.length) * 1000 + 1000,
-        runId,
-        pipeline: "bench",
-        stage: STAGES[s],
-        index: s,
-        chunks: 10,
-        rowsIn: 10_000,
-        rowsOut: 9_900,
-        filtered: 100,
-        deadLettered: 0,
-        errors: i % 97 === 0 ? 1 : 0,
-        bytes: 1_000_000,
-        busyMs: 100 + s * 50,
-        intervalMs: 1000,
-        latency: HISTS[(i * 31 + s) % HISTS.length],
-      };
-    }
-  }
-}
-
-function* resourceEvents(total: number, runs: number): Generator<EventOf<"resource.sample">> {
-  const perRun = Math.ceil(total / runs);
-  for (let i = 0; i < total; i++) {
-    yield {
-      kind: "resource.sample",
-      ts: T0 + i * 10,
-      runId: `run-${String(Math.floor(i / perRun)).padStart(4, "0")}`,
-      pipeline: "bench",
-      rssBytes: 1e8 + i,
-      heapUsedBytes: 5e7,
-      cpuPercent: 90,
-      eventLoopDelayMs: 2,
-    };
-  }
-}
-
 /** What a run publishes: one resource.sample after every five stage.progress. */
 function* mixEvents(total: number, runs: number): Generator<EventOf<Kind>> {
   const stages = stageEvents(total, runs);
