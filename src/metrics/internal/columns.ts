@@ -38,20 +38,6 @@ export interface ColumnSpec {
 
 const TEXT_CAP = 8192;
 
-/** A growable Float64Array. */
-class F64 {
-  a = new Float64Array(256);
-  n = 0;
-  push(x: number): void {
-    if (this.n === this.a.length) {
-      const b = new Float64Array(this.a.length * 2);
-      b.set(this.a);
-      this.a = b;
-    }
-    this.a[this.n++] = x;
-  }
-}
-
 export interface HistogramLike {
   readonly buckets: ReadonlyArray<readonly [number, number]>;
 }
@@ -63,9 +49,13 @@ export interface HistogramLike {
  */
 export class ColumnBuffer {
   rows = 0;
-  /** Per column: its numbers (num/ts columns) or its values (the others); the other slot is unused. */
-  readonly #num: F64[];
+  /**
+   * Per column: its numbers (num/ts columns; a Float64Array of `#cap` rows,
+   * grown for all columns at once) or its values (the others).
+   */
+  #num: Float64Array[];
   #ref: unknown[][];
+  #cap = 256;
   readonly #isNum: boolean[];
 
   /** Whether the columns start with two non-numeric and two numeric ones (see `push4`). */
@@ -75,12 +65,24 @@ export class ColumnBuffer {
     this.#isNum = specs.map((s) => s.kind === "num" || s.kind === "ts");
     this.#common =
       specs.length >= 4 && !this.#isNum[0] && !this.#isNum[1] && this.#isNum[2] && this.#isNum[3];
-    this.#num = specs.map(() => new F64());
+    this.#num = this.#isNum.map((n) => new Float64Array(n ? this.#cap : 0));
     this.#ref = specs.map(() => []);
+  }
+
+  /** Doubles the room of every numeric column (one check per row instead of one per value). */
+  #grow(): void {
+    this.#cap *= 2;
+    this.#num = this.#num.map((a, c) => {
+      if (!this.#isNum[c]) return a;
+      const b = new Float64Array(this.#cap);
+      b.set(a);
+      return b;
+    });
   }
 
   /** Appends one row: values in column order. */
   push(values: ArrayLike<unknown>): void {
+    if (this.rows === this.#cap) this.#grow();
     for (let c = 0; c < values.length; c++) this.#put(c, values[c]);
     this.rows++;
   }
@@ -91,30 +93,31 @@ export class ColumnBuffer {
    * their kinds when the buffer's columns start that way).
    */
   push4(a: unknown, b: unknown, c: number, d: number, rest: ArrayLike<unknown>): void {
+    if (this.rows === this.#cap) this.#grow();
     if (this.#common) {
+      const i = this.rows;
       this.#ref[0].push(a);
       this.#ref[1].push(b);
-      this.#num[2].push(c);
-      this.#num[3].push(d);
+      this.#num[2][i] = c;
+      this.#num[3][i] = d;
     } else {
       this.#put(0, a);
       this.#put(1, b);
       this.#put(2, c);
       this.#put(3, d);
     }
-    for (let i = 0; i < rest.length; i++) this.#put(i + 4, rest[i]);
+    for (let k = 0; k < rest.length; k++) this.#put(k + 4, rest[k]);
     this.rows++;
   }
 
   #put(c: number, v: unknown): void {
     if (this.#isNum[c]) {
-      this.#num[c].push(typeof v === "number" ? v : typeof v === "boolean" ? (v ? 1 : 0) : Number.NaN);
+      this.#num[c][this.rows] = typeof v === "number" ? v : typeof v === "boolean" ? (v ? 1 : 0) : Number.NaN;
     } else this.#ref[c].push(v);
   }
 
   /** Empties the buffer for reuse (after its batch was written). */
   reset(): void {
-    for (const f of this.#num) f.n = 0;
     this.#ref = this.specs.map(() => []);
     this.rows = 0;
   }
@@ -131,8 +134,7 @@ export class ColumnBuffer {
       switch (spec.kind) {
         case "num":
         case "ts": {
-          const f = this.#num[c];
-          columns.push({ type: "double", values: f.a.subarray(0, f.n) });
+          columns.push({ type: "double", values: this.#num[c].subarray(0, this.rows) });
           break;
         }
         case "hist":

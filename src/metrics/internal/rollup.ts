@@ -42,13 +42,18 @@ export function sparsePercentiles(h: HistogramData): [number, number, number] {
       break;
     }
   }
-  const ranks = [50, 95, 99].map((p) => Math.max(1, Math.ceil((p / 100) * h.count)));
+  // Ranks of p50, p95, p99 (no array per call: this runs once per stored event).
+  const r0 = Math.max(1, Math.ceil(0.5 * h.count));
+  const r1 = Math.max(1, Math.ceil(0.95 * h.count));
+  const r2 = Math.max(1, Math.ceil(0.99 * h.count));
   const out: [number, number, number] = [h.maxMs, h.maxMs, h.maxMs];
   let seen = 0;
   let r = 0;
   for (let k = 0; k < buckets.length && r < 3; k++) {
     seen += buckets[k][1];
-    while (r < 3 && seen >= ranks[r]) out[r++] = Math.min(BUCKET_BOUNDS_MS[buckets[k][0]], h.maxMs);
+    while (r < 3 && seen >= (r === 0 ? r0 : r === 1 ? r1 : r2)) {
+      out[r++] = Math.min(BUCKET_BOUNDS_MS[buckets[k][0]], h.maxMs);
+    }
   }
   return out;
 }
