@@ -345,22 +345,32 @@ export function rollupBatch(accs: readonly RollupAcc[], symbols: Map<string, num
   };
 }
 
-const key = (runId: string, stage: string, bucket: number) => `${runId}\u0000${stage}\u0000${bucket}`;
-const stageKey = (runId: string, stage: string) => `${runId}\u0000${stage}`;
+/** One run's stage in one rollup: its open buckets and what was dropped. */
+interface StageState {
+  /** Open accumulators by bucket start. */
+  readonly accs: Map<number, RollupAcc>;
+  /** The accumulator this stage wrote last: consecutive events of a stage share a bucket. */
+  recent: RollupAcc | undefined;
+  /** Newest bucket seen. */
+  newest: number;
+  /** Highest bucket dropped from memory (a later event there must load the stored row). */
+  dropped: number;
+}
 
-/** Open rollup accumulators of one bucket width and which of them changed since the last flush. */
+/**
+ * Open rollup accumulators of one bucket width and which of them changed
+ * since the last flush. State is kept per run and stage, buckets keyed by
+ * their start (a number): an earlier version keyed every bucket by a string
+ * of run, stage and bucket, and building those strings (the bucket's digits
+ * included) was most of the cost of a new bucket.
+ */
 export class StageRollup {
   constructor(readonly widthMs: number) {}
 
-  readonly #accs = new Map<string, RollupAcc>();
+  readonly #runs = new Map<string, Map<string, StageState>>();
+  #size = 0;
   #touched: RollupAcc[] = [];
-  /** Newest bucket seen per run+stage. */
-  readonly #newest = new Map<string, number>();
-  /** Highest bucket dropped from memory per run+stage (a later event there must load). */
-  readonly #dropped = new Map<string, number>();
   readonly #endedRuns = new Set<string>();
-  /** The accumulator each run's stage wrote last: consecutive events of a stage share a bucket. */
-  readonly #recent = new Map<string, Map<string, RollupAcc>>();
 
   /**
    * Adds one `stage.progress`. `storedUpTo` is the timestamp of the newest
@@ -369,25 +379,32 @@ export class StageRollup {
    */
   add(e: EventOf<"stage.progress">, storedUpTo: number): void {
     const bucket = this.widthMs > 0 ? Math.floor(e.ts / this.widthMs) * this.widthMs : 0;
-    let stages = this.#recent.get(e.runId);
+    let stages = this.#runs.get(e.runId);
     if (!stages) {
       stages = new Map();
-      this.#recent.set(e.runId, stages);
+      this.#runs.set(e.runId, stages);
     }
-    let a = stages.get(e.stage);
-    if (a?.bucket !== bucket) {
-      const k = key(e.runId, e.stage, bucket);
-      a = this.#accs.get(k) ?? this.#create(k, e, bucket, storedUpTo);
-      stages.set(e.stage, a);
+    let st = stages.get(e.stage);
+    if (!st) {
+      st = {
+        accs: new Map(),
+        recent: undefined,
+        newest: Number.NEGATIVE_INFINITY,
+        dropped: Number.NEGATIVE_INFINITY,
+      };
+      stages.set(e.stage, st);
+    }
+    let a = st.recent;
+    if (a === undefined || a.bucket !== bucket) {
+      a = st.accs.get(bucket) ?? this.#create(st, e, bucket, storedUpTo);
+      st.recent = a;
     }
     this.#accumulate(a, e);
   }
 
-  #create(k: string, e: EventOf<"stage.progress">, bucket: number, storedUpTo: number): RollupAcc {
-    const sk = stageKey(e.runId, e.stage);
-    const dropped = this.#dropped.get(sk) ?? Number.NEGATIVE_INFINITY;
+  #create(st: StageState, e: EventOf<"stage.progress">, bucket: number, storedUpTo: number): RollupAcc {
     const needsLoad =
-      bucket <= dropped ||
+      bucket <= st.dropped ||
       (this.widthMs > 0
         ? bucket <= Math.floor(storedUpTo / this.widthMs) * this.widthMs
         : storedUpTo > Number.NEGATIVE_INFINITY);
@@ -415,8 +432,9 @@ export class StageRollup {
       stored: needsLoad,
       touched: false,
     };
-    this.#accs.set(k, a);
-    if (bucket > (this.#newest.get(sk) ?? Number.NEGATIVE_INFINITY)) this.#newest.set(sk, bucket);
+    st.accs.set(bucket, a);
+    this.#size++;
+    if (bucket > st.newest) st.newest = bucket;
     return a;
   }
 
@@ -497,26 +515,25 @@ export class StageRollup {
 
   /** Drops written accumulators that can no longer change (bounded memory). */
   evict(): void {
-    for (const [k, a] of this.#accs) {
-      if (a.touched) continue;
-      const sk = stageKey(a.runId, a.stage);
-      const newest = this.#newest.get(sk) ?? a.bucket;
-      if (a.bucket < newest - this.widthMs || this.#endedRuns.has(a.runId)) {
-        this.#accs.delete(k);
-        const recent = this.#recent.get(a.runId);
-        if (recent?.get(a.stage) === a) recent.delete(a.stage);
-        if (recent?.size === 0) this.#recent.delete(a.runId);
-        if (a.bucket > (this.#dropped.get(sk) ?? Number.NEGATIVE_INFINITY)) this.#dropped.set(sk, a.bucket);
-      }
-    }
-    for (const r of this.#endedRuns) {
+    for (const [runId, stages] of this.#runs) {
+      const ended = this.#endedRuns.has(runId);
       let open = false;
-      for (const a of this.#accs.values()) if (a.runId === r) open = true;
-      if (!open) this.#endedRuns.delete(r);
+      // A stage's state stays after its buckets go: `dropped` makes a late event load the stored row.
+      for (const st of stages.values()) {
+        for (const [bucket, a] of st.accs) {
+          if (!a.touched && (ended || bucket < st.newest - this.widthMs)) {
+            st.accs.delete(bucket);
+            this.#size--;
+            if (st.recent === a) st.recent = undefined;
+            if (bucket > st.dropped) st.dropped = bucket;
+          } else open = true;
+        }
+      }
+      if (ended && !open) this.#endedRuns.delete(runId);
     }
   }
 
   get size(): number {
-    return this.#accs.size;
+    return this.#size;
   }
 }
