@@ -457,6 +457,22 @@ function fillVector(vec: Vector, data: BatchColumnData, from: number, n: number,
       break;
     case "varchar": {
       const v = data.values;
+      if (repeatsOften(v, from, n)) {
+        // Runs of one value (a dead letter's file, reason and error for a
+        // run of bad rows): each run's string is written once and its struct
+        // copied down (`fillSymbols`); a native call per value was most of
+        // the cost of a dead letter.
+        const codes = scratch.i32;
+        const symbols: string[] = [];
+        for (let i = 0; i < n; i++) {
+          const x = v[from + i];
+          if (x === null || x === undefined) codes[i] = 0;
+          else if (i > 0 && x === v[from + i - 1]) codes[i] = symbols.length;
+          else codes[i] = symbols.push(x);
+        }
+        fillSymbols(vec, codes, symbols, 0, n, scratch);
+        break;
+      }
       let mask: Uint32Array | undefined;
       for (let i = 0; i < n; i++) {
         const s = v[from + i];
@@ -743,6 +759,17 @@ function fillSymbols(
   for (let i = 0; i < n; i++) first[codes[from + i]] = 0;
   duckdb.copy_data_to_vector(vec, 0, out.buffer as ArrayBuffer, out.byteOffset, n * 16);
   if (mask) copyValidity(vec, mask, n);
+}
+
+/** Whether at least a quarter of a chunk's rows repeat the row before (checked on its first 64 rows). */
+function repeatsOften(v: ReadonlyArray<string | null>, from: number, n: number): boolean {
+  const m = Math.min(n, 64);
+  let repeats = 0;
+  for (let i = 1; i < m; i++) {
+    const x = v[from + i];
+    if (x !== null && x !== undefined && x === v[from + i - 1]) repeats++;
+  }
+  return m > 1 && repeats * 4 >= m;
 }
 
 function duckType(t: BatchColumnType): DuckDBType {

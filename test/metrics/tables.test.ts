@@ -11,6 +11,7 @@ import {
   parseEvent,
   type SluiceEvent,
 } from "../../src/events/schema.ts";
+import { ColumnBuffer } from "../../src/metrics/internal/columns.ts";
 import { tableOf } from "../../src/metrics/internal/tables.ts";
 import { openMetricsStore } from "../../src/metrics/store.ts";
 import { histogramOf, T0, tempHome } from "./fixtures.ts";
@@ -133,5 +134,21 @@ describe("event kinds and tables", () => {
     expect(JSON.stringify(payload("checkpoint"))).not.toContain("big");
     expect(payload("config.changed")).toMatchObject({ setting: "chunkSize", from: 100, to: 200 });
     await store.close();
+  });
+});
+
+describe("JSON columns", () => {
+  it("serialise records, BigInts as strings, and what JSON cannot hold as a marked value", () => {
+    const buf = new ColumnBuffer([{ name: "record", kind: "json" }]);
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = cyclic;
+    for (const v of [{ a: 1, b: [true, null] }, { n: 10n, m: [2n] }, cyclic, undefined, "text"])
+      buf.push([v]);
+    const [col] = buf.toBatch(new Map()).columns;
+    expect(col.type).toBe("varchar");
+    const values = (col as { values: ReadonlyArray<string | null> }).values;
+    expect(values.slice(0, 2)).toEqual(['{"a":1,"b":[true,null]}', '{"n":"10","m":["2"]}']);
+    expect(JSON.parse(values[2] ?? "")).toHaveProperty("$unserialisable");
+    expect(values.slice(3)).toEqual([null, '"text"']);
   });
 });

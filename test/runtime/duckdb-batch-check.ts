@@ -202,10 +202,11 @@ const adb = await openDuckDB(":memory:");
 const a = await adb.connect();
 await a.run(
   `CREATE TABLE x (b BIGINT, t TIMESTAMP, f BOOLEAN, i INTEGER, j INTEGER, d DOUBLE, s VARCHAR, y JSON,
-                   sym VARCHAR, one VARCHAR, ls VARCHAR[], li USMALLINT[], lu UBIGINT[], ld DOUBLE[])`,
+                   sym VARCHAR, one VARCHAR, ls VARCHAR[], li USMALLINT[], lu UBIGINT[], ld DOUBLE[],
+                   rep VARCHAR, one_str VARCHAR)`,
 );
 const app = await a.appender("x");
-check("appender columns", app.columns.join(","), "b,t,f,i,j,d,s,y,sym,one,ls,li,lu,ld");
+check("appender columns", app.columns.join(","), "b,t,f,i,j,d,s,y,sym,one,ls,li,lu,ld,rep,one_str");
 const M = 5000;
 const big = new Float64Array(M);
 const ms = new Float64Array(M);
@@ -217,6 +218,19 @@ const codes = new Int32Array(M);
 // One value per 2048-row chunk (the first two chunks differ, the third is NULL but for its last row).
 const oneCodes = Int32Array.from({ length: M }, (_, i) =>
   i < 2048 ? 3 : i < 4096 ? 1 : i === M - 1 ? 2 : 0,
+);
+// Plain strings in runs (written once per run, structs copied down): long and short ones,
+// NULLs inside runs, a run crossing a chunk boundary, equal runs apart; and one value for all rows.
+const rep: Array<string | null> = Array.from({ length: M }, (_, i) =>
+  i % 29 === 7
+    ? null
+    : (i >> 5) % 4 === 3
+      ? `x${(i >> 5) % 2}`
+      : `a long repeated value, run ${(i >> 5) % 6} ✓`,
+);
+const oneStr: Array<string | null> = Array.from(
+  { length: M },
+  () => "data/orders.csv, the same file for every row",
 );
 for (let i = 0; i < M; i++) {
   big[i] =
@@ -258,6 +272,8 @@ const ab: AppendBatch = {
     { type: "usmallint_list", ...flat(idxLists, (n) => new Uint16Array(n)) },
     { type: "ubigint_list", ...flat(cntLists, (n) => new Float64Array(n)) },
     { type: "double_list", ...flat(dblLists, (n) => new Float64Array(n)) },
+    { type: "varchar", values: rep },
+    { type: "varchar", values: oneStr },
   ],
 };
 // Rolled back: nothing stays.
@@ -294,7 +310,7 @@ app.append(ab);
 await a.run("COMMIT");
 const back = await a.all(
   `SELECT CAST(b AS VARCHAR) AS b, epoch_us(t) AS t, f, i, j, d, s, CAST(y AS VARCHAR) AS y, sym, one, ls, li,
-          CAST(lu AS VARCHAR[]) AS lu, ld FROM x ORDER BY rowid`,
+          CAST(lu AS VARCHAR[]) AS lu, ld, rep, one_str FROM x ORDER BY rowid`,
 );
 check("appended rows", back.length, M);
 const sqlRound = (x: number) => (x < 0 ? -Math.round(-x) : Math.round(x));
@@ -318,6 +334,8 @@ for (let i = 0; i < back.length; i++) {
     cntLists[i].map((x) => BigInt(x).toString()),
   );
   check(`ld[${i}]`, r.ld, dblLists[i]);
+  check(`rep[${i}]`, r.rep, rep[i]);
+  check(`one_str[${i}]`, r.one_str, oneStr[i]);
 }
 // Whole numbers beyond 2^53 are exact up to the column's range; beyond it (or infinite) they are NULL.
 await a.run("CREATE TABLE w (b BIGINT, i INTEGER)");

@@ -4,7 +4,7 @@
  * 2048-row chunk, 64-bit counts), directly and through the metrics store;
  * and `appender` batches converted to every table column type it supports
  * (BIGINT, TIMESTAMP, BOOLEAN, INTEGER, DOUBLE, VARCHAR, JSON, dictionary-
- * coded VARCHAR, VARCHAR[] and numeric lists), undone by a rollback, refused
+ * coded VARCHAR, VARCHAR with runs of one value, VARCHAR[] and numeric lists), undone by a rollback, refused
  * whole when a list count is no whole number, NULL beyond an integer range.
  */
 import { join } from "node:path";
@@ -36,7 +36,7 @@ describe.each(["node", "bun", "deno"] as const)("batch source on %s", (runtime) 
     expect(out.appended).toEqual({
       rolledBack: 0,
       outOfRange: "refused",
-      wrongShape: "x: a batch of 13 columns for 14",
+      wrongShape: "x: a batch of 15 columns for 16",
       unsupported: "z.day: columns of type DATE cannot be appended in batches",
       rows: 5000,
       ranges: [

@@ -304,9 +304,15 @@ function toJsonText(v: unknown, max = TEXT_CAP * 4): string | null {
   if (v === undefined) return null;
   let s: string;
   try {
-    s = JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x)) ?? "null";
-  } catch (e) {
-    s = JSON.stringify({ $unserialisable: e instanceof Error ? e.message : String(e) });
+    // Without a replacer first: one made JSON.stringify several times slower,
+    // and a record holds a BigInt only rarely (then it throws and is redone).
+    s = JSON.stringify(v) ?? "null";
+  } catch {
+    try {
+      s = JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x)) ?? "null";
+    } catch (e) {
+      s = JSON.stringify({ $unserialisable: e instanceof Error ? e.message : String(e) });
+    }
   }
   // A cut JSON document would not parse; keep it valid by storing it as a string.
   return s.length > max ? JSON.stringify(`${s.slice(0, max)}…[${s.length - max} more chars]`) : s;
