@@ -263,6 +263,13 @@ export class AlertEngine {
   }
 }
 
+/** A fraction as a percentage with enough digits for small thresholds (0.01%, not 0.0%). */
+function percent(x: number): string {
+  const p = x * 100;
+  if (p === 0 || !Number.isFinite(p)) return `${p}%`;
+  return `${Math.abs(p) >= 1 ? p.toFixed(1) : Number(p.toPrecision(2))}%`;
+}
+
 function describe(s: RuleState, severity: string, threshold: number): string {
   const where = s.stage ? ` of ${s.stage}` : "";
   const fmt = (x: number): string => {
@@ -270,7 +277,7 @@ function describe(s: RuleState, severity: string, threshold: number): string {
       case "throughputDrop":
       case "errorRate":
       case "deadLetterRate":
-        return `${(x * 100).toFixed(1)}%`;
+        return percent(x);
       case "memoryGrowthBytesPerMin":
         return `${(x / MiB).toFixed(1)} MiB/min`;
       case "queueDepth":

@@ -136,6 +136,17 @@ describe("AlertEngine", () => {
     ]);
   });
 
+  it("states small rates with their digits (0.02%, not 0.0%)", () => {
+    const { e, out } = engine({ rules: { deadLetterRate: { warning: 0.0001, critical: 0.005, for: 1 } } });
+    e.observe(
+      progress(R, { stage: "source", index: 0, ts: T0, samples: [1], rowsIn: 10_000, deadLettered: 2 }),
+    );
+    const raised = out.find((a) => a.kind === "alert.raised");
+    expect(raised?.kind === "alert.raised" && raised.message).toBe(
+      "dead-letter rate of source is 0.02% (warning at 0.01%)",
+    );
+  });
+
   it("memory growth from the RSS slope, and event-loop delay", () => {
     const { e, out } = engine({
       rules: {
