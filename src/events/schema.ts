@@ -46,6 +46,11 @@ export const RunStarted = z.object({
   sourceBytes: z.number().optional(),
   resumedFrom: z.number().optional(),
   definitionHash: z.string().optional(),
+  /**
+   * The pipeline's own alert rules (its `alerts` option, as defined): alert
+   * engines on the run's bus evaluate them unless configured otherwise.
+   */
+  alerts: z.record(z.string(), z.unknown()).optional(),
 });
 
 export const RunEnded = z.object({

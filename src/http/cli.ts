@@ -113,15 +113,15 @@ export type RunHook = (p: Pipeline<unknown>, bus: EventBus, options: RunOptions)
  * ends, until Ctrl-C.
  */
 export function serveHook(flags: ServeFlags): RunHook {
-  return async (p, bus, options) => {
+  return async (_p, bus, options) => {
     const bind = resolveBind(flags);
     let store: MetricsStore | undefined;
     let owned = false;
     try {
       store = await openMetricsStore(options.home);
       // Alert rules evaluated live on the bus (the store's alert engine): the dashboard shows what they raise.
-      // The pipeline's own rules (`alerts` option), else the defaults.
-      store.attach(bus, { alerts: p.options.alerts ?? true });
+      // Each run with its pipeline's own rules (the `alerts` option, on its run.started), else the defaults.
+      store.attach(bus, { alerts: true });
       owned = true;
     } catch (e) {
       // Another layer opened the store for writing in this process: share it read-only.

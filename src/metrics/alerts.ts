@@ -58,7 +58,12 @@ export interface ActiveAlert {
 }
 
 export interface AlertEngineOptions {
-  /** Configuration per pipeline (a function) or for all (an object). */
+  /**
+   * Configuration per pipeline (a function; `undefined` from it means none
+   * for that pipeline) or for all (an object). Where none is given, each run
+   * is evaluated with its pipeline's own rules (the `alerts` option, carried
+   * by its `run.started`), else the defaults.
+   */
   readonly config?: AlertConfigInput | ((pipeline: string) => AlertConfigInput | undefined);
   /** Where raised/resolved events go (stamped with the triggering event's ts). */
   readonly emit: (event: EventOf<"alert.raised"> | EventOf<"alert.resolved">) => void;
@@ -68,8 +73,14 @@ export interface AlertEngineOptions {
 export class AlertEngine {
   readonly #projection: LiveProjection;
   readonly #emit: AlertEngineOptions["emit"];
-  readonly #configOf: (pipeline: string) => AlertConfig;
-  readonly #configs = new Map<string, AlertConfig>();
+  /** The configuration given for a pipeline, if any (resolved once per pipeline; null: none). */
+  readonly #explicit: (pipeline: string) => AlertConfig | null;
+  readonly #configs = new Map<string, AlertConfig | null>();
+  /** Each live run's own rules (from its `run.started`). */
+  readonly #runRules = new Map<string, AlertConfig>();
+  /** Each pipeline's own rules, as its latest run carried them (what `rules(pipeline)` shows). */
+  readonly #pipelineRules = new Map<string, AlertConfig>();
+  readonly #defaults = resolveAlertConfig({});
   readonly #states = new Map<string, RuleState>();
   /** Throughput references per run, from the pipeline's stored baseline. */
   readonly #baselines = new Map<string, number>();
@@ -77,11 +88,11 @@ export class AlertEngine {
 
   constructor(options: AlertEngineOptions) {
     const source = options.config;
-    this.#configOf = (pipeline) => {
-      if (this.#override) return this.#override;
+    this.#explicit = (pipeline) => {
       let c = this.#configs.get(pipeline);
-      if (!c) {
-        c = resolveAlertConfig(typeof source === "function" ? source(pipeline) : source);
+      if (c === undefined) {
+        const input = typeof source === "function" ? source(pipeline) : source;
+        c = input === undefined ? null : resolveAlertConfig(input);
         this.#configs.set(pipeline, c);
       }
       return c;
@@ -89,6 +100,11 @@ export class AlertEngine {
     this.#emit = options.emit;
     const first = typeof source === "function" ? {} : source;
     this.#projection = new LiveProjection(resolveAlertConfig(first).windows);
+  }
+
+  /** The rules a run is evaluated with: replaced ones, else configured, else its own, else the defaults. */
+  #configFor(runId: string, pipeline: string): AlertConfig {
+    return this.#override ?? this.#explicit(pipeline) ?? this.#runRules.get(runId) ?? this.#defaults;
   }
 
   /** The live figures the rules read (also what adaptive configuration needs). */
@@ -113,9 +129,9 @@ export class AlertEngine {
     return out;
   }
 
-  /** The rules in effect for a pipeline. */
+  /** The rules in effect for a pipeline (its own as its latest run carried them, unless configured or replaced). */
   rules(pipeline = ""): AlertConfig {
-    return this.#configOf(pipeline);
+    return this.#override ?? this.#explicit(pipeline) ?? this.#pipelineRules.get(pipeline) ?? this.#defaults;
   }
 
   /** Replaces the rules for every pipeline (validated; open alerts re-evaluate under the new thresholds). */
@@ -151,13 +167,23 @@ export class AlertEngine {
       for (const [k, s] of this.#states) if (s.runId === e.runId) this.#states.delete(k);
       this.#projection.forget(e.runId);
       this.#baselines.delete(e.runId);
+      this.#runRules.delete(e.runId);
       return;
+    }
+    if (e.kind === "run.started" && e.alerts) {
+      try {
+        const own = resolveAlertConfig(e.alerts);
+        this.#runRules.set(e.runId, own);
+        this.#pipelineRules.set(e.pipeline, own);
+      } catch {
+        // Rules that no longer validate (a journal from another version): the defaults apply.
+      }
     }
     const changed = this.#projection.observe(e);
     if (!changed) {
       return;
     }
-    const c = this.#configOf(e.pipeline);
+    const c = this.#configFor(e.runId, e.pipeline);
     if (!c.enabled) return;
     const f = this.#projection.figures(e.runId);
     if (!f) return;

@@ -79,7 +79,10 @@ export interface MetricsStoreOptions {
 export interface AttachOptions {
   /**
    * Evaluate alert rules on the bus and publish `alert.raised`/`alert.resolved`
-   * on it: rules for all pipelines, or per pipeline (a function). Off by default.
+   * on it: `true` evaluates each run with its pipeline's own rules (the
+   * `alerts` option its `run.started` carries), else the defaults; a
+   * configuration for all pipelines, or per pipeline (a function), wins over
+   * those. Off by default.
    */
   readonly alerts?: AlertEngineOptions["config"] | true;
   /**
@@ -318,7 +321,7 @@ export class MetricsStore {
     const alerts =
       options.alerts === undefined
         ? undefined
-        : attachAlerts(bus, options.alerts === true ? {} : options.alerts, options.backlog);
+        : attachAlerts(bus, options.alerts === true ? undefined : options.alerts, options.backlog);
     if (alerts) this.#alerts = alerts;
     // Deviation from baseline: each run's throughput is compared with the median of
     // its pipeline's comparable past runs (looked up once per run, off the hot path).

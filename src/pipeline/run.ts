@@ -292,6 +292,7 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
       sourceBytes: totalBytes,
       resumedFrom: cp?.id,
       definitionHash: definitionHash(p),
+      ...(p.options.alerts ? { alerts: { ...p.options.alerts } } : {}),
     });
 
     // Live progress (100 ms) and per-interval metrics.

@@ -136,6 +136,44 @@ describe("AlertEngine", () => {
     ]);
   });
 
+  it("evaluates each run with its pipeline's own rules from run.started, unless configured", () => {
+    const own = { rules: { deadLetterRate: { warning: 0.02, critical: 0.5, for: 1 } } };
+    const tenPercent = (r: { runId: string; pipeline: string }) =>
+      progress(r, { stage: "source", index: 0, ts: T0 + 1, samples: [1], rowsIn: 100, deadLettered: 10 });
+    const started = (r: { runId: string; pipeline: string }, alerts?: Record<string, unknown>) =>
+      runStarted(r, T0, alerts ? { alerts } : {});
+    const severities = (out: AlertEvent[]) =>
+      out.flatMap((a) => (a.kind === "alert.raised" ? [[a.runId, a.severity]] : []));
+
+    // No configuration: run-a has its own rules (10% is a warning), run-b the defaults (critical at 5%).
+    const { e, out } = engine();
+    const A = { runId: "run-a", pipeline: "orders" };
+    const B = { runId: "run-b", pipeline: "events" };
+    e.observe(started(A, own));
+    e.observe(started(B));
+    e.observe(tenPercent(A));
+    e.observe(tenPercent(B));
+    e.observe(tenPercent(B));
+    expect(severities(out)).toEqual([
+      ["run-a", "warning"],
+      ["run-b", "critical"],
+    ]);
+    expect(e.rules("orders").rules.deadLetterRate).toMatchObject({ warning: 0.02, critical: 0.5 });
+    expect(e.rules("events").rules.deadLetterRate).toMatchObject({ warning: 0.01, critical: 0.05 });
+
+    // A configured engine keeps its configuration; rules that do not validate fall back to the defaults.
+    const configured = engine({ rules: { deadLetterRate: { warning: 0.2, critical: 0.9, for: 1 } } });
+    configured.e.observe(started(A, own));
+    configured.e.observe(tenPercent(A));
+    expect(severities(configured.out)).toEqual([]);
+    const bad = engine();
+    const C = { runId: "run-c", pipeline: "odd" };
+    bad.e.observe(started(C, { rules: { deadLetterRate: { warning: 0.5, critical: 0.1 } } }));
+    bad.e.observe(tenPercent(C));
+    bad.e.observe(tenPercent(C));
+    expect(severities(bad.out)).toEqual([["run-c", "critical"]]);
+  });
+
   it("states small rates with their digits (0.02%, not 0.0%)", () => {
     const { e, out } = engine({ rules: { deadLetterRate: { warning: 0.0001, critical: 0.005, for: 1 } } });
     e.observe(

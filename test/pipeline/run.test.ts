@@ -145,6 +145,30 @@ describe("runPipeline", () => {
 });
 
 describe("pipeline options", () => {
+  it("a run's run.started carries the pipeline's alert rules (what alert engines on its bus evaluate)", async () => {
+    const alerts = { rules: { deadLetterRate: { warning: 0.02, critical: 0.5 } } };
+    const seen: SluiceEvent[] = [];
+    const bus = new EventBus();
+    bus.subscribe((e) => seen.push(e));
+    await runPipeline(
+      pipeline("with-rules", { alerts })
+        .from(iterable([1, 2, 3]))
+        .to(collect()),
+      { home, bus },
+    );
+    await runPipeline(
+      pipeline("without-rules")
+        .from(iterable([1]))
+        .to(collect()),
+      { home, bus },
+    );
+    const started = seen.filter((e) => e.kind === "run.started");
+    expect(started.map((e) => [e.pipeline, e.kind === "run.started" ? e.alerts : null])).toEqual([
+      ["with-rules", alerts],
+      ["without-rules", undefined],
+    ]);
+  });
+
   it("checks the alerts option when the pipeline is defined, with where and what to do", () => {
     const ok = pipeline("alerts-ok", {
       alerts: { rules: { p99LatencyMs: { warning: 200, critical: 800 } } },

@@ -27,7 +27,6 @@
 import type { EventBus } from "../../events/bus.ts";
 import type { SluiceEvent } from "../../events/schema.ts";
 import type { ResumeInfo } from "../../journal/run-journal.ts";
-import type { AlertConfigInput } from "../../metrics/alert-config.ts";
 import { attachAlerts } from "../../metrics/alerts.ts";
 import { metricsEnabled } from "../../metrics/enabled.ts";
 import { describeError } from "../../pipeline/errors.ts";
@@ -60,13 +59,13 @@ export function startRunStore(
   bus: EventBus,
   home: string | undefined,
   quiet: boolean,
-  alertRules: AlertConfigInput = {},
 ): RunStore | undefined {
   if (!metricsEnabled()) return undefined;
   const warn = (what: string, message: string) => {
     if (!quiet) stderr.write(`sluice: warning: ${what}: ${message}\n`);
   };
-  const alerts = attachAlerts(bus, alertRules);
+  // Each run is evaluated with its pipeline's own rules (the `alerts` option, on its run.started).
+  const alerts = attachAlerts(bus);
   let pending: SluiceEvent[] = [];
   let lost = false;
   let runId: string | undefined;

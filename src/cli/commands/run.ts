@@ -62,7 +62,7 @@ export async function runCommand(file: string, flags: RunFlags, prepare?: RunHoo
   };
   if (prepare) options = await prepare(p, bus, options);
   // A prepare hook (--serve) opens and attaches the metrics store itself.
-  const store = prepare ? undefined : startRunStore(p.name, bus, flags.home, flags.quiet, p.options.alerts);
+  const store = prepare ? undefined : startRunStore(p.name, bus, flags.home, flags.quiet);
   let summary: RunSummary;
   try {
     const { resume: _hookResume, ...rest } = options;
