@@ -54,10 +54,11 @@ export async function loadPipeline(file: string): Promise<Pipeline<unknown>> {
   return value;
 }
 
-/** The hint a sluice error thrown while the file was evaluated carries (a bad option, say). */
+/** The hint a sluice error (tagged) thrown while the file was evaluated carries (a bad option, say). */
 function ownHint(e: unknown): string | undefined {
-  const hint = typeof e === "object" && e !== null ? (e as { hint?: unknown }).hint : undefined;
-  return typeof hint === "string" && hint.length > 0 ? hint : undefined;
+  if (typeof e !== "object" || e === null) return undefined;
+  const { _tag, hint } = e as { _tag?: unknown; hint?: unknown };
+  return typeof _tag === "string" && typeof hint === "string" && hint.length > 0 ? hint : undefined;
 }
 
 function describeKind(v: unknown): string {

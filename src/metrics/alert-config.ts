@@ -118,7 +118,9 @@ export function resolveAlertConfig(input: unknown = {}): AlertConfig {
   const c = parsed.data;
   const rules = {} as Record<RuleName, AlertRule>;
   for (const name of Object.keys(RULES) as RuleName[]) {
-    const r = { ...DEFAULT_RULES[name], ...(c.rules?.[name] ?? {}) };
+    // Keys given as `undefined` keep the default (a spread would copy the undefined).
+    const given = Object.entries(c.rules?.[name] ?? {}).filter(([, v]) => v !== undefined);
+    const r = { ...DEFAULT_RULES[name], ...Object.fromEntries(given) } as AlertRule;
     if (r.critical < r.warning) {
       throw new MetricsConfigError(
         `alerts.rules.${name}`,

@@ -92,7 +92,7 @@ export class AlertEngine {
       let c = this.#configs.get(pipeline);
       if (c === undefined) {
         const input = typeof source === "function" ? source(pipeline) : source;
-        c = input === undefined ? null : resolveAlertConfig(input);
+        c = input === undefined || input === null ? null : resolveAlertConfig(input);
         this.#configs.set(pipeline, c);
       }
       return c;
@@ -170,13 +170,19 @@ export class AlertEngine {
       this.#runRules.delete(e.runId);
       return;
     }
-    if (e.kind === "run.started" && e.alerts) {
+    if (e.kind === "run.started") {
+      let own: AlertConfig | undefined;
       try {
-        const own = resolveAlertConfig(e.alerts);
-        this.#runRules.set(e.runId, own);
-        this.#pipelineRules.set(e.pipeline, own);
+        if (e.alerts) own = resolveAlertConfig(e.alerts);
       } catch {
         // Rules that no longer validate (a journal from another version): the defaults apply.
+      }
+      if (own) {
+        this.#runRules.set(e.runId, own);
+        this.#pipelineRules.set(e.pipeline, own);
+      } else {
+        this.#runRules.delete(e.runId);
+        this.#pipelineRules.delete(e.pipeline);
       }
     }
     const changed = this.#projection.observe(e);

@@ -160,6 +160,9 @@ describe("AlertEngine", () => {
     ]);
     expect(e.rules("orders").rules.deadLetterRate).toMatchObject({ warning: 0.02, critical: 0.5 });
     expect(e.rules("events").rules.deadLetterRate).toMatchObject({ warning: 0.01, critical: 0.05 });
+    // The pipeline's next run carries no rules: it and `rules(pipeline)` are back on the defaults.
+    e.observe(started({ runId: "run-a2", pipeline: "orders" }));
+    expect(e.rules("orders").rules.deadLetterRate).toMatchObject({ warning: 0.01, critical: 0.05 });
 
     // A configured engine keeps its configuration; rules that do not validate fall back to the defaults.
     const configured = engine({ rules: { deadLetterRate: { warning: 0.2, critical: 0.9, for: 1 } } });
@@ -172,6 +175,11 @@ describe("AlertEngine", () => {
     bad.e.observe(tenPercent(C));
     bad.e.observe(tenPercent(C));
     expect(severities(bad.out)).toEqual([["run-c", "critical"]]);
+  });
+
+  it("a rule setting given as undefined keeps its default", () => {
+    const c = resolveAlertConfig({ rules: { p99LatencyMs: { warning: undefined, critical: 8000 } } });
+    expect(c.rules.p99LatencyMs).toMatchObject({ warning: 1000, critical: 8000, for: 2 });
   });
 
   it("states small rates with their digits (0.02%, not 0.0%)", () => {

@@ -368,6 +368,8 @@ export class StageRollup {
   constructor(readonly widthMs: number) {}
 
   readonly #runs = new Map<string, Map<string, StageState>>();
+  /** Runs with open accumulators: what `evict` walks (a state stays for every run seen, as its `dropped` must). */
+  readonly #open = new Set<string>();
   #size = 0;
   #touched: RollupAcc[] = [];
   readonly #endedRuns = new Set<string>();
@@ -434,6 +436,7 @@ export class StageRollup {
     };
     st.accs.set(bucket, a);
     this.#size++;
+    this.#open.add(e.runId);
     if (bucket > st.newest) st.newest = bucket;
     return a;
   }
@@ -515,11 +518,12 @@ export class StageRollup {
 
   /** Drops written accumulators that can no longer change (bounded memory). */
   evict(): void {
-    for (const [runId, stages] of this.#runs) {
+    for (const runId of this.#open) {
+      const stages = this.#runs.get(runId);
       const ended = this.#endedRuns.has(runId);
       let open = false;
       // A stage's state stays after its buckets go: `dropped` makes a late event load the stored row.
-      for (const st of stages.values()) {
+      for (const st of stages?.values() ?? []) {
         for (const [bucket, a] of st.accs) {
           if (!a.touched && (ended || bucket < st.newest - this.widthMs)) {
             st.accs.delete(bucket);
@@ -529,8 +533,10 @@ export class StageRollup {
           } else open = true;
         }
       }
-      if (ended && !open) this.#endedRuns.delete(runId);
+      if (!open) this.#open.delete(runId);
     }
+    // An ended run is forgotten once none of its buckets is open (or it never had one).
+    for (const runId of this.#endedRuns) if (!this.#open.has(runId)) this.#endedRuns.delete(runId);
   }
 
   get size(): number {
