@@ -2,7 +2,7 @@
  * @module Metrics store benchmark, one command:
  *
  *   node --import tsx benchmarks/metrics.bench.ts [--ingest 1000000] [--events 10000000] [--repeat 15]
- *     [--rounds 3] [--sections 1,2,3] [--kinds stage.progress,resource.sample,mix] [--batch N]
+ *     [--rounds 3] [--sections 1,2,3] [--kinds stage.progress,resource.sample,mix,dead.letter] [--batch N]
  *
  * 1. publish path: what `store.add` costs per event (buffering only);
  * 2. ingest: events/s end to end (`store.ingest`: store.add of every event
@@ -14,8 +14,8 @@
  *    DuckDB's Appender row by row into the same tables, and against staging
  *    the batch as CSV and `INSERT … SELECT FROM read_csv` (the file-staging
  *    route; no Parquet writer exists in JS here). Kinds: `stage.progress`,
- *    `resource.sample`, and a mix (five `stage.progress` per `resource.sample`,
- *    as a run publishes them). Each line states the ratio to the Appender,
+ *    `resource.sample`, a mix (five `stage.progress` per `resource.sample`,
+ *    as a run publishes them), and `dead.letter` (text columns, a JSON record). Each line states the ratio to the Appender,
  *    CPU time (all threads) next to wall, and whether 1M events/s is met.
  *    It also states the DuckDB ceiling for the kind's row shape: after the
  *    store path of a round (and `store.close()`), the raw rows the store
@@ -46,7 +46,7 @@ import { DuckDBInstance, DuckDBTimestampValue, listValue } from "@duckdb/node-ap
 import type { EventOf } from "../src/events/schema.ts";
 import { sparsePercentiles } from "../src/metrics/internal/rollup.ts";
 import { openMetricsStore } from "../src/metrics/store.ts";
-import { resourceEvents, STAGES, stageEvents } from "./lib/metrics-events.ts";
+import { deadLetterEvents, resourceEvents, STAGES, stageEvents } from "./lib/metrics-events.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -89,10 +89,16 @@ function* mixEvents(total: number, runs: number): Generator<EventOf<Kind>> {
   }
 }
 
-type Kind = "stage.progress" | "resource.sample";
+type Kind = "stage.progress" | "resource.sample" | "dead.letter";
 type IngestKind = Kind | "mix";
 const gen = (kind: IngestKind, n: number): Generator<EventOf<Kind>> =>
-  kind === "stage.progress" ? stageEvents(n, 10) : kind === "mix" ? mixEvents(n, 10) : resourceEvents(n, 10);
+  kind === "stage.progress"
+    ? stageEvents(n, 10)
+    : kind === "mix"
+      ? mixEvents(n, 10)
+      : kind === "dead.letter"
+        ? deadLetterEvents(n, 10)
+        : resourceEvents(n, 10);
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -118,9 +124,10 @@ async function appenderRowByRow(kind: IngestKind, n: number): Promise<number> {
   const ms = await timed(async () => {
     const stageApp = await conn.createAppender("stage_progress");
     const resourceApp = await conn.createAppender("resource_samples");
+    const deadApp = await conn.createAppender("dead_letters");
     let seq = 0;
     for (const e of gen(kind, n)) {
-      const app = e.kind === "stage.progress" ? stageApp : resourceApp;
+      const app = e.kind === "stage.progress" ? stageApp : e.kind === "dead.letter" ? deadApp : resourceApp;
       app.appendVarchar(e.runId);
       app.appendVarchar(e.pipeline);
       app.appendBigInt(BigInt(++seq));
@@ -140,6 +147,17 @@ async function appenderRowByRow(kind: IngestKind, n: number): Promise<number> {
         for (const p of sparsePercentiles(e.latency)) app.appendDouble(p);
         app.appendList(listValue(e.latency.buckets.map((b) => b[0])));
         app.appendList(listValue(e.latency.buckets.map((b) => BigInt(b[1]))));
+      } else if (e.kind === "dead.letter") {
+        app.appendVarchar(e.stage);
+        app.appendVarchar(e.reason);
+        app.appendVarchar(e.error ?? "");
+        app.appendInteger(e.attempts);
+        app.appendVarchar(e.position.file ?? "");
+        for (const v of [e.position.line, e.position.byteOffset, e.position.chunk, e.position.index]) {
+          app.appendBigInt(BigInt(v ?? 0));
+        }
+        app.appendVarchar(e.raw ?? "");
+        app.appendVarchar(JSON.stringify(e.record));
       } else {
         app.appendBigInt(BigInt(e.rssBytes));
         app.appendBigInt(BigInt(e.heapUsedBytes));
@@ -150,6 +168,7 @@ async function appenderRowByRow(kind: IngestKind, n: number): Promise<number> {
     }
     stageApp.closeSync();
     resourceApp.closeSync();
+    deadApp.closeSync();
   });
   conn.closeSync();
   inst.closeSync();
@@ -194,6 +213,7 @@ const RAW_TABLES: Record<IngestKind, readonly string[]> = {
   "stage.progress": ["stage_progress"],
   "resource.sample": ["resource_samples"],
   mix: ["stage_progress", "resource_samples"],
+  "dead.letter": ["dead_letters"],
 };
 
 /**
@@ -286,7 +306,7 @@ try {
       .map((x) => x.toFixed(2))
       .join(" ")} on ${availableParallelism()} cores`,
   );
-  const kinds = (["stage.progress", "resource.sample", "mix"] as const).filter((k) =>
+  const kinds = (["stage.progress", "resource.sample", "mix", "dead.letter"] as const).filter((k) =>
     args.kinds.split(",").includes(k),
   );
   for (const kind of SECTIONS.has("2") ? kinds : []) {

@@ -69,3 +69,27 @@ export function* resourceEvents(total: number, runs: number): Generator<EventOf<
     };
   }
 }
+
+/**
+ * `runs` runs one after another of dead letters as a CSV source reports bad
+ * rows: one file, one reason and error per run of bad rows, the raw line and
+ * the parsed record each their own.
+ */
+export function* deadLetterEvents(total: number, runs: number): Generator<EventOf<"dead.letter">> {
+  const perRun = Math.ceil(total / runs);
+  for (let i = 0; i < total; i++) {
+    yield {
+      kind: "dead.letter",
+      ts: T0 + i,
+      runId: `run-${String(Math.floor(i / perRun)).padStart(4, "0")}`,
+      pipeline: "bench",
+      stage: "source",
+      reason: "schema",
+      error: (i >> 6) % 2 ? "amount: Expected number, received nan" : "id: Expected integer, received string",
+      attempts: 1,
+      position: { file: "data/orders.csv", line: i + 2, byteOffset: i * 60, chunk: i >> 10, index: i & 1023 },
+      raw: `${i},u${i % 97},books,not-a-number,2026-01-01T00:00:00Z,note`,
+      record: { id: String(i), user: `u${i % 97}`, amount: "not-a-number" },
+    };
+  }
+}
