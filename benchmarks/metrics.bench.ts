@@ -46,7 +46,13 @@ import { DuckDBInstance, DuckDBTimestampValue, listValue } from "@duckdb/node-ap
 import type { EventOf } from "../src/events/schema.ts";
 import { sparsePercentiles } from "../src/metrics/internal/rollup.ts";
 import { openMetricsStore } from "../src/metrics/store.ts";
-import { deadLetterEvents, resourceEvents, STAGES, stageEvents } from "./lib/metrics-events.ts";
+import {
+  deadLetterEvents,
+  resourceEvents,
+  resourceSample,
+  STAGES,
+  stageEvents,
+} from "./lib/metrics-events.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -74,18 +80,7 @@ function* mixEvents(total: number, runs: number): Generator<EventOf<Kind>> {
   const perRun = Math.ceil(total / runs);
   for (let i = 0; i < total; i++) {
     const e = stages.next().value as EventOf<"stage.progress">;
-    if (i % 6 === 5) {
-      yield {
-        kind: "resource.sample",
-        ts: e.ts,
-        runId: `run-${String(Math.floor(i / perRun)).padStart(4, "0")}`,
-        pipeline: "bench",
-        rssBytes: 1e8 + i,
-        heapUsedBytes: 5e7,
-        cpuPercent: 90,
-        eventLoopDelayMs: 2,
-      };
-    } else yield e;
+    yield i % 6 === 5 ? resourceSample(i, e.ts, perRun) : e;
   }
 }
 

@@ -53,21 +53,24 @@ export function* stageEvents(total: number, runs: number): Generator<EventOf<"st
   }
 }
 
+/** The `i`-th resource sample of a generated stream, of the run that `perRun` events per run put it in. */
+export function resourceSample(i: number, ts: number, perRun: number): EventOf<"resource.sample"> {
+  return {
+    kind: "resource.sample",
+    ts,
+    runId: `run-${String(Math.floor(i / perRun)).padStart(4, "0")}`,
+    pipeline: "bench",
+    rssBytes: 1e8 + i,
+    heapUsedBytes: 5e7,
+    cpuPercent: 90,
+    eventLoopDelayMs: 2,
+  };
+}
+
 /** `runs` runs one after another, one resource.sample every 10 ms. */
 export function* resourceEvents(total: number, runs: number): Generator<EventOf<"resource.sample">> {
   const perRun = Math.ceil(total / runs);
-  for (let i = 0; i < total; i++) {
-    yield {
-      kind: "resource.sample",
-      ts: T0 + i * 10,
-      runId: `run-${String(Math.floor(i / perRun)).padStart(4, "0")}`,
-      pipeline: "bench",
-      rssBytes: 1e8 + i,
-      heapUsedBytes: 5e7,
-      cpuPercent: 90,
-      eventLoopDelayMs: 2,
-    };
-  }
+  for (let i = 0; i < total; i++) yield resourceSample(i, T0 + i * 10, perRun);
 }
 
 /**
