@@ -113,6 +113,17 @@ function httpFlags(values: Record<string, unknown>, port: string | undefined) {
   };
 }
 
+/** `--serve`'s plugin: the HTTP layer (and DuckDB) load only when asked for. */
+async function servePluginFor(
+  values: Record<string, unknown>,
+  port: string | undefined,
+): Promise<RunFlags["serve"]> {
+  if (port === undefined) return undefined;
+  const flags = httpFlags(values, port);
+  const { servePlugin } = await import("../http/cli.ts");
+  return (alerts) => servePlugin(flags, alerts);
+}
+
 export async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
   if (!command || command === "--help" || command === "-h" || command === "help") {
@@ -133,21 +144,15 @@ export async function main(args: string[]): Promise<number> {
           throw new UsageError(
             "run: expected exactly one pipeline file, e.g. `sluice run examples/orders.ts`",
           );
-        return await (await import("./commands/run.ts")).runCommand(
-          positionals[0],
-          {
-            quiet: Boolean(values.quiet),
-            verbose: Boolean(values.verbose),
-            home: values.home as string | undefined,
-            fresh: Boolean(values.fresh),
-            fsync: fsyncFlag(values.fsync),
-            adaptive: Boolean(values.adaptive),
-          },
-          // The HTTP layer (and DuckDB) load only when asked for.
-          serve === undefined
-            ? undefined
-            : (await import("../http/cli.ts")).serveHook(httpFlags(values, serve)),
-        );
+        return await (await import("./commands/run.ts")).runCommand(positionals[0], {
+          quiet: Boolean(values.quiet),
+          verbose: Boolean(values.verbose),
+          home: values.home as string | undefined,
+          fresh: Boolean(values.fresh),
+          fsync: fsyncFlag(values.fsync),
+          adaptive: Boolean(values.adaptive),
+          serve: await servePluginFor(values, serve),
+        });
       }
       case "metrics": {
         const { values, positionals } = parse(
@@ -195,19 +200,14 @@ export async function main(args: string[]): Promise<number> {
           "resume",
         );
         if (positionals.length !== 1) throw new UsageError("resume: expected one run id (see `sluice runs`)");
-        return await (await import("./commands/resume.ts")).resumeCommand(
-          positionals[0],
-          {
-            quiet: Boolean(values.quiet),
-            verbose: Boolean(values.verbose),
-            home: values.home as string | undefined,
-            fsync: fsyncFlag(values.fsync),
-            adaptive: Boolean(values.adaptive),
-          },
-          serve === undefined
-            ? undefined
-            : (await import("../http/cli.ts")).serveHook(httpFlags(values, serve)),
-        );
+        return await (await import("./commands/resume.ts")).resumeCommand(positionals[0], {
+          quiet: Boolean(values.quiet),
+          verbose: Boolean(values.verbose),
+          home: values.home as string | undefined,
+          fsync: fsyncFlag(values.fsync),
+          adaptive: Boolean(values.adaptive),
+          serve: await servePluginFor(values, serve),
+        });
       }
       case "runs": {
         const { values, positionals } = parse(

@@ -5,6 +5,7 @@
  */
 import type { EventBus } from "../events/bus.ts";
 import type { EventOf } from "../events/schema.ts";
+import type { RunPlugin } from "../pipeline/plugin.ts";
 import type { Output } from "../runtime/process.ts";
 import { bytes, compact, duration, int } from "./format.ts";
 
@@ -44,6 +45,21 @@ export function progressLine(bus: EventBus, out: Output, name: string): Progress
     stop() {
       sub.unsubscribe();
       if (drawn) out.write("\r\x1b[2K");
+    },
+  };
+}
+
+/** The progress line as a run plugin: drawn while the run goes, cleared when it ends. */
+export function progressPlugin(out: Output): RunPlugin {
+  let line: ProgressLine | undefined;
+  return {
+    name: "progress",
+    start(run) {
+      line = progressLine(run.bus, out, run.pipeline.name);
+    },
+    close() {
+      line?.stop();
+      return undefined;
     },
   };
 }

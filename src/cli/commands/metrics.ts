@@ -12,6 +12,7 @@ import { toMillis } from "../../pipeline/units.ts";
 import { stdout } from "../../runtime/process.ts";
 import { UsageError } from "../errors.ts";
 import { bytes, compact, duration, int } from "../format.ts";
+import { openStoreForReading } from "./store-reader.ts";
 
 export interface MetricsFlags {
   home?: string;
@@ -67,7 +68,7 @@ export async function metricsCommand(runId: string | undefined, flags: MetricsFl
     }
     return 0;
   }
-  const store = await openMetricsStore(flags.home, { readOnly: true });
+  const store = await openStoreForReading(flags.home, flags.json);
   try {
     let id = runId;
     if (!id) {
@@ -137,7 +138,7 @@ export async function metricsCommand(runId: string | undefined, flags: MetricsFl
 }
 
 export async function sqlCommand(sql: string, flags: { home?: string; json: boolean }): Promise<number> {
-  const store = await openMetricsStore(flags.home, { readOnly: true });
+  const store = await openStoreForReading(flags.home, flags.json);
   try {
     const result = await store.query(sql);
     if (flags.json) {
