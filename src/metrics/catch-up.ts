@@ -188,19 +188,32 @@ export interface CaughtUp {
  */
 export async function openCaughtUp(
   home: string | undefined,
-  options: CatchUpOptions = {},
+  options: CatchUpOptions & { readonly waitMs?: number } = {},
 ): Promise<CaughtUp> {
   const { openMetricsStore } = await import("./store.ts");
+  const clock = options.clock ?? systemClock;
   const root = stateHome(home);
-  let store: MetricsStore;
-  try {
-    store = await openMetricsStore(root);
-  } catch (e) {
-    if (!(e instanceof MetricsLockedError)) throw e;
+  // Another reader catching up holds the file for a moment: wait for it (default 10 s) before settling for less.
+  const deadline = clock.monotonic() + (options.waitMs ?? 10_000);
+  let store: MetricsStore | undefined;
+  let locked: MetricsLockedError | undefined;
+  for (let delay = 50; ; delay = Math.min(1000, delay * 2)) {
+    try {
+      store = await openMetricsStore(root);
+      break;
+    } catch (e) {
+      if (!(e instanceof MetricsLockedError)) throw e;
+      locked = e;
+    }
+    if (clock.monotonic() + delay > deadline) break;
+    await clock.sleep(delay);
+  }
+  if (!store) {
+    const error = locked as MetricsLockedError;
     const ro = await openMetricsStore(root, { readOnly: true }).catch(() => {
-      throw e;
+      throw error;
     });
-    return { store: ro, caughtUp: undefined, stale: e.message };
+    return { store: ro, caughtUp: undefined, stale: error.message };
   }
   let result: CatchUpResult;
   try {
