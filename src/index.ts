@@ -30,6 +30,8 @@ export {
 } from "./journal/runs.ts";
 export type { AdaptiveOptions } from "./metrics/adaptive.ts";
 export { adaptive } from "./metrics/adaptive-plugin.ts";
+export { type AlertsPlugin, alerts } from "./metrics/alerts-plugin.ts";
+export { type RunFigures, runSummaries } from "./metrics/run-summaries.ts";
 export { type Barrier, type Chunk, makeChunk, type SourceOffset, withRecords } from "./pipeline/chunk.ts";
 export { runCollect, runDrain } from "./pipeline/collect.ts";
 export {
