@@ -22,8 +22,10 @@ import type { Barrier, Chunk, SourceOffset } from "./chunk.ts";
 import { ConfigError, describeError, SinkError, type SluiceError } from "./errors.ts";
 import { DeadLetterFile } from "./internal/dead-letter.ts";
 import { StageMeter, type StageTotals } from "./internal/meter.ts";
+import { boundRaw } from "./internal/raw.ts";
 import { rechunk, rowsSizer } from "./internal/rechunk.ts";
 import { composeStages, type LiveStage, toSluiceError } from "./internal/stages.ts";
+import { collectWarnings, type WarningsSeen } from "./internal/warnings.ts";
 import { type Pipeline, stageNames } from "./pipeline.ts";
 import type {
   CommitToken,
@@ -84,6 +86,10 @@ export interface RunSummary {
   readonly checkpoints: number;
   readonly output?: string;
   readonly deadLetterFile?: string;
+  /** Input lines the dead-lettered records cover (a record with a quoted line break covers several). */
+  readonly deadLetterLines?: number;
+  /** `warning` events of the run (a CSV record spanning thousands of lines, …). */
+  readonly warnings?: WarningsSeen;
   readonly runDir: string;
   readonly stages: ReadonlyArray<StageTotals>;
   readonly error?: SluiceError;
@@ -128,6 +134,7 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
   }
   const clock = options.clock ?? systemClock;
   const bus = options.bus ?? new EventBus();
+  const warnings = collectWarnings(bus);
   const home = stateHome(options.home);
   const runId = options.resume?.runId ?? options.runId ?? newRunId(clock);
   const runDir = paths.join(home, p.name, runId);
@@ -192,7 +199,7 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
         error: item.error === undefined ? undefined : describeError(item.error),
         attempts: item.attempts ?? 1,
         position: item.position ?? {},
-        raw: item.raw,
+        raw: boundRaw(item.raw, item.rawBytes),
         record: item.record,
       };
       deadLetters.add(ev);
@@ -207,8 +214,8 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
   const ended = cp?.operatorState.$final === true;
   let checkpointId = cp ? cp.id : 0;
   if (cp) {
-    const dl = cp.operatorState.$deadLetter as { bytes: number; count: number } | undefined;
-    await deadLetters.restore(dl?.bytes ?? 0, dl?.count ?? 0);
+    const dl = cp.operatorState.$deadLetter as { bytes: number; count: number; lines?: number } | undefined;
+    await deadLetters.restore(dl?.bytes ?? 0, dl?.count ?? 0, dl?.lines ?? 0);
     sourceMeter.restore({ rowsIn: cp.rowsIn, rowsOut: cp.rowsIn });
   }
 
@@ -459,7 +466,7 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
         rowsIn: sourceMeter.totals.rowsOut,
         operatorState: {
           ...b.snapshots,
-          $deadLetter: { bytes: deadLetters.bytes, count: deadLetters.count },
+          $deadLetter: { bytes: deadLetters.bytes, count: deadLetters.count, lines: deadLetters.lines },
           ...(b.final || ended ? { $final: true } : {}),
         },
         sinkToken: token,
@@ -586,6 +593,8 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
     checkpoints,
     output: writer?.target,
     deadLetterFile: deadLetters.count > 0 ? deadLetters.path : undefined,
+    deadLetterLines: deadLetters.lines,
+    warnings: warnings.done(),
     runDir,
     stages: [...meters, sinkMeter].map((m) => ({ ...m.totals })),
     error,

@@ -15,6 +15,16 @@
  * starts are ever asked for, which is what makes the LF method exact.
  */
 
+import { RAW_MAX_BYTES } from "../../pipeline/internal/raw.ts";
+import {
+  decodeLatin1,
+  type InvalidLines,
+  invalidLines,
+  invalidUtf8Reason,
+  TEXT_ENCODINGS,
+  type TextEncodingName,
+} from "./encoding.ts";
+
 const LF = 0x0a;
 const fatalDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const lenientDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
@@ -50,7 +60,8 @@ export function truncateUtf8(s: string, maxBytes: number): string {
 }
 
 /** Decodes a prefix of raw bytes for an error message, dropping a trailing partial character. */
-export function decodePrefix(bytes: Uint8Array, maxBytes: number): string {
+export function decodePrefix(bytes: Uint8Array, maxBytes: number, encoding?: TextEncodingName): string {
+  if (encoding === "latin1") return decodeLatin1(bytes.subarray(0, maxBytes));
   return new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes.subarray(0, maxBytes), { stream: true });
 }
 
@@ -78,10 +89,16 @@ export function countLfBytes(bytes: Uint8Array, from = 0, to: number = bytes.len
  * offset and line number. Indices asked for must be 0 or just after an LF (record starts are).
  */
 export class DecodedText {
-  /** Whether every character is ASCII (then char index = byte index). */
+  /** Whether every character is one byte (ASCII, or latin1): then char index = byte index. */
   readonly ascii: boolean;
   /** A private copy of the bytes, kept only when the input was not valid UTF-8. */
   private readonly invalidBytes: Uint8Array | undefined;
+  /**
+   * Lines holding invalid UTF-8 (strict `utf-8` only): indices of lines (LFs before them in the
+   * text), ascending. Undefined when there are none, which is the fast path's only cost.
+   */
+  readonly badLines: number[] | undefined;
+  private readonly bad: InvalidLines | undefined;
   private cursorChar = 0;
   private cursorByte = 0;
   private lineChar = 0;
@@ -96,22 +113,50 @@ export class DecodedText {
     /** Line number of `text[0]` (1-based). */
     readonly lineStart: number,
     invalidBytes: Uint8Array | undefined,
+    bad?: InvalidLines,
   ) {
     this.ascii = invalidBytes === undefined && text.length === byteLength;
     this.invalidBytes = invalidBytes;
+    this.bad = bad;
+    this.badLines = bad?.lines;
   }
 
   /**
    * Decodes `bytes` (which the caller may reuse afterwards: nothing refers to them unless the input
    * is invalid UTF-8, in which case a copy is kept). `owned` says the array is already private.
    */
-  static decode(bytes: Uint8Array, byteStart: number, lineStart: number, owned: boolean): DecodedText {
+  static decode(
+    bytes: Uint8Array,
+    byteStart: number,
+    lineStart: number,
+    owned: boolean,
+    encoding: TextEncodingName = "utf-8",
+  ): DecodedText {
+    if (encoding === "latin1")
+      return new DecodedText(decodeLatin1(bytes), byteStart, bytes.length, lineStart, undefined);
     try {
       return new DecodedText(fatalDecoder.decode(bytes), byteStart, bytes.length, lineStart, undefined);
     } catch {
       const copy = owned ? bytes : bytes.slice();
-      return new DecodedText(lenientDecoder.decode(copy), byteStart, copy.length, lineStart, copy);
+      const bad = encoding === "utf-8" ? invalidLines(copy) : undefined;
+      return new DecodedText(lenientDecoder.decode(copy), byteStart, copy.length, lineStart, copy, bad);
     }
+  }
+
+  /**
+   * Why the record covering lines `[from, to)` (indices as in `badLines`) is not read: the first
+   * invalid byte on those lines, with its file offset and line number.
+   */
+  invalidReason(from: number, to: number): string | undefined {
+    const bad = this.bad;
+    const bytes = this.invalidBytes;
+    if (bad === undefined || bytes === undefined) return undefined;
+    for (let k = 0; k < bad.lines.length; k++) {
+      const l = bad.lines[k];
+      if (l >= from && l < to)
+        return invalidUtf8Reason(bytes, bad.at[k], this.byteStart + bad.at[k], this.lineStart + l);
+    }
+    return undefined;
   }
 
   /** Bytes of input from `text[0]` to `text[charIndex]`. Fast when queries move forward. */
@@ -144,6 +189,7 @@ export class DecodedText {
    * `decodePrefix` cuts raw bytes (so an oversized record reads the same whichever path found it).
    */
   prefix(start: number, end: number, maxBytes: number): string {
+    if (this.ascii) return this.text.slice(start, Math.min(end, start + maxBytes));
     if (this.invalidBytes === undefined) return truncateUtf8(this.text.slice(start, end), maxBytes);
     const from = this.bytesBefore(start);
     return decodePrefix(this.invalidBytes.subarray(from, from + maxBytes), maxBytes);
@@ -179,10 +225,23 @@ export interface RecordPosition {
 
 /** A record the parser could not read; the parse goes on after it. */
 export interface RowError extends RecordPosition {
-  /** The record's text without its line terminator (its first `MAX_RAW_BYTES` for an oversized record). */
+  /** The record's text without its line terminator (only its start when `rawBytes` is set). */
   readonly raw: string;
   /** What is wrong and what to do about it. */
   readonly reason: string;
+  /** Input lines the record covers (more than 1 when quoted fields hold line breaks). */
+  readonly lines: number;
+  /** The whole record's size in bytes, set when `raw` holds only its first `MAX_RAW_BYTES`. */
+  readonly rawBytes?: number;
+}
+
+/** A record (read or not) so long that it probably is a quoting mistake. */
+export interface RowWarning extends RecordPosition {
+  /** Input lines the record covers. */
+  readonly lines: number;
+  /** Its size in bytes. */
+  readonly bytes: number;
+  readonly message: string;
 }
 
 /** What one `push` or `finish` call produced. Batches tile the input: each starts where the last ended. */
@@ -191,6 +250,8 @@ export interface ParseBatch<R> {
   readonly records: R[];
   /** The records that could not be read, in input order. */
   readonly errors: RowError[];
+  /** Records that span more lines or bytes than the parser's warning limits, in input order. */
+  readonly warnings: RowWarning[];
   /** File offset where this batch's input starts (the previous batch's `endOffset`). */
   readonly startOffset: number;
   /** File offset just after the last record consumed: a parser started here continues exactly. */
@@ -211,6 +272,7 @@ export interface ParseBatch<R> {
 export class TextBatch<R> implements ParseBatch<R> {
   readonly records: R[] = [];
   readonly errors: RowError[] = [];
+  readonly warnings: RowWarning[] = [];
   /** Character index, in the text it came from, where each record starts. */
   readonly starts: number[] = [];
   endOffset: number;
@@ -349,8 +411,8 @@ const MODE_SKIPPING = 2;
 const BOM = [0xef, 0xbb, 0xbf];
 /** Input is decoded and parsed in pieces of about this size (see `pieceEnd`). */
 const PIECE_BYTES = 32 * 1024;
-/** Bytes of an oversized record kept for its row error. */
-export const MAX_RAW_BYTES = 1024;
+/** Bytes of an oversized record kept for its row error: what a dead letter keeps of any record. */
+export const MAX_RAW_BYTES = RAW_MAX_BYTES;
 
 /** Options every line-aligned parser takes. */
 export interface LineParserOptions {
@@ -360,6 +422,12 @@ export interface LineParserOptions {
   readonly startOffset?: number;
   /** Line number at `startOffset` (the previous batch's `endLine`); default 1. */
   readonly startLine?: number;
+  /** How bytes become text; default `utf-8` (records with invalid bytes are row errors). */
+  readonly encoding?: TextEncodingName;
+  /** A record covering more input lines than this gets a warning; default: never. */
+  readonly warnLines?: number;
+  /** A record of more bytes than this gets a warning; default: never. */
+  readonly warnBytes?: number;
 }
 
 /**
@@ -369,6 +437,9 @@ export interface LineParserOptions {
  */
 export abstract class LineParser<R> {
   protected readonly maxRecordBytes: number;
+  protected readonly encoding: TextEncodingName;
+  protected readonly warnLines: number;
+  protected readonly warnBytes: number;
   private offset: number;
   private line: number;
   private bomChecked: boolean;
@@ -376,7 +447,7 @@ export abstract class LineParser<R> {
   private mode = MODE_NORMAL;
   private carry: Uint8Array[] = [];
   private carryLen = 0;
-  private skip = { line: 0, offset: 0, raw: "", bytes: 0, lfs: 0 };
+  private skip = { line: 0, offset: 0, raw: "", bytes: 0, lfs: 0, lastLf: false };
   private readonly scanner = new HighByteScanner();
 
   constructor(
@@ -387,13 +458,20 @@ export abstract class LineParser<R> {
     if (!(Number.isInteger(max) && max > 0))
       throw new RangeError("maxRecordBytes must be a positive integer");
     this.maxRecordBytes = max;
+    this.encoding = options.encoding ?? "utf-8";
+    this.warnLines = options.warnLines ?? Number.POSITIVE_INFINITY;
+    this.warnBytes = options.warnBytes ?? Number.POSITIVE_INFINITY;
+    if (!(this.warnLines >= 1 && this.warnBytes >= 1))
+      throw new RangeError("warnLines and warnBytes must be at least 1");
+    if (!TEXT_ENCODINGS.includes(this.encoding))
+      throw new RangeError(`encoding must be one of ${TEXT_ENCODINGS.join(", ")}`);
     this.offset = options.startOffset ?? 0;
     this.line = options.startLine ?? 1;
     if (!(Number.isInteger(this.offset) && this.offset >= 0))
       throw new RangeError("startOffset must be an integer >= 0");
     if (!(Number.isInteger(this.line) && this.line >= 1))
       throw new RangeError("startLine must be an integer >= 1");
-    this.bomChecked = this.offset !== 0;
+    this.bomChecked = this.offset !== 0 || this.encoding === "latin1";
   }
 
   /**
@@ -412,6 +490,22 @@ export abstract class LineParser<R> {
   /** File offset and line where the next unread record starts: where to resume after the last batch. */
   get position(): RecordPosition {
     return { byteOffset: this.offset, line: this.line };
+  }
+
+  /** Warns about a record spanning more than `warnLines` lines or `warnBytes` bytes. */
+  protected warnSpan(
+    batch: TextBatch<R>,
+    line: number,
+    byteOffset: number,
+    lines: number,
+    bytes: number,
+  ): void {
+    if (lines > this.warnLines || bytes > this.warnBytes)
+      batch.warnings.push({ line, byteOffset, lines, bytes, message: this.spanMessage(line, lines, bytes) });
+  }
+
+  protected spanMessage(line: number, lines: number, bytes: number): string {
+    return `the record starting at line ${line} covers ${lines} lines and ${bytes} bytes`;
   }
 
   protected tooLongReason(): string {
@@ -476,7 +570,7 @@ export abstract class LineParser<R> {
     this.scanner.release();
     const batch = this.newBatch();
     if (this.mode === MODE_SKIPPING) {
-      this.endSkip(batch);
+      this.endSkip(batch, true);
       return batch;
     }
     if (this.carryLen === 0) return batch;
@@ -536,9 +630,10 @@ export abstract class LineParser<R> {
     this.skip = {
       line: this.line,
       offset: this.offset,
-      raw: decodePrefix(data, Math.min(MAX_RAW_BYTES, this.maxRecordBytes)),
+      raw: decodePrefix(data, Math.min(MAX_RAW_BYTES, this.maxRecordBytes), this.encoding),
       bytes: data.length,
       lfs: countLfBytes(data),
+      lastLf: data[data.length - 1] === LF,
     };
     this.carry = [];
     this.carryLen = 0;
@@ -552,15 +647,27 @@ export abstract class LineParser<R> {
     const stop = e === -1 ? to : e + 1;
     this.skip.bytes += stop - from;
     this.skip.lfs += countLfBytes(bytes, from, stop);
+    if (stop > from) this.skip.lastLf = bytes[stop - 1] === LF;
     if (e === -1) return -1;
-    this.endSkip(batch);
+    this.endSkip(batch, false);
     return stop;
   }
 
-  /** The oversized record has ended (at an LF or the end of input): report it. */
-  private endSkip(batch: TextBatch<R>): void {
+  /** The oversized record has ended (at an LF, or at the end of input): report it. */
+  private endSkip(batch: TextBatch<R>, eof: boolean): void {
     const sk = this.skip;
-    batch.errors.push({ line: sk.line, byteOffset: sk.offset, raw: sk.raw, reason: this.tooLongReason() });
+    // Lines covered: those its bytes start (at the end of input, the last may lack an LF).
+    const lines = eof && !sk.lastLf ? sk.lfs + 1 : sk.lfs;
+    const bytes = eof ? sk.bytes : sk.bytes - 1;
+    this.warnSpan(batch, sk.line, sk.offset, lines, bytes);
+    batch.errors.push({
+      line: sk.line,
+      byteOffset: sk.offset,
+      raw: sk.raw,
+      reason: this.tooLongReason(),
+      lines,
+      rawBytes: bytes,
+    });
     this.offset = sk.offset + sk.bytes;
     this.line = sk.line + sk.lfs;
     this.mode = MODE_NORMAL;
@@ -572,7 +679,7 @@ export abstract class LineParser<R> {
 
   /** Decodes LF-terminated `data`, parses it, and carries an unfinished last record. */
   private parseBytes(data: Uint8Array, owned: boolean, batch: TextBatch<R>, eof: boolean): void {
-    const t = DecodedText.decode(data, this.offset, this.line, owned);
+    const t = DecodedText.decode(data, this.offset, this.line, owned, this.encoding);
     batch.addText(t);
     this.mode = MODE_NORMAL;
     const lines = { n: 0 };
@@ -583,11 +690,24 @@ export abstract class LineParser<R> {
       this.offset += data.length - virtualLf;
       this.line += lines.n - virtualLf;
     } else if (eof) {
+      // An unclosed quote: the record runs to the end of input. Keep only the start of its text.
       const line = this.line + lines.n;
-      const raw = text.slice(stop, text.length - 1);
-      batch.errors.push({ line, byteOffset: t.byteOffset(stop), raw, reason: this.unfinishedReason(line) });
+      const byteOffset = t.byteOffset(stop);
+      const from = t.bytesBefore(stop);
+      const bytes = data.length - 1 - from;
+      const lfs = countLfBytes(data, from, data.length - 1);
+      const spanned = data.length > from + 1 && data[data.length - 2] === LF ? lfs : lfs + 1;
+      this.warnSpan(batch, line, byteOffset, spanned, bytes);
+      batch.errors.push({
+        line,
+        byteOffset,
+        raw: t.prefix(stop, text.length - 1, MAX_RAW_BYTES),
+        reason: this.unfinishedReason(line),
+        lines: spanned,
+        ...(bytes > MAX_RAW_BYTES ? { rawBytes: bytes } : {}),
+      });
       this.offset += data.length - 1;
-      this.line = line + countLfBytes(data, t.bytesBefore(stop), data.length - 1);
+      this.line = line + lfs;
       this.resetScan();
     } else {
       const consumed = t.bytesBefore(stop);
