@@ -12,11 +12,7 @@ import { available, type RuntimeName, repo, runCli } from "../helpers/runtimes.t
 const root = mkdtempSync(join(tmpdir(), "sluice-src-runtimes-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const fixture = join(repo, "test/fixtures/pipelines/csv-correctness.ts");
-const runtimes: RuntimeName[] = (process.env.SLUICE_TEST_RUNTIMES?.split(",") as RuntimeName[]) ?? [
-  "node",
-  "bun",
-  "deno",
-];
+const runtimes: RuntimeName[] = ["node", "bun", "deno"];
 
 function run(rt: RuntimeName, name: string, content: Uint8Array, options: object = {}) {
   const cwd = join(root, `${rt}-${name}`);
