@@ -23,16 +23,12 @@
  * (`scanBytes`, the twin of the hot loop) until the record can end, so a long record is decoded and
  * parsed once. Past `maxRecordBytes` the record is skipped, not buffered, and reported when it ends.
  */
-import {
-  type DecodedText,
-  LineParser,
-  type LineParserOptions,
-  MAX_RAW_BYTES,
-  type RowError,
-  type TextBatch,
-} from "./utf8.ts";
+import type { RowError, TextBatch } from "./batch.ts";
+import { objectFactory, uniqueNames } from "./csv-columns.ts";
+import { LineParser, type LineParserOptions, MAX_RAW_BYTES } from "./line-parser.ts";
+import type { DecodedText } from "./utf8.ts";
 
-export type { ParseBatch, RecordPosition, RowError } from "./utf8.ts";
+export type { ParseBatch, RecordPosition, RowError } from "./batch.ts";
 
 /** `true`: the first row names the columns; `string[]`: these names, no header row; `false`: arrays. */
 export type CsvHeader = boolean | readonly string[];
@@ -436,44 +432,4 @@ function recordEndInText(s: string, start: number, D: number, Q: number): number
     else if (st === FIELD_START) st = c === Q ? QUOTED : UNQUOTED;
   }
   return s.length;
-}
-
-/**
- * Header names made unique as papaparse does: a repeated name gets the first free `_1`, `_2`…
- * suffix that the header does not have itself, so `c,c,c,c_1` gives `c, c_2, c_3, c_1` and the
- * file's own `c_1` keeps its name.
- */
-export function uniqueNames(names: readonly string[]): string[] {
-  const own = new Set(names);
-  const taken = new Set<string>();
-  const next = new Map<string, number>();
-  return names.map((name) => {
-    if (!taken.has(name)) {
-      taken.add(name);
-      return name;
-    }
-    let k = next.get(name) ?? 1;
-    while (own.has(`${name}_${k}`) || taken.has(`${name}_${k}`)) k++;
-    next.set(name, k + 1);
-    const unique = `${name}_${k}`;
-    taken.add(unique);
-    return unique;
-  });
-}
-
-/**
- * A function building `{ [names[i]]: row[i] }` as one object literal, so all records share a hidden
- * class. Falls back to `Object.fromEntries` where code generation is not allowed (strict CSP).
- */
-function objectFactory(names: readonly string[]): (row: string[]) => Record<string, string> {
-  const props = names.map(
-    (name, i) => `${name === "__proto__" ? '["__proto__"]' : JSON.stringify(name)}: r[${i}]`,
-  );
-  try {
-    return new Function("r", `"use strict"; return { ${props.join(", ")} };`) as (
-      row: string[],
-    ) => Record<string, string>;
-  } catch {
-    return (row) => Object.fromEntries(names.map((name, i) => [name, row[i]]));
-  }
 }

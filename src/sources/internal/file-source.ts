@@ -12,7 +12,7 @@ import type { Chunk } from "../../pipeline/chunk.ts";
 import { describeError, SourceError } from "../../pipeline/errors.ts";
 import { type Source, type SourceContext, SourceTypeId } from "../../pipeline/types.ts";
 import { errorCode, fs, paths } from "../../runtime/fs.ts";
-import type { ParseBatch } from "./utf8.ts";
+import type { ParseBatch } from "./batch.ts";
 
 /** Bytes handed to the parser per push (one chunk per push). */
 export const PUSH_BYTES = 64 * 1024;

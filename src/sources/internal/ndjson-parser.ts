@@ -8,15 +8,11 @@
  * is a plain byte search. Whitespace-only lines are skipped; a CR before the LF is JSON whitespace
  * and is tolerated; a line that is not one JSON value becomes a row error with the parser's message.
  */
-import {
-  type DecodedText,
-  LineParser,
-  type LineParserOptions,
-  MAX_RAW_BYTES,
-  type TextBatch,
-} from "./utf8.ts";
+import type { TextBatch } from "./batch.ts";
+import { LineParser, type LineParserOptions, MAX_RAW_BYTES } from "./line-parser.ts";
+import type { DecodedText } from "./utf8.ts";
 
-export type { ParseBatch, RecordPosition, RowError } from "./utf8.ts";
+export type { ParseBatch, RecordPosition, RowError } from "./batch.ts";
 
 export interface NdjsonParserOptions extends LineParserOptions {}
 

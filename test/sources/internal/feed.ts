@@ -4,7 +4,12 @@
  * position and raw text point at that text in the input bytes).
  */
 import { expect } from "vitest";
-import type { ParseBatch, RecordPosition, RowError, RowWarning } from "../../../src/sources/internal/utf8.ts";
+import type {
+  ParseBatch,
+  RecordPosition,
+  RowError,
+  RowWarning,
+} from "../../../src/sources/internal/batch.ts";
 
 export interface BatchParser<R> {
   push(bytes: Uint8Array): ParseBatch<R>;
