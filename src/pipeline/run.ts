@@ -26,6 +26,7 @@ import { checkpointEvent, recordCheckpoint } from "./internal/checkpoint.ts";
 import { DeadLetterFile } from "./internal/dead-letter.ts";
 import { StageMeter, type StageTotals } from "./internal/meter.ts";
 import { closePlugins, preparePlugins } from "./internal/plugins.ts";
+import { boundRaw } from "./internal/raw.ts";
 import { rechunk, rowsSizer } from "./internal/rechunk.ts";
 import { restoreDeadLetters, restoreMeters, restoreOperator } from "./internal/resume.ts";
 import { definitionHash, newRunId, stateHome } from "./internal/run-id.ts";
@@ -33,6 +34,7 @@ import { RunMeters } from "./internal/run-meters.ts";
 import { checkpointTimer, progressTimer, resourceTimer } from "./internal/run-timers.ts";
 import { drainInto } from "./internal/sink-driver.ts";
 import { composeStages, type LiveStage, toSluiceError } from "./internal/stages.ts";
+import { collectWarnings, type WarningsSeen } from "./internal/warnings.ts";
 import { type Pipeline, stageNames } from "./pipeline.ts";
 import type { OfferedKnob, ResumePoint, RunPlugin } from "./plugin.ts";
 import type {
@@ -84,6 +86,10 @@ export interface RunSummary {
   readonly checkpoints: number;
   readonly output?: string;
   readonly deadLetterFile?: string;
+  /** Input lines the dead-lettered records cover (a record with a quoted line break covers several). */
+  readonly deadLetterLines?: number;
+  /** `warning` events of the run (a CSV record spanning thousands of lines, …). */
+  readonly warnings?: WarningsSeen;
   readonly runDir: string;
   readonly stages: ReadonlyArray<StageTotals>;
   readonly error?: SluiceError;
@@ -110,6 +116,7 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
   const sink = p.sink;
   const clock = options.clock ?? systemClock;
   const bus = options.bus ?? new EventBus();
+  const warnings = collectWarnings(bus);
   const home = stateHome(options.home);
   const plugins: RunPlugin[] = [...(options.plugins ?? [])];
   if (options.onCheckpoint) plugins.push({ name: "onCheckpoint", checkpoint: options.onCheckpoint });
@@ -166,7 +173,7 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
         error: item.error === undefined ? undefined : describeError(item.error),
         attempts: item.attempts ?? 1,
         position: item.position ?? {},
-        raw: item.raw,
+        raw: boundRaw(item.raw, item.rawBytes),
         record: item.record,
       };
       deadLetters.add(ev);
@@ -381,6 +388,8 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
     checkpoints,
     output: writer?.target,
     deadLetterFile: deadLetters.count > 0 ? deadLetters.path : undefined,
+    deadLetterLines: deadLetters.lines,
+    warnings: warnings.done(),
     runDir,
     stages: run.all(),
     error,

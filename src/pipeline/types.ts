@@ -20,7 +20,10 @@ export interface DeadLetterInput {
   readonly error?: unknown;
   readonly attempts?: number;
   readonly position?: Position;
+  /** The record's text; cut to a bounded size (with a marker) in the dead letter. */
   readonly raw?: string;
+  /** The whole record's size in bytes when `raw` is only its start. */
+  readonly rawBytes?: number;
   readonly record?: unknown;
   /** Defaults to the stage reporting it. */
   readonly stage?: string;

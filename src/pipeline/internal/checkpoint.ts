@@ -31,7 +31,7 @@ export function checkpointEvent(
     rowsIn: meters.source.totals.rowsOut,
     operatorState: {
       ...b.snapshots,
-      $deadLetter: { bytes: deadLetters.bytes, count: deadLetters.count },
+      $deadLetter: { bytes: deadLetters.bytes, count: deadLetters.count, lines: deadLetters.lines },
       ...(final ? { $final: true } : {}),
     },
     sinkToken: token,

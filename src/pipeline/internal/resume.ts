@@ -13,8 +13,8 @@ type Checkpoint = EventOf<"checkpoint">;
 
 /** Truncates the dead-letter file to what the checkpoint counted. */
 export async function restoreDeadLetters(file: DeadLetterFile, cp: Checkpoint): Promise<void> {
-  const dl = cp.operatorState.$deadLetter as { bytes: number; count: number } | undefined;
-  await file.restore(dl?.bytes ?? 0, dl?.count ?? 0);
+  const dl = cp.operatorState.$deadLetter as { bytes: number; count: number; lines?: number } | undefined;
+  await file.restore(dl?.bytes ?? 0, dl?.count ?? 0, dl?.lines ?? 0);
 }
 
 /** Hands an operator its snapshot, when it has one in the checkpoint. */
