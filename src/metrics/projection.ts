@@ -245,7 +245,9 @@ export class LiveProjection {
   }
 
   /** A run's kept `(ts, rss bytes)` samples and when it started (for growth after warm-up). */
-  memory(runId: string): { samples: ReadonlyArray<readonly [number, number]>; startedAt: number } | undefined {
+  memory(
+    runId: string,
+  ): { samples: ReadonlyArray<readonly [number, number]>; startedAt: number } | undefined {
     const r = this.#runs.get(runId);
     return r && { samples: r.resources, startedAt: r.startedAt };
   }

@@ -217,7 +217,9 @@ describe("recommendations from figures", () => {
     // A 10-second run whose RSS climbs while it warms up: before, its report said "RSS grows 57.2 MiB/min".
     const events: SluiceEvent[] = [runStarted(R, T0)];
     for (let i = 0; i < 10; i++)
-      events.push(progress(R, { stage: "1:map", index: 1, ts: T0 + i * 1000, samples: [400, 800], rowsIn: 2000 }));
+      events.push(
+        progress(R, { stage: "1:map", index: 1, ts: T0 + i * 1000, samples: [400, 800], rowsIn: 2000 }),
+      );
     events.push(...growingRss(10), runEnded(R, T0 + 10_000, { durationMs: 10_000, rowsIn: 20 }));
     const report = await reportOf(events);
     expect(report.resources?.samples).toBe(10);
