@@ -130,7 +130,12 @@ const home = join(root, "home");
 const bus = new EventBus();
 // The server as `sluice run --serve` starts it: its own thread, the store attached to the bus.
 let base = "";
-const options = await serveHook({ port: 0, quiet: true, onListening: (url) => (base = url) })(p, bus, {
+const options = await serveHook({
+  port: 0,
+  quiet: true,
+  keepServing: true,
+  onListening: (url) => (base = url),
+})(p, bus, {
   bus,
   home,
 });

@@ -32,6 +32,8 @@ export interface ServeFlags {
   readonly allowWrites?: boolean;
   readonly home?: string;
   readonly quiet?: boolean;
+  /** `sluice run --serve`: keep serving after the run ends, until SIGINT/SIGTERM (default: stop with the run). */
+  readonly keepServing?: boolean;
   /** Called with the server's URL once it listens (the CLI prints it; benchmarks use this). */
   readonly onListening?: (url: string) => void;
 }
@@ -109,8 +111,9 @@ export type RunHook = (p: Pipeline<unknown>, bus: EventBus, options: RunOptions)
  * `sluice run FILE --serve [PORT]`: serves the live run from a worker thread
  * (see `thread.ts`), so requests are answered while the pipeline keeps this
  * thread busy. Uses the metrics store this process writes (opening and
- * attaching it when no other layer has); the server stays up after the run
- * ends, until Ctrl-C.
+ * attaching it when no other layer has). The server stops when the run ends,
+ * so the command exits as a run without `--serve` does; with `keepServing`
+ * (`--keep-serving`) it stays up for the dashboard until Ctrl-C.
  */
 export function serveHook(flags: ServeFlags): RunHook {
   return async (_p, bus, options) => {
@@ -170,24 +173,36 @@ export function serveHook(flags: ServeFlags): RunHook {
     });
     if (!flags.quiet) stderr.write(`sluice: serving the API and dashboard at ${url}/\n`);
     flags.onListening?.(url);
-    let waiting = false;
+    let stopping = false;
+    const stop = async () => {
+      sub.unsubscribe();
+      stopRelay();
+      await thread.terminate();
+      if (owned) await store?.close();
+    };
     const sub = bus.subscribe(
       (e) => {
         if (e.kind === "run.started") liveRunId = e.runId;
         else if (e.kind === "run.ended" && e.runId === liveRunId) {
           liveRunId = undefined;
+          if (!flags.keepServing) {
+            // The run is over: so is its server (the process then exits as without --serve).
+            stopping = true;
+            if (!flags.quiet)
+              stderr.write(
+                `sluice: run ended; stopped serving at ${url}/ (--keep-serving keeps the dashboard up until Ctrl-C)\n`,
+              );
+            void (store ? store.flush().catch(() => {}) : Promise.resolve()).then(stop);
+            return;
+          }
           // Let the dashboard see the final figures; keep serving until Ctrl-C.
-          if (!flags.quiet) stderr.write(`sluice: run ended; still serving at ${url}/ (Ctrl-C to stop)\n`);
+          if (!flags.quiet)
+            stderr.write(`sluice: run ended; still serving at ${url}/ (--keep-serving; Ctrl-C to stop)\n`);
           void store?.flush().catch(() => {});
           // One wait for the signal however many runs this hook serves (a benchmark runs many).
-          if (waiting) return;
-          waiting = true;
-          void untilSignal().then(async () => {
-            sub.unsubscribe();
-            stopRelay();
-            await thread.terminate();
-            if (owned) await store?.close();
-          });
+          if (stopping) return;
+          stopping = true;
+          void untilSignal().then(stop);
         }
       },
       ["run.started", "run.ended"],
