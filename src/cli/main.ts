@@ -121,18 +121,24 @@ export async function main(args: string[]): Promise<number> {
           throw new UsageError(
             "run: expected exactly one pipeline file, e.g. `sluice run examples/orders.ts`",
           );
-        return await (await import("./commands/run.ts")).runCommand(
-          positionals[0],
-          {
-            quiet: Boolean(values.quiet),
-            verbose: Boolean(values.verbose),
-            home: values.home as string | undefined,
-            fresh: Boolean(values.fresh),
-            fsync: fsyncFlag(values.fsync),
-            adaptive: Boolean(values.adaptive),
-          },
-          await liveServe(values, serve),
-        );
+        const hook = await liveServe(values, serve);
+        try {
+          return await (await import("./commands/run.ts")).runCommand(
+            positionals[0],
+            {
+              quiet: Boolean(values.quiet),
+              verbose: Boolean(values.verbose),
+              home: values.home as string | undefined,
+              fresh: Boolean(values.fresh),
+              fsync: fsyncFlag(values.fsync),
+              adaptive: Boolean(values.adaptive),
+            },
+            hook,
+          );
+        } finally {
+          // However the run went, its server stops unless it keeps a finished run on show.
+          await hook?.close();
+        }
       }
       case "metrics": {
         const { values, positionals } = parse(
@@ -181,17 +187,22 @@ export async function main(args: string[]): Promise<number> {
         );
         if (positionals.length !== 1)
           throw new UsageError("resume: expected one run id or pipeline name (see `sluice runs`)");
-        return await (await import("./commands/resume.ts")).resumeCommand(
-          positionals[0],
-          {
-            quiet: Boolean(values.quiet),
-            verbose: Boolean(values.verbose),
-            home: values.home as string | undefined,
-            fsync: fsyncFlag(values.fsync),
-            adaptive: Boolean(values.adaptive),
-          },
-          await liveServe(values, serve),
-        );
+        const hook = await liveServe(values, serve);
+        try {
+          return await (await import("./commands/resume.ts")).resumeCommand(
+            positionals[0],
+            {
+              quiet: Boolean(values.quiet),
+              verbose: Boolean(values.verbose),
+              home: values.home as string | undefined,
+              fsync: fsyncFlag(values.fsync),
+              adaptive: Boolean(values.adaptive),
+            },
+            hook,
+          );
+        } finally {
+          await hook?.close();
+        }
       }
       case "runs": {
         const { values, positionals } = parse(

@@ -115,8 +115,18 @@ export type RunHook = (p: Pipeline<unknown>, bus: EventBus, options: RunOptions)
  * so the command exits as a run without `--serve` does; with `keepServing`
  * (`--keep-serving`) it stays up for the dashboard until Ctrl-C.
  */
-export function serveHook(flags: ServeFlags): RunHook {
-  return async (_p, bus, options) => {
+export interface ServeRunHook extends RunHook {
+  /**
+   * Stops what the hook started, unless it keeps a finished run served
+   * (`keepServing`): the CLI calls it when the run command returns, so a run
+   * that failed before it ended, or never started, does not leave the server up.
+   */
+  close(): Promise<void>;
+}
+
+export function serveHook(flags: ServeFlags): ServeRunHook {
+  const closers = new Set<() => Promise<void>>();
+  const hook: RunHook = async (_p, bus, options) => {
     const bind = resolveBind(flags);
     let store: MetricsStore | undefined;
     let owned = false;
@@ -174,25 +184,39 @@ export function serveHook(flags: ServeFlags): RunHook {
     if (!flags.quiet) stderr.write(`sluice: serving the API and dashboard at ${url}/\n`);
     flags.onListening?.(url);
     let stopping = false;
-    const stop = async () => {
-      sub.unsubscribe();
-      stopRelay();
-      await thread.terminate();
-      if (owned) await store?.close();
+    let stopped: Promise<void> | undefined;
+    const stop = (): Promise<void> => {
+      stopped ??= (async () => {
+        closers.delete(close);
+        sub.unsubscribe();
+        stopRelay();
+        await store?.flush().catch(() => {});
+        await thread.terminate();
+        if (owned) await store?.close();
+      })();
+      return stopped;
     };
+    /** Stops serving and says so (once). */
+    const finish = (message: string): Promise<void> => {
+      if (!stopping && !flags.quiet) stderr.write(`sluice: ${message}\n`);
+      stopping = true;
+      return stop();
+    };
+    // The run command returned: stop unless a finished run is being kept on show.
+    const close = () =>
+      stopping && flags.keepServing ? Promise.resolve() : finish(`stopped serving at ${url}/`);
+    closers.add(close);
     const sub = bus.subscribe(
       (e) => {
         if (e.kind === "run.started") liveRunId = e.runId;
-        else if (e.kind === "run.ended" && e.runId === liveRunId) {
+        // A run that fails as it starts may end before its run.started reached this bus.
+        else if (e.kind === "run.ended" && (e.runId === liveRunId || liveRunId === undefined)) {
           liveRunId = undefined;
           if (!flags.keepServing) {
             // The run is over: so is its server (the process then exits as without --serve).
-            stopping = true;
-            if (!flags.quiet)
-              stderr.write(
-                `sluice: run ended; stopped serving at ${url}/ (--keep-serving keeps the dashboard up until Ctrl-C)\n`,
-              );
-            void (store ? store.flush().catch(() => {}) : Promise.resolve()).then(stop);
+            void finish(
+              `run ended; stopped serving at ${url}/ (--keep-serving keeps the dashboard up until Ctrl-C)`,
+            );
             return;
           }
           // Let the dashboard see the final figures; keep serving until Ctrl-C.
@@ -210,4 +234,9 @@ export function serveHook(flags: ServeFlags): RunHook {
     const signal = options.signal ? AbortSignal.any([options.signal, cancel.signal]) : cancel.signal;
     return { ...options, signal };
   };
+  return Object.assign(hook, {
+    close: async () => {
+      for (const c of [...closers]) await c();
+    },
+  });
 }

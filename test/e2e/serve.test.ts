@@ -92,6 +92,18 @@ describe.each(runtimes)("serving on %s", (rt) => {
     await expect(fetch(`${url}/health`)).rejects.toThrow();
   }, 90_000);
 
+  it("`--serve` on a run that fails exits with the run's code and stops serving", async () => {
+    const cwd = mkdtempSync(join(root, `${rt}-fail-`));
+    const missing = join(repo, "test/fixtures/pipelines/missing-input.ts");
+    const p = sluice(rt, ["run", missing, "--serve", "0", "--home", join(cwd, ".s")], cwd);
+    const url = (await p.waitFor(LISTENING))[1];
+    const code = await p.exit(60_000);
+    expect(code, `still running 60 s after start: ${p.stderr()}`).toBe(1);
+    expect(p.stderr()).toContain("input file not found");
+    expect(p.stderr()).toMatch(/stopped serving at http:\/\/\S+/);
+    await expect(fetch(`${url}/health`)).rejects.toThrow();
+  }, 90_000);
+
   it("`--keep-serving` keeps the server up after the run until SIGINT; its /metrics passes promtool", async (ctx) => {
     requireTool(ctx, promtool, "promtool", "apt-get install -y prometheus");
     const cwd = mkdtempSync(join(root, `${rt}-keep-`));
@@ -99,8 +111,15 @@ describe.each(runtimes)("serving on %s", (rt) => {
     const url = (await p.waitFor(LISTENING))[1];
     await p.waitFor(/run ended; still serving at \S+ \(--keep-serving; Ctrl-C to stop\)/);
     expect(await (await fetch(`${url}/health`)).json()).toEqual({ status: "ok" });
-    const text = await (await fetch(`${url}/metrics`)).text();
-    expect(text).toMatch(/^sluice_stage_rows_in_total\{pipeline="tiny",stage="source"\} 100$/m);
+    // The server thread gets the run's last events by message: poll until they are in.
+    const done = /^sluice_runs_ended_total\{pipeline="tiny",status="completed"\} 1$/m;
+    let text = "";
+    for (let i = 0; i < 100 && !done.test(text); i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 200));
+      text = await (await fetch(`${url}/metrics`)).text();
+    }
+    expect(text, text).toMatch(done);
+    expect(text, text).toMatch(/^sluice_stage_rows_in_total\{pipeline="tiny",stage="source"\} 100$/m);
     checkMetrics(text);
     p.child.kill("SIGINT");
     expect(await p.exit(30_000)).toBe(0);
