@@ -133,7 +133,9 @@ let base = "";
 const options = {
   bus,
   home,
-  plugins: [servePlugin({ port: 0, quiet: true, onListening: (url: string) => (base = url) })],
+  plugins: [
+    servePlugin({ port: 0, quiet: true, keepServing: true, onListening: (url: string) => (base = url) }),
+  ],
 };
 
 interface Once {

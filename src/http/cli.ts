@@ -33,6 +33,8 @@ export interface ServeFlags {
   readonly allowWrites?: boolean;
   readonly home?: string;
   readonly quiet?: boolean;
+  /** `sluice run --serve`: keep serving after the run ends, until SIGINT/SIGTERM (default: stop with the run). */
+  readonly keepServing?: boolean;
   /** Called with the server's URL once it listens (the CLI prints it; benchmarks use this). */
   readonly onListening?: (url: string) => void;
 }
@@ -121,7 +123,9 @@ const LIVE_CATCH_UP_MS = 2000;
  * (and this one, a few seconds behind) from the metrics store, which this
  * plugin catches up from the journals as any reader does — the run itself
  * never writes it. Rules and alert resolution go to the run's alert engine
- * (`alerts`). The server stays up after the run ends, until Ctrl-C.
+ * (`alerts`). The server stops when the run ends, however it ends, so the
+ * command exits as a run without `--serve` does; with `keepServing`
+ * (`--keep-serving`) it stays up for the dashboard until Ctrl-C.
  */
 export function servePlugin(flags: ServeFlags, alerts?: AlertsPlugin): RunPlugin {
   let store: MetricsStore | undefined;
@@ -218,9 +222,20 @@ export function servePlugin(flags: ServeFlags, alerts?: AlertsPlugin): RunPlugin
     async close() {
       stopCatchUp?.();
       liveRunId = undefined;
+      if (!flags.keepServing) {
+        // The run is over, and so is its server (the process then exits as without --serve).
+        await teardown?.();
+        teardown = undefined;
+        if (!flags.quiet)
+          stderr.write(
+            `sluice: run ended; stopped serving at ${url}/ (--keep-serving keeps the dashboard up until Ctrl-C)\n`,
+          );
+        return undefined;
+      }
       await catchUpNow();
       // Let the dashboard show the final figures; keep serving until Ctrl-C.
-      if (!flags.quiet) stderr.write(`sluice: run ended; still serving at ${url}/ (Ctrl-C to stop)\n`);
+      if (!flags.quiet)
+        stderr.write(`sluice: run ended; still serving at ${url}/ (--keep-serving; Ctrl-C to stop)\n`);
       if (!waiting) void untilSignal().then(() => teardown?.());
       waiting = true;
       return undefined;

@@ -84,5 +84,5 @@ describe("50 runs on one SLUICE_HOME", () => {
     const [row] = JSON.parse(again.stdout) as Array<{ runs: number; rows_in: number; dup: number }>;
     const completed = journaled.filter((r) => r.status === "completed").length;
     expect(row).toEqual({ runs: completed, rows_in: completed * 4000, dup: 0 });
-  });
+  }, 600_000);
 });
