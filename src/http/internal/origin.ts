@@ -28,7 +28,7 @@ const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
 /** `host[:port]` split, lower-cased, IPv6 kept in brackets, a trailing dot dropped; undefined when malformed. */
 export function parseHost(value: string): { name: string; port?: string } | undefined {
-  const m = /^(\[[0-9a-f:.]+\]|[^:[\]]+)(?::(\d{1,5}))?$/i.exec(value.trim());
+  const m = /^(\[[0-9a-f:.]+\]|[a-z0-9._-]+)(?::(\d{1,5}))?$/i.exec(value.trim());
   if (!m) return undefined;
   const name = m[1].toLowerCase().replace(/\.$/, "");
   return name ? { name, port: m[2] } : undefined;
