@@ -12,6 +12,7 @@
 import { EventBus } from "../events/bus.ts";
 import { durable, type EventOf } from "../events/schema.ts";
 import { describeError, isSluiceError, StateError } from "../pipeline/errors.ts";
+import { makeRunDir, requireRunDir } from "../pipeline/internal/state-dir.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import {
   definitionHash,
@@ -113,10 +114,11 @@ export async function prepareJournaledRun(
   const home = stateHome(options.home);
   const clock = options.clock ?? systemClock;
   const hash = definitionHash(p);
+  await makeRunDir(home, home);
   const target = await chooseRun(home, p, options);
   const runId = target?.runId ?? options.runId ?? newRunId(clock);
   const runDir = paths.join(home, p.name, runId);
-  await fs.mkdirp(runDir, 0o700);
+  await makeRunDir(runDir, home);
 
   const locked = await tryLock(paths.join(runDir, LOCK_FILE), clock.now());
   if (!locked.ok) {
@@ -198,6 +200,7 @@ function wire(
     try {
       journal.append(toJournalValue(cp));
       await journal.sync();
+      await requireRunDir(paths.join(runDir, JOURNAL_DIR), runId);
     } catch (e) {
       failure ??= e;
       throw asStateError(e, runId, lastDurable, cp.id);

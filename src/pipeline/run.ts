@@ -16,7 +16,7 @@ import type { EventInput, EventOf, SluiceEvent } from "../events/schema.ts";
 import { AdaptiveController, type AdaptiveOptions, resolveAdaptive } from "../metrics/adaptive.ts";
 import { type Clock, systemClock } from "../runtime/clock.ts";
 import { runtimeName, runtimeVersion } from "../runtime/detect.ts";
-import { fs, paths } from "../runtime/fs.ts";
+import { paths } from "../runtime/fs.ts";
 import { cpuCount, cwd, env, eventLoopDelay, host, sampleResources } from "../runtime/process.ts";
 import type { Barrier, Chunk, SourceOffset } from "./chunk.ts";
 import { ConfigError, describeError, SinkError, type SluiceError } from "./errors.ts";
@@ -24,6 +24,7 @@ import { DeadLetterFile } from "./internal/dead-letter.ts";
 import { StageMeter, type StageTotals } from "./internal/meter.ts";
 import { rechunk, rowsSizer } from "./internal/rechunk.ts";
 import { composeStages, type LiveStage, toSluiceError } from "./internal/stages.ts";
+import { makeRunDir } from "./internal/state-dir.ts";
 import { type Pipeline, stageNames } from "./pipeline.ts";
 import type {
   CommitToken,
@@ -131,7 +132,7 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
   const home = stateHome(options.home);
   const runId = options.resume?.runId ?? options.runId ?? newRunId(clock);
   const runDir = paths.join(home, p.name, runId);
-  await fs.mkdirp(runDir, 0o700);
+  await makeRunDir(runDir, home);
 
   const controller = new AbortController();
   const stopRequested = { value: false };

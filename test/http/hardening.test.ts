@@ -154,7 +154,9 @@ describe("cross-site writes", () => {
       },
     });
     expect(r.status).toBe(404);
-    for (const [k] of r.headers) expect(k).not.toMatch(/^access-control-/);
+    const names: string[] = [];
+    r.headers.forEach((_v, k) => names.push(k));
+    expect(names.filter((k) => k.startsWith("access-control-"))).toEqual([]);
   });
 });
 
