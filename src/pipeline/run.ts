@@ -136,11 +136,13 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
 
   const controller = new AbortController();
   const stopRequested = { value: false };
+  const stopping = new AbortController();
   const onAbort = () => {
     stopRequested.value = true;
+    stopping.abort();
   };
   options.signal?.addEventListener("abort", onAbort);
-  if (options.signal?.aborted) stopRequested.value = true;
+  if (options.signal?.aborted) onAbort();
 
   const emit = (e: EventInput): void => {
     bus.publish({ ...e, ts: e.ts ?? clock.now(), runId, pipeline: p.name } as SluiceEvent);
@@ -152,6 +154,7 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
     runDir,
     home,
     signal: controller.signal,
+    stopping: stopping.signal,
     emit,
   };
   const onError = p.options.onError ?? "dead-letter";
@@ -552,7 +555,8 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
     } else await writer.close();
   } catch (e) {
     error = toSluiceError(e, "pipeline");
-    status = "failed";
+    // A stop whose drain ran out of time (parallelMap's drainTimeout) stays resumable, like any stop.
+    status = stopRequested.value && error._tag === "CancelledError" ? "interrupted" : "failed";
     await writer?.abort?.().catch(() => {});
   } finally {
     for (const stop of stopTimers) stop();
