@@ -370,8 +370,17 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
       },
     };
 
+    // The source's totals as each barrier leaves it: the source reads on while the barrier
+    // travels, so totals taken at the sink over-count the rows a resume restores.
+    const sourceAtBarrier = new Map<number, StageTotals>();
+    const sourceAt = (id: number): StageTotals => {
+      const t = sourceAtBarrier.get(id) ?? { ...sourceMeter.totals };
+      sourceAtBarrier.delete(id);
+      return t;
+    };
     const barrier = (final: boolean): Chunk<unknown> => {
       const b: Barrier = { id: ++checkpointId, offset: lastOffset, final, snapshots: {} };
+      sourceAtBarrier.set(b.id, { ...sourceMeter.totals });
       rowsSinceCheckpoint = 0;
       lastCheckpointAt = clock.monotonic();
       checkpointDue = false;
@@ -453,6 +462,7 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
       await deadLetters.flush(true);
       flushMetrics();
       const t = totals();
+      const atSource = sourceAt(b.id);
       const event: EventOf<"checkpoint"> = {
         kind: "checkpoint",
         ts: clock.now(),
@@ -460,20 +470,23 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
         pipeline: p.name,
         id: b.id,
         sourceOffset: b.offset,
-        rowsIn: sourceMeter.totals.rowsOut,
+        rowsIn: atSource.rowsOut,
         operatorState: {
           ...b.snapshots,
           $deadLetter: { bytes: deadLetters.bytes, count: deadLetters.count },
           ...(b.final || ended ? { $final: true } : {}),
         },
         sinkToken: token,
-        stageTotals: [...meters, sinkMeter].map((m) => ({
-          stage: m.stage,
-          rowsIn: m.totals.rowsIn,
-          rowsOut: m.totals.rowsOut,
-          filtered: m.totals.filtered,
-          deadLettered: m.totals.deadLettered,
-        })),
+        stageTotals: [...meters, sinkMeter].map((m) => {
+          const x = m === sourceMeter ? atSource : m.totals;
+          return {
+            stage: m.stage,
+            rowsIn: x.rowsIn,
+            rowsOut: x.rowsOut,
+            filtered: x.filtered,
+            deadLettered: x.deadLettered,
+          };
+        }),
         rowsOut: t.rowsOut,
         filtered: t.filtered,
         deadLettered: t.dead,
