@@ -57,7 +57,10 @@ export function openApiDocument(specs: readonly RouteSpec[], version: string): J
           },
       "400": { description: "A parameter or field is invalid; `error.field` names it", ...error },
       "403": { description: "The Host header is not a name this server answers to", ...error },
-      "429": { description: "Rate limit, or this client's store queries in flight; see Retry-After", ...error },
+      "429": {
+        description: "Rate limit, or this client's store queries in flight; see Retry-After",
+        ...error,
+      },
     };
     if (!r.public) responses["401"] = { description: "Missing or wrong bearer token", ...error };
     if (r.write)

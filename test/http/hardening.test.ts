@@ -155,7 +155,9 @@ describe("cross-site writes", () => {
     });
     expect(r.status).toBe(404);
     const names: string[] = [];
-    r.headers.forEach((_v, k) => names.push(k));
+    r.headers.forEach((_v, k) => {
+      names.push(k);
+    });
     expect(names.filter((k) => k.startsWith("access-control-"))).toEqual([]);
   });
 });
