@@ -7,9 +7,12 @@ export { type AppOptions, createApp, type SluiceApp } from "./app.ts";
 export { DEFAULT_HOST, DEFAULT_PORT, resolveBind, type ServeFlags, serveCommand, serveHook } from "./cli.ts";
 export {
   BadRequestError,
+  CrossSiteWriteError,
+  HostNotAllowedError,
   type HttpError,
   NotFoundError,
   PayloadTooLargeError,
+  QueriesBusyError,
   RateLimitedError,
   ServeConfigError,
   statusOf,
