@@ -50,6 +50,7 @@ const http = {
   host: { type: "string" },
   token: { type: "string" },
   "allow-writes": { type: "boolean", default: false },
+  "allowed-hosts": { type: "string", multiple: true },
 } as const;
 
 /** `--serve`'s companions on `run` and `resume`. */
@@ -78,6 +79,7 @@ function httpFlags(values: Record<string, unknown>, port: string | undefined) {
     port: port ? Number(port) : undefined,
     token: values.token as string | undefined,
     allowWrites: Boolean(values["allow-writes"]),
+    allowedHosts: values["allowed-hosts"] as string[] | undefined,
     home: values.home as string | undefined,
     quiet: Boolean(values.quiet),
   };

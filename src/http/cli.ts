@@ -18,6 +18,7 @@ import { startThread } from "../runtime/thread.ts";
 import { createApp, type SluiceApp } from "./app.ts";
 import { ServeConfigError, UnavailableError } from "./errors.ts";
 import { isLoopback } from "./internal/auth.ts";
+import { parseHost } from "./internal/origin.ts";
 import { type MetricsStoreLike, storeQueries } from "./store-queries.ts";
 import { type FromThread, serveThread } from "./thread.ts";
 import type { ThreadConfig } from "./thread-main.ts";
@@ -31,6 +32,8 @@ export interface ServeFlags {
   /** `--token`; else `SLUICE_TOKEN`. */
   readonly token?: string;
   readonly allowWrites?: boolean;
+  /** `--allowed-hosts`: more Host names the server answers to (comma-separated on the command line). */
+  readonly allowedHosts?: readonly string[];
   readonly home?: string;
   readonly quiet?: boolean;
   /** `sluice run --serve`: keep serving after the run ends, until SIGINT/SIGTERM (default: stop with the run). */
@@ -40,7 +43,12 @@ export interface ServeFlags {
 }
 
 /** Where and how to listen, or a `ServeConfigError` saying why not. */
-export function resolveBind(flags: ServeFlags): { host: string; port: number; token?: string } {
+export function resolveBind(flags: ServeFlags): {
+  host: string;
+  port: number;
+  token?: string;
+  allowedHosts: readonly string[];
+} {
   const host = flags.host ?? DEFAULT_HOST;
   const port = flags.port ?? DEFAULT_PORT;
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
@@ -51,14 +59,20 @@ export function resolveBind(flags: ServeFlags): { host: string; port: number; to
     throw new ServeConfigError(
       "the token is too short: use at least 16 characters (e.g. `openssl rand -hex 24`)",
     );
+  const allowedHosts = (flags.allowedHosts ?? []).flatMap((h) => h.split(",")).map((h) => h.trim());
+  for (const h of allowedHosts)
+    if (!parseHost(h))
+      throw new ServeConfigError(
+        `--allowed-hosts: "${h.slice(0, 100)}" is not a host name (expected e.g. dash.example.com or dash.example.com:8443)`,
+      );
   if (!isLoopback(host) && !token) {
     throw new ServeConfigError(
-      `refusing to serve on ${host} without a token: any other address than loopback (127.0.0.1, ::1) exposes ` +
+      `refusing to serve on ${host} without a token: any address outside loopback (127.0.0.0/8, ::1, localhost) exposes ` +
         "run data to the network. Set SLUICE_TOKEN or pass --token (clients then send `Authorization: Bearer <token>`), " +
         "or bind 127.0.0.1.",
     );
   }
-  return { host, port, token };
+  return { host, port, token, allowedHosts };
 }
 
 async function listen(app: SluiceApp, host: string, port: number, quiet: boolean): Promise<Served> {
@@ -99,7 +113,12 @@ export async function serveCommand(flags: ServeFlags): Promise<number> {
   );
   const app = createApp({
     metrics: storeQueries(store),
-    auth: { token: bind.token, allowWrites: flags.allowWrites },
+    auth: {
+      token: bind.token,
+      allowWrites: flags.allowWrites,
+      bindHost: bind.host,
+      allowedHosts: bind.allowedHosts,
+    },
   });
   try {
     const served = await listen(app, bind.host, bind.port, flags.quiet === true);
@@ -160,7 +179,12 @@ export function servePlugin(flags: ServeFlags, alerts?: AlertsPlugin): RunPlugin
       const config: ThreadConfig = {
         host: bind.host,
         port: bind.port,
-        auth: { token: bind.token, allowWrites: flags.allowWrites },
+        auth: {
+          token: bind.token,
+          allowWrites: flags.allowWrites,
+          bindHost: bind.host,
+          allowedHosts: bind.allowedHosts,
+        },
         hasStore: store !== undefined,
       };
       const thread = startThread(

@@ -14,9 +14,12 @@ export {
 } from "./cli.ts";
 export {
   BadRequestError,
+  CrossSiteWriteError,
+  HostNotAllowedError,
   type HttpError,
   NotFoundError,
   PayloadTooLargeError,
+  QueriesBusyError,
   RateLimitedError,
   ServeConfigError,
   statusOf,

@@ -11,6 +11,7 @@
  */
 import { durable, type EventOf } from "../events/schema.ts";
 import { describeError, isSluiceError, StateError } from "../pipeline/errors.ts";
+import { makeRunDir, requireRunDir } from "../pipeline/internal/state-dir.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import type { RunPlugin } from "../pipeline/plugin.ts";
 import { definitionHash, newRunId, type RunOptions, type RunSummary, runPipeline } from "../pipeline/run.ts";
@@ -89,6 +90,7 @@ export function journal(options: Omit<JournaledRunOptions, "plugins"> = {}): Run
   let opened: Journal | undefined;
   let lock: HeldLock | undefined;
   let runId = "";
+  let runDir = "";
   let failure: unknown;
   let lastDurable: number | undefined;
   let sub: { unsubscribe(): void } | undefined;
@@ -108,10 +110,11 @@ export function journal(options: Omit<JournaledRunOptions, "plugins"> = {}): Run
     async prepare(ctx) {
       const p = ctx.pipeline;
       const hash = definitionHash(p);
+      await makeRunDir(ctx.home, ctx.home);
       const target = await chooseRun(ctx.home, p, options);
       runId = target?.runId ?? ctx.runId ?? newRunId(ctx.clock);
-      const runDir = paths.join(ctx.home, p.name, runId);
-      await fs.mkdirp(runDir, 0o700);
+      runDir = paths.join(ctx.home, p.name, runId);
+      await makeRunDir(runDir, ctx.home);
       const locked = await tryLock(paths.join(runDir, LOCK_FILE), ctx.clock.now());
       if (!locked.ok) {
         const h = locked.holder;
@@ -169,6 +172,8 @@ export function journal(options: Omit<JournaledRunOptions, "plugins"> = {}): Run
       try {
         j.append(toJournalValue(cp));
         await j.sync();
+        // A run directory deleted mid-run still takes writes to its open segment: check it is there.
+        await requireRunDir(paths.join(runDir, JOURNAL_DIR), runId);
       } catch (e) {
         failure ??= e;
         throw asStateError(e, runId, lastDurable, cp.id);

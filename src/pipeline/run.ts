@@ -17,7 +17,7 @@ import { EventBus } from "../events/bus.ts";
 import type { EventInput, EventOf, SluiceEvent } from "../events/schema.ts";
 import { type Clock, systemClock } from "../runtime/clock.ts";
 import { runtimeName, runtimeVersion } from "../runtime/detect.ts";
-import { fs, paths } from "../runtime/fs.ts";
+import { paths } from "../runtime/fs.ts";
 import { host } from "../runtime/process.ts";
 import type { Barrier, Chunk } from "./chunk.ts";
 import { ConfigError, describeError, SinkError, type SluiceError } from "./errors.ts";
@@ -34,6 +34,7 @@ import { RunMeters } from "./internal/run-meters.ts";
 import { checkpointTimer, progressTimer, resourceTimer } from "./internal/run-timers.ts";
 import { drainInto } from "./internal/sink-driver.ts";
 import { composeStages, type LiveStage, toSluiceError } from "./internal/stages.ts";
+import { makeRunDir } from "./internal/state-dir.ts";
 import { collectWarnings, type WarningsSeen } from "./internal/warnings.ts";
 import { type Pipeline, stageNames } from "./pipeline.ts";
 import type { OfferedKnob, ResumePoint, RunPlugin } from "./plugin.ts";
@@ -131,6 +132,8 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
   const runDir = paths.join(home, p.name, runId);
 
   const controller = new AbortController();
+  // Aborted when a stop is requested: stages with in-flight work (parallelMap) start their drain deadline.
+  const stopping = new AbortController();
   const stopSignals = [options.signal, ...prepared.signals].filter((s): s is AbortSignal => s !== undefined);
   const emit = (e: EventInput): void => {
     bus.publish({ ...e, ts: e.ts ?? clock.now(), runId, pipeline: p.name } as SluiceEvent);
@@ -186,13 +189,19 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
   // from it reads nothing and must not call end() again.
   const cp = resume?.checkpoint;
   const ended = cp?.operatorState.$final === true;
-  const barriers = new BarrierState(clock, cpRows, cp && { id: cp.id, offset: cp.sourceOffset as never });
+  const barriers = new BarrierState(
+    clock,
+    sourceMeter,
+    cpRows,
+    cp && { id: cp.id, offset: cp.sourceOffset as never },
+  );
   const onStop = () => {
     barriers.stopRequested = true;
+    stopping.abort();
   };
   for (const s of stopSignals) {
     s.addEventListener("abort", onStop);
-    if (s.aborted) barriers.stopRequested = true;
+    if (s.aborted) onStop();
   }
 
   const stages: LiveStage[] = [];
@@ -224,12 +233,16 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
     await deadLetters.flush(true);
     flushMetrics();
     const at = { ts: clock.now(), runId, pipeline: p.name };
-    await recordCheckpoint(bus, plugins, checkpointEvent(b, at, token, run, deadLetters, b.final || ended));
+    await recordCheckpoint(
+      bus,
+      plugins,
+      checkpointEvent(b, at, token, run, barriers.sourceAt(b.id), deadLetters, b.final || ended),
+    );
     checkpoints++;
   };
 
   try {
-    await fs.mkdirp(runDir, 0o700);
+    await makeRunDir(runDir, home);
     if (cp) await restoreDeadLetters(deadLetters, cp);
     // Open everything before reading a record, so configuration errors come first.
     await p.source.check?.(runCtx);
@@ -317,7 +330,7 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
             bytesRead = b;
           },
         });
-    const source = withBarriers(opened, barriers, sourceMeter, ended);
+    const source = withBarriers(opened, barriers, ended);
     // Tuned runs re-cut the source's chunks after barrier insertion, so
     // barriers stay at source-chunk edges (their offsets exact) and flush a
     // partial chunk before they pass.
@@ -353,7 +366,8 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
     } else await writer.close();
   } catch (e) {
     error = toSluiceError(e, "pipeline");
-    status = "failed";
+    // A stop whose drain ran out of time (parallelMap's drainTimeout) stays resumable, like any stop.
+    status = barriers.stopRequested && error._tag === "CancelledError" ? "interrupted" : "failed";
     await writer?.abort?.().catch(() => {});
   } finally {
     for (const stop of stopTimers) stop();

@@ -40,6 +40,8 @@ export interface RunContext {
   readonly home: string;
   /** Aborted when the run is cancelled. */
   readonly signal: AbortSignal;
+  /** Aborted when a stop is requested (Ctrl-C, SIGTERM, cancel): the run drains and takes a last checkpoint. */
+  readonly stopping?: AbortSignal;
   /** Publishes an event on the run's bus (stamps time, run and pipeline). */
   emit(event: EventInput): void;
 }

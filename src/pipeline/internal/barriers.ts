@@ -13,7 +13,7 @@ import * as Stream from "effect/Stream";
 import type { Clock } from "../../runtime/clock.ts";
 import type { Barrier, Chunk, SourceOffset } from "../chunk.ts";
 import type { SluiceError } from "../errors.ts";
-import type { StageMeter } from "./meter.ts";
+import type { StageMeter, StageTotals } from "./meter.ts";
 
 /** The barrier state one run shares between its source, its timers and its sink. */
 export class BarrierState {
@@ -27,9 +27,16 @@ export class BarrierState {
   stopRequested = false;
   /** Rows per chunk the source's first chunk had (the adaptive knob starts there). */
   sourceRows = 0;
+  /**
+   * The source's totals as each barrier left it: the source reads on while the
+   * barrier travels, so totals taken at the sink would over-count the rows a
+   * resume restores.
+   */
+  readonly #atBarrier = new Map<number, StageTotals>();
 
   constructor(
     readonly clock: Clock,
+    readonly sourceMeter: StageMeter,
     /** Rows after which a checkpoint is due (Infinity: by time only). */
     readonly everyRows: number,
     /** The checkpoint the run resumed from, if any. */
@@ -42,10 +49,18 @@ export class BarrierState {
 
   barrier(final: boolean): Chunk<unknown> {
     const b: Barrier = { id: ++this.checkpointId, offset: this.lastOffset, final, snapshots: {} };
+    this.#atBarrier.set(b.id, { ...this.sourceMeter.totals });
     this.rowsSinceCheckpoint = 0;
     this.lastCheckpointAt = this.clock.monotonic();
     this.checkpointDue = false;
     return { records: [], seq: -1, bytes: 0, createdAt: this.lastCheckpointAt, barrier: b };
+  }
+
+  /** The source's totals when barrier `id` left it (taken once, at its checkpoint). */
+  sourceAt(id: number): StageTotals {
+    const t = this.#atBarrier.get(id) ?? { ...this.sourceMeter.totals };
+    this.#atBarrier.delete(id);
+    return t;
   }
 }
 
@@ -56,7 +71,6 @@ export class BarrierState {
 export function withBarriers(
   opened: Stream.Stream<Chunk<unknown>, SluiceError>,
   state: BarrierState,
-  meter: StageMeter,
   ended: boolean,
 ): Stream.Stream<Chunk<unknown>, SluiceError> {
   return Stream.transformPull(opened, (pull) =>
@@ -77,8 +91,8 @@ export function withBarriers(
             break;
           }
           if (state.sourceRows === 0) state.sourceRows = c.records.length;
-          meter.out(c.records.length);
-          meter.in(c.records.length, c.bytes);
+          state.sourceMeter.out(c.records.length);
+          state.sourceMeter.in(c.records.length, c.bytes);
           state.rowsSinceCheckpoint += c.records.length;
           if (c.end) state.lastOffset = c.end;
           if (state.rowsSinceCheckpoint >= state.everyRows || state.checkpointDue) {

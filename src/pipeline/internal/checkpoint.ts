@@ -12,6 +12,7 @@ import type { Barrier } from "../chunk.ts";
 import type { RunPlugin } from "../plugin.ts";
 import type { CommitToken } from "../types.ts";
 import type { DeadLetterFile } from "./dead-letter.ts";
+import type { StageTotals } from "./meter.ts";
 import type { RunMeters } from "./run-meters.ts";
 
 export function checkpointEvent(
@@ -19,6 +20,8 @@ export function checkpointEvent(
   at: { readonly ts: number; readonly runId: string; readonly pipeline: string },
   token: CommitToken,
   meters: RunMeters,
+  /** The source's totals as the barrier left it. */
+  atSource: StageTotals,
   deadLetters: DeadLetterFile,
   final: boolean,
 ): EventOf<"checkpoint"> {
@@ -28,20 +31,23 @@ export function checkpointEvent(
     ...at,
     id: b.id,
     sourceOffset: b.offset,
-    rowsIn: meters.source.totals.rowsOut,
+    rowsIn: atSource.rowsOut,
     operatorState: {
       ...b.snapshots,
       $deadLetter: { bytes: deadLetters.bytes, count: deadLetters.count, lines: deadLetters.lines },
       ...(final ? { $final: true } : {}),
     },
     sinkToken: token,
-    stageTotals: meters.all().map((m) => ({
-      stage: m.stage,
-      rowsIn: m.rowsIn,
-      rowsOut: m.rowsOut,
-      filtered: m.filtered,
-      deadLettered: m.deadLettered,
-    })),
+    stageTotals: meters.all().map((all) => {
+      const m = all.stage === "source" ? atSource : all;
+      return {
+        stage: m.stage,
+        rowsIn: m.rowsIn,
+        rowsOut: m.rowsOut,
+        filtered: m.filtered,
+        deadLettered: m.deadLettered,
+      };
+    }),
     rowsOut: t.rowsOut,
     filtered: t.filtered,
     deadLettered: t.dead,
