@@ -32,9 +32,12 @@ export function adaptive(options?: AdaptiveOptions): RunPlugin {
   let stop: (() => void) | undefined;
   let sub: { unsubscribe(): void } | undefined;
   let settings: ReturnType<typeof resolveAdaptive> | undefined;
+  let startedAt: number | undefined;
   return {
     name: "adaptive",
-    prepare({ pipeline }) {
+    prepare({ pipeline, clock }) {
+      // The warm-up counts from here, before the stages open (a worker pool's start is part of it).
+      startedAt = clock.monotonic();
       settings = resolveAdaptive(options ?? pipeline.options.adaptive ?? true, cpuCount());
       // The source's chunks are re-cut only when the chunk size is tuned.
       return { rechunkSource: settings.chunkRows !== null };
@@ -44,6 +47,7 @@ export function adaptive(options?: AdaptiveOptions): RunPlugin {
         runId: run.runId,
         clock: run.clock,
         emit: run.emit,
+        startedAt,
       });
       for (const k of run.knobs) controller.offer(k.stage, k.knob);
       sub = run.bus.subscribe((e) => controller.observe(e), [...OBSERVED]);

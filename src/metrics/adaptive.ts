@@ -108,6 +108,8 @@ export interface AdaptiveDeps {
   readonly clock: Clock;
   /** Publishes the `config.changed` events. */
   emit(event: EventInput): void;
+  /** When the run began, on `clock.monotonic()` (default: now); the warm-up counts from it. */
+  readonly startedAt?: number;
 }
 
 export class AdaptiveController {
@@ -125,7 +127,7 @@ export class AdaptiveController {
       intervals: Math.max(2, Math.round(settings.cooldownMs / 1000)),
       throughputMs: settings.cooldownMs,
     });
-    this.#startedAt = deps.clock.monotonic();
+    this.#startedAt = deps.startedAt ?? deps.clock.monotonic();
   }
 
   /** Takes a setting a stage offers, narrowed to the configured bounds (ignored when that setting is off). */
