@@ -16,9 +16,11 @@ const RUN_OPTIONS = `  --quiet, -q    no progress line or summary
   --adaptive     tune the source chunk size and parallelMap workers during the run
                  (each change is a config.changed event with its reason)`;
 
-const SERVE_OPTIONS = `  --host H       address to bind (default 127.0.0.1; any other needs a token)
+const SERVE_OPTIONS = `  --host H       address to bind (default 127.0.0.1; any address outside loopback
+                 (127.0.0.0/8, ::1, localhost) needs a token)
   --token T      bearer token (default $SLUICE_TOKEN, at least 16 characters);
                  every route but /health then needs it
+  --allowed-hosts H,H  more Host names the server answers to (DNS-rebinding guard)
   --allow-writes enable resolving alerts, replacing rules and cancelling the run over HTTP`;
 
 const LIVE_SERVE = `  --serve [PORT] serve the API and dashboard of the live run (default port 7878,
@@ -57,9 +59,13 @@ Options:
                  (each change is a config.changed event with its reason)
   --serve [PORT] serve the API and dashboard of the live run (default port 7878, 127.0.0.1)
   --keep-serving with --serve: keep serving after the run ends, until Ctrl-C
-  --host H       address to bind (default 127.0.0.1; any other needs a token)
+  --host H       address to bind (default 127.0.0.1; any address outside loopback needs a token)
   --token T      bearer token (default $SLUICE_TOKEN); every route but /health then needs it
+  --allowed-hosts H,H  more Host names the server answers to
   --allow-writes enable resolving alerts, replacing rules and cancelling the run over HTTP
+
+Runs write only their journals; metrics, sql, serve and bench first load every
+journal the metrics store has not read yet.
 `;
 
 /** Help per subcommand (bench has its own, `BENCH_HELP`). */
@@ -136,7 +142,8 @@ Example:
 
   A run's figures from the metrics store (default: the latest run): stages
   with rows/s and latency percentiles, resources, alerts, configuration
-  changes, the bottleneck and recommendations.
+  changes, the bottleneck and recommendations. The store is first caught up
+  on every journal under the state directory it has not read yet.
 
 Options:
   --json         the report as JSON
@@ -148,8 +155,9 @@ Example:
 `,
   sql: `Usage: sluice sql "QUERY" [options]
 
-  Read-only SQL over the metrics store (DuckDB). Views: runs, stage_metrics,
-  alerts, config_changes and more (docs/metrics.md).
+  Read-only SQL over the metrics store (DuckDB), first caught up on every
+  journal under the state directory. Views: runs, stage_metrics, alerts,
+  config_changes and more (docs/metrics.md).
 
 Options:
   --json         the rows as one JSON array
@@ -161,7 +169,8 @@ Example:
   serve: `Usage: sluice serve [options]
 
   Serves the API, /metrics (Prometheus) and the dashboard of past runs from
-  the metrics store, read-only, until Ctrl-C.
+  the metrics store, until Ctrl-C. The store is caught up on the journals
+  under the state directory at start and every 2 s while serving.
 
 Options:
   --port P       port (default 7878; 0 picks a free one)
