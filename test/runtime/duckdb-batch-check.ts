@@ -6,8 +6,9 @@
  * back and any mismatch against what went in.
  * Usage: duckdb-batch-check.ts HOME
  */
+
+import { type AppendBatch, type ColumnBatch, openDuckDB } from "../../src/duckdb/client.ts";
 import { openMetricsStore } from "../../src/metrics/store.ts";
-import { type AppendBatch, type ColumnBatch, openDuckDB } from "../../src/runtime/duckdb.ts";
 
 const home = process.argv[2];
 const mismatches: string[] = [];

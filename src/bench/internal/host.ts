@@ -1,102 +1,22 @@
 /**
- * @module What `sluice bench` needs from the operating system, kept here so
- * `src/bench/` stays on Web APIs (STYLE rule 4): starting a child process on
- * a given runtime (each measurement runs in its own process, so peak RSS
- * belongs to one implementation), this process's CPU time and memory, the
- * machine's description, and the git revision of the code under test.
- * `node:child_process` is provided by Node, Bun and Deno alike.
+ * @module What `sluice bench` needs around a measurement: the command that runs a script on a
+ * given runtime, the git revision of the code under test, and a Node bundle of a TypeScript
+ * entry. The operating-system parts (child processes, CPU time, memory, machine description)
+ * are in `src/runtime/child-process.ts` and `src/runtime/host.ts`, re-exported here.
  */
-import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
-import os from "node:os";
-import { delimiter, dirname, join, resolve } from "node:path";
-import process from "node:process";
-import { pathToFileURL } from "node:url";
-import { type RuntimeName, runtimeName } from "./detect.ts";
+import { execPath, findBinary, pathExists, runProcess } from "../../runtime/child-process.ts";
+import { type RuntimeName, runtimeName } from "../../runtime/detect.ts";
+import { fs, paths } from "../../runtime/fs.ts";
 
-export interface ProcessResult {
-  /** Exit code, or null when a signal ended the process. */
-  readonly code: number | null;
-  /** The signal that ended the process (`SIGKILL`), if any. */
-  readonly signal: string | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  /** Wall time from spawn to exit (ms). */
-  readonly wallMs: number;
-  /** True when `timeoutMs` passed and the process was killed. */
-  readonly timedOut: boolean;
-}
-
-export interface ProcessOptions {
-  readonly cwd?: string;
-  /** Added to (not replacing) this process's environment; `undefined` removes a variable. */
-  readonly env?: Readonly<Record<string, string | undefined>>;
-  /** Kill the process (SIGKILL) after this long. */
-  readonly timeoutMs?: number;
-  /** Called with each complete stdout line as it arrives (the line is also kept in `stdout`). */
-  readonly onLine?: (line: string, atMs: number) => void;
-  /** Aborting kills the process. */
-  readonly signal?: AbortSignal;
-}
-
-/** Runs a command to completion, collecting its output. Never rejects for a non-zero exit. */
-export function runProcess(
-  cmd: string,
-  args: readonly string[],
-  options: ProcessOptions = {},
-): Promise<ProcessResult> {
-  const env: Record<string, string | undefined> = { ...process.env };
-  for (const [k, v] of Object.entries(options.env ?? {})) {
-    if (v === undefined) delete env[k];
-    else env[k] = v;
-  }
-  const t0 = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: options.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    let pending = "";
-    let timedOut = false;
-    child.stdout.setEncoding("utf8");
-    child.stderr.setEncoding("utf8");
-    child.stdout.on("data", (text: string) => {
-      stdout += text;
-      if (!options.onLine) return;
-      pending += text;
-      let nl = pending.indexOf("\n");
-      while (nl !== -1) {
-        options.onLine(pending.slice(0, nl), performance.now() - t0);
-        pending = pending.slice(nl + 1);
-        nl = pending.indexOf("\n");
-      }
-    });
-    child.stderr.on("data", (text: string) => {
-      // Keep the tail only: a noisy child must not grow the parent without bound.
-      stderr = (stderr + text).slice(-64 * 1024);
-    });
-    const kill = () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-    };
-    const timer =
-      options.timeoutMs === undefined
-        ? undefined
-        : setTimeout(() => {
-            timedOut = true;
-            kill();
-          }, options.timeoutMs);
-    options.signal?.addEventListener("abort", kill, { once: true });
-    child.on("error", (e) => {
-      if (timer) clearTimeout(timer);
-      reject(e);
-    });
-    child.on("close", (code, signal) => {
-      if (timer) clearTimeout(timer);
-      options.signal?.removeEventListener("abort", kill);
-      resolve({ code, signal, stdout, stderr, wallMs: performance.now() - t0, timedOut });
-    });
-  });
-}
+export { type ProcessOptions, type ProcessResult, runProcess } from "../../runtime/child-process.ts";
+export {
+  cpuTimeMs,
+  loadAverage1m,
+  type MachineInfo,
+  machineInfo,
+  peakRssBytes,
+  rssBytes,
+} from "../../runtime/host.ts";
 
 /** How to start a script on a runtime: the binary and the arguments before the script's own. */
 export interface RuntimeCommand {
@@ -123,9 +43,9 @@ export function runtimeCommand(
   script: string,
   options: RuntimeCommandOptions,
 ): RuntimeCommand | string {
-  const bin = runtime === runtimeName ? process.execPath : findBinary(runtime, options.root);
+  const bin = runtime === runtimeName ? execPath() : findBinary(runtime, options.root);
   if (!bin) {
-    return `${runtime} is not installed (not in ${join(options.root, "node_modules", ".bin")} nor on the PATH)`;
+    return `${runtime} is not installed (not in ${paths.join(options.root, "node_modules", ".bin")} nor on the PATH)`;
   }
   const cap = options.maxOldSpaceMb;
   switch (runtime) {
@@ -138,73 +58,17 @@ export function runtimeCommand(
       return { runtime, cmd: bin, args: [script] };
     case "deno": {
       const args = ["run", "-A", "--quiet"];
-      const config = join(options.root, "deno.json");
-      if (existsSync(config)) args.push(`--config=${config}`);
+      const config = paths.join(options.root, "deno.json");
+      if (pathExists(config)) args.push(`--config=${config}`);
       if (cap) args.push(`--v8-flags=--max-old-space-size=${cap}`);
       return { runtime, cmd: bin, args: [...args, script] };
     }
   }
 }
 
-function findBinary(runtime: RuntimeName, root: string): string | undefined {
-  const local = join(root, "node_modules", ".bin", runtime);
-  if (existsSync(local)) return local;
-  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
-    if (dir && existsSync(join(dir, runtime))) return join(dir, runtime);
-  }
-  return undefined;
-}
-
 /** tsx's ESM loader as an absolute URL, so `--import` works from any working directory. */
 function tsxLoaderUrl(): string {
   return import.meta.resolve("tsx");
-}
-
-/** CPU time (user + system) this process has used so far, in ms. */
-export function cpuTimeMs(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
-
-/** Resident set size now, in bytes. */
-export function rssBytes(): number {
-  return process.memoryUsage().rss;
-}
-
-/** The highest resident set size this process has reached, in bytes. */
-export function peakRssBytes(): number {
-  const usage = process.resourceUsage?.();
-  return usage ? Math.max(usage.maxRSS * 1024, rssBytes()) : rssBytes();
-}
-
-/** What the results were measured on. */
-export interface MachineInfo {
-  readonly host: string;
-  readonly os: string;
-  readonly arch: string;
-  readonly cpus: number;
-  readonly cpuModel: string;
-  readonly memoryMb: number;
-  /** 1, 5 and 15 minute load averages. */
-  readonly loadAverage: readonly number[];
-}
-
-export function machineInfo(): MachineInfo {
-  const cpus = os.cpus();
-  return {
-    host: os.hostname(),
-    os: `${os.type()} ${os.release()}`,
-    arch: os.arch(),
-    cpus: cpus.length,
-    cpuModel: cpus[0]?.model?.trim() ?? "unknown",
-    memoryMb: Math.round(os.totalmem() / 2 ** 20),
-    loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100),
-  };
-}
-
-/** The 1-minute load average. */
-export function loadAverage1m(): number {
-  return os.loadavg()[0];
 }
 
 /** The git commit of `dir` (and whether the work tree has changes), or undefined outside git. */
@@ -245,13 +109,13 @@ export async function bundleForNode(entry: string, outfile: string): Promise<boo
       packages: "external",
       logLevel: "silent",
       metafile: true,
-      define: { "import.meta.url": JSON.stringify(pathToFileURL(entry).href) },
+      define: { "import.meta.url": JSON.stringify(paths.toFileUrl(entry)) },
     });
-    const dir = dirname(resolve(entry));
+    const dir = paths.dirname(paths.resolve(entry));
     for (const input of Object.keys(result.metafile?.inputs ?? {})) {
-      const path = resolve(input);
-      if (dirname(path) === dir) continue;
-      if (/import\.meta/.test(await readFile(path, "utf8"))) return false;
+      const path = paths.resolve(input);
+      if (paths.dirname(path) === dir) continue;
+      if (/import\.meta/.test(await fs.readText(path))) return false;
     }
     return true;
   } catch {

@@ -1,7 +1,7 @@
 /**
  * @module The worker pool's contracts, shared by the neutral scheduler (`pool-scheduler.ts`), the
- * thread layer (`src/runtime/worker-pool.ts`) and the code inside each worker
- * (`src/runtime/worker-bootstrap.ts`): the public pool API and its results, lifecycle events, the
+ * thread layer (`src/operators/internal/worker-pool.ts`) and the code inside each worker
+ * (`src/operators/internal/pool-worker.ts`): the public pool API and its results, lifecycle events, the
  * messages crossing the thread boundary, and the capability the runtime hands the scheduler.
  * Types only (plus two tagged errors), so a worker imports nothing at run time.
  */
@@ -64,7 +64,7 @@ export interface PoolStats {
   batchSize: number;
 }
 
-/** What `parallelMap` drives. Create one with `createWorkerPool` (`src/runtime/worker-pool.ts`). */
+/** What `parallelMap` drives. Create one with `createWorkerPool` (`src/operators/internal/worker-pool.ts`). */
 export interface WorkerPool<I = unknown, O = unknown> {
   /** Spawns the warm workers and checks the module default-exports a function; rejects if not. */
   start(): Promise<void>;

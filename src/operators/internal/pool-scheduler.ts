@@ -1,7 +1,7 @@
 /**
  * @module The runtime-neutral brain of the worker pool behind `parallelMap`: pipelined dispatch,
  * blame of poison records, retries, hang detection, heartbeats and scaling. It never touches a
- * thread: `src/runtime/worker-pool.ts` hands it a {@link PoolHost} (spawn, post, terminate, read
+ * thread: `src/operators/internal/worker-pool.ts` hands it a {@link PoolHost} (spawn, post, terminate, read
  * progress) and the engine `Clock`, so every decision here runs on virtual time in tests.
  *
  * Why records cost little: a worker receives batches (one message each, several in flight so

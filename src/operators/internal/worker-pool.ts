@@ -1,8 +1,9 @@
 /**
- * @module The worker pool behind `parallelMap`: the `node:worker_threads` half (spawn, post,
- * terminate, progress memory, TypeScript loading, cores, clock). Every decision (priorities,
- * batching, blame, retries, timeouts, heartbeats, scaling) lives in the runtime-neutral
- * `src/operators/internal/pool-scheduler.ts`, which this file feeds with a host and a clock.
+ * @module The worker pool behind `parallelMap`: the host the scheduler runs on (spawn a worker
+ * thread through `src/runtime/worker-thread.ts`, post, terminate, read its progress memory) and
+ * the system clock. Every decision (priorities, batching, blame, retries, timeouts, heartbeats,
+ * scaling) lives in the runtime-neutral `pool-scheduler.ts`; starting a thread, TypeScript loading
+ * and the runtimes' differences live in `src/runtime/worker-thread.ts`.
  *
  * Decision (issue 8): our own pool on raw `worker_threads`, not piscina. Measured first
  * (benchmarks/peers, 100k records of { id, user, amount } through a trivial function, 1 worker,
@@ -33,36 +34,17 @@
  * holds for numbers and small values, not for object records, on any pool. CPU-bound, 400 × ~1 ms
  * records with both cores idle: 2 workers over 1 = 1.99× (node), 1.97× (bun), 1.97× (deno),
  * workers busy 97–99% of the wall time; with other processes on the cores it falls to 1.0–1.8×.
- *
- * Runtime notes: Node 20 cannot load a TypeScript worker through `execArgv: ["--import", "tsx"]`
- * (tsx does not hook worker threads from there), so on Node the worker is a tiny eval stub that
- * registers `tsx/esm/api` inside the thread and then imports the bootstrap; that costs ~150 ms
- * per worker start. Bun and Deno load TypeScript natively. `maxMemoryMB` (resourceLimits) is
- * enforced by Node only. Deno 2.9's `terminate()` does not stop a worker stuck in a busy loop
- * (denoland/deno PR #35657): the pool replaces it and goes on, but that thread spins until exit.
+ * Per-runtime notes (TypeScript workers on Node, memory limits, Deno's terminate) are in
+ * `src/runtime/worker-thread.ts`.
  */
-import { existsSync } from "node:fs";
-import os from "node:os";
-import { resolve } from "node:path";
-import process from "node:process";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
-import {
-  type PoolConfig,
-  type PoolConfigInput,
-  resolvePoolConfig,
-} from "../operators/internal/pool-config.ts";
-import type {
-  FromWorker,
-  PoolHost,
-  SerializedError,
-  WorkerPool,
-} from "../operators/internal/pool-protocol.ts";
-import { createPoolScheduler } from "../operators/internal/pool-scheduler.ts";
-import { systemClock } from "./clock.ts";
-import { runtimeName } from "./detect.ts";
+import { systemClock } from "../../runtime/clock.ts";
+import { availableCores, missingFile, moduleHref, startWorkerThread } from "../../runtime/worker-thread.ts";
+import { type PoolConfig, type PoolConfigInput, resolvePoolConfig } from "./pool-config.ts";
+import type { FromWorker, PoolHost, SerializedError, WorkerPool } from "./pool-protocol.ts";
+import { createPoolScheduler } from "./pool-scheduler.ts";
 
-export type { PoolConfigInput } from "../operators/internal/pool-config.ts";
+export { availableCores } from "../../runtime/worker-thread.ts";
+export type { PoolConfigInput } from "./pool-config.ts";
 export {
   PoolClosedError,
   type PoolEvent,
@@ -73,7 +55,7 @@ export {
   type RunResult,
   WorkerModuleError,
   type WorkerPool,
-} from "../operators/internal/pool-protocol.ts";
+} from "./pool-protocol.ts";
 
 export interface WorkerPoolOptions extends PoolConfigInput {
   /** The module whose default export runs on the workers: a URL or a path (relative to cwd). */
@@ -81,19 +63,9 @@ export interface WorkerPoolOptions extends PoolConfigInput {
 }
 
 const bootstrapUrl = new URL(
-  import.meta.url.endsWith(".ts") ? "./worker-bootstrap.ts" : "./worker-bootstrap.js",
+  import.meta.url.endsWith(".ts") ? "./pool-worker.ts" : "./pool-worker.js",
   import.meta.url,
 ).href;
-
-export function availableCores(): number {
-  return typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
-}
-
-function moduleHref(module: URL | string): string {
-  if (module instanceof URL) return module.href;
-  if (/^[a-z][a-z0-9+.-]+:/i.test(module)) return new URL(module).href;
-  return pathToFileURL(resolve(process.cwd(), module)).href;
-}
 
 function serializeError(error: unknown): SerializedError {
   if (!(error instanceof Error)) return { name: "NonErrorThrown", message: String(error) };
@@ -106,46 +78,14 @@ function serializeError(error: unknown): SerializedError {
   };
 }
 
-/** On Node a TypeScript bootstrap or module needs tsx registered inside the worker thread. */
-function nodeStub(): string {
-  let api: string;
-  try {
-    api = import.meta.resolve("tsx/esm/api");
-  } catch (error) {
-    throw new Error(
-      `TypeScript worker modules on Node need tsx, which could not be resolved: ${(error as Error).message}`,
-    );
-  }
-  const report = `(e) => require("node:worker_threads").parentPort.postMessage({ t: "init-error", error: { name: String(e && e.name), message: "could not start the TypeScript loader (tsx): " + (e && e.message) } })`;
-  return `import(${JSON.stringify(api)}).then((t) => { t.register(); return import(${JSON.stringify(bootstrapUrl)}); }).catch(${report});`;
-}
-
-/** The parent's flags minus its own tsx preload, which would load tsx a second time for nothing. */
-function execArgvWithoutTsx(): string[] {
-  const out: string[] = [];
-  const args = process.execArgv;
-  for (let i = 0; i < args.length; i++) {
-    const flag = args[i];
-    const pair = /^--(import|loader|experimental-loader|require)$/.test(flag) || flag === "-r";
-    const value = pair ? args[i + 1] : flag;
-    if (/(^|[/\\=])tsx([/\\]|$)/.test(value ?? "")) {
-      if (pair) i++;
-      continue;
-    }
-    out.push(flag);
-  }
-  return out;
-}
-
 function workerHost(href: string, config: PoolConfig): PoolHost {
   let checked = false;
-  const needsTsx =
-    runtimeName === "node" && (/\.[cm]?tsx?$/.test(new URL(href).pathname) || bootstrapUrl.endsWith(".ts"));
+  const typescript = /\.[cm]?tsx?$/.test(new URL(href).pathname) || bootstrapUrl.endsWith(".ts");
   return {
     spawn(_workerId, listener) {
-      if (!checked && href.startsWith("file:")) {
-        const path = fileURLToPath(href);
-        if (!existsSync(path)) {
+      if (!checked) {
+        const path = missingFile(href);
+        if (path !== null) {
           throw new Error(
             `file not found: ${path} (new URL("./score.ts", import.meta.url) resolves next to the calling file)`,
           );
@@ -154,32 +94,35 @@ function workerHost(href: string, config: PoolConfig): PoolHost {
       checked = true;
       const sab = typeof SharedArrayBuffer === "function" ? new SharedArrayBuffer(8) : null;
       const progress = sab ? new Int32Array(sab) : null;
-      const options = {
-        workerData: { moduleUrl: href, mode: config.mode, progress: sab },
-        ...(config.maxMemoryMB ? { resourceLimits: { maxOldGenerationSizeMb: config.maxMemoryMB } } : {}),
-      };
-      const worker = needsTsx
-        ? new Worker(nodeStub(), { ...options, eval: true, execArgv: execArgvWithoutTsx() })
-        : new Worker(new URL(bootstrapUrl), options);
       let error: SerializedError | null = null;
       let exited = false;
-      const stop = (): void => void worker.terminate().catch(() => undefined);
-      worker.on("message", (m: FromWorker) => listener.message(m));
-      worker.on("error", (e) => {
-        error ??= serializeError(e);
-        stop();
-      });
-      worker.on("messageerror", (e) => {
-        error ??= { ...serializeError(e), code: "ERR_WORKER_MESSAGE" };
-        stop();
-      });
-      worker.on("exit", (code) => {
-        if (exited) return;
-        exited = true;
-        listener.exit(code, error);
-      });
+      const thread = startWorkerThread(
+        {
+          entry: bootstrapUrl,
+          data: { moduleUrl: href, mode: config.mode, progress: sab },
+          maxMemoryMB: config.maxMemoryMB,
+          typescript,
+        },
+        {
+          message: (m) => listener.message(m as FromWorker),
+          loaderError: (e) => listener.message({ t: "init-error", error: e }),
+          error(e) {
+            error ??= serializeError(e);
+            thread.terminate();
+          },
+          messageError(e) {
+            error ??= { ...serializeError(e), code: "ERR_WORKER_MESSAGE" };
+            thread.terminate();
+          },
+          exit(code) {
+            if (exited) return;
+            exited = true;
+            listener.exit(code, error);
+          },
+        },
+      );
       return {
-        post: (message) => worker.postMessage(message),
+        post: (message) => thread.post(message),
         progress() {
           if (!progress) return null;
           for (;;) {
@@ -188,7 +131,7 @@ function workerHost(href: string, config: PoolConfig): PoolHost {
             if (Atomics.load(progress, 0) === seq) return { seq, index };
           }
         },
-        terminate: stop,
+        terminate: () => thread.terminate(),
       };
     },
   };
