@@ -3,7 +3,8 @@
  * thread layer (`src/operators/internal/worker-pool.ts`) and the code inside each worker
  * (`src/operators/internal/pool-worker.ts`): the public pool API and its results, lifecycle events, the
  * messages crossing the thread boundary, and the capability the runtime hands the scheduler.
- * Types only (plus two tagged errors), so a worker imports nothing at run time.
+ * Types only (plus a re-export of the pool's two tagged errors from `operators/errors.ts`), so a
+ * worker imports nothing at run time.
  */
 
 export type Priority = "high" | "normal" | "low";
@@ -150,14 +151,4 @@ export interface PoolHost {
   spawn(workerId: number, listener: WorkerListener): WorkerHandle;
 }
 
-/** The worker module cannot be loaded, or does not default-export a function. */
-export class WorkerModuleError extends Error {
-  readonly _tag = "WorkerModuleError";
-  override name = "WorkerModuleError";
-}
-
-/** A run was refused or abandoned because the pool was closed. */
-export class PoolClosedError extends Error {
-  readonly _tag = "PoolClosedError";
-  override name = "PoolClosedError";
-}
+export { PoolClosedError, WorkerModuleError } from "../errors.ts";
