@@ -23,7 +23,7 @@
  * own timing; a checkpoint DuckDB runs by itself during a COMMIT is
  * included, for every route alike):
  *
- * - `appender`: `Connection.appender` (src/runtime/duckdb.ts: 2048-row data
+ * - `appender`: `Connection.appender` (src/duckdb/client.ts: 2048-row data
  *   chunks filled from the typed arrays by memory copies, in the table's own
  *   column types), BEGIN, append, COMMIT per batch: what the store's writer
  *   does with its raw rows;
@@ -72,17 +72,17 @@ import {
   vectorFromArray,
 } from "apache-arrow";
 import * as pq from "parquet-wasm";
-import type { EventOf } from "../src/events/schema.ts";
-import { storedColumns } from "../src/metrics/internal/columns.ts";
-import { TABLES, type TableDef } from "../src/metrics/internal/tables.ts";
-import { openMetricsStore } from "../src/metrics/store.ts";
 import {
   type AppendBatch,
   type AppendColumnData,
   type Connection,
   type Database,
   openDuckDB,
-} from "../src/runtime/duckdb.ts";
+} from "../src/duckdb/client.ts";
+import type { EventOf } from "../src/events/schema.ts";
+import { storedColumns } from "../src/metrics/internal/columns.ts";
+import { TABLES, type TableDef } from "../src/metrics/internal/tables.ts";
+import { openMetricsStore } from "../src/metrics/store.ts";
 import { resourceEvents, stageEvents } from "./lib/metrics-events.ts";
 
 const { values: args } = parseArgs({

@@ -11,8 +11,8 @@
  */
 import os from "node:os";
 import process from "node:process";
+import { createWorkerPool } from "../src/operators/internal/worker-pool.ts";
 import { runtimeName } from "../src/runtime/detect.ts";
-import { createWorkerPool } from "../src/runtime/worker-pool.ts";
 import { createPiscinaPool } from "./peers/piscina-pool.ts";
 import { score } from "./peers/pool-workers/score.ts";
 import { createRawPool } from "./peers/raw-workers.ts";

@@ -7,11 +7,11 @@
  * sampling records, RSS and CPU, then prints one report line and exits.
  */
 import { describeError } from "../pipeline/errors.ts";
-import { peakRssBytes } from "../runtime/bench-host.ts";
 import { systemClock } from "../runtime/clock.ts";
 import { runtimeName, runtimeVersion } from "../runtime/detect.ts";
 import { fs } from "../runtime/fs.ts";
 import { argv, exit, importModule, stdout } from "../runtime/process.ts";
+import { peakRssBytes } from "./internal/host.ts";
 import { Meter } from "./internal/meter.ts";
 import type { Work } from "./internal/run-sluice.ts";
 import { type ChildReport, type ChildSpec, encodeLine } from "./protocol.ts";

@@ -6,7 +6,7 @@
  * the JSON shape `sluice bench --json` prints.
  */
 import { describeError } from "../pipeline/errors.ts";
-import type { MachineInfo } from "../runtime/bench-host.ts";
+import type { MachineInfo } from "./internal/host.ts";
 import type { BenchRun, ResultSummary } from "./runner.ts";
 import { type Better, checkRegression, type RegressionVerdict, type Spread } from "./stats.ts";
 import { type BenchStore, machineTags, type ResultKey, type StoredBaseline } from "./store.ts";

@@ -7,7 +7,7 @@
  * needs these three calls, so this small interface is all it sees (tests
  * use an in-memory one).
  */
-import type { MachineInfo } from "../runtime/bench-host.ts";
+import type { MachineInfo } from "./internal/host.ts";
 import type { Better } from "./stats.ts";
 
 /** What identifies comparable results. */

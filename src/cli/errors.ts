@@ -1,30 +1,29 @@
 /**
- * @module The one place that maps errors to CLI messages and exit codes.
+ * @module CLI messages and exit codes for errors. The exit code of each error tag is in the one
+ * table of exit codes and HTTP statuses, `src/errors.ts`.
  */
+import { EXIT, errorCodesOf, isTaggedError, TaggedError, type TaggedErrorOptions } from "../errors.ts";
 import { describeError, isSluiceError } from "../pipeline/errors.ts";
 
+export { EXIT } from "../errors.ts";
+
 /** Thrown for bad command-line usage (unknown flag, missing argument). */
-export class UsageError extends Error {
+export class UsageError extends TaggedError {
   readonly _tag = "UsageError";
+  constructor(message: string, options?: TaggedErrorOptions) {
+    super(message, { ...options, hint: options?.hint ?? "Run `sluice --help` for usage." });
+  }
 }
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
-
 export function exitCodeOf(e: unknown): number {
-  if (e instanceof UsageError) return EXIT.usage;
-  if (isSluiceError(e) && (e._tag === "ConfigError" || e._tag === "PipelineLoadError")) return EXIT.usage;
-  return EXIT.failed;
+  return (isTaggedError(e) && errorCodesOf(e._tag)?.exit) || EXIT.failed;
 }
 
 /** One clear message: what and where, then what to do; the stack only when verbose. */
 export function formatError(e: unknown, verbose: boolean): string {
   const tag = isSluiceError(e) || e instanceof UsageError ? `${e._tag}: ` : "";
   let text = `sluice: ${tag}${describeError(e)}`;
-  const hint = isSluiceError(e)
-    ? e.hint
-    : e instanceof UsageError
-      ? "Run `sluice --help` for usage."
-      : undefined;
+  const hint = isTaggedError(e) ? e.hint : undefined;
   if (hint) text += `\n  ${hint}`;
   if (verbose && e instanceof Error && e.stack) {
     text += `\n${e.stack}`;

@@ -3,13 +3,16 @@
  * error (ours, the metrics store's, the journal's) to an HTTP status and a
  * JSON body. Route code throws; `toResponseBody` is the only place that
  * decides what a client sees, so no stack trace, SQL text or file path of
- * the server leaks into a response.
+ * the server leaks into a response. Statuses come from the one table of
+ * exit codes and statuses, `src/errors.ts`, which also holds the errors' base.
  */
+import { errorCodesOf, type HttpStatus, TaggedError } from "../errors.ts";
+
+export type { HttpStatus } from "../errors.ts";
 
 /** A parameter or body failed validation; `field` names it (`query.limit`, `body.rules[0].threshold`). */
-export class BadRequestError extends Error {
+export class BadRequestError extends TaggedError {
   readonly _tag = "BadRequestError" as const;
-  override readonly name = "BadRequestError";
   constructor(
     readonly field: string,
     readonly reason: string,
@@ -19,51 +22,45 @@ export class BadRequestError extends Error {
 }
 
 /** No bearer token, or a wrong one. */
-export class UnauthorizedError extends Error {
+export class UnauthorizedError extends TaggedError {
   readonly _tag = "UnauthorizedError" as const;
-  override readonly name = "UnauthorizedError";
   constructor(reason: string) {
     super(reason);
   }
 }
 
 /** A write route while writes are off (`--allow-writes`). */
-export class WritesDisabledError extends Error {
+export class WritesDisabledError extends TaggedError {
   readonly _tag = "WritesDisabledError" as const;
-  override readonly name = "WritesDisabledError";
   constructor(route: string) {
     super(`${route} changes state and writes are off; start the server with --allow-writes to enable it`);
   }
 }
 
-export class NotFoundError extends Error {
+export class NotFoundError extends TaggedError {
   readonly _tag = "NotFoundError" as const;
-  override readonly name = "NotFoundError";
   constructor(what: string) {
     super(`${what} not found`);
   }
 }
 
-export class PayloadTooLargeError extends Error {
+export class PayloadTooLargeError extends TaggedError {
   readonly _tag = "PayloadTooLargeError" as const;
-  override readonly name = "PayloadTooLargeError";
   constructor(readonly limit: number) {
     super(`request body larger than ${limit} bytes`);
   }
 }
 
-export class RateLimitedError extends Error {
+export class RateLimitedError extends TaggedError {
   readonly _tag = "RateLimitedError" as const;
-  override readonly name = "RateLimitedError";
   constructor(readonly retryAfterS: number) {
     super(`too many requests; retry after ${retryAfterS} s`);
   }
 }
 
 /** The Host header names a host this server does not answer to (DNS rebinding, a misrouted proxy). */
-export class HostNotAllowedError extends Error {
+export class HostNotAllowedError extends TaggedError {
   readonly _tag = "HostNotAllowedError" as const;
-  override readonly name = "HostNotAllowedError";
   constructor(
     readonly host: string,
     allowed: readonly string[],
@@ -77,18 +74,16 @@ export class HostNotAllowedError extends Error {
 }
 
 /** A write that a page on another site could have sent: wrong Origin, no Origin without a token, not JSON. */
-export class CrossSiteWriteError extends Error {
+export class CrossSiteWriteError extends TaggedError {
   readonly _tag = "CrossSiteWriteError" as const;
-  override readonly name = "CrossSiteWriteError";
   constructor(reason: string) {
     super(reason);
   }
 }
 
 /** Too many store queries in flight, for this client (429) or for the server (503); retry later. */
-export class QueriesBusyError extends Error {
+export class QueriesBusyError extends TaggedError {
   readonly _tag = "QueriesBusyError" as const;
-  override readonly name = "QueriesBusyError";
   constructor(
     readonly scope: "client" | "server",
     readonly limit: number,
@@ -103,23 +98,18 @@ export class QueriesBusyError extends Error {
 }
 
 /** A dependency the route needs is absent (no metrics store, not ready yet). */
-export class UnavailableError extends Error {
+export class UnavailableError extends TaggedError {
   readonly _tag = "UnavailableError" as const;
-  override readonly name = "UnavailableError";
   constructor(reason: string) {
     super(reason);
   }
 }
 
 /** The server cannot start as configured (non-loopback bind without a token, bad port). */
-export class ServeConfigError extends Error {
+export class ServeConfigError extends TaggedError {
   readonly _tag = "ServeConfigError" as const;
-  override readonly name = "ServeConfigError";
-  constructor(
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(message);
+  constructor(message: string, hint?: string) {
+    super(message, { hint });
   }
 }
 
@@ -136,36 +126,10 @@ export type HttpError =
   | QueriesBusyError
   | ServeConfigError;
 
-export type HttpStatus = 400 | 401 | 403 | 404 | 409 | 413 | 429 | 500 | 503;
-
 /** The JSON body of every error response. */
 export interface ErrorBody {
   readonly error: { readonly code: string; readonly message: string; readonly field?: string };
 }
-
-/**
- * Status by tag. Errors of other layers are known by `_tag` alone (no import
- * of their classes, so this layer does not depend on their internals).
- */
-const STATUS: Readonly<Record<string, HttpStatus>> = {
-  BadRequestError: 400,
-  UnauthorizedError: 401,
-  WritesDisabledError: 403,
-  NotFoundError: 404,
-  PayloadTooLargeError: 413,
-  RateLimitedError: 429,
-  UnavailableError: 503,
-  HostNotAllowedError: 403,
-  CrossSiteWriteError: 403,
-  // The metrics store's errors.
-  MetricsConfigError: 400,
-  MetricsNotFoundError: 503,
-  MetricsLockedError: 503,
-  MetricsSchemaError: 503,
-  MetricsStateError: 409,
-  MetricsQueryError: 500,
-  MetricsWriteError: 500,
-};
 
 /** Messages safe to show as they are; anything else becomes a generic 500. */
 const PUBLIC = new Set([
@@ -192,7 +156,7 @@ function tagOf(e: unknown): string | undefined {
 export function statusOf(e: unknown): HttpStatus {
   if (e instanceof QueriesBusyError) return e.scope === "client" ? 429 : 503;
   const tag = tagOf(e);
-  return (tag && STATUS[tag]) || 500;
+  return (tag && errorCodesOf(tag)?.http) || 500;
 }
 
 /** The body for an error; internal details (SQL, paths, stacks) never leave the server. */

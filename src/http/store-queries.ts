@@ -8,8 +8,8 @@
  * from `SERIES_COLUMNS`; every value is a bound parameter.
  */
 
+import type { SqlParams, SqlRow, SqlValue } from "../duckdb/client.ts";
 import { Histogram } from "../metrics/histogram.ts";
-import type { SqlParams, SqlRow, SqlValue } from "../runtime/duckdb.ts";
 import { BadRequestError, UnavailableError } from "./errors.ts";
 import { type BucketSums, isPercentile, seriesFigure } from "./internal/series-figure.ts";
 import { SERIES_COLUMNS } from "./schemas.ts";

@@ -2,7 +2,9 @@
  * @module Tagged errors of the journal layer. Each says what went wrong, where
  * (segment file and byte offset) and what the user can do; `_tag` equals the
  * class name so callers (the engine, the CLI's exit-code mapping) match on it.
+ * The base, exit codes and HTTP statuses are in `src/errors.ts`.
  */
+import { TaggedError } from "../errors.ts";
 
 function describeCause(cause: unknown): string {
   if (cause instanceof Error) {
@@ -20,9 +22,8 @@ function describeCause(cause: unknown): string {
  * kernel may have dropped the dirty pages, so nothing written since the last
  * successful `sync()` can be called durable.
  */
-export class JournalWriteError extends Error {
+export class JournalWriteError extends TaggedError {
   readonly _tag = "JournalWriteError" as const;
-  override readonly name = "JournalWriteError";
   constructor(
     /** What failed: "write", "fsync", "create segment", ... */
     readonly operation: string,
@@ -43,9 +44,8 @@ export class JournalWriteError extends Error {
  * A record that cannot be trusted: a CRC mismatch, a damaged frame header, a
  * missing piece of a sealed segment. Corrupt bytes are never returned as data.
  */
-export class JournalCorruptionError extends Error {
+export class JournalCorruptionError extends TaggedError {
   readonly _tag = "JournalCorruptionError" as const;
-  override readonly name = "JournalCorruptionError";
   constructor(
     readonly file: string,
     readonly offset: number,
@@ -66,9 +66,8 @@ export class JournalCorruptionError extends Error {
 }
 
 /** A segment was written by a newer sluice whose format this version cannot read. */
-export class JournalVersionError extends Error {
+export class JournalVersionError extends TaggedError {
   readonly _tag = "JournalVersionError" as const;
-  override readonly name = "JournalVersionError";
   constructor(
     readonly file: string,
     readonly version: number,
@@ -83,18 +82,16 @@ export class JournalVersionError extends Error {
 }
 
 /** `append`, `sync` or `read` on a journal after `close()`. */
-export class JournalClosedError extends Error {
+export class JournalClosedError extends TaggedError {
   readonly _tag = "JournalClosedError" as const;
-  override readonly name = "JournalClosedError";
   constructor(readonly dir: string) {
     super(`The journal in ${dir} is closed. Open it again with openJournal() to append or read.`);
   }
 }
 
 /** A value that MessagePack cannot encode, or a record over 4 GiB. The journal stays usable. */
-export class JournalEncodeError extends Error {
+export class JournalEncodeError extends TaggedError {
   readonly _tag = "JournalEncodeError" as const;
-  override readonly name = "JournalEncodeError";
   constructor(
     readonly dir: string,
     readonly reason: string,
@@ -110,9 +107,8 @@ export class JournalEncodeError extends Error {
 }
 
 /** An option passed to `openJournal` is out of range or of the wrong shape. */
-export class JournalOptionsError extends Error {
+export class JournalOptionsError extends TaggedError {
   readonly _tag = "JournalOptionsError" as const;
-  override readonly name = "JournalOptionsError";
   constructor(
     readonly option: string,
     readonly reason: string,
@@ -122,9 +118,8 @@ export class JournalOptionsError extends Error {
 }
 
 /** `read({ from })` named a position that is not in this journal. */
-export class JournalPositionError extends Error {
+export class JournalPositionError extends TaggedError {
   readonly _tag = "JournalPositionError" as const;
-  override readonly name = "JournalPositionError";
   constructor(
     readonly dir: string,
     readonly segment: number,
@@ -139,9 +134,8 @@ export class JournalPositionError extends Error {
 }
 
 /** Reading a segment failed at the file-system level (EIO, permissions, a file removed meanwhile). */
-export class JournalReadError extends Error {
+export class JournalReadError extends TaggedError {
   readonly _tag = "JournalReadError" as const;
-  override readonly name = "JournalReadError";
   constructor(
     readonly file: string,
     readonly offset: number,
@@ -156,9 +150,8 @@ export class JournalReadError extends Error {
 }
 
 /** The journal directory could not be created, listed or prepared for appending (EACCES, EROFS, ...). */
-export class JournalOpenError extends Error {
+export class JournalOpenError extends TaggedError {
   readonly _tag = "JournalOpenError" as const;
-  override readonly name = "JournalOpenError";
   constructor(
     readonly dir: string,
     override readonly cause: unknown,

@@ -1,13 +1,14 @@
 /**
  * @module Tagged errors of the metrics layer. Each names the file or the SQL
  * involved and what to do; `_tag` equals the class name so the CLI and the
- * HTTP API map them to exit codes and statuses by tag.
+ * HTTP API map them to exit codes and statuses by tag (`src/errors.ts`, which
+ * also holds their base).
  */
+import { TaggedError } from "../errors.ts";
 
 /** The metrics file is held by another process (DESIGN §4: one writer owns it). */
-export class MetricsLockedError extends Error {
+export class MetricsLockedError extends TaggedError {
   readonly _tag = "MetricsLockedError" as const;
-  override readonly name = "MetricsLockedError";
   constructor(
     readonly path: string,
     /** Process id of the holder, when DuckDB reports it. */
@@ -24,9 +25,8 @@ export class MetricsLockedError extends Error {
 }
 
 /** A read-only open found no metrics database yet. */
-export class MetricsNotFoundError extends Error {
+export class MetricsNotFoundError extends TaggedError {
   readonly _tag = "MetricsNotFoundError" as const;
-  override readonly name = "MetricsNotFoundError";
   constructor(readonly path: string) {
     super(
       `No metrics database at ${path}. It is created by the first \`sluice run\`; check SLUICE_HOME or --home if you expected one.`,
@@ -35,9 +35,8 @@ export class MetricsNotFoundError extends Error {
 }
 
 /** The file was written by a newer sluice with a schema this version does not know. */
-export class MetricsSchemaError extends Error {
+export class MetricsSchemaError extends TaggedError {
   readonly _tag = "MetricsSchemaError" as const;
-  override readonly name = "MetricsSchemaError";
   constructor(
     readonly path: string,
     readonly version: number,
@@ -51,9 +50,8 @@ export class MetricsSchemaError extends Error {
 }
 
 /** User SQL was refused (not a single read-only SELECT) or failed. */
-export class MetricsQueryError extends Error {
+export class MetricsQueryError extends TaggedError {
   readonly _tag = "MetricsQueryError" as const;
-  override readonly name = "MetricsQueryError";
   constructor(
     readonly sql: string,
     readonly reason: string,
@@ -64,18 +62,16 @@ export class MetricsQueryError extends Error {
 }
 
 /** A write (ingest, prune, record) on a store opened read-only, or any call after `close()`. */
-export class MetricsStateError extends Error {
+export class MetricsStateError extends TaggedError {
   readonly _tag = "MetricsStateError" as const;
-  override readonly name = "MetricsStateError";
   constructor(message: string) {
     super(message);
   }
 }
 
 /** Writing a batch of events to DuckDB failed; the batch is kept and retried on the next flush. */
-export class MetricsWriteError extends Error {
+export class MetricsWriteError extends TaggedError {
   readonly _tag = "MetricsWriteError" as const;
-  override readonly name = "MetricsWriteError";
   constructor(
     readonly path: string,
     readonly events: number,
@@ -90,9 +86,8 @@ export class MetricsWriteError extends Error {
 }
 
 /** Alert rules or store options failed validation. */
-export class MetricsConfigError extends Error {
+export class MetricsConfigError extends TaggedError {
   readonly _tag = "MetricsConfigError" as const;
-  override readonly name = "MetricsConfigError";
   constructor(
     readonly setting: string,
     reason: string,

@@ -10,17 +10,18 @@
  * through views and macros (see `internal/schema.ts` and docs/metrics.md);
  * user SQL goes through the read-only guard (`internal/guard.ts`).
  */
-import type { EventBus, Subscription } from "../events/bus.ts";
-import { durable, type SluiceEvent } from "../events/schema.ts";
-import { stateHome } from "../pipeline/run.ts";
-import { type Clock, systemClock } from "../runtime/clock.ts";
+
 import {
   type Connection,
   type Database,
   openDuckDB,
   type QueryResult,
   type SqlParams,
-} from "../runtime/duckdb.ts";
+} from "../duckdb/client.ts";
+import type { EventBus, Subscription } from "../events/bus.ts";
+import { durable, type SluiceEvent } from "../events/schema.ts";
+import { stateHome } from "../pipeline/run.ts";
+import { type Clock, systemClock } from "../runtime/clock.ts";
 import { fs, paths } from "../runtime/fs.ts";
 import { cpuCount } from "../runtime/process.ts";
 import {

@@ -3,7 +3,7 @@
  * JSON-able object (the CLI's `sluice metrics RUN` and the HTTP API's run page
  * print it). Per-stage figures are whole-run merges of the minute rollup.
  */
-import type { SqlRow, SqlValue } from "../runtime/duckdb.ts";
+import type { SqlRow, SqlValue } from "../duckdb/client.ts";
 import { MEMORY_MIN_WINDOW_MS, MEMORY_WARMUP_MS, settledGrowthPerMin } from "./memory-growth.ts";
 
 /** What the analysis functions need from the store: trusted SQL with bound parameters. */

@@ -2,15 +2,10 @@
  * @module Tagged errors that the recovery operators give to single records.
  * They do not stop a run: they are the `error` of a dead letter (or what a
  * `fallback` or `retryIf` receives), so a user can tell a record that timed
- * out from one the circuit breaker turned away by `_tag` or `instanceof`.
+ * out from one the circuit breaker turned away by `_tag` or `instanceof`. The worker pool's two
+ * errors are here too. The base is `src/errors.ts`.
  */
-
-abstract class RecordErrorBase extends Error {
-  abstract readonly _tag: string;
-  override get name(): string {
-    return this._tag;
-  }
-}
+import { TaggedError } from "../errors.ts";
 
 /**
  * A call into a stage did not finish within the `timeout` duration.
@@ -20,7 +15,7 @@ abstract class RecordErrorBase extends Error {
  * retry({ attempts: 3, retryIf: (e) => e instanceof TimeoutError }, timeout("2s", map(callService)));
  * ```
  */
-export class TimeoutError extends RecordErrorBase {
+export class TimeoutError extends TaggedError {
   readonly _tag = "TimeoutError";
   constructor(
     readonly stage: string,
@@ -38,7 +33,7 @@ export class TimeoutError extends RecordErrorBase {
  * circuitBreaker({ fallback: (r, e) => (e instanceof CircuitOpenError ? { ...r, score: null } : r) }, map(score));
  * ```
  */
-export class CircuitOpenError extends RecordErrorBase {
+export class CircuitOpenError extends TaggedError {
   readonly _tag = "CircuitOpenError";
   constructor(
     readonly stage: string,
@@ -56,7 +51,7 @@ export class CircuitOpenError extends RecordErrorBase {
  * fallback((r, e) => (e instanceof BulkheadFullError ? { ...r, enriched: false } : r), bulkhead({ concurrency: 2, queue: 4 }, enrich));
  * ```
  */
-export class BulkheadFullError extends RecordErrorBase {
+export class BulkheadFullError extends TaggedError {
   readonly _tag = "BulkheadFullError";
   constructor(
     readonly stage: string,
@@ -65,4 +60,14 @@ export class BulkheadFullError extends RecordErrorBase {
   ) {
     super(`${stage}: bulkhead full (${concurrency} running, ${queue} queued), record shed`);
   }
+}
+
+/** The worker module cannot be loaded, or does not default-export a function. */
+export class WorkerModuleError extends TaggedError {
+  readonly _tag = "WorkerModuleError";
+}
+
+/** A run was refused or abandoned because the pool was closed. */
+export class PoolClosedError extends TaggedError {
+  readonly _tag = "PoolClosedError";
 }

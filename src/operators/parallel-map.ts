@@ -1,6 +1,6 @@
 /**
  * @module `parallelMap`: runs a module's default-exported function on a pool
- * of worker threads (`src/runtime/worker-pool.ts`, which says why it is our
+ * of worker threads (`src/operators/internal/worker-pool.ts`, which says why it is our
  * own pool on raw worker_threads and not piscina, with figures). The stage
  * keeps a few chunks in flight so the pool's batches stay pipelined, emits in
  * chunk order (or as chunks finish, `ordered: false`), and treats a barrier
@@ -19,6 +19,8 @@ import type { Chunk } from "../pipeline/chunk.ts";
 import { CancelledError, ConfigError, describeError } from "../pipeline/errors.ts";
 import type { Operator, StageContext } from "../pipeline/types.ts";
 import { type Duration, toMillis } from "../pipeline/units.ts";
+import { makeOperator } from "./internal/operator.ts";
+import { type Outbox, type PushStage, runPushStage } from "./internal/push-stage.ts";
 import {
   availableCores,
   createWorkerPool,
@@ -27,11 +29,9 @@ import {
   type Priority,
   type RunResult,
   type WorkerPool,
-} from "../runtime/worker-pool.ts";
-import { makeOperator } from "./internal/operator.ts";
-import { type Outbox, type PushStage, runPushStage } from "./internal/push-stage.ts";
+} from "./internal/worker-pool.ts";
 
-export type { Priority } from "../runtime/worker-pool.ts";
+export type { Priority } from "./internal/worker-pool.ts";
 
 export interface ParallelMapOptions<A> extends Omit<PoolConfigInput, "onEvent"> {
   /** Keep chunk order (default true). */

@@ -2,7 +2,7 @@
  * @module Terminals for tests and library use: run a pipeline and get its
  * records, or its summary.
  */
-import { collect } from "../sinks/collect.ts";
+import { collect } from "./internal/collect-sink.ts";
 import type { Pipeline } from "./pipeline.ts";
 import { type RunOptions, type RunSummary, runPipeline } from "./run.ts";
 

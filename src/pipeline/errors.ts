@@ -1,54 +1,42 @@
 /**
- * @module Tagged errors of the pipeline layer. Each says what went wrong, where
- * and what to do; `exitCode` is used by the CLI (one place maps errors to exit
- * codes: `cli/errors.ts`).
+ * @module Tagged errors of the pipeline layer: the ones that stop a run. Each says what went
+ * wrong, where and what to do (`hint`). Their base and their exit codes and HTTP statuses are in
+ * `src/errors.ts`.
  */
-
-abstract class SluiceErrorBase extends Error {
-  abstract readonly _tag: string;
-  /** Hint shown after the message: what the user can do. */
-  readonly hint?: string;
-  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.hint = options?.hint;
-  }
-  override get name(): string {
-    return this._tag;
-  }
-}
+import { TaggedError } from "../errors.ts";
 
 /** Options given to a source, operator or sink are invalid. */
-export class ConfigError extends SluiceErrorBase {
+export class ConfigError extends TaggedError {
   readonly _tag = "ConfigError";
 }
 
 /** An input cannot be opened or read (missing, unreadable, not a file). */
-export class SourceError extends SluiceErrorBase {
+export class SourceError extends TaggedError {
   readonly _tag = "SourceError";
 }
 
 /** A sink cannot write or commit. */
-export class SinkError extends SluiceErrorBase {
+export class SinkError extends TaggedError {
   readonly _tag = "SinkError";
 }
 
 /** A stage failed in a way that stops the run (not a per-record failure). */
-export class StageError extends SluiceErrorBase {
+export class StageError extends TaggedError {
   readonly _tag = "StageError";
 }
 
 /** A pipeline file could not be loaded or does not export a pipeline. */
-export class PipelineLoadError extends SluiceErrorBase {
+export class PipelineLoadError extends TaggedError {
   readonly _tag = "PipelineLoadError";
 }
 
 /** The run was cancelled (Ctrl-C, abort signal). */
-export class CancelledError extends SluiceErrorBase {
+export class CancelledError extends TaggedError {
   readonly _tag = "CancelledError";
 }
 
 /** State-directory or journal problems that stop a run (disk full, fsync). */
-export class StateError extends SluiceErrorBase {
+export class StateError extends TaggedError {
   readonly _tag = "StateError";
 }
 
@@ -61,8 +49,19 @@ export type SluiceError =
   | CancelledError
   | StateError;
 
+const RUN_ERRORS = [
+  ConfigError,
+  SourceError,
+  SinkError,
+  StageError,
+  PipelineLoadError,
+  CancelledError,
+  StateError,
+] as const;
+
+/** Whether `e` is one of the errors that stop a run (above), not another layer's tagged error. */
 export function isSluiceError(e: unknown): e is SluiceError {
-  return e instanceof SluiceErrorBase;
+  return e instanceof TaggedError && RUN_ERRORS.some((c) => e instanceof c);
 }
 
 /** A readable one-line description of any thrown value. */

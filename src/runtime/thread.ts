@@ -3,7 +3,7 @@
  * channel both ways (`node:worker_threads`, which Node, Bun and Deno
  * provide). The HTTP server runs in one so that requests are answered while
  * the pipeline holds the main event loop. On Node a TypeScript entry needs
- * tsx registered inside the thread (as in `worker-pool.ts`); compiled `.js`
+ * tsx registered inside the thread (as in `worker-thread.ts`); compiled `.js`
  * entries and Bun/Deno load directly.
  */
 import process from "node:process";

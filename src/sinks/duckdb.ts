@@ -11,15 +11,15 @@
  * there, so the table ends up exactly as an uninterrupted run leaves it.
  */
 import { z } from "zod";
-import type { Chunk } from "../pipeline/chunk.ts";
-import { ConfigError, describeError, SinkError } from "../pipeline/errors.ts";
-import { type Sink, type SinkContext, SinkTypeId, type SinkWriter } from "../pipeline/types.ts";
 import {
   openTableDatabase,
   type TableAppender,
   type TableColumn,
   type TableDatabase,
-} from "../runtime/duckdb-table.ts";
+} from "../duckdb/table.ts";
+import type { Chunk } from "../pipeline/chunk.ts";
+import { ConfigError, describeError, SinkError } from "../pipeline/errors.ts";
+import { type Sink, type SinkContext, SinkTypeId, type SinkWriter } from "../pipeline/types.ts";
 import { fs, paths } from "../runtime/fs.ts";
 import {
   COLUMN_TYPES,

@@ -19,7 +19,7 @@ import {
   type PoolEvent,
   WorkerModuleError,
   type WorkerPoolOptions,
-} from "../../src/runtime/worker-pool.ts";
+} from "../../src/operators/internal/worker-pool.ts";
 import type { Op, Rec } from "../fixtures/workers/behave.ts";
 
 export const runtimeName: "node" | "bun" | "deno" =

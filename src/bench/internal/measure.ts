@@ -6,7 +6,7 @@
  * kill it, then to completion from its journal. The outcome is checked by the
  * scenario before the measurement counts.
  */
-import { runProcess, runtimeCommand } from "../../runtime/bench-host.ts";
+
 import type { RuntimeName } from "../../runtime/detect.ts";
 import { fs, paths } from "../../runtime/fs.ts";
 import { cwd } from "../../runtime/process.ts";
@@ -15,6 +15,7 @@ import type { Measurement } from "../runner.ts";
 import type { Scenario } from "../scenario.ts";
 import { repoRoot } from "../scenarios/repo-peer.ts";
 import { rate } from "../stats.ts";
+import { runProcess, runtimeCommand } from "./host.ts";
 
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 

@@ -5,10 +5,11 @@
  * random by a seeded generator beyond that), so every implementation pays
  * the same small, bounded cost for being measured.
  */
-import { cpuTimeMs, rssBytes } from "../../runtime/bench-host.ts";
+
 import { prng } from "../../testing/generate.ts";
 import type { ExtraMetric, LatencySummary, Sample } from "../protocol.ts";
 import { percentileSorted } from "../stats.ts";
+import { cpuTimeMs, rssBytes } from "./host.ts";
 
 const RESERVOIR = 65_536;
 const MAX_TIMELINE = 1_000;

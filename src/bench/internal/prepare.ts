@@ -5,13 +5,14 @@
  * repository peer is bundled to JavaScript once per bench run so no peer
  * pays for the tsx loader; a peer module that is not installed is reported.
  */
-import { bundleForNode } from "../../runtime/bench-host.ts";
+
 import type { RuntimeName } from "../../runtime/detect.ts";
 import { fs, paths } from "../../runtime/fs.ts";
 import type { LoadedScenario } from "../load.ts";
 import type { ChildSpec } from "../protocol.ts";
 import type { GenerateContext, LazyPeer, Peer, Scenario } from "../scenario.ts";
 import { repoRoot } from "../scenarios/repo-peer.ts";
+import { bundleForNode } from "./host.ts";
 import { childScript } from "./measure.ts";
 
 /** Generates (or finds) the scenario's data in `<home>/bench/data/<scenario>-<rows>-s<seed>/`. */

@@ -5,7 +5,7 @@
  * spread, ratios against sluice taken pair by pair, and the verdict against
  * the stored baseline; then notes for anything that failed or was skipped.
  */
-import type { MachineInfo } from "../../runtime/bench-host.ts";
+import type { MachineInfo } from "../internal/host.ts";
 import type { BaselineComparison } from "../results.ts";
 import type { BenchRun, ResultSummary } from "../runner.ts";
 import { int, ms, percent, ratio, si, withSpread } from "./format.ts";

@@ -6,11 +6,12 @@
  * with plain async iterators, with RxJS and with Effect Stream per element,
  * and as one DuckDB SQL query; the totals must equal those of a plain loop.
  */
+
+import { openDuckDB } from "../../duckdb/client.ts";
 import { aggregate } from "../../operators/aggregate.ts";
 import { filter } from "../../operators/filter.ts";
 import { map } from "../../operators/map.ts";
 import { pipeline } from "../../pipeline/pipeline.ts";
-import { openDuckDB } from "../../runtime/duckdb.ts";
 import { paths } from "../../runtime/fs.ts";
 import { duckdb } from "../../sinks/duckdb.ts";
 import { csv } from "../../sources/csv.ts";

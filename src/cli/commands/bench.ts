@@ -7,6 +7,8 @@
  * stored baseline. Exits 1 when a measurement failed, or with `--check`
  * when sluice regressed beyond tolerance.
  */
+
+import { gitRevision, machineInfo } from "../../bench/internal/host.ts";
 import { builtinScenario, type LoadedScenario, loadScenarioFile } from "../../bench/load.ts";
 import { renderHtml } from "../../bench/report/html.ts";
 import { progressBar } from "../../bench/report/progress.ts";
@@ -24,7 +26,6 @@ import { builtinScenarios } from "../../bench/scenarios/index.ts";
 import { type BenchStore, openBenchStore } from "../../bench/store.ts";
 import { CancelledError, describeError } from "../../pipeline/errors.ts";
 import { stateHome } from "../../pipeline/run.ts";
-import { gitRevision, machineInfo } from "../../runtime/bench-host.ts";
 import { type RuntimeName, runtimeName } from "../../runtime/detect.ts";
 import { fs, paths } from "../../runtime/fs.ts";
 import { cwd, onSignal, stderr, stdout } from "../../runtime/process.ts";

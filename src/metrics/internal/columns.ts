@@ -18,12 +18,7 @@
  * A buffer is reused after its flush (`reset`), so steady-state ingest does
  * not reallocate its typed arrays.
  */
-import type {
-  AppendBatch,
-  AppendColumnData,
-  BatchColumnData,
-  BatchColumnSpec,
-} from "../../runtime/duckdb.ts";
+import type { AppendBatch, AppendColumnData, BatchColumnData, BatchColumnSpec } from "../../duckdb/client.ts";
 
 export type ColumnKind = "num" | "ts" | "sym" | "str" | "json" | "hist";
 

@@ -16,8 +16,9 @@
  * A dedicated connection runs user SQL one statement at a time, with a row cap
  * and an optional timeout that interrupts the statement.
  */
+
+import type { Connection, QueryResult, SqlParams } from "../../duckdb/client.ts";
 import type { Clock } from "../../runtime/clock.ts";
-import type { Connection, QueryResult, SqlParams } from "../../runtime/duckdb.ts";
 import { MetricsQueryError } from "../errors.ts";
 import { Mutex } from "./mutex.ts";
 

@@ -13,8 +13,9 @@
  * stored row and merges into it before the rewrite, so nothing is counted
  * twice or lost.
  */
+
+import type { BatchColumnData, ColumnBatch } from "../../duckdb/client.ts";
 import type { EventOf, HistogramData } from "../../events/schema.ts";
-import type { BatchColumnData, ColumnBatch } from "../../runtime/duckdb.ts";
 import { BUCKET_BOUNDS_MS } from "../histogram.ts";
 import { type ColumnSpec, symbolCode } from "./columns.ts";
 

@@ -9,8 +9,9 @@
  * writes. Everything else happens in `flush`, on a timer or when the buffer
  * reaches its size trigger.
  */
+
+import type { AppendBatch, AppendColumnData, BatchSource, Connection } from "../../duckdb/client.ts";
 import { durable, type EventOf, type SluiceEvent } from "../../events/schema.ts";
-import type { AppendBatch, AppendColumnData, BatchSource, Connection } from "../../runtime/duckdb.ts";
 import { batchColumns, ColumnBuffer, type ColumnSpec, storedColumns } from "./columns.ts";
 import {
   ROLLUPS,

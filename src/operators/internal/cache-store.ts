@@ -7,7 +7,7 @@
  * the injected clock exactly (virtual time in tests) and the hit path costs
  * no clock call per record.
  *
- * L2 (optional) is an LMDB environment (`runtime/kv-store.ts`) with two
+ * L2 (optional) is an LMDB environment (`kv-store.ts`) with two
  * stores: `entries` (key → [value, expiresAt]) and `expiry` ([expiresAt,
  * key] → 1), an ordered index that serves both the TTL sweep and capacity
  * eviction (soonest-to-expire first, which with one TTL is oldest first).
@@ -19,8 +19,8 @@
  * stage never serves entries computed by the old one.
  */
 import { LRUCache } from "lru-cache";
-import type { KvEnv, KvStore } from "../../runtime/kv-store.ts";
 import type { CacheKey } from "./cache-key.ts";
+import type { KvEnv, KvStore } from "./kv-store.ts";
 
 /** Returned by `get` when the key is not cached (values may be `undefined`). */
 export const MISS: unique symbol = Symbol("sluice/cache-miss");

@@ -10,9 +10,9 @@ import type { Chunk } from "../../pipeline/chunk.ts";
 import { NAME_PATTERN } from "../../pipeline/pipeline.ts";
 import { isSource, type Source, type StageContext } from "../../pipeline/types.ts";
 import { fs, paths } from "../../runtime/fs.ts";
-import { type KvEnv, openKvEnv } from "../../runtime/kv-store.ts";
 import { normalizeKey } from "./cache-key.ts";
 import { type CacheStore, NEVER } from "./cache-store.ts";
+import { type KvEnv, openKvEnv } from "./kv-store.ts";
 import { DurationSchema, fn, SizeSchema } from "./options.ts";
 
 /** `[key, value]` pairs to load before the first record. */

@@ -1,9 +1,10 @@
 /**
  * @module The worker pool's contracts, shared by the neutral scheduler (`pool-scheduler.ts`), the
- * thread layer (`src/runtime/worker-pool.ts`) and the code inside each worker
- * (`src/runtime/worker-bootstrap.ts`): the public pool API and its results, lifecycle events, the
+ * thread layer (`src/operators/internal/worker-pool.ts`) and the code inside each worker
+ * (`src/operators/internal/pool-worker.ts`): the public pool API and its results, lifecycle events, the
  * messages crossing the thread boundary, and the capability the runtime hands the scheduler.
- * Types only (plus two tagged errors), so a worker imports nothing at run time.
+ * Types only (plus a re-export of the pool's two tagged errors from `operators/errors.ts`), so a
+ * worker imports nothing at run time.
  */
 
 export type Priority = "high" | "normal" | "low";
@@ -64,7 +65,7 @@ export interface PoolStats {
   batchSize: number;
 }
 
-/** What `parallelMap` drives. Create one with `createWorkerPool` (`src/runtime/worker-pool.ts`). */
+/** What `parallelMap` drives. Create one with `createWorkerPool` (`src/operators/internal/worker-pool.ts`). */
 export interface WorkerPool<I = unknown, O = unknown> {
   /** Spawns the warm workers and checks the module default-exports a function; rejects if not. */
   start(): Promise<void>;
@@ -150,14 +151,4 @@ export interface PoolHost {
   spawn(workerId: number, listener: WorkerListener): WorkerHandle;
 }
 
-/** The worker module cannot be loaded, or does not default-export a function. */
-export class WorkerModuleError extends Error {
-  readonly _tag = "WorkerModuleError";
-  override name = "WorkerModuleError";
-}
-
-/** A run was refused or abandoned because the pool was closed. */
-export class PoolClosedError extends Error {
-  readonly _tag = "PoolClosedError";
-  override name = "PoolClosedError";
-}
+export { PoolClosedError, WorkerModuleError } from "../errors.ts";

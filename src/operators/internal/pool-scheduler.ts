@@ -1,7 +1,7 @@
 /**
  * @module The runtime-neutral brain of the worker pool behind `parallelMap`: pipelined dispatch,
  * blame of poison records, retries, hang detection, heartbeats and scaling. It never touches a
- * thread: `src/runtime/worker-pool.ts` hands it a {@link PoolHost} (spawn, post, terminate, read
+ * thread: `src/operators/internal/worker-pool.ts` hands it a {@link PoolHost} (spawn, post, terminate, read
  * progress) and the engine `Clock`, so every decision here runs on virtual time in tests.
  *
  * Why records cost little: a worker receives batches (one message each, several in flight so
@@ -10,64 +10,33 @@
  * when a worker crashes or stops progressing, the record it was on pays one attempt, while records
  * it had finished (results lost with it) or not reached run again free. In chunk mode, or without
  * shared memory, the culprit is unknown, so the batch is bisected until poison records stand alone.
+ *
+ * This file runs the workers (start, dispatch, health, scaling, close). What happens to records
+ * (results, retries, bisection, settling runs) is `pool-jobs.ts`; batch sizes and scale-up counts
+ * are `pool-sizing.ts`; a worker's bookkeeping, its periodic check and the stats are `pool-slot.ts`.
  */
 import type { Clock } from "../../runtime/clock.ts";
-import { backoffDelay, type PoolConfig } from "./pool-config.ts";
+import type { PoolConfig } from "./pool-config.ts";
+import { createJobBook, type EventBody } from "./pool-jobs.ts";
 import {
   type FromWorker,
   PoolClosedError,
   type PoolEvent,
   type PoolHost,
   type PoolStats,
-  type Priority,
   type RunOptions,
   type RunResult,
   type SerializedError,
   type WorkerFailureReason,
-  type WorkerHandle,
   WorkerModuleError,
   type WorkerPool,
   type WorkerStartReason,
 } from "./pool-protocol.ts";
-import {
-  type Job,
-  jobIndex,
-  PRIORITIES,
-  PriorityQueues,
-  recordsOf,
-  type Segment,
-  slice,
-} from "./pool-queue.ts";
+import { jobIndex, PriorityQueues, recordsOf, type Segment, slice } from "./pool-queue.ts";
+import * as sizing from "./pool-sizing.ts";
+import { checkSlot, exitFailure, newSlot, poolStats, type Slot } from "./pool-slot.ts";
 
-// ~5 ms per message keeps messaging overhead (a few µs) under 0.2%; ~20 ms queued per worker
-// covers the main thread being busy with other stages or descheduled on a loaded machine.
-const TARGET_BATCH_MS = 5;
-const BUFFER_MS = 20;
-const MAX_DEPTH = 8;
-const MAX_AUTO_BATCH = 1024;
-const FIRST_AUTO_BATCH = 32;
 const MAX_START_FAILURES = 3;
-
-type EventBody = PoolEvent extends infer E ? (E extends PoolEvent ? Omit<E, "at"> : never) : never;
-
-interface Slot {
-  id: number;
-  handle: WorkerHandle;
-  state: "starting" | "ready" | "gone";
-  reason: WorkerStartReason;
-  inflight: Segment[];
-  seq: number;
-  spawnedAt: number;
-  /** Last sign of life: a message, progress, or being handed work while idle. */
-  lastActive: number;
-  idleSince: number;
-  pingSentAt: number | null;
-  seen: { seq: number; index: number };
-  batchesDone: number;
-  readyAt: number | null;
-  /** Above the count set by `resize`: takes no new work and stops when its in-flight work is done. */
-  draining?: boolean;
-}
 
 export interface SchedulerDeps {
   config: PoolConfig;
@@ -84,13 +53,7 @@ export function createPoolScheduler<I = unknown, O = unknown>(deps: SchedulerDep
   const random = deps.random ?? Math.random;
   const queue = new PriorityQueues();
   const slots = new Map<number, Slot>();
-  const jobs = new Set<Job>();
-  const delayed = new Set<AbortController>();
-  const drainWaiters: Array<() => void> = [];
   const totals = {
-    completed: 0,
-    failed: 0,
-    retried: 0,
     batches: 0,
     reused: 0,
     replaced: 0,
@@ -99,9 +62,7 @@ export function createPoolScheduler<I = unknown, O = unknown>(deps: SchedulerDep
   };
   let nextWorkerId = 1;
   let avgRecordMs = 0;
-  let retrying = 0;
   let retiredReadyMs = 0;
-  let registering = 0;
   let startPromise: Promise<void> | null = null;
   let readyWaiter: ((error: Error | null) => void) | null = null;
   let started = false;
@@ -122,26 +83,12 @@ export function createPoolScheduler<I = unknown, O = unknown>(deps: SchedulerDep
       });
     }
   };
+  const book = createJobBook({ config, clock, random, queue, emit, dispatch: () => dispatch() });
   const live = (): Slot[] => [...slots.values()];
   const readySlots = (): Slot[] => live().filter((s) => s.state === "ready");
 
   function spawn(reason: WorkerStartReason): Slot | null {
-    const t = now();
-    const slot: Slot = {
-      id: nextWorkerId++,
-      handle: undefined as unknown as WorkerHandle,
-      state: "starting",
-      reason,
-      inflight: [],
-      seq: 0,
-      spawnedAt: t,
-      lastActive: t,
-      idleSince: t,
-      pingSentAt: null,
-      seen: { seq: 0, index: 0 },
-      batchesDone: 0,
-      readyAt: null,
-    };
+    const slot = newSlot(nextWorkerId++, reason, now());
     try {
       slot.handle = host.spawn(slot.id, {
         message: (m) => onMessage(slot, m),
@@ -204,19 +151,7 @@ export function createPoolScheduler<I = unknown, O = unknown>(deps: SchedulerDep
         error,
       });
     }
-    const c = error?.code;
-    const reason: WorkerFailureReason =
-      c === "ERR_WORKER_OUT_OF_MEMORY"
-        ? "out-of-memory"
-        : c === "ERR_WORKER_MESSAGE"
-          ? "bad-message"
-          : error
-            ? "crash"
-            : "exit";
-    const blame = error ?? {
-      name: "WorkerExitError",
-      message: `worker ${slot.id} exited with code ${code} while running this record`,
-    };
+    const { reason, blame } = exitFailure(slot.id, code, error);
     // A result the parent cannot read would be re-run forever if judged by progress: suspect the batch.
     workerFailed(slot, reason, blame, code, reason === "bad-message");
   }
@@ -225,16 +160,11 @@ export function createPoolScheduler<I = unknown, O = unknown>(deps: SchedulerDep
   function fail(error: Error): void {
     fatal = error;
     if (!started) return void readyWaiter?.(error);
-    for (const job of jobs) job.reject(error);
-    jobs.clear();
-    queue.clear();
-    for (const ac of delayed) ac.abort();
-    delayed.clear();
-    retrying = 0;
+    book.rejectAll(error);
     stopTick?.();
     stopTick = null;
     for (const slot of live()) retire(slot);
-    settleDrain();
+    book.settleDrain();
   }
 
   function onDone(slot: Slot, m: Extract<FromWorker, { t: "done" }>): void {
@@ -251,88 +181,9 @@ export function createPoolScheduler<I = unknown, O = unknown>(deps: SchedulerDep
     totals.workMs += m.ms;
     totals.workRecords += seg.count;
     avgRecordMs = avgRecordMs === 0 ? m.ms / seg.count : avgRecordMs * 0.8 + (m.ms / seg.count) * 0.2;
-    if (m.failed) batchFailed(seg, m.failed, "the chunk function threw");
-    else {
-      const job = seg.job;
-      if (!seg.idx && seg.start === 0 && seg.count === job.records.length) job.values = m.values;
-      else for (let i = 0; i < seg.count; i++) job.values[jobIndex(seg, i)] = m.values[i];
-      const failed = m.errors?.length ?? 0;
-      totals.completed += seg.count - failed;
-      job.pending -= seg.count - failed;
-      if (m.errors) {
-        const idx = m.errors.map(([i]) => jobIndex(seg, i));
-        recordsFailed(
-          job,
-          idx,
-          seg.attempts + 1,
-          seg.priority,
-          m.errors.map(([, e]) => e),
-        );
-      }
-      settleJob(job);
-    }
+    if (m.failed) book.batchFailed(seg, m.failed, "the chunk function threw");
+    else book.done(seg, m.values, m.errors);
     dispatch();
-  }
-
-  /** A batch failed as a whole: split it to find the poison records, or charge the lone record. */
-  function batchFailed(seg: Segment, error: SerializedError, why: string): void {
-    if (seg.count === 1) {
-      recordsFailed(seg.job, [jobIndex(seg, 0)], seg.attempts + 1, seg.priority, [error]);
-      return;
-    }
-    emit({ kind: "task.split", records: seg.count, reason: `${why}: ${error.message}` });
-    const mid = seg.count >> 1;
-    queue.pushFront([slice(seg, 0, mid), slice(seg, mid, seg.count)]);
-  }
-
-  /** Records used up an attempt: retry them after a backoff, or settle them as failures. */
-  function recordsFailed(
-    job: Job,
-    idx: number[],
-    attempts: number,
-    priority: Priority,
-    errors: SerializedError[],
-  ): void {
-    if (!jobs.has(job)) return;
-    if (attempts > config.retries) {
-      idx.forEach((index, k) => {
-        job.values[index] = undefined; // a real slot, not a hole: holes are skipped by forEach and slow
-        job.failures.push({ index, record: job.records[index], error: errors[k] ?? errors[0], attempts });
-      });
-      job.pending -= idx.length;
-      totals.failed += idx.length;
-      emit({ kind: "task.dead-lettered", records: idx.length, attempts, error: errors[0] });
-      settleJob(job);
-      return;
-    }
-    const delayMs = backoffDelay(config, attempts, random);
-    totals.retried += idx.length;
-    retrying += idx.length;
-    emit({ kind: "task.retried", records: idx.length, attempt: attempts + 1, delayMs, error: errors[0] });
-    const ac = new AbortController();
-    delayed.add(ac);
-    clock.sleep(delayMs, ac.signal).then(
-      () => {
-        delayed.delete(ac);
-        retrying -= idx.length;
-        if (!jobs.has(job)) return;
-        queue.pushFront([{ job, start: 0, count: idx.length, idx, attempts, priority, seq: 0 }]);
-        dispatch();
-      },
-      () => undefined, // aborted by close() or a fatal error
-    );
-  }
-
-  function settleJob(job: Job): void {
-    if (job.pending > 0 || !jobs.delete(job)) return;
-    job.failures.sort((a, b) => a.index - b.index);
-    job.resolve({ values: job.values, failures: job.failures });
-    settleDrain();
-  }
-
-  function settleDrain(): void {
-    if (jobs.size > 0 || registering > 0) return;
-    for (const resolve of drainWaiters.splice(0)) resolve();
   }
 
   /** A worker died or stopped progressing: blame by its progress counter, replace it, go on. */
@@ -352,39 +203,19 @@ export function createPoolScheduler<I = unknown, O = unknown>(deps: SchedulerDep
       else if (progress && config.mode === "record") {
         const i = progress.index;
         innocent.push(slice(seg, 0, i), slice(seg, i + 1, seg.count));
-        recordsFailed(seg.job, [jobIndex(seg, i)], seg.attempts + 1, seg.priority, [error]);
-      } else batchFailed(seg, error, `worker ${reason}`);
+        book.recordsFailed(seg.job, [jobIndex(seg, i)], seg.attempts + 1, seg.priority, [error]);
+      } else book.batchFailed(seg, error, `worker ${reason}`);
     });
-    queue.pushFront(innocent.filter((s) => jobs.has(s.job)));
+    queue.pushFront(innocent.filter((s) => book.has(s.job)));
     const replacementId = closed ? null : (spawn("replacement")?.id ?? null);
     emit({ kind: "worker.replaced", workerId: slot.id, replacementId, reason, exitCode: code, error });
     dispatch();
   }
 
-  /** Records per batch: `batch`, or about TARGET_BATCH_MS of work at the measured cost. */
-  function costBatch(): number {
-    if (config.batch !== "auto") return config.batch;
-    return Math.min(
-      MAX_AUTO_BATCH,
-      avgRecordMs > 0 ? Math.ceil(TARGET_BATCH_MS / avgRecordMs) : FIRST_AUTO_BATCH,
-    );
-  }
-
-  /** Never so large that a run fits in fewer than two batches per ready worker. */
-  function batchSize(readyCount: number): number {
-    if (config.batch !== "auto") return config.batch;
-    return Math.max(1, Math.min(costBatch(), Math.ceil(queue.size / Math.max(1, 2 * readyCount))));
-  }
-
-  /**
-   * Batches in flight per worker: `pipeline`, or enough for about BUFFER_MS of queued work, so a
-   * worker keeps running while the main thread is busy elsewhere (other stages, a loaded machine).
-   */
-  function depth(): number {
-    if (config.pipeline !== "auto") return config.pipeline;
-    const batchMs = costBatch() * avgRecordMs;
-    return batchMs > 0 ? Math.min(MAX_DEPTH, Math.max(2, Math.ceil(BUFFER_MS / batchMs))) : 2;
-  }
+  const costBatch = (): number => sizing.costBatch(config, avgRecordMs);
+  const depth = (): number => sizing.depth(config, avgRecordMs);
+  const batchSize = (readyCount: number): number =>
+    sizing.batchSize(config, avgRecordMs, queue.size, readyCount);
 
   function dispatch(): void {
     if (closed || fatal) return;
@@ -404,49 +235,17 @@ export function createPoolScheduler<I = unknown, O = unknown>(deps: SchedulerDep
         best.handle.post({ t: "run", seq: seg.seq, records: recordsOf(seg) });
       } catch (error) {
         best.inflight.pop();
-        unsendable(seg, error);
+        book.unsendable(seg, error);
       }
     }
     scaleUp(ready.length);
-  }
-
-  /** Records that cannot be cloned to a worker fail at once (no retry can help); the rest go back. */
-  function unsendable(seg: Segment, error: unknown): void {
-    const bad: number[] = [];
-    const good: number[] = [];
-    for (let k = 0; k < seg.count; k++) {
-      const i = jobIndex(seg, k);
-      try {
-        structuredClone(seg.job.records[i]);
-        good.push(i);
-      } catch {
-        bad.push(i);
-      }
-    }
-    if (bad.length === 0) bad.push(...good.splice(0));
-    const cause: SerializedError = {
-      name: "DataCloneError",
-      message: `this record cannot be sent to a worker thread (structured clone failed: ${(error as Error)?.message ?? error})`,
-    };
-    const job = seg.job;
-    for (const index of bad) {
-      job.values[index] = undefined;
-      job.failures.push({ index, record: job.records[index], error: cause, attempts: seg.attempts });
-    }
-    job.pending -= bad.length;
-    totals.failed += bad.length;
-    emit({ kind: "task.dead-lettered", records: bad.length, attempts: seg.attempts, error: cause });
-    queue.pushFront([{ ...seg, start: 0, count: good.length, idx: good, seq: 0 }]);
-    settleJob(job);
   }
 
   /** More workers (up to `max`) while more is waiting than the ready ones can hold in one round. */
   function scaleUp(readyCount: number): void {
     if (closing || !started || queue.size === 0) return;
     const all = slots.size;
-    const capacity = Math.max(1, readyCount) * depth() * costBatch();
-    if (all >= config.max || (readyCount > 0 && queue.size <= capacity)) return;
-    const want = Math.min(config.max - all, Math.ceil(queue.size / capacity) - (all - readyCount));
+    const want = sizing.scaleUpBy(config, avgRecordMs, queue.size, all, readyCount);
     if (want <= 0) return;
     for (let k = 0; k < want; k++) spawn("scale-up");
     emit({ kind: "worker.scaled", from: all, to: all + want, reason: "queue-depth" });
@@ -457,59 +256,62 @@ export function createPoolScheduler<I = unknown, O = unknown>(deps: SchedulerDep
     const t = now();
     for (const slot of live()) {
       if (slot.state === "gone") continue;
-      if (slot.state === "starting") {
-        if (t - slot.spawnedAt <= config.startTimeoutMs) continue;
-        retire(slot);
-        if (++startFailures >= MAX_START_FAILURES) {
-          fail(
-            new WorkerModuleError(
-              `worker module ${moduleName}: ${startFailures} workers in a row did not start within ${config.startTimeoutMs}ms`,
-            ),
-          );
-          return;
+      switch (checkSlot(slot, t, config, slots.size, queue.size)) {
+        case "start-timeout": {
+          retire(slot);
+          if (++startFailures >= MAX_START_FAILURES) {
+            fail(
+              new WorkerModuleError(
+                `worker module ${moduleName}: ${startFailures} workers in a row did not start within ${config.startTimeoutMs}ms`,
+              ),
+            );
+            return;
+          }
+          const replacementId = spawn("replacement")?.id ?? null;
+          emit({
+            kind: "worker.replaced",
+            workerId: slot.id,
+            replacementId,
+            reason: "start-timeout",
+            exitCode: null,
+            error: null,
+          });
+          break;
         }
-        const replacementId = spawn("replacement")?.id ?? null;
-        emit({
-          kind: "worker.replaced",
-          workerId: slot.id,
-          replacementId,
-          reason: "start-timeout",
-          exitCode: null,
-          error: null,
-        });
-      } else if (slot.inflight.length > 0) {
-        const p = slot.handle.progress();
-        if (p && (p.seq !== slot.seen.seq || p.index !== slot.seen.index)) {
-          slot.seen = p;
-          slot.lastActive = t;
+        case "timeout": {
+          const unit = config.mode === "record" ? "record" : "batch";
+          emit({
+            kind: "task.timeout",
+            workerId: slot.id,
+            timeoutMs: config.timeoutMs,
+            records: unit === "record" ? 1 : slot.inflight[0].count,
+          });
+          const error = {
+            name: "TaskTimeoutError",
+            message: `no result for this ${unit} within ${config.timeoutMs}ms; its worker was stopped`,
+          };
+          workerFailed(slot, "timeout", error, null, false);
+          break;
         }
-        if (t - slot.lastActive <= config.timeoutMs) continue;
-        const unit = config.mode === "record" ? "record" : "batch";
-        emit({
-          kind: "task.timeout",
-          workerId: slot.id,
-          timeoutMs: config.timeoutMs,
-          records: unit === "record" ? 1 : slot.inflight[0].count,
-        });
-        const error = {
-          name: "TaskTimeoutError",
-          message: `no result for this ${unit} within ${config.timeoutMs}ms; its worker was stopped`,
-        };
-        workerFailed(slot, "timeout", error, null, false);
-      } else if (slot.pingSentAt !== null && t - slot.pingSentAt > config.heartbeatTimeoutMs) {
-        const error = {
-          name: "HeartbeatError",
-          message: `worker ${slot.id} did not answer a heartbeat within ${config.heartbeatTimeoutMs}ms`,
-        };
-        workerFailed(slot, "heartbeat", error, null, false);
-      } else if (slots.size > config.min && t - slot.idleSince >= config.idleTimeoutMs && queue.size === 0) {
-        const from = slots.size;
-        retire(slot);
-        emit({ kind: "worker.stopped", workerId: slot.id, reason: "idle" });
-        emit({ kind: "worker.scaled", from, to: slots.size, reason: "idle" });
-      } else if (slot.pingSentAt === null && t - slot.lastActive >= config.heartbeatIntervalMs) {
-        slot.pingSentAt = t;
-        slot.handle.post({ t: "ping" });
+        case "heartbeat": {
+          const error = {
+            name: "HeartbeatError",
+            message: `worker ${slot.id} did not answer a heartbeat within ${config.heartbeatTimeoutMs}ms`,
+          };
+          workerFailed(slot, "heartbeat", error, null, false);
+          break;
+        }
+        case "idle": {
+          const from = slots.size;
+          retire(slot);
+          emit({ kind: "worker.stopped", workerId: slot.id, reason: "idle" });
+          emit({ kind: "worker.scaled", from, to: slots.size, reason: "idle" });
+          break;
+        }
+        case "ping":
+          slot.pingSentAt = t;
+          slot.handle.post({ t: "ping" });
+          break;
       }
     }
   }
@@ -554,11 +356,7 @@ export function createPoolScheduler<I = unknown, O = unknown>(deps: SchedulerDep
     if (closing)
       return Promise.reject(new PoolClosedError("the worker pool is closed; no new records are accepted"));
     if (started) return enqueue(records, options);
-    registering++; // counted until queued, so a close() issued meanwhile still drains this run
-    const registered = (): void => {
-      registering--;
-      queueMicrotask(settleDrain);
-    };
+    const registered = book.register(); // so a close() issued meanwhile still drains this run
     return start().then(
       () => {
         registered();
@@ -575,57 +373,21 @@ export function createPoolScheduler<I = unknown, O = unknown>(deps: SchedulerDep
     if (fatal) return Promise.reject(fatal);
     if (closed)
       return Promise.reject(new PoolClosedError("the worker pool was closed before this run started"));
-    const n = records.length;
-    if (n === 0) return Promise.resolve({ values: [], failures: [] });
-    return new Promise<RunResult<I, O>>((resolve, reject) => {
-      const job: Job = {
-        records,
-        values: new Array(n),
-        failures: [],
-        pending: n,
-        resolve: resolve as Job["resolve"],
-        reject,
-      };
-      jobs.add(job);
-      const pr = options?.priority ?? "normal";
-      if (typeof pr === "string")
-        queue.push({ job, start: 0, count: n, idx: null, attempts: 0, priority: pr, seq: 0 });
-      else {
-        const by: Record<Priority, number[]> = { high: [], normal: [], low: [] };
-        for (let i = 0; i < n; i++) by[pr(records[i])].push(i);
-        for (const p of PRIORITIES) {
-          const idx = by[p];
-          if (idx.length > 0)
-            queue.push({ job, start: 0, count: idx.length, idx, attempts: 0, priority: p, seq: 0 });
-        }
-      }
-      dispatch();
-    });
-  }
-
-  function drain(): Promise<void> {
-    if (jobs.size === 0 && registering === 0) return Promise.resolve();
-    return new Promise((resolve) => drainWaiters.push(resolve));
+    return book.add<I, O>(records, options);
   }
 
   async function close(options?: { graceful?: boolean }): Promise<void> {
     closing = true;
-    if (options?.graceful !== false) await drain();
+    if (options?.graceful !== false) await book.drain();
     closed = true;
-    const error = new PoolClosedError("the worker pool was closed before these records finished");
-    for (const job of jobs) job.reject(error);
-    jobs.clear();
-    queue.clear();
-    for (const ac of delayed) ac.abort();
-    delayed.clear();
-    retrying = 0;
+    book.rejectAll(new PoolClosedError("the worker pool was closed before these records finished"));
     stopTick?.();
     stopTick = null;
     for (const slot of live()) {
       retire(slot);
       emit({ kind: "worker.stopped", workerId: slot.id, reason: "close" });
     }
-    settleDrain();
+    book.settleDrain();
   }
 
   function resize(workers: number): void {
@@ -655,34 +417,18 @@ export function createPoolScheduler<I = unknown, O = unknown>(deps: SchedulerDep
   }
 
   function stats(): PoolStats {
-    const s = { idle: 0, busy: 0, starting: 0, batches: 0, records: 0, readyMs: retiredReadyMs };
-    for (const slot of slots.values()) {
-      if (slot.readyAt !== null) s.readyMs += now() - slot.readyAt;
-      if (slot.state === "starting") s.starting++;
-      else if (slot.inflight.length > 0) s.busy++;
-      else s.idle++;
-      s.batches += slot.inflight.length;
-      for (const seg of slot.inflight) s.records += seg.count;
-    }
-    return {
+    return poolStats({
+      slots: slots.values(),
       workers: slots.size,
-      idle: s.idle,
-      busy: s.busy,
-      starting: s.starting,
+      now: now(),
+      retiredReadyMs,
       queued: { ...queue.counts },
-      retrying,
-      inFlight: { batches: s.batches, records: s.records },
-      completed: totals.completed,
-      failed: totals.failed,
-      retried: totals.retried,
-      batches: totals.batches,
-      replaced: totals.replaced,
-      reuseRate: totals.batches === 0 ? 0 : totals.reused / totals.batches,
-      avgTaskMs: totals.workRecords === 0 ? 0 : totals.workMs / totals.workRecords,
-      utilisation: s.readyMs === 0 ? 0 : Math.min(1, totals.workMs / s.readyMs),
+      retrying: book.retrying(),
+      records: book.totals,
+      totals,
       batchSize: costBatch(),
-    };
+    });
   }
 
-  return { start, run, drain, close, stats, resize };
+  return { start, run, drain: book.drain, close, stats, resize };
 }

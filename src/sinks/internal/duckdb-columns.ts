@@ -5,7 +5,7 @@
  * (text in a DOUBLE column) sends its record to the dead letter with the
  * column and the reason, instead of failing the run or storing NULL.
  */
-import type { ColumnValue, TableColumn, ValueKind } from "../../runtime/duckdb-table.ts";
+import type { ColumnValue, TableColumn, ValueKind } from "../../duckdb/table.ts";
 
 /** Column types the sink creates (and the `columns` option accepts). */
 export const COLUMN_TYPES = [

@@ -15,7 +15,7 @@ import { tempHome } from "../metrics/fixtures.ts";
 
 const home = tempHome("duckdb-batch");
 afterAll(() => home.cleanup());
-const script = join(repo, "test/runtime/duckdb-batch-check.ts");
+const script = join(repo, "test/duckdb/batch-check.ts");
 const outputs = new Map<RuntimeName, unknown>();
 
 describe.each(["node", "bun", "deno"] as const)("batch source on %s", (runtime) => {

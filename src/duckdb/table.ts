@@ -10,7 +10,7 @@
  * transaction did, at `COMMIT`, and vanish if the process dies first — the
  * property the sink's exactly-once commit rests on.
  *
- * (The metrics store has its own client in duckdb.ts, for its separate file.)
+ * (The metrics store has its own client in client.ts, for its separate file.)
  */
 import type { DuckDBAppender, DuckDBConnection, DuckDBValue } from "@duckdb/node-api";
 

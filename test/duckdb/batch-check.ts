@@ -1,13 +1,14 @@
 /**
- * Runs on node, bun and deno (see duckdb-batch.test.ts): streams column
+ * Runs on node, bun and deno (see batch.test.ts): streams column
  * batches through `registerBatchSource` into a table and reads them back,
  * then stores `stage.progress` events with histograms through the metrics
  * store and reads the list columns back. Prints one JSON line: the values read
  * back and any mismatch against what went in.
- * Usage: duckdb-batch-check.ts HOME
+ * Usage: batch-check.ts HOME
  */
+
+import { type AppendBatch, type ColumnBatch, openDuckDB } from "../../src/duckdb/client.ts";
 import { openMetricsStore } from "../../src/metrics/store.ts";
-import { type AppendBatch, type ColumnBatch, openDuckDB } from "../../src/runtime/duckdb.ts";
 
 const home = process.argv[2];
 const mismatches: string[] = [];

@@ -4,10 +4,11 @@
  * then maps batches. Per record it only writes a progress counter in shared memory: that is what
  * lets the parent blame the exact record a crash or hang happened on without any per-record
  * message. Sync functions stay on a plain loop; the first promise switches that batch to awaiting.
- * Self-contained on purpose (type-only imports) so a worker starts fast.
+ * Nearly self-contained on purpose (type-only imports, plus the runtime's thread port) so a
+ * worker starts fast.
  */
-import { parentPort, workerData } from "node:worker_threads";
-import type { FromWorker, SerializedError, ToWorker } from "../operators/internal/pool-protocol.ts";
+import { workerPort } from "../../runtime/worker-port.ts";
+import type { FromWorker, SerializedError, ToWorker } from "./pool-protocol.ts";
 
 interface BootData {
   moduleUrl: string;
@@ -17,8 +18,8 @@ interface BootData {
 type RunMessage = Extract<ToWorker, { t: "run" }>;
 type Fn = (input: unknown) => unknown;
 
-const port = parentPort!;
-const data = workerData as BootData;
+const port = workerPort();
+const data = port.data as BootData;
 // [0] = seq of the batch being run, [1] = records of it finished. Plain memory if SAB is missing.
 // Per record it is a plain store (aligned int32 writes cannot tear; the parent samples with
 // Atomics.load once per tick): Atomics.store costs 30-40 ns per record on V8, a plain one ~1 ns.
@@ -28,7 +29,7 @@ const queue: RunMessage[] = [];
 let busy = false;
 let fn: Fn = () => undefined;
 
-const send = (message: FromWorker): void => port.postMessage(message);
+const send = (message: FromWorker): void => port.post(message);
 
 function serializeError(error: unknown): SerializedError {
   if (error instanceof Error) {
@@ -182,7 +183,8 @@ async function main(): Promise<void> {
     });
   }
   fn = mod.default as Fn;
-  port.on("message", (m: ToWorker) => {
+  port.onMessage((message) => {
+    const m = message as ToWorker;
     if (m.t === "ping") return send({ t: "pong" });
     queue.push(m);
     if (!busy) pump();

@@ -8,11 +8,12 @@
  * crash-safe and needs no start-up scan. See `operators/cache.ts` for the
  * measurements against DuckDB and an append-log file.
  *
- * It lives in `src/runtime/` because it is a native, file-backed capability;
- * the cache policy (TTL, eviction, versions) is in `operators/internal/`.
+ * `lmdb` is the same package on every runtime (a Node-API addon), so this is
+ * not a runtime difference and lives next to its one user, the cache policy
+ * (TTL, eviction, versions) in `cache-store.ts`.
  */
-import { join } from "node:path";
 import { type Key, open, type RootDatabase } from "lmdb";
+import { paths } from "../../runtime/fs.ts";
 
 /** A key: a string, a number, or a tuple of them (ordered element by element). */
 export type KvKey = string | number | ReadonlyArray<string | number>;
@@ -65,7 +66,7 @@ export async function openKvEnv(path: string, options: KvEnvOptions = {}): Promi
   let held = opened.get(path);
   if (!held) {
     const root = open({
-      path: join(path, "store.lmdb"),
+      path: paths.join(path, "store.lmdb"),
       compression: false,
       maxDbs: 16,
       noSync: !options.sync,
