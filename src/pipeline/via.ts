@@ -35,7 +35,11 @@ export type CheckedChain<In, Ops extends ReadonlyArray<unknown>> = Ops extends r
 export interface Via<A> {
   via<B1>(op1: Operator<A, B1>): Pipeline<B1>;
   via<B1, B2>(op1: Operator<A, B1>, op2: Operator<NoInfer<B1>, B2>): Pipeline<B2>;
-  via<B1, B2, B3>(op1: Operator<A, B1>, op2: Operator<NoInfer<B1>, B2>, op3: Operator<NoInfer<B2>, B3>): Pipeline<B3>;
+  via<B1, B2, B3>(
+    op1: Operator<A, B1>,
+    op2: Operator<NoInfer<B1>, B2>,
+    op3: Operator<NoInfer<B2>, B3>,
+  ): Pipeline<B3>;
   via<B1, B2, B3, B4>(
     op1: Operator<A, B1>,
     op2: Operator<NoInfer<B1>, B2>,
