@@ -63,6 +63,6 @@ export class BulkheadFullError extends RecordErrorBase {
     readonly concurrency: number,
     readonly queue: number,
   ) {
-    super(`${stage}: bulkhead full (${concurrency} running, ${queue} queued), record shed`);
+    super(`${stage}: bulkhead full (${concurrency} calls running, ${queue} chunks waiting), record shed`);
   }
 }
