@@ -11,6 +11,7 @@
  */
 import type { Chunk } from "../pipeline/chunk.ts";
 import { ConfigError, describeError } from "../pipeline/errors.ts";
+import { rejectUnknownOptions } from "../pipeline/internal/options.ts";
 import type { Operator, StageContext } from "../pipeline/types.ts";
 import {
   availableCores,
@@ -22,6 +23,7 @@ import {
   type WorkerPool,
 } from "../runtime/worker-pool.ts";
 import { makeOperator } from "./internal/operator.ts";
+import { POOL_OPTION_NAMES } from "./internal/pool-config.ts";
 import { type Outbox, type PushStage, runPushStage } from "./internal/push-stage.ts";
 
 export type { Priority } from "../runtime/worker-pool.ts";
@@ -34,6 +36,13 @@ export interface ParallelMapOptions<A> extends Omit<PoolConfigInput, "onEvent"> 
   /** Chunks in flight at once (default: 2 per worker, at least 4). */
   readonly inFlight?: number;
 }
+
+const PARALLEL_MAP_OPTIONS = [
+  "ordered",
+  "priority",
+  "inFlight",
+  ...POOL_OPTION_NAMES.filter((n) => n !== "onEvent"),
+];
 
 /**
  * Maps records on worker threads. The module default-exports a function of
@@ -55,6 +64,9 @@ export function parallelMap<A, B>(module: URL | string, options: ParallelMapOpti
       hint: 'Pass new URL("./worker.ts", import.meta.url) or a path to a module that default-exports a function.',
     });
   }
+  rejectUnknownOptions("parallelMap()", options, PARALLEL_MAP_OPTIONS);
+  rejectUnknownOptions("parallelMap() backoff", options.backoff, ["initial", "max", "jitter"]);
+  rejectUnknownOptions("parallelMap() heartbeat", options.heartbeat, ["interval", "timeout"]);
   const { ordered = true, priority, inFlight, ...pool } = options;
   if (inFlight !== undefined && (!Number.isInteger(inFlight) || inFlight < 1)) {
     throw new ConfigError(`parallelMap(): inFlight must be a positive integer, got ${String(inFlight)}`);

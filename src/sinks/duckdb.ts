@@ -9,7 +9,8 @@
  * journal are removed); what each mode adds is in `internal/duckdb-modes.ts`.
  */
 import { z } from "zod";
-import { ConfigError, describeError, SinkError } from "../pipeline/errors.ts";
+import { describeError, SinkError } from "../pipeline/errors.ts";
+import { parseComponentOptions } from "../pipeline/internal/options.ts";
 import { type Sink, type SinkContext, SinkTypeId, type SinkWriter } from "../pipeline/types.ts";
 import { openTableDatabase, type TableDatabase } from "../runtime/duckdb-table.ts";
 import { fs, paths } from "../runtime/fs.ts";
@@ -72,14 +73,7 @@ export type DuckDBSinkOptions = z.input<typeof DuckDBSinkOptions>;
  * ```
  */
 export function duckdb<A = unknown>(options: DuckDBSinkOptions): Sink<A> {
-  const parsed = DuckDBSinkOptions.safeParse(options);
-  if (!parsed.success) {
-    throw new ConfigError(
-      `duckdb() options: ${parsed.error.issues.map((i) => `${i.path.join(".") || "options"}: ${i.message}`).join("; ")}`,
-      { hint: "Allowed options: table (required), path, columns, mode (replace, append, upsert), key." },
-    );
-  }
-  const o = parsed.data;
+  const o = parseComponentOptions("duckdb()", DuckDBSinkOptions, options);
   return {
     [SinkTypeId]: true,
     name: `duckdb(${o.table})`,
