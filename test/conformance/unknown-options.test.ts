@@ -10,8 +10,8 @@
  */
 import { of } from "rxjs";
 import { describe, expect, expectTypeOf, it } from "vitest";
-import { ConfigError } from "../../src/pipeline/errors.ts";
 import * as operators from "../../src/operators/index.ts";
+import { ConfigError } from "../../src/pipeline/errors.ts";
 import * as sinks from "../../src/sinks/index.ts";
 import * as sources from "../../src/sources/index.ts";
 
