@@ -10,7 +10,8 @@
  * shared inner-stage primitive), so `bulkhead({ concurrency: 3 },
  * mapAsync(f, { concurrency: 20 }))` runs at most 3 calls of `f`, whatever
  * the inner stage's own concurrency. (It counted chunks before, which let
- * the inner stage run 20 calls per chunk.) The unit of `queue` is a caller:
+ * the inner stage run 20 calls per chunk.) Each inner call holds one record,
+ * so the wrapped function's `index` argument is 0. The unit of `queue` is a caller:
  * a chunk whose records wait for their first slot. The records of a chunk
  * that has started wait their turn in line and are never shed; a chunk that
  * arrives when every slot is busy and `queue` chunks already wait is shed:
