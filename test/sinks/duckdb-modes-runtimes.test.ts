@@ -75,7 +75,7 @@ describe("duckdb sink modes on every runtime", () => {
           expect(await outputHash(cwd, "duckdb"), mode).toBe(reference[mode]);
         }
       }
-    }, 300_000);
+    }, 600_000);
 
     for (const [mode, fault] of [
       ["replace", "after-sink-commit@2"],
