@@ -6,6 +6,7 @@
  * separate operator.)
  */
 import { ConfigError } from "../pipeline/errors.ts";
+import { rejectUnknownOptions } from "../pipeline/internal/options.ts";
 import type { Operator } from "../pipeline/types.ts";
 import type { Key } from "./dedupe.ts";
 import { makeOperator, recordFailed } from "./internal/operator.ts";
@@ -40,6 +41,7 @@ export type AggregateResult<S> = { key: Key } & { [K in keyof S]: number | unkno
 export function aggregate<A, S extends Record<string, AggregateSpec<A>>>(
   options: AggregateOptions<A, S>,
 ): Operator<A, AggregateResult<S>> {
+  rejectUnknownOptions("aggregate()", options, ["key", "aggregate"]);
   const columns = Object.entries(options.aggregate ?? {});
   if (columns.length === 0) {
     throw new ConfigError('aggregate(): give at least one output column, e.g. { n: "count" }');

@@ -8,6 +8,7 @@
  */
 import type { Chunk } from "../pipeline/chunk.ts";
 import { ConfigError } from "../pipeline/errors.ts";
+import { rejectUnknownOptions } from "../pipeline/internal/options.ts";
 import { type RechunkObserver, rechunk } from "../pipeline/internal/rechunk.ts";
 import type { Operator, StageContext } from "../pipeline/types.ts";
 import { type Duration, type Size, toBytes, toMillis } from "../pipeline/units.ts";
@@ -95,6 +96,7 @@ interface Sizing<A> {
 }
 
 function sizing<A>(o: ChunkOptions<A>): () => Sizing<A> {
+  rejectUnknownOptions("chunk()", o, ["rows", "bytes", "sizeOf", "adaptive"]);
   const modes = ["rows", "bytes", "adaptive"].filter((k) => o && k in o);
   if (modes.length !== 1) {
     throw new ConfigError(
@@ -115,6 +117,7 @@ function sizing<A>(o: ChunkOptions<A>): () => Sizing<A> {
       throw new ConfigError("chunk(): sizeOf must be a function (record) => bytes");
     return () => ({ sizer: bytesSizer(bytes, o.sizeOf) });
   }
+  rejectUnknownOptions("chunk() adaptive", o.adaptive, ["targetLatency", "min", "max", "initial"]);
   const a = o.adaptive ?? {};
   const min = positiveInt(a.min ?? 100, "adaptive.min");
   const max = positiveInt(a.max ?? 100_000, "adaptive.max");

@@ -6,6 +6,7 @@
  * clear error rather than silently forgetting keys and letting duplicates by).
  */
 import { StageError } from "../pipeline/errors.ts";
+import { rejectUnknownOptions } from "../pipeline/internal/options.ts";
 import type { Operator } from "../pipeline/types.ts";
 import { makeOperator, recordFailed } from "./internal/operator.ts";
 
@@ -26,6 +27,7 @@ export interface DedupeOptions {
  * ```
  */
 export function dedupe<A>(key: (record: A) => Key, options: DedupeOptions = {}): Operator<A, A> {
+  rejectUnknownOptions("dedupe()", options, ["maxKeys"]);
   const maxKeys = options.maxKeys ?? 10_000_000;
   return makeOperator<A, A>("dedupe", "filter", (ctx) => {
     let seen = new Set<Key>();

@@ -58,7 +58,7 @@ export class BulkheadFullError extends TaggedError {
     readonly concurrency: number,
     readonly queue: number,
   ) {
-    super(`${stage}: bulkhead full (${concurrency} running, ${queue} queued), record shed`);
+    super(`${stage}: bulkhead full (${concurrency} calls running, ${queue} chunks waiting), record shed`);
   }
 }
 

@@ -9,6 +9,7 @@
  */
 import type { Chunk } from "../pipeline/chunk.ts";
 import { ConfigError } from "../pipeline/errors.ts";
+import { rejectUnknownOptions } from "../pipeline/internal/options.ts";
 import type { Operator, StageContext } from "../pipeline/types.ts";
 import { isAsync, type MaybeAsync, makeOperator, recordFailed, settle } from "./internal/operator.ts";
 import { type Outbox, type PushStage, runPushStage } from "./internal/push-stage.ts";
@@ -37,6 +38,7 @@ export function mapAsync<A, B>(
   fn: (record: A, index: number) => MaybeAsync<B>,
   options: MapAsyncOptions = {},
 ): Operator<A, B> {
+  rejectUnknownOptions("mapAsync()", options, ["concurrency", "ordered"]);
   const concurrency = options.concurrency ?? 16;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new ConfigError(`mapAsync(): concurrency must be a positive integer, got ${String(concurrency)}`);

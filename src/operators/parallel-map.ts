@@ -17,9 +17,11 @@
  */
 import type { Chunk } from "../pipeline/chunk.ts";
 import { CancelledError, ConfigError, describeError } from "../pipeline/errors.ts";
+import { rejectUnknownOptions } from "../pipeline/internal/options.ts";
 import type { Operator, StageContext } from "../pipeline/types.ts";
 import { type Duration, toMillis } from "../pipeline/units.ts";
 import { makeOperator } from "./internal/operator.ts";
+import { POOL_OPTION_NAMES } from "./internal/pool-config.ts";
 import { type Outbox, type PushStage, runPushStage } from "./internal/push-stage.ts";
 import {
   availableCores,
@@ -44,6 +46,14 @@ export interface ParallelMapOptions<A> extends Omit<PoolConfigInput, "onEvent"> 
   readonly drainTimeout?: Duration;
 }
 
+const PARALLEL_MAP_OPTIONS = [
+  "ordered",
+  "priority",
+  "inFlight",
+  "drainTimeout",
+  ...POOL_OPTION_NAMES.filter((n) => n !== "onEvent"),
+];
+
 /**
  * Maps records on worker threads. The module default-exports a function of
  * one record (or of an array, with `mode: "chunk"`), sync or async; TypeScript
@@ -64,6 +74,9 @@ export function parallelMap<A, B>(module: URL | string, options: ParallelMapOpti
       hint: 'Pass new URL("./worker.ts", import.meta.url) or a path to a module that default-exports a function.',
     });
   }
+  rejectUnknownOptions("parallelMap()", options, PARALLEL_MAP_OPTIONS);
+  rejectUnknownOptions("parallelMap() backoff", options.backoff, ["initial", "max", "jitter"]);
+  rejectUnknownOptions("parallelMap() heartbeat", options.heartbeat, ["interval", "timeout"]);
   const { ordered = true, priority, inFlight, drainTimeout = "30s", ...pool } = options;
   const drainMs = toMillis(drainTimeout, "parallelMap(): drainTimeout");
   if (inFlight !== undefined && (!Number.isInteger(inFlight) || inFlight < 1)) {

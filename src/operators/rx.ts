@@ -33,6 +33,7 @@ import type { OperatorFunction, Subscription } from "rxjs";
 import { Subject } from "rxjs/internal/Subject";
 import type { Chunk } from "../pipeline/chunk.ts";
 import { ConfigError, describeError, StageError } from "../pipeline/errors.ts";
+import { rejectUnknownOptions } from "../pipeline/internal/options.ts";
 import type { Operator, StageContext } from "../pipeline/types.ts";
 import { makeOperator } from "./internal/operator.ts";
 import { type Outbox, type PushStage, runPushStage } from "./internal/push-stage.ts";
@@ -61,6 +62,7 @@ export function rx<A, B>(operator: OperatorFunction<A, B>, options: RxOptions = 
       "rx(): expected an RxJS operator such as map(...), bufferCount(3) or mergeMap(...)",
     );
   }
+  rejectUnknownOptions("rx()", options, ["onBarrier"]);
   const complete = (options.onBarrier ?? "pass") === "complete";
   return makeOperator<A, B>("rx", "many", (ctx) => ({
     type: "stream",

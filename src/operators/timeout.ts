@@ -13,6 +13,7 @@
  */
 import { z } from "zod";
 import type { Chunk } from "../pipeline/chunk.ts";
+import { rejectUnknownOptions } from "../pipeline/internal/options.ts";
 import type { Operator } from "../pipeline/types.ts";
 import type { Duration } from "../pipeline/units.ts";
 import { TimeoutError } from "./errors.ts";
@@ -46,6 +47,7 @@ export function timeout<A, B>(
   stage: Operator<A, B>,
   options: { readonly per?: "record" | "chunk" } = {},
 ): Operator<A, B> {
+  rejectUnknownOptions("timeout()", options, ["per"]);
   const o = parseOptions("timeout", TimeoutOptionsSchema, { ...options, duration });
   const ms = o.duration;
   return makeOperator<A, B>(`timeout.${stage.name}`, "one", (ctx) => {

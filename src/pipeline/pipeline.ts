@@ -10,6 +10,7 @@ import { MetricsConfigError } from "../metrics/errors.ts";
 import { ConfigError } from "./errors.ts";
 import { isOperator, isSink, isSource, type Operator, type Sink, type Source } from "./types.ts";
 import type { Duration, Size } from "./units.ts";
+import type { Via } from "./via.ts";
 
 export const PipelineTypeId: unique symbol = Symbol.for("sluice/Pipeline") as never;
 
@@ -48,37 +49,13 @@ export interface PipelineOptions {
 /** Names that reach file paths, URLs and SQL: letters, digits, `_ . : -`. */
 export const NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$/;
 
-export interface Pipeline<A> {
+export interface Pipeline<A> extends Via<A> {
   readonly [PipelineTypeId]: true;
   readonly name: string;
   readonly options: PipelineOptions;
   readonly source: Source<unknown>;
   readonly operators: ReadonlyArray<Operator<unknown, unknown>>;
   readonly sink?: Sink<A>;
-  via<B>(op: Operator<A, B>): Pipeline<B>;
-  via<B, C>(op1: Operator<A, B>, op2: Operator<B, C>): Pipeline<C>;
-  via<B, C, D>(op1: Operator<A, B>, op2: Operator<B, C>, op3: Operator<C, D>): Pipeline<D>;
-  via<B, C, D, E>(
-    op1: Operator<A, B>,
-    op2: Operator<B, C>,
-    op3: Operator<C, D>,
-    op4: Operator<D, E>,
-  ): Pipeline<E>;
-  via<B, C, D, E, F>(
-    op1: Operator<A, B>,
-    op2: Operator<B, C>,
-    op3: Operator<C, D>,
-    op4: Operator<D, E>,
-    op5: Operator<E, F>,
-  ): Pipeline<F>;
-  via<B, C, D, E, F, G>(
-    op1: Operator<A, B>,
-    op2: Operator<B, C>,
-    op3: Operator<C, D>,
-    op4: Operator<D, E>,
-    op5: Operator<E, F>,
-    op6: Operator<F, G>,
-  ): Pipeline<G>;
   /** Sets where records go. */
   to(sink: Sink<A>): Pipeline<A>;
   /** Returns a copy with other options. */

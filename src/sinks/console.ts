@@ -4,6 +4,7 @@
  */
 
 import { safeJson } from "../pipeline/internal/dead-letter.ts";
+import { rejectUnknownOptions } from "../pipeline/internal/options.ts";
 import { type Sink, SinkTypeId } from "../pipeline/types.ts";
 import { stdout } from "../runtime/process.ts";
 
@@ -16,6 +17,7 @@ import { stdout } from "../runtime/process.ts";
  * ```
  */
 export function console<A = unknown>(options: { format?: (record: A) => string } = {}): Sink<A> {
+  rejectUnknownOptions("console()", options, ["format"]);
   const fmt = options.format ?? ((r: A) => safeJson(r));
   return {
     [SinkTypeId]: true,

@@ -4,7 +4,7 @@
  * dates as ISO strings, null/undefined as empty fields.
  */
 import { z } from "zod";
-import { ConfigError } from "../pipeline/errors.ts";
+import { parseComponentOptions } from "../pipeline/internal/options.ts";
 import type { Sink } from "../pipeline/types.ts";
 import { fileSink } from "./internal/file-sink.ts";
 
@@ -29,13 +29,7 @@ export function csv<A extends Record<string, unknown> = Record<string, unknown>>
   path: string,
   options: CsvSinkOptions = {},
 ): Sink<A> {
-  const parsed = CsvSinkOptions.safeParse(options);
-  if (!parsed.success) {
-    throw new ConfigError(
-      `csv sink options: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
-    );
-  }
-  const o = parsed.data;
+  const o = parseComponentOptions(`csv("${path}") sink`, CsvSinkOptions, options);
   const d = o.delimiter;
   const needsQuote = new RegExp(`[${d === "]" ? "\\]" : d.replace(/[\\^-]/g, "\\$&")}"\\r\\n]`);
   const field = (v: unknown): string => {

@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { ConfigError } from "../pipeline/errors.ts";
+import { parseComponentOptions } from "../pipeline/internal/options.ts";
 import type { Source } from "../pipeline/types.ts";
 import { toBytes } from "../pipeline/units.ts";
 import { fs } from "../runtime/fs.ts";
@@ -66,16 +67,7 @@ export function csv(path: string, options: Opts & { header: false }): Source<str
 export function csv(path: string, options: Opts = {}): Source<unknown> {
   if (typeof path !== "string" || path.length === 0)
     throw new ConfigError("csv(): the path must be a non-empty string");
-  const parsed = CsvSourceOptions.safeParse(options);
-  if (!parsed.success) {
-    throw new ConfigError(
-      `csv("${path}") options: ${parsed.error.issues.map((i) => `${i.path.join(".") || "options"}: ${i.message}`).join("; ")}`,
-      {
-        hint: "Allowed options: header, delimiter, quote, schema, bufferSize, maxRecordBytes, encoding (utf-8, replace, latin1), relaxQuotes, warnRecordLines, warnRecordBytes.",
-      },
-    );
-  }
-  const o = parsed.data;
+  const o = parseComponentOptions(`csv("${path}")`, CsvSourceOptions, options);
   if (o.delimiter === o.quote) throw new ConfigError(`csv("${path}"): delimiter and quote must differ`);
   const bufferSize = toBytes(o.bufferSize as never, "csv bufferSize");
   const maxRecordBytes = toBytes(o.maxRecordBytes as never, "csv maxRecordBytes");

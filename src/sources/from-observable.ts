@@ -15,6 +15,7 @@ import type { Observable } from "rxjs";
 import { z } from "zod";
 import type { Chunk } from "../pipeline/chunk.ts";
 import { ConfigError, type SourceError } from "../pipeline/errors.ts";
+import { parseComponentOptions } from "../pipeline/internal/options.ts";
 import { type Source, type SourceContext, SourceTypeId } from "../pipeline/types.ts";
 import { ObservableBuffer } from "./internal/observable-buffer.ts";
 
@@ -55,14 +56,7 @@ export function fromObservable<A>(observable: Observable<A>, options: FromObserv
   if (typeof (observable as { subscribe?: unknown } | null)?.subscribe !== "function") {
     throw new ConfigError("fromObservable(): expected an RxJS Observable (something with subscribe())");
   }
-  const parsed = FromObservableOptions.safeParse(options);
-  if (!parsed.success) {
-    throw new ConfigError(
-      `fromObservable() options: ${parsed.error.issues.map((i) => `${i.path.join(".") || "options"}: ${i.message}`).join("; ")}`,
-      { hint: "Allowed options: buffer, overflow, chunkSize, replayable, name." },
-    );
-  }
-  const o = parsed.data;
+  const o = parseComponentOptions("fromObservable()", FromObservableOptions, options);
   if (o.overflow === "block" && !o.replayable) {
     throw new ConfigError('fromObservable(): overflow "block" needs replayable: true', {
       hint:

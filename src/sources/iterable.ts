@@ -7,6 +7,7 @@
 import * as Stream from "effect/Stream";
 import type { Chunk } from "../pipeline/chunk.ts";
 import { ConfigError, describeError, SourceError } from "../pipeline/errors.ts";
+import { rejectUnknownOptions } from "../pipeline/internal/options.ts";
 import { type Source, type SourceContext, SourceTypeId } from "../pipeline/types.ts";
 
 export interface IterableOptions {
@@ -29,6 +30,7 @@ export function iterable<A>(
   items: Iterable<A> | AsyncIterable<A> | (() => Iterable<A> | AsyncIterable<A>),
   options: IterableOptions = {},
 ): Source<A> {
+  rejectUnknownOptions("iterable()", options, ["chunkSize", "name"]);
   const size = options.chunkSize ?? 1000;
   if (!Number.isInteger(size) || size < 1) {
     throw new ConfigError(

@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { ConfigError } from "../pipeline/errors.ts";
+import { parseComponentOptions } from "../pipeline/internal/options.ts";
 import type { Source } from "../pipeline/types.ts";
 import { toBytes } from "../pipeline/units.ts";
 import { TEXT_ENCODINGS, type TextEncodingName } from "./internal/encoding.ts";
@@ -43,14 +44,7 @@ export function ndjson<A = Record<string, unknown>>(path: string, options?: Opts
 export function ndjson(path: string, options: Opts = {}): Source<unknown> {
   if (typeof path !== "string" || path.length === 0)
     throw new ConfigError("ndjson(): the path must be a non-empty string");
-  const parsed = NdjsonSourceOptions.safeParse(options);
-  if (!parsed.success) {
-    throw new ConfigError(
-      `ndjson("${path}") options: ${parsed.error.issues.map((i) => `${i.path.join(".") || "options"}: ${i.message}`).join("; ")}`,
-      { hint: "Allowed options: schema, bufferSize, maxRecordBytes, encoding (utf-8, replace, latin1)." },
-    );
-  }
-  const o = parsed.data;
+  const o = parseComponentOptions(`ndjson("${path}")`, NdjsonSourceOptions, options);
   const maxRecordBytes = toBytes(o.maxRecordBytes as never, "ndjson maxRecordBytes");
   return fileSource<unknown, unknown>({
     kind: "ndjson",

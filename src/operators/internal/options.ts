@@ -5,7 +5,7 @@
  * option becomes one `ConfigError` naming the operator and the field.
  */
 import { z } from "zod";
-import { ConfigError } from "../../pipeline/errors.ts";
+import { parseComponentOptions } from "../../pipeline/internal/options.ts";
 import { toBytes, toMillis } from "../../pipeline/units.ts";
 
 const DURATION = /^\s*\d+(?:\.\d+)?\s*(ms|s|m|h|d)\s*$/;
@@ -28,16 +28,11 @@ export function fn<F extends (...args: never[]) => unknown>(what: string) {
   return z.custom<F>((v) => typeof v === "function", { message: `${what} must be a function` });
 }
 
-/** Parses `options` with `schema`, or throws one `ConfigError` listing every bad field. */
+/** Parses `options` with `schema`, or throws one `ConfigError` listing every bad or unknown field. */
 export function parseOptions<S extends z.ZodType>(
   operator: string,
   schema: S,
   options: unknown,
 ): z.output<S> {
-  const r = schema.safeParse(options ?? {});
-  if (r.success) return r.data;
-  const problems = r.error.issues.map((i) => `${i.path.join(".") || "options"}: ${i.message}`).join("; ");
-  throw new ConfigError(`${operator}(): invalid options: ${problems}`, {
-    hint: `See the documentation of ${operator}() for the accepted options.`,
-  });
+  return parseComponentOptions(`${operator}()`, schema, options);
 }

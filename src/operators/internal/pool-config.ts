@@ -33,6 +33,25 @@ export interface PoolConfigInput {
   onEvent?: (event: PoolEvent) => void;
 }
 
+/** Every option name of {@link PoolConfigInput}, for rejecting unknown ones (checked complete below). */
+export const POOL_OPTION_NAMES = [
+  "mode",
+  "workers",
+  "timeout",
+  "retries",
+  "backoff",
+  "batch",
+  "pipeline",
+  "heartbeat",
+  "idleTimeout",
+  "startTimeout",
+  "maxMemoryMB",
+  "onEvent",
+] as const satisfies ReadonlyArray<keyof PoolConfigInput>;
+// A compile error here means a PoolConfigInput field is missing from POOL_OPTION_NAMES.
+const _allNamed: Record<Exclude<keyof PoolConfigInput, (typeof POOL_OPTION_NAMES)[number]>, never> = {};
+void _allNamed;
+
 export interface PoolConfig {
   mode: "record" | "chunk";
   min: number;

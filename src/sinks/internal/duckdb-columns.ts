@@ -127,7 +127,8 @@ export interface Converted {
 /**
  * Turns records into table columns. `firstRow` numbers the rows
  * (`_sluice_row`); records with a value that does not fit are passed to
- * `bad` and left out.
+ * `bad` and left out, and so are records with no value for a column in
+ * `required` (the key of an upsert).
  */
 export function toColumns(
   records: ReadonlyArray<unknown>,
@@ -135,6 +136,7 @@ export function toColumns(
   runId: string,
   firstRow: number,
   bad: (index: number, reason: string) => void,
+  required?: ReadonlySet<string>,
 ): Converted {
   const checks = table.map((c) =>
     c.name === RUN_COLUMN || c.name === ROW_COLUMN || !c.kind ? undefined : checker(c.kind, c.sqlType),
@@ -154,6 +156,11 @@ export function toColumns(
       }
       const v = f[name];
       if (v === null || v === undefined) {
+        if (required?.has(name)) {
+          bad(i, `the key column ${name} has no value`);
+          ok = false;
+          break;
+        }
         staged[c] = null;
         continue;
       }
