@@ -12,7 +12,7 @@ import { isSource, type Source, type StageContext } from "../../pipeline/types.t
 import { fs, paths } from "../../runtime/fs.ts";
 import { normalizeKey } from "./cache-key.ts";
 import { type CacheStore, NEVER } from "./cache-store.ts";
-import { type KvEnv, openKvEnv } from "./kv-store.ts";
+import type { KvEnv } from "./kv-store.ts";
 import { DurationSchema, fn, SizeSchema } from "./options.ts";
 
 /** `[key, value]` pairs to load before the first record. */
@@ -75,6 +75,8 @@ export async function openL2(
   const namespace = o.namespace ?? `${ctx.pipeline}.${ctx.stage}`.replace(/[^A-Za-z0-9_.-]/g, "_");
   const dir = paths.join(ctx.home, "cache", namespace);
   await fs.mkdirp(dir, 0o700);
+  // LMDB (a native module and ~25 files) loads only for a cache with a disk tier.
+  const { openKvEnv } = await import("./kv-store.ts");
   const env = await openKvEnv(dir, { sync: d.sync });
   return {
     env,

@@ -1,0 +1,98 @@
+/**
+ * @module How fast a reader catches the metrics store up on journals, whole process:
+ *
+ *   node --import tsx benchmarks/catch-up.bench.ts [--rows 400000] [--runs 5] [--rounds 3]
+ *   (npm run bench:catch-up)
+ *
+ * Makes `--runs` journals with `sluice run` (the orders CSV with 5% bad rows, validated
+ * by a schema: the dead letters, stage progress, checkpoints and resource samples a real
+ * run journals), then times `sluice sql "SELECT count(*) FROM runs"` on a state directory
+ * whose store is gone (every journal is loaded) and again on the caught-up store (nothing
+ * to load: the fixed cost of the command). Events per second = journaled events ÷ the
+ * difference. GNU time gives wall, CPU (user+sys) and peak RSS; the load average is
+ * printed with every round. Target (issue 14): ≥ 0.25M events/s.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { loadavg } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { listRuns, readRunEvents } from "../src/journal/runs.ts";
+import { ensureOrdersCsv } from "../src/testing/generate.ts";
+
+const here = fileURLToPath(new URL(".", import.meta.url));
+const repo = join(here, "..");
+const cli = join(repo, "bin", "sluice.js");
+const arg = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : process.argv[i + 1];
+};
+const ROWS = Number(arg("rows", "400000"));
+const RUNS = Number(arg("runs", "5"));
+const ROUNDS = Number(arg("rounds", "3"));
+const TIME = "/usr/bin/time";
+if (!existsSync(TIME)) throw new Error(`${TIME} (GNU time) is needed: apt-get install -y time`);
+
+const work = existsSync("/dev/shm") ? "/dev/shm/sluice-catch-up" : join(here, "data", "catch-up");
+rmSync(work, { recursive: true, force: true });
+mkdirSync(work, { recursive: true });
+const csvFile = join(here, "data", `orders-bad20-${ROWS}.csv`);
+await ensureOrdersCsv(csvFile, { rows: ROWS, badEvery: 20 });
+const home = join(work, ".sluice");
+const env = { ...process.env, RUN_CORE_CSV: csvFile, SLUICE_HOME: home, NO_COLOR: "1" };
+
+for (let i = 0; i < RUNS; i++) {
+  const r = spawnSync(
+    "node",
+    [cli, "run", join(here, "peers/run-core/dead-letters.ts"), "--fresh", "--quiet"],
+    {
+      cwd: work,
+      env,
+      encoding: "utf8",
+    },
+  );
+  if (r.status !== 0) throw new Error(`run ${i} failed: ${r.stderr}`);
+}
+let events = 0;
+let dead = 0;
+for (const run of await listRuns(home))
+  for await (const { event } of readRunEvents(run.runDir)) {
+    events++;
+    if (event.kind === "dead.letter") dead++;
+  }
+console.log(
+  `# catch-up: ${RUNS} runs of ${ROWS.toLocaleString("en")} rows, ${events.toLocaleString("en")} journaled events (${((dead / events) * 100).toFixed(0)}% dead letters)`,
+);
+
+function sql(): { wallS: number; cpuS: number; rssMB: number } {
+  const r = spawnSync(
+    TIME,
+    ["-f", "%e %U %S %M", "node", cli, "sql", "SELECT count(*) AS n FROM runs", "--json"],
+    {
+      cwd: work,
+      env,
+      encoding: "utf8",
+    },
+  );
+  if (r.status !== 0) throw new Error(r.stderr);
+  if (JSON.parse(r.stdout)[0].n !== RUNS) throw new Error(`expected ${RUNS} runs: ${r.stdout}`);
+  const [wall, user, sys, rss] = (r.stderr.trim().split("\n").pop() ?? "").split(" ").map(Number);
+  return { wallS: wall, cpuS: user + sys, rssMB: rss / 1024 };
+}
+
+console.log(
+  "\n| round | load | cold: wall s | CPU s | RSS MB | caught up: wall s | CPU s | events/s (wall) | events/s (CPU) |",
+);
+console.log("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+for (let round = 1; round <= ROUNDS; round++) {
+  const load = loadavg()[0];
+  rmSync(join(home, "metrics.duckdb"), { force: true });
+  rmSync(join(home, "metrics.duckdb.wal"), { force: true });
+  const cold = sql();
+  const warm = sql();
+  const rate = (s: number) => Math.round(events / Math.max(0.001, s)).toLocaleString("en");
+  console.log(
+    `| ${round} | ${load.toFixed(2)}${load > 1 ? " (rerun)" : ""} | ${cold.wallS.toFixed(2)} | ${cold.cpuS.toFixed(2)} | ${cold.rssMB.toFixed(0)} | ${warm.wallS.toFixed(2)} | ${warm.cpuS.toFixed(2)} | ${rate(cold.wallS - warm.wallS)} | ${rate(cold.cpuS - warm.cpuS)} |`,
+  );
+}
