@@ -145,6 +145,7 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
     runDir,
     home,
     signal: controller.signal,
+    stopping: stopping.signal,
     emit,
   };
   const onError = p.options.onError ?? "dead-letter";
