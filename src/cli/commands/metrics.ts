@@ -89,13 +89,15 @@ export async function metricsCommand(runId: string | undefined, flags: MetricsFl
       `rows in ${int(r.rowsIn ?? 0)} · out ${int(r.rowsOut ?? 0)} · filtered ${int(r.filtered ?? 0)} · dead-lettered ${int(r.deadLettered ?? 0)}`,
       "",
       table(
-        ["stage", "rows in", "rows out", "rows/s", "busy %", "p50 ms", "p95 ms", "p99 ms", "errors", "dead"],
+        ["stage", "rows in", "rows out", "rows/s", "busy %", "cpu %", "bound", "p50 ms", "p95 ms", "p99 ms", "errors", "dead"],
         report.stages.map((s) => [
           s.stage,
           int(s.rowsIn),
           int(s.rowsOut),
           s.rowsPerS === null ? "-" : compact(s.rowsPerS),
           s.busyShare === null ? "-" : `${(s.busyShare * 100).toFixed(0)}%`,
+          s.cpuMs === null || !(s.busyMs > 0) ? "-" : `${((s.cpuMs / s.busyMs) * 100).toFixed(0)}%`,
+          s.boundBy ?? "-",
           ms(s.p50Ms),
           ms(s.p95Ms),
           ms(s.p99Ms),
