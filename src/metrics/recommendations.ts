@@ -116,7 +116,9 @@ export function recommend(
           "parallelMap would only add workers that wait.",
         evidence: { busyShare: b.busyShare, cpuMs: fig.cpuMs, waitMs: fig.waitMs, boundBy: bound },
       });
-    } else if (bound === "cpu" ? cores >= 2 && (idleCores === null || coresIdle) : bound === null && coresIdle) {
+    } else if (
+      bound === "cpu" ? cores >= 2 && (idleCores === null || coresIdle) : bound === null && coresIdle
+    ) {
       // Measured CPU-bound, or (journals without CPU time) busy while cores idle.
       const measured = bound === "cpu" && fig ? ` and ran its own code for ${ms(fig.cpuMs ?? 0)} of it` : "";
       out.push({
@@ -129,8 +131,16 @@ export function recommend(
         suggested: Math.min(cores, 4),
         reason:
           `${b.stage} was busy ${pct(b.busyShare)} of the run on the main thread${measured}` +
-          (cpu === null ? ` (${cores} cores).` : ` while the process used ${(cpu / 100).toFixed(1)} of ${cores} cores.`),
-        evidence: { busyShare: b.busyShare, cpuPercent: cpu, cores, cpuMs: fig?.cpuMs ?? null, boundBy: bound },
+          (cpu === null
+            ? ` (${cores} cores).`
+            : ` while the process used ${(cpu / 100).toFixed(1)} of ${cores} cores.`),
+        evidence: {
+          busyShare: b.busyShare,
+          cpuPercent: cpu,
+          cores,
+          cpuMs: fig?.cpuMs ?? null,
+          boundBy: bound,
+        },
       });
     }
   }

@@ -6,8 +6,9 @@
  * recommendations are printed as one JSON line.
  * Usage: bound-run.ts HOME
  */
-import { parseEvent, pipeline, runPipeline, type SluiceEvent } from "../../src/index.ts";
+
 import { EventBus } from "../../src/events/bus.ts";
+import { parseEvent, pipeline, runPipeline, type SluiceEvent } from "../../src/index.ts";
 import { openMetricsStore } from "../../src/metrics/store.ts";
 import { map, mapAsync } from "../../src/operators/index.ts";
 import { collect } from "../../src/sinks/index.ts";

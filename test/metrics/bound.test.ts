@@ -51,7 +51,8 @@ describe.each(["node", "bun", "deno"] as const)("stage timing on %s", (runtime) 
       expect.objectContaining({ stage: "1:map", chunks: 40 }),
       expect.objectContaining({ stage: "1:mapAsync", chunks: 50 }),
     ]);
-    for (const row of r.output.perSecond as Array<{ p50_max: number }>) expect(row.p50_max).toBeGreaterThan(0);
+    for (const row of r.output.perSecond as Array<{ p50_max: number }>)
+      expect(row.p50_max).toBeGreaterThan(0);
     expect(r.output.sleeping).toContainEqual({ id: "raise-concurrency", stage: "1:mapAsync" });
     expect(r.output.sleeping).not.toContainEqual(expect.objectContaining({ id: "parallelise-stage" }));
     expect(r.output.spinning).toContainEqual({ id: "parallelise-stage", stage: "1:map" });

@@ -89,7 +89,20 @@ export async function metricsCommand(runId: string | undefined, flags: MetricsFl
       `rows in ${int(r.rowsIn ?? 0)} · out ${int(r.rowsOut ?? 0)} · filtered ${int(r.filtered ?? 0)} · dead-lettered ${int(r.deadLettered ?? 0)}`,
       "",
       table(
-        ["stage", "rows in", "rows out", "rows/s", "busy %", "cpu %", "bound", "p50 ms", "p95 ms", "p99 ms", "errors", "dead"],
+        [
+          "stage",
+          "rows in",
+          "rows out",
+          "rows/s",
+          "busy %",
+          "cpu %",
+          "bound",
+          "p50 ms",
+          "p95 ms",
+          "p99 ms",
+          "errors",
+          "dead",
+        ],
         report.stages.map((s) => [
           s.stage,
           int(s.rowsIn),

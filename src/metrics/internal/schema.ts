@@ -21,6 +21,7 @@ import { storedColumns } from "./columns.ts";
 import { ROLLUPS } from "./rollup.ts";
 import { rollupColumns } from "./rollup-rows.ts";
 import { TABLES } from "./tables.ts";
+import { TRENDS_SQL } from "./trends-sql.ts";
 
 /** Bumped when a table changes shape; views may change freely. */
 export const SCHEMA_VERSION = 2;
@@ -342,6 +343,7 @@ SELECT r.run_id, r.pipeline, r.status, r.started_at, r.ended_at, r.runtime, r.ho
        rs.peak_rss_bytes, rs.cpu_percent, rs.event_loop_delay_ms, rs.rss_slope_bytes_per_min
 FROM runs r LEFT JOIN st USING (run_id) LEFT JOIN rs USING (run_id);
 
+${TRENDS_SQL}
 CREATE OR REPLACE VIEW events AS
 SELECT run_id, pipeline, seq, ts, 'stage.progress' AS kind, stage, to_json(t) AS payload FROM stage_progress t
 UNION ALL SELECT run_id, pipeline, seq, ts, 'resource.sample', NULL, to_json(t) FROM resource_samples t
