@@ -25,8 +25,9 @@ Usage:
   sluice replay RUN [--json]                           rebuild a run's status and totals from its journal
   sluice metrics [RUN] [--json]                        a run's stages, latency percentiles, alerts, config changes,
                                                        bottleneck, advice
+  sluice metrics PIPELINE [--json]                     trends of rows/s, p99 and peak RSS over its last 10 runs
   sluice metrics --keep 30d                            prune runs older than that from the metrics store
-  sluice sql "SELECT …" [--json]                       read-only SQL over the metrics store (views: runs, stage_metrics, alerts…)
+  sluice sql "SELECT …" [--json]                       read-only SQL over the metrics store (views: runs, stage_metrics, trends, alerts…)
   sluice serve [--host H] [--port P] [--home DIR]      serve past runs' API and dashboard
   sluice bench [NAME|FILE…] [--peers] [--scale S] [--check] [--json] [--html FILE]
                                                        run benchmark scenarios (sluice bench --help)

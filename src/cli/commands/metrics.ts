@@ -12,6 +12,7 @@ import { toMillis } from "../../pipeline/units.ts";
 import { stdout } from "../../runtime/process.ts";
 import { UsageError } from "../errors.ts";
 import { bytes, compact, duration, int } from "../format.ts";
+import { isPipelineNotRun, printTrends } from "./metrics-trends.ts";
 
 export interface MetricsFlags {
   home?: string;
@@ -70,6 +71,8 @@ export async function metricsCommand(runId: string | undefined, flags: MetricsFl
   const store = await openMetricsStore(flags.home, { readOnly: true });
   try {
     let id = runId;
+    // A pipeline's name (and no run by that id): its trends over its last runs.
+    if (id && (await isPipelineNotRun(store, id))) return await printTrends(store, id, flags.json);
     if (!id) {
       const latest = await store.query("SELECT run_id FROM runs ORDER BY started_at DESC NULLS LAST LIMIT 1");
       id = latest.rows[0]?.run_id as string | undefined;
@@ -181,7 +184,7 @@ function cell(v: unknown): string {
   return String(v);
 }
 
-function table(head: string[], rows: string[][]): string {
+export function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: string[]) =>
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
