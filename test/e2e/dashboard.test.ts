@@ -106,6 +106,11 @@ describe("dashboard", () => {
       );
       await page.waitForFunction(() => document.querySelector("#run-status")?.textContent === "completed");
       await page.waitForFunction(() => !document.querySelector("#bottleneck")?.classList.contains("muted"));
+      // The trends chart: one bar per stage and figure of the pipeline's completed runs (here one run).
+      await page.waitForFunction(
+        () => Number(document.querySelector("#chart-trends")?.getAttribute("data-rows")) > 0,
+      );
+      expect(await page.$eval("#legend-trends", (e) => e.textContent)).toMatch(/runs: 1.*unknown/);
       mkdirSync(join(repo, "test-artifacts"), { recursive: true });
       await page.screenshot({ path: join(repo, "test-artifacts/dashboard.png"), fullPage: true });
       expect(errors).toEqual([]);
