@@ -54,6 +54,7 @@ export {
   type LiveStage,
   type ProjectionWindows,
 } from "./projection.ts";
+export { type Bound, boundBy, CPU_BOUND_SHARE, IO_BOUND_SHARE } from "./bound.ts";
 export { type Recommendation, type RecommendationOptions, recommend } from "./recommendations.ts";
 export {
   type AttachOptions,
@@ -78,3 +79,13 @@ export type {
   RunReport,
   StageFigures,
 } from "./summary.ts";
+export {
+  computeTrends,
+  TREND_FLAT,
+  TREND_MIN_RUNS,
+  TREND_RUNS,
+  type Trend,
+  type TrendDirection,
+  type TrendMetric,
+  type TrendQuery,
+} from "./trends.ts";

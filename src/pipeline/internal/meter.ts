@@ -12,8 +12,8 @@
  * - **CPU time** (`cpuMs`): time the stage's own code held a thread: the
  *   synchronous part of its calls. A sync stage's CPU time is its busy time;
  *   an async stage's is the time its calls ran before returning a promise.
- *   Only stages that measure it report it (`undefined` otherwise: source and
- *   sink).
+ *   Only stages that measure it report it (`undefined` otherwise: source,
+ *   sink, and parallelMap, whose code runs on workers).
  * - **wait time** = busy − CPU (never below 0): in progress, but waiting on
  *   timers, I/O or workers. Derived where it is shown, not sent.
  */
