@@ -36,6 +36,7 @@ export {
   findBottlenecks,
   type StageLoad,
 } from "./bottlenecks.ts";
+export { type Bound, boundBy, CPU_BOUND_SHARE, IO_BOUND_SHARE } from "./bound.ts";
 export {
   MetricsConfigError,
   type MetricsError,
@@ -54,7 +55,6 @@ export {
   type LiveStage,
   type ProjectionWindows,
 } from "./projection.ts";
-export { type Bound, boundBy, CPU_BOUND_SHARE, IO_BOUND_SHARE } from "./bound.ts";
 export { type Recommendation, type RecommendationOptions, recommend } from "./recommendations.ts";
 export {
   type AttachOptions,
