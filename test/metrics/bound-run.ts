@@ -66,6 +66,9 @@ const figures = await store.query(
 const second = await store.query(
   "SELECT stage, sum(lat_count) AS chunks, max(p50_ms) AS p50_max FROM stage_metrics WHERE stage IN ('1:mapAsync', '1:map') GROUP BY stage ORDER BY stage",
 );
+const edges = await store.query(
+  `SELECT DISTINCT stage, cpu_ms, wait_ms, bound_by FROM stage_totals WHERE stage IN ('source', 'sink') ORDER BY stage`,
+);
 const advice = async (runId: string) =>
   // A run this short on a shared machine spends a visible share of its wall time starting up:
   // the limiting stage is asked to be busy half of it (not 80%).
@@ -76,6 +79,7 @@ const advice = async (runId: string) =>
 const out = {
   figures: figures.rows,
   perSecond: second.rows,
+  edges: edges.rows,
   sleeping: await advice(sleeping.runId),
   spinning: await advice(spinning.runId),
 };

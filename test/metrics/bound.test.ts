@@ -42,6 +42,11 @@ describe.each(["node", "bun", "deno"] as const)("stage timing on %s", (runtime) 
     expect(sleeping.p50_ms).toBeGreaterThanOrEqual(18);
     expect(sleeping.max_ms).toBeLessThanOrEqual(sleeping.duration_ms);
     expect(sleeping.wait_ms).toBeGreaterThan(4 * sleeping.cpu_ms);
+    // Source and sink do not measure CPU time: no CPU, no wait, no bound (not zeros).
+    expect(r.output.edges).toEqual([
+      { stage: "sink", cpu_ms: null, wait_ms: null, bound_by: null },
+      { stage: "source", cpu_ms: null, wait_ms: null, bound_by: null },
+    ]);
     // 20 records spun 1 ms each: at least 20 ms a chunk, all of it CPU.
     expect(spinning.p50_ms).toBeGreaterThanOrEqual(20 / 1.25); // the histogram bucket holding 20 ms starts above 16
     expect(spinning.max_ms).toBeLessThanOrEqual(spinning.duration_ms);
