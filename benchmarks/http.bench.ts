@@ -33,7 +33,7 @@ import { join, resolve } from "node:path";
 import process from "node:process";
 import { z } from "zod";
 import { EventBus } from "../src/events/bus.ts";
-import { serveHook } from "../src/http/cli.ts";
+import { servePlugin } from "../src/http/cli.ts";
 import { map } from "../src/operators/index.ts";
 import { pipeline } from "../src/pipeline/pipeline.ts";
 import { newRunId, runPipeline } from "../src/pipeline/run.ts";
@@ -128,12 +128,15 @@ async function seriesServed(): Promise<number> {
 
 const home = join(root, "home");
 const bus = new EventBus();
-// The server as `sluice run --serve` starts it: its own thread, the store attached to the bus.
+// The server as `sluice run --serve` starts it: its own thread, the store caught up from the journals.
 let base = "";
-const options = await serveHook({ port: 0, quiet: true, onListening: (url) => (base = url) })(p, bus, {
+const options = {
   bus,
   home,
-});
+  plugins: [
+    servePlugin({ port: 0, quiet: true, keepServing: true, onListening: (url: string) => (base = url) }),
+  ],
+};
 
 interface Once {
   runId: string;

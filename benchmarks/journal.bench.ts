@@ -30,8 +30,8 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { pipeline, runPipeline } from "../src/index.ts";
-import { prepareJournaledRun } from "../src/journal/run-journal.ts";
+import { EventBus, pipeline, runPipeline } from "../src/index.ts";
+import { runJournaled } from "../src/journal/run-journal.ts";
 import { listRuns } from "../src/journal/runs.ts";
 import { filter, map } from "../src/operators/index.ts";
 import type { Sink } from "../src/pipeline/types.ts";
@@ -99,13 +99,16 @@ if (process.argv[2] === "--child") {
   let fixedMs = 0;
   let s: Awaited<ReturnType<typeof runPipeline>>;
   if (variant === "journal") {
-    // runJournaled, in its three steps, to time the fixed part (lock, journal open and close).
-    const run = await prepareJournaledRun(p, { home, resume: false, onCheckpoint });
-    fixedMs += performance.now() - t0;
-    s = await runPipeline(p, run.options);
-    const t1 = performance.now();
-    await run.close();
-    fixedMs += performance.now() - t1;
+    // The fixed part (lock, journal open and close): from the start to run.started, and after run.ended.
+    let startedAt = 0;
+    let endedAt = 0;
+    const bus = new EventBus();
+    bus.subscribe((e) => {
+      if (e.kind === "run.started") startedAt = performance.now();
+      else if (e.kind === "run.ended") endedAt = performance.now();
+    });
+    s = await runJournaled(p, { home, resume: false, onCheckpoint, bus });
+    fixedMs += startedAt - t0 + (performance.now() - endedAt);
   } else s = await runPipeline(p, { home, onCheckpoint });
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);

@@ -14,6 +14,7 @@ export {
 export * from "./events/schema.ts";
 export {
   type JournaledRunOptions,
+  journal,
   type ResumeInfo,
   type RunJournalOptions,
   runJournaled,
@@ -27,6 +28,10 @@ export {
   readRunEvents,
   replayRun,
 } from "./journal/runs.ts";
+export type { AdaptiveOptions } from "./metrics/adaptive.ts";
+export { adaptive } from "./metrics/adaptive-plugin.ts";
+export { type AlertsPlugin, alerts } from "./metrics/alerts-plugin.ts";
+export { type RunFigures, runSummaries } from "./metrics/run-summaries.ts";
 export { type Barrier, type Chunk, makeChunk, type SourceOffset, withRecords } from "./pipeline/chunk.ts";
 export { runCollect, runDrain } from "./pipeline/collect.ts";
 export {

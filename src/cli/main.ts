@@ -10,42 +10,7 @@ import { runtimeName, runtimeVersion } from "../runtime/detect.ts";
 import { argv, parseArgs, setExitCode, stderr, stdout } from "../runtime/process.ts";
 import type { RunFlags } from "./commands/run.ts";
 import { EXIT, exitCodeOf, formatError, UsageError } from "./errors.ts";
-
-const VERSION = "0.1.0";
-
-const HELP = `sluice ${VERSION} — event-sourced stream processing for TypeScript
-
-Usage:
-  sluice run FILE [--quiet] [--verbose] [--home DIR] [--serve [PORT]] [--adaptive]
-                                                       run a pipeline file (default export); resumes
-                                                       its latest run if that crashed or was interrupted
-  sluice resume RUN                                    continue a crashed or interrupted run
-  sluice runs [PIPELINE] [--json]                      list runs: status, progress, last checkpoint
-  sluice events RUN [--kind K]... [--json]             print a run's journal, one event per line
-  sluice replay RUN [--json]                           rebuild a run's status and totals from its journal
-  sluice metrics [RUN] [--json]                        a run's stages, latency percentiles, alerts, config changes,
-                                                       bottleneck, advice
-  sluice metrics PIPELINE [--json]                     trends of rows/s, p99 and peak RSS over its last 10 runs
-  sluice metrics --keep 30d                            prune runs older than that from the metrics store
-  sluice sql "SELECT …" [--json]                       read-only SQL over the metrics store (views: runs, stage_metrics, trends, alerts…)
-  sluice serve [--host H] [--port P] [--home DIR]      serve past runs' API and dashboard
-  sluice bench [NAME|FILE…] [--peers] [--scale S] [--check] [--json] [--html FILE]
-                                                       run benchmark scenarios (sluice bench --help)
-  sluice --version | --help
-
-Options:
-  --quiet        no progress line or summary
-  --verbose      stack traces on errors
-  --home DIR     state directory (default: $SLUICE_HOME or ./.sluice)
-  --fresh        start a new run even if the latest one can be resumed
-  --fsync P      journal fsync policy: checkpoint (default), interval or always
-  --adaptive     tune the source chunk size and parallelMap workers during the run
-                 (each change is a config.changed event with its reason)
-  --serve [PORT] serve the API and dashboard of the live run (default port 7878, 127.0.0.1)
-  --host H       address to bind (default 127.0.0.1; any other needs a token)
-  --token T      bearer token (default $SLUICE_TOKEN); every route but /health then needs it
-  --allow-writes enable resolving alerts, replacing rules and cancelling the run over HTTP
-`;
+import { COMMAND_HELP, HELP, VERSION, wantsHelp } from "./help.ts";
 
 type ParseConfig = Parameters<typeof parseArgs>[0];
 
@@ -85,7 +50,11 @@ const http = {
   host: { type: "string" },
   token: { type: "string" },
   "allow-writes": { type: "boolean", default: false },
+  "allowed-hosts": { type: "string", multiple: true },
 } as const;
+
+/** `--serve`'s companions on `run` and `resume`. */
+const live = { ...http, "keep-serving": { type: "boolean", default: false } } as const;
 
 /** `--serve` takes an optional port: `--serve`, `--serve 8080` or `--serve=8080`. */
 function takeServeFlag(args: string[]): { serve?: string; args: string[] } {
@@ -105,17 +74,37 @@ function httpFlags(values: Record<string, unknown>, port: string | undefined) {
   if (port !== undefined && port !== "" && !/^\d+$/.test(port))
     throw new UsageError(`--port/--serve: "${port}" is not a port number`);
   return {
+    keepServing: Boolean(values["keep-serving"]),
     host: values.host as string | undefined,
     port: port ? Number(port) : undefined,
     token: values.token as string | undefined,
     allowWrites: Boolean(values["allow-writes"]),
+    allowedHosts: values["allowed-hosts"] as string[] | undefined,
     home: values.home as string | undefined,
     quiet: Boolean(values.quiet),
   };
 }
 
+/** `--serve`'s plugin for `run` and `resume`, if asked for (the HTTP layer and DuckDB load only then). */
+async function liveServe(
+  values: Record<string, unknown>,
+  serve: string | undefined,
+): Promise<RunFlags["serve"]> {
+  if (serve === undefined) {
+    if (values["keep-serving"]) throw new UsageError("--keep-serving only applies with --serve [PORT]");
+    return undefined;
+  }
+  const flags = httpFlags(values, serve);
+  const { servePlugin } = await import("../http/cli.ts");
+  return (alerts) => servePlugin(flags, alerts);
+}
+
 export async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
+  if (command === "help" && rest[0] !== undefined && COMMAND_HELP[rest[0]] !== undefined) {
+    stdout.write(COMMAND_HELP[rest[0]]);
+    return EXIT.ok;
+  }
   if (!command || command === "--help" || command === "-h" || command === "help") {
     stdout.write(HELP);
     return command ? EXIT.ok : EXIT.usage;
@@ -124,31 +113,32 @@ export async function main(args: string[]): Promise<number> {
     stdout.write(`sluice ${VERSION} (${runtimeName} ${runtimeVersion})\n`);
     return EXIT.ok;
   }
+  const help = COMMAND_HELP[command];
+  if (help !== undefined && wantsHelp(rest)) {
+    stdout.write(help);
+    return EXIT.ok;
+  }
   const verbose = rest.includes("--verbose") || rest.includes("-v");
   try {
     switch (command) {
       case "run": {
         const { serve, args: runArgs } = takeServeFlag(rest);
-        const { values, positionals } = parse(runArgs, { ...common, ...journal, ...http }, "run");
+        const { values, positionals } = parse(runArgs, { ...common, ...journal, ...live }, "run");
         if (positionals.length !== 1)
           throw new UsageError(
             "run: expected exactly one pipeline file, e.g. `sluice run examples/orders.ts`",
           );
-        return await (await import("./commands/run.ts")).runCommand(
-          positionals[0],
-          {
-            quiet: Boolean(values.quiet),
-            verbose: Boolean(values.verbose),
-            home: values.home as string | undefined,
-            fresh: Boolean(values.fresh),
-            fsync: fsyncFlag(values.fsync),
-            adaptive: Boolean(values.adaptive),
-          },
-          // The HTTP layer (and DuckDB) load only when asked for.
-          serve === undefined
-            ? undefined
-            : (await import("../http/cli.ts")).serveHook(httpFlags(values, serve)),
-        );
+        // However the run goes, the serve plugin stops its server when the run ends
+        // (unless --keep-serving keeps a finished run on show).
+        return await (await import("./commands/run.ts")).runCommand(positionals[0], {
+          quiet: Boolean(values.quiet),
+          verbose: Boolean(values.verbose),
+          home: values.home as string | undefined,
+          fresh: Boolean(values.fresh),
+          fsync: fsyncFlag(values.fsync),
+          adaptive: Boolean(values.adaptive),
+          serve: await liveServe(values, serve),
+        });
       }
       case "metrics": {
         const { values, positionals } = parse(
@@ -192,23 +182,19 @@ export async function main(args: string[]): Promise<number> {
         const { serve, args: resumeArgs } = takeServeFlag(rest);
         const { values, positionals } = parse(
           resumeArgs,
-          { ...common, fsync: journal.fsync, adaptive: journal.adaptive, ...http },
+          { ...common, fsync: journal.fsync, adaptive: journal.adaptive, ...live },
           "resume",
         );
-        if (positionals.length !== 1) throw new UsageError("resume: expected one run id (see `sluice runs`)");
-        return await (await import("./commands/resume.ts")).resumeCommand(
-          positionals[0],
-          {
-            quiet: Boolean(values.quiet),
-            verbose: Boolean(values.verbose),
-            home: values.home as string | undefined,
-            fsync: fsyncFlag(values.fsync),
-            adaptive: Boolean(values.adaptive),
-          },
-          serve === undefined
-            ? undefined
-            : (await import("../http/cli.ts")).serveHook(httpFlags(values, serve)),
-        );
+        if (positionals.length !== 1)
+          throw new UsageError("resume: expected one run id or pipeline name (see `sluice runs`)");
+        return await (await import("./commands/resume.ts")).resumeCommand(positionals[0], {
+          quiet: Boolean(values.quiet),
+          verbose: Boolean(values.verbose),
+          home: values.home as string | undefined,
+          fsync: fsyncFlag(values.fsync),
+          adaptive: Boolean(values.adaptive),
+          serve: await liveServe(values, serve),
+        });
       }
       case "runs": {
         const { values, positionals } = parse(
@@ -228,7 +214,8 @@ export async function main(args: string[]): Promise<number> {
           { ...common, json: { type: "boolean", default: false }, kind: { type: "string", multiple: true } },
           "events",
         );
-        if (positionals.length !== 1) throw new UsageError("events: expected one run id (see `sluice runs`)");
+        if (positionals.length !== 1)
+          throw new UsageError("events: expected one run id or pipeline name (see `sluice runs`)");
         return await (await import("./commands/events.ts")).eventsCommand(positionals[0], {
           home: values.home as string | undefined,
           json: Boolean(values.json),
@@ -241,7 +228,8 @@ export async function main(args: string[]): Promise<number> {
           { ...common, json: { type: "boolean", default: false } },
           "replay",
         );
-        if (positionals.length !== 1) throw new UsageError("replay: expected one run id (see `sluice runs`)");
+        if (positionals.length !== 1)
+          throw new UsageError("replay: expected one run id or pipeline name (see `sluice runs`)");
         return await (await import("./commands/replay.ts")).replayCommand(positionals[0], {
           home: values.home as string | undefined,
           json: Boolean(values.json),

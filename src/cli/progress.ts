@@ -1,10 +1,12 @@
 /**
  * @module The live progress line: a bus subscriber (DESIGN §2). On a TTY it
  * redraws one line in place from `run.progress` events (every 100 ms); when
- * not a TTY it prints a plain line every 5 s with no escape codes.
+ * not a TTY it prints a plain line every 5 s with no escape codes. A `warning`
+ * event is printed on its own line as it comes.
  */
 import type { EventBus } from "../events/bus.ts";
 import type { EventOf } from "../events/schema.ts";
+import type { RunPlugin } from "../pipeline/plugin.ts";
 import type { Output } from "../runtime/process.ts";
 import { bytes, compact, duration, int } from "./format.ts";
 
@@ -21,6 +23,10 @@ export function progressLine(bus: EventBus, out: Output, name: string): Progress
   let rate = 0;
   const sub = bus.subscribe(
     (e) => {
+      if (e.kind === "warning") {
+        out.write(`${drawn ? "\r\x1b[2K" : ""}sluice: warning: ${e.message}\n`);
+        return;
+      }
       const p = e as EventOf<"run.progress">;
       const dt = p.elapsedMs - lastAt;
       if (dt >= 250 || lastAt === 0) {
@@ -38,12 +44,27 @@ export function progressLine(bus: EventBus, out: Output, name: string): Progress
         out.write(`${line}\n`);
       }
     },
-    ["run.progress"],
+    ["run.progress", "warning"],
   );
   return {
     stop() {
       sub.unsubscribe();
       if (drawn) out.write("\r\x1b[2K");
+    },
+  };
+}
+
+/** The progress line as a run plugin: drawn while the run goes, cleared when it ends. */
+export function progressPlugin(out: Output): RunPlugin {
+  let line: ProgressLine | undefined;
+  return {
+    name: "progress",
+    start(run) {
+      line = progressLine(run.bus, out, run.pipeline.name);
+    },
+    close() {
+      line?.stop();
+      return undefined;
     },
   };
 }

@@ -21,6 +21,8 @@ export const PositionSchema = z.object({
   byteOffset: z.number().optional(),
   chunk: z.number().optional(),
   index: z.number().optional(),
+  /** Input lines the record covers (file sources; more than 1 when a quoted field holds line breaks). */
+  lines: z.number().optional(),
 });
 export type Position = z.infer<typeof PositionSchema>;
 
@@ -257,6 +259,19 @@ export const ConfigChanged = z.object({
   reason: z.string(),
 });
 
+/**
+ * Something a user must be told although the run goes on, e.g. `long-record`:
+ * a CSV record spanning more lines than any sane file has (an unclosed quote).
+ */
+export const Warning = z.object({
+  kind: z.literal("warning"),
+  ...base,
+  stage: z.string(),
+  code: z.string(),
+  message: z.string(),
+  position: PositionSchema.optional(),
+});
+
 export const Log = z.object({
   kind: z.literal("log"),
   ...base,
@@ -284,6 +299,7 @@ export const EventSchema = z.discriminatedUnion("kind", [
   AlertResolved,
   ResourceSample,
   ConfigChanged,
+  Warning,
   Log,
 ]);
 
@@ -321,6 +337,7 @@ export const durable: Readonly<Record<EventKind, boolean>> = {
   "alert.resolved": true,
   "resource.sample": true,
   "config.changed": true,
+  warning: true,
   log: true,
 };
 

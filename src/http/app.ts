@@ -4,8 +4,11 @@
  * it on Node, Bun or Deno; tests call `app.request()`).
  *
  * Middleware order: request counting and the error mapping wrap everything;
- * `/health` answers before any check; then the rate limit, the token check,
- * the body-size limit and compression, then the routes.
+ * then the Host check (DNS rebinding; see `internal/origin.ts`); `/health`
+ * answers before the other checks; then the rate limit, the body-size limit
+ * (every route, `/login` included), the cross-site write check, the sign-in
+ * routes, the token check, compression, the store-query pool for `/api/`,
+ * then the routes.
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -14,6 +17,7 @@ import type { Clock } from "../runtime/clock.ts";
 import { systemClock } from "../runtime/clock.ts";
 import {
   PayloadTooLargeError,
+  QueriesBusyError,
   RateLimitedError,
   statusOf,
   toResponseBody,
@@ -21,6 +25,8 @@ import {
 } from "./errors.ts";
 import { presentedToken, tokensEqual } from "./internal/auth.ts";
 import type { AppContext, Env } from "./internal/context.ts";
+import { checkWrite, hostPolicy } from "./internal/origin.ts";
+import { QueryPool } from "./internal/query-pool.ts";
 import { RateLimiter } from "./internal/rate-limit.ts";
 import { LiveState } from "./live.ts";
 import { openApiDocument } from "./openapi.ts";
@@ -99,10 +105,16 @@ export function createApp(options: AppOptions = {}): SluiceApp {
   };
   const requests: RequestCounts = new Map();
   const limiter = new RateLimiter(clock, limits.ratePerSecond, limits.burst);
+  const hosts = hostPolicy(options.auth?.bindHost, options.auth?.allowedHosts);
+  const pool = new QueryPool(limits.maxQueriesPerClient, limits.maxQueries);
+  const client = (c: { env?: Env["Bindings"] }) => c.env?.remoteAddress ?? "local";
+  // The Host a request names (`app.request()` sends none: its URL's host stands in).
+  const hostOf = (c: import("hono").Context<Env>) => c.req.header("Host") ?? new URL(c.req.url).host;
   const app = new Hono<Env>();
 
   app.onError((err, c) => {
-    if (err instanceof RateLimitedError) c.header("Retry-After", String(err.retryAfterS));
+    if (err instanceof RateLimitedError || err instanceof QueriesBusyError)
+      c.header("Retry-After", String(err.retryAfterS));
     if (err instanceof UnauthorizedError) c.header("WWW-Authenticate", 'Bearer realm="sluice"');
     const status = statusOf(err);
     if (status === 500) reportInternal(err);
@@ -125,11 +137,38 @@ export function createApp(options: AppOptions = {}): SluiceApp {
     else if (requests.size < 1000)
       requests.set(key, { method: c.req.method, route, code: String(c.res.status), n: 1 });
   });
+  app.use((c, next) => {
+    hosts.check(hostOf(c));
+    return next();
+  });
   system.health(app);
   app.use(async (c, next) => {
-    const wait = limiter.take(c.env?.remoteAddress ?? "local");
+    const wait = limiter.take(client(c));
     if (wait > 0) throw new RateLimitedError(wait);
     await next();
+  });
+  const limitBody = bodyLimit({
+    maxSize: limits.maxBodyBytes,
+    onError: () => {
+      throw new PayloadTooLargeError(limits.maxBodyBytes);
+    },
+  });
+  // GET and HEAD carry no body; asking for one would build the full Request on Node.
+  // Every other method, `/login` included, is limited before anything reads its body.
+  app.use((c, next) => {
+    const m = c.req.method;
+    if (m === "GET" || m === "HEAD" || m === "OPTIONS") return next();
+    checkWrite(
+      {
+        method: m,
+        path: c.req.path,
+        host: hostOf(c),
+        origin: c.req.header("Origin"),
+        contentType: c.req.header("Content-Type"),
+      },
+      token !== undefined,
+    );
+    return limitBody(c, next);
   });
   dashboard.registerLogin(app, token);
   if (token) {
@@ -141,19 +180,20 @@ export function createApp(options: AppOptions = {}): SluiceApp {
       await next();
     });
   }
-  const limitBody = bodyLimit({
-    maxSize: limits.maxBodyBytes,
-    onError: () => {
-      throw new PayloadTooLargeError(limits.maxBodyBytes);
-    },
-  });
-  // GET and HEAD carry no body; asking for one would build the full Request on Node.
-  app.use((c, next) => (c.req.method === "GET" || c.req.method === "HEAD" ? next() : limitBody(c, next)));
   const compressBody = compress();
   app.use((c, next) => {
     // Responses differ by Accept-Encoding whether or not this one is compressed.
     c.header("Vary", "Accept-Encoding");
     return c.req.header("Accept-Encoding") ? compressBody(c, next) : next();
+  });
+  // Store queries (every `/api/` route) take a slot of the pool until their response is built.
+  app.use("/api/*", async (c, next) => {
+    const release = pool.acquire(client(c));
+    try {
+      await next();
+    } finally {
+      release();
+    }
   });
 
   const specs = [

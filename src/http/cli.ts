@@ -1,23 +1,25 @@
 /**
  * @module The HTTP layer's two entry points for the CLI: `serveCommand`
- * (`sluice serve`: past runs from the state directory's metrics store, read
- * only) and `serveHook` (`sluice run FILE --serve [PORT]`: the live run's bus,
- * with the metrics store the run writes). Both refuse a non-loopback address
- * without a token, and print where they listen (never the token).
+ * (`sluice serve`: past runs from the state directory's metrics store,
+ * caught up from the journals) and `servePlugin` (`sluice run FILE --serve
+ * [PORT]`: the live run's bus, and the store for past runs). Both refuse a
+ * non-loopback address without a token, and print where they listen (never
+ * the token).
  */
-import type { EventBus } from "../events/bus.ts";
-import { MetricsStateError } from "../metrics/errors.ts";
-import { type MetricsStore, openMetricsStore } from "../metrics/store.ts";
-import type { Pipeline } from "../pipeline/pipeline.ts";
-import type { RunOptions } from "../pipeline/run.ts";
+import type { AlertsPlugin } from "../metrics/alerts-plugin.ts";
+import { catchUp, openCaughtUp } from "../metrics/catch-up.ts";
+import type { MetricsStore } from "../metrics/store.ts";
+import type { RunPlugin } from "../pipeline/plugin.ts";
+import { stateHome } from "../pipeline/run.ts";
 import { systemClock } from "../runtime/clock.ts";
 import { env, onSignal, stderr } from "../runtime/process.ts";
 import { type Served, serve } from "../runtime/serve.ts";
 import { startThread } from "../runtime/thread.ts";
 import { createApp, type SluiceApp } from "./app.ts";
-import { ServeConfigError } from "./errors.ts";
+import { ServeConfigError, UnavailableError } from "./errors.ts";
 import { isLoopback } from "./internal/auth.ts";
-import { storeQueries } from "./store-queries.ts";
+import { parseHost } from "./internal/origin.ts";
+import { type MetricsStoreLike, storeQueries } from "./store-queries.ts";
 import { type FromThread, serveThread } from "./thread.ts";
 import type { ThreadConfig } from "./thread-main.ts";
 
@@ -30,14 +32,23 @@ export interface ServeFlags {
   /** `--token`; else `SLUICE_TOKEN`. */
   readonly token?: string;
   readonly allowWrites?: boolean;
+  /** `--allowed-hosts`: more Host names the server answers to (comma-separated on the command line). */
+  readonly allowedHosts?: readonly string[];
   readonly home?: string;
   readonly quiet?: boolean;
+  /** `sluice run --serve`: keep serving after the run ends, until SIGINT/SIGTERM (default: stop with the run). */
+  readonly keepServing?: boolean;
   /** Called with the server's URL once it listens (the CLI prints it; benchmarks use this). */
   readonly onListening?: (url: string) => void;
 }
 
 /** Where and how to listen, or a `ServeConfigError` saying why not. */
-export function resolveBind(flags: ServeFlags): { host: string; port: number; token?: string } {
+export function resolveBind(flags: ServeFlags): {
+  host: string;
+  port: number;
+  token?: string;
+  allowedHosts: readonly string[];
+} {
   const host = flags.host ?? DEFAULT_HOST;
   const port = flags.port ?? DEFAULT_PORT;
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
@@ -48,14 +59,20 @@ export function resolveBind(flags: ServeFlags): { host: string; port: number; to
     throw new ServeConfigError(
       "the token is too short: use at least 16 characters (e.g. `openssl rand -hex 24`)",
     );
+  const allowedHosts = (flags.allowedHosts ?? []).flatMap((h) => h.split(",")).map((h) => h.trim());
+  for (const h of allowedHosts)
+    if (!parseHost(h))
+      throw new ServeConfigError(
+        `--allowed-hosts: "${h.slice(0, 100)}" is not a host name (expected e.g. dash.example.com or dash.example.com:8443)`,
+      );
   if (!isLoopback(host) && !token) {
     throw new ServeConfigError(
-      `refusing to serve on ${host} without a token: any other address than loopback (127.0.0.1, ::1) exposes ` +
+      `refusing to serve on ${host} without a token: any address outside loopback (127.0.0.0/8, ::1, localhost) exposes ` +
         "run data to the network. Set SLUICE_TOKEN or pass --token (clients then send `Authorization: Bearer <token>`), " +
         "or bind 127.0.0.1.",
     );
   }
-  return { host, port, token };
+  return { host, port, token, allowedHosts };
 }
 
 async function listen(app: SluiceApp, host: string, port: number, quiet: boolean): Promise<Served> {
@@ -87,112 +104,185 @@ function untilSignal(): Promise<void> {
 /** `sluice serve`: serves past runs until SIGINT/SIGTERM. Returns the exit code. */
 export async function serveCommand(flags: ServeFlags): Promise<number> {
   const bind = resolveBind(flags);
-  const store = await openMetricsStore(flags.home, { readOnly: true });
+  const { store, stale } = await openCaughtUp(flags.home);
+  if (stale && !flags.quiet) stderr.write(`sluice: note: serving past runs as stored: ${stale}\n`);
+  // New runs' journals are caught up while serving.
+  const stopCatchUp = systemClock.every(
+    LIVE_CATCH_UP_MS,
+    () => void catchUp(store, stateHome(flags.home)).catch(() => {}),
+  );
   const app = createApp({
     metrics: storeQueries(store),
-    auth: { token: bind.token, allowWrites: flags.allowWrites },
+    auth: {
+      token: bind.token,
+      allowWrites: flags.allowWrites,
+      bindHost: bind.host,
+      allowedHosts: bind.allowedHosts,
+    },
   });
   try {
     const served = await listen(app, bind.host, bind.port, flags.quiet === true);
     await untilSignal();
     await served.close();
   } finally {
+    stopCatchUp();
     app.close();
     await store.close();
   }
   return 0;
 }
 
-export type RunHook = (p: Pipeline<unknown>, bus: EventBus, options: RunOptions) => Promise<RunOptions>;
+/** How often a live run's journal is caught up into the store while `--serve` serves it. */
+const LIVE_CATCH_UP_MS = 2000;
 
 /**
- * `sluice run FILE --serve [PORT]`: serves the live run from a worker thread
- * (see `thread.ts`), so requests are answered while the pipeline keeps this
- * thread busy. Uses the metrics store this process writes (opening and
- * attaching it when no other layer has); the server stays up after the run
- * ends, until Ctrl-C.
+ * `sluice run FILE --serve [PORT]` as a run plugin: serves the live run from
+ * a worker thread (see `thread.ts`), so requests are answered while the
+ * pipeline keeps this thread busy. Live views come from the bus; past runs
+ * (and this one, a few seconds behind) from the metrics store, which this
+ * plugin catches up from the journals as any reader does — the run itself
+ * never writes it. Rules and alert resolution go to the run's alert engine
+ * (`alerts`). The server stops when the run ends, however it ends, so the
+ * command exits as a run without `--serve` does; with `keepServing`
+ * (`--keep-serving`) it stays up for the dashboard until Ctrl-C.
  */
-export function serveHook(flags: ServeFlags): RunHook {
-  return async (_p, bus, options) => {
-    const bind = resolveBind(flags);
-    let store: MetricsStore | undefined;
-    let owned = false;
-    try {
-      store = await openMetricsStore(options.home);
-      // Alert rules evaluated live on the bus (the store's alert engine): the dashboard shows what they raise.
-      // Each run with its pipeline's own rules (the `alerts` option, on its run.started), else the defaults.
-      store.attach(bus, { alerts: true });
-      owned = true;
-    } catch (e) {
-      // Another layer opened the store for writing in this process: share it read-only.
-      if (e instanceof MetricsStateError) store = await openMetricsStore(options.home, { readOnly: true });
-      else if (!flags.quiet)
-        stderr.write(
-          `sluice: serving without the metrics store (${e instanceof Error ? e.message : String(e)})\n`,
-        );
-    }
-    const cancel = new AbortController();
-    let liveRunId: string | undefined;
-    const config: ThreadConfig = {
-      host: bind.host,
-      port: bind.port,
-      auth: { token: bind.token, allowWrites: flags.allowWrites },
-      hasStore: store !== undefined,
-    };
-    const thread = startThread(
-      new URL(`./thread-main.${import.meta.url.endsWith(".ts") ? "ts" : "js"}`, import.meta.url),
-      config,
-    );
-    const stopRelay = serveThread(
-      { post: (m) => thread.post(m), onMessage: (fn) => thread.onMessage(fn) },
-      {
-        bus,
-        clock: systemClock,
-        metrics: store ? storeQueries(store) : undefined,
-        cancel: (runId) => {
-          if (runId !== liveRunId) return false;
-          cancel.abort();
-          return true;
+export function servePlugin(flags: ServeFlags, alerts?: AlertsPlugin): RunPlugin {
+  let store: MetricsStore | undefined;
+  let url = "";
+  let liveRunId: string | undefined;
+  let stopCatchUp: (() => void) | undefined;
+  let teardown: (() => Promise<void>) | undefined;
+  let home = "";
+  const cancel = new AbortController();
+  let waiting = false;
+  const catchUpNow = async () => {
+    if (store) await catchUp(store, home).catch(() => {});
+  };
+  return {
+    name: "serve",
+    async prepare(ctx) {
+      // One server however many runs this plugin serves (a benchmark runs many).
+      if (teardown) return { signal: cancel.signal };
+      const bind = resolveBind(flags);
+      home = ctx.home;
+      try {
+        const opened = await openCaughtUp(ctx.home);
+        store = opened.store;
+        if (opened.stale && !flags.quiet)
+          stderr.write(`sluice: note: serving past runs as stored: ${opened.stale}\n`);
+      } catch (e) {
+        if (!flags.quiet)
+          stderr.write(
+            `sluice: serving without the metrics store (${e instanceof Error ? e.message : String(e)})\n`,
+          );
+      }
+      const config: ThreadConfig = {
+        host: bind.host,
+        port: bind.port,
+        auth: {
+          token: bind.token,
+          allowWrites: flags.allowWrites,
+          bindHost: bind.host,
+          allowedHosts: bind.allowedHosts,
         },
-      },
-    );
-    const url = await new Promise<string>((resolve, reject) => {
-      thread.onMessage((raw) => {
-        const m = raw as FromThread;
-        if (m.t === "listening") resolve(m.url);
-        else if (m.t === "failed") reject(new ServeConfigError(m.message));
-      });
-      thread.onExit((code, error) =>
-        reject(
-          new ServeConfigError(`the HTTP server thread exited (${code})${error ? `: ${error.message}` : ""}`),
-        ),
+        hasStore: store !== undefined,
+      };
+      const thread = startThread(
+        new URL(`./thread-main.${import.meta.url.endsWith(".ts") ? "ts" : "js"}`, import.meta.url),
+        config,
       );
-    });
-    if (!flags.quiet) stderr.write(`sluice: serving the API and dashboard at ${url}/\n`);
-    flags.onListening?.(url);
-    let waiting = false;
-    const sub = bus.subscribe(
-      (e) => {
-        if (e.kind === "run.started") liveRunId = e.runId;
-        else if (e.kind === "run.ended" && e.runId === liveRunId) {
-          liveRunId = undefined;
-          // Let the dashboard see the final figures; keep serving until Ctrl-C.
-          if (!flags.quiet) stderr.write(`sluice: run ended; still serving at ${url}/ (Ctrl-C to stop)\n`);
-          void store?.flush().catch(() => {});
-          // One wait for the signal however many runs this hook serves (a benchmark runs many).
-          if (waiting) return;
-          waiting = true;
-          void untilSignal().then(async () => {
-            sub.unsubscribe();
-            stopRelay();
-            await thread.terminate();
-            if (owned) await store?.close();
+      const stopRelay = serveThread(
+        { post: (m) => thread.post(m), onMessage: (fn) => thread.onMessage(fn) },
+        {
+          bus: ctx.bus,
+          clock: systemClock,
+          metrics: store ? storeQueries(withAlerts(store, alerts)) : undefined,
+          cancel: (runId) => {
+            if (runId !== liveRunId) return false;
+            cancel.abort();
+            return true;
+          },
+        },
+      );
+      teardown = async () => {
+        stopRelay();
+        await thread.terminate();
+        await store?.close();
+      };
+      try {
+        url = await new Promise<string>((resolve, reject) => {
+          thread.onMessage((raw) => {
+            const m = raw as FromThread;
+            if (m.t === "listening") resolve(m.url);
+            else if (m.t === "failed") reject(new ServeConfigError(m.message));
           });
-        }
-      },
-      ["run.started", "run.ended"],
-    );
-    const signal = options.signal ? AbortSignal.any([options.signal, cancel.signal]) : cancel.signal;
-    return { ...options, signal };
+          thread.onExit((code, error) =>
+            reject(
+              new ServeConfigError(
+                `the HTTP server thread exited (${code})${error ? `: ${error.message}` : ""}`,
+              ),
+            ),
+          );
+        });
+      } catch (e) {
+        await teardown();
+        throw e;
+      }
+      if (!flags.quiet) stderr.write(`sluice: serving the API and dashboard at ${url}/\n`);
+      flags.onListening?.(url);
+      return { signal: cancel.signal };
+    },
+    start(run) {
+      liveRunId = run.runId;
+      let busy = false;
+      stopCatchUp = run.clock.every(LIVE_CATCH_UP_MS, () => {
+        if (busy) return;
+        busy = true;
+        void catchUpNow().finally(() => {
+          busy = false;
+        });
+      });
+    },
+    async close() {
+      stopCatchUp?.();
+      liveRunId = undefined;
+      if (!flags.keepServing) {
+        // The run is over, and so is its server (the process then exits as without --serve).
+        await teardown?.();
+        teardown = undefined;
+        if (!flags.quiet)
+          stderr.write(
+            `sluice: run ended; stopped serving at ${url}/ (--keep-serving keeps the dashboard up until Ctrl-C)\n`,
+          );
+        return undefined;
+      }
+      await catchUpNow();
+      // Let the dashboard show the final figures; keep serving until Ctrl-C.
+      if (!flags.quiet)
+        stderr.write(`sluice: run ended; still serving at ${url}/ (--keep-serving; Ctrl-C to stop)\n`);
+      if (!waiting) void untilSignal().then(() => teardown?.());
+      waiting = true;
+      return undefined;
+    },
+  };
+}
+
+/** The store's queries, with rules and alert resolution answered by the live run's alert engine. */
+function withAlerts(store: MetricsStore, alerts: AlertsPlugin | undefined): MetricsStoreLike {
+  const engine = () => alerts?.handle()?.engine;
+  return {
+    query: (sql, params, options) => store.query(sql, params, options),
+    summary: (runId) => store.summary(runId),
+    bottlenecks: (runId) => store.bottlenecks(runId),
+    recommendations: (runId) => store.recommendations(runId),
+    baselines: (q) => store.baselines(q),
+    regressions: (t) => store.regressions(t),
+    rules: async (pipeline) => engine()?.rules(pipeline) ?? store.rules(pipeline),
+    setRules: async (rules) => {
+      const e = engine();
+      if (!e) throw new UnavailableError("no alert rules are evaluated here (SLUICE_METRICS=off)");
+      return e.setRules(rules);
+    },
+    resolveAlert: async (id) => engine()?.resolve(id, systemClock.now()) ?? false,
   };
 }

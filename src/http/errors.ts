@@ -60,6 +60,48 @@ export class RateLimitedError extends Error {
   }
 }
 
+/** The Host header names a host this server does not answer to (DNS rebinding, a misrouted proxy). */
+export class HostNotAllowedError extends Error {
+  readonly _tag = "HostNotAllowedError" as const;
+  override readonly name = "HostNotAllowedError";
+  constructor(
+    readonly host: string,
+    allowed: readonly string[],
+  ) {
+    super(
+      `Host "${host}" is not a name this server answers to (it answers to ${allowed.join(", ")}); ` +
+        "a web page on another site may be trying DNS rebinding. If you reach the server by this name, " +
+        `start it with --allowed-hosts ${host.replace(/:\d+$/, "")}`,
+    );
+  }
+}
+
+/** A write that a page on another site could have sent: wrong Origin, no Origin without a token, not JSON. */
+export class CrossSiteWriteError extends Error {
+  readonly _tag = "CrossSiteWriteError" as const;
+  override readonly name = "CrossSiteWriteError";
+  constructor(reason: string) {
+    super(reason);
+  }
+}
+
+/** Too many store queries in flight, for this client (429) or for the server (503); retry later. */
+export class QueriesBusyError extends Error {
+  readonly _tag = "QueriesBusyError" as const;
+  override readonly name = "QueriesBusyError";
+  constructor(
+    readonly scope: "client" | "server",
+    readonly limit: number,
+    readonly retryAfterS = 1,
+  ) {
+    super(
+      scope === "client"
+        ? `this client already has ${limit} store queries in flight; wait for one to finish (retry after ${retryAfterS} s)`
+        : `the server already runs ${limit} store queries; retry after ${retryAfterS} s`,
+    );
+  }
+}
+
 /** A dependency the route needs is absent (no metrics store, not ready yet). */
 export class UnavailableError extends Error {
   readonly _tag = "UnavailableError" as const;
@@ -89,6 +131,9 @@ export type HttpError =
   | PayloadTooLargeError
   | RateLimitedError
   | UnavailableError
+  | HostNotAllowedError
+  | CrossSiteWriteError
+  | QueriesBusyError
   | ServeConfigError;
 
 export type HttpStatus = 400 | 401 | 403 | 404 | 409 | 413 | 429 | 500 | 503;
@@ -110,6 +155,8 @@ const STATUS: Readonly<Record<string, HttpStatus>> = {
   PayloadTooLargeError: 413,
   RateLimitedError: 429,
   UnavailableError: 503,
+  HostNotAllowedError: 403,
+  CrossSiteWriteError: 403,
   // The metrics store's errors.
   MetricsConfigError: 400,
   MetricsNotFoundError: 503,
@@ -129,6 +176,9 @@ const PUBLIC = new Set([
   "PayloadTooLargeError",
   "RateLimitedError",
   "UnavailableError",
+  "HostNotAllowedError",
+  "CrossSiteWriteError",
+  "QueriesBusyError",
   "MetricsConfigError",
   "MetricsStateError",
 ]);
@@ -140,6 +190,7 @@ function tagOf(e: unknown): string | undefined {
 
 /** The status for an error thrown by a route. */
 export function statusOf(e: unknown): HttpStatus {
+  if (e instanceof QueriesBusyError) return e.scope === "client" ? 429 : 503;
   const tag = tagOf(e);
   return (tag && STATUS[tag]) || 500;
 }

@@ -4,12 +4,22 @@
  * under `internal/`, `routes/` and `dashboard/` stays private.
  */
 export { type AppOptions, createApp, type SluiceApp } from "./app.ts";
-export { DEFAULT_HOST, DEFAULT_PORT, resolveBind, type ServeFlags, serveCommand, serveHook } from "./cli.ts";
+export {
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  resolveBind,
+  type ServeFlags,
+  serveCommand,
+  servePlugin,
+} from "./cli.ts";
 export {
   BadRequestError,
+  CrossSiteWriteError,
+  HostNotAllowedError,
   type HttpError,
   NotFoundError,
   PayloadTooLargeError,
+  QueriesBusyError,
   RateLimitedError,
   ServeConfigError,
   statusOf,

@@ -56,10 +56,21 @@ export function openApiDocument(specs: readonly RouteSpec[], version: string): J
             content: { "application/json": { schema: r.response ? schemaOf(r.response, "output") : {} } },
           },
       "400": { description: "A parameter or field is invalid; `error.field` names it", ...error },
-      "429": { description: "Rate limit; see Retry-After", ...error },
+      "403": { description: "The Host header is not a name this server answers to", ...error },
+      "429": {
+        description: "Rate limit, or this client's store queries in flight; see Retry-After",
+        ...error,
+      },
     };
     if (!r.public) responses["401"] = { description: "Missing or wrong bearer token", ...error };
-    if (r.write) responses["403"] = { description: "Writes are off (--allow-writes)", ...error };
+    if (r.write)
+      responses["403"] = {
+        description:
+          "Writes are off (--allow-writes), the Host is not allowed, or a cross-site write (not application/json, another Origin, or no Origin without a token)",
+        ...error,
+      };
+    if (r.path.startsWith("/api/"))
+      responses["503"] = { description: "Too many store queries in flight; see Retry-After", ...error };
     if (r.path.includes("{")) responses["404"] = { description: "Not found", ...error };
     if (r.body) responses["413"] = { description: "Body too large", ...error };
     const op: JsonSchema = {

@@ -177,6 +177,10 @@ export interface AuthOptions {
   readonly token?: string;
   /** Enables resolve-alert, update-rules and cancel-run. Default false. */
   readonly allowWrites?: boolean;
+  /** The address the server is bound to (default 127.0.0.1): the Host names it answers to follow from it. */
+  readonly bindHost?: string;
+  /** More Host names (`--allowed-hosts`), e.g. a reverse proxy's `dash.example.com` or `name:port`. */
+  readonly allowedHosts?: readonly string[];
 }
 
 export interface Limits {
@@ -196,6 +200,10 @@ export interface Limits {
   readonly seriesCacheMs: number;
   /** Most concurrent SSE streams (default 64). */
   readonly maxStreams: number;
+  /** Most `/api/` requests (store queries) in flight per client; beyond it a 429 (default 8). */
+  readonly maxQueriesPerClient: number;
+  /** Most `/api/` requests in flight in the server; beyond it a 503 (default 16). */
+  readonly maxQueries: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -207,4 +215,6 @@ export const DEFAULT_LIMITS: Limits = {
   burst: 2000,
   seriesCacheMs: 250,
   maxStreams: 64,
+  maxQueriesPerClient: 8,
+  maxQueries: 16,
 };

@@ -1,5 +1,5 @@
 /**
- * @module A run with a journal (DESIGN §3): the one code path behind
+ * @module A run with a journal (DESIGN §3): the journal plugin behind
  * `sluice run` and `runJournaled()`. It picks the run (a new one, or the
  * latest unfinished run of the pipeline, or a named one), takes the run's
  * lock, checks that a resumed run's pipeline definition is unchanged, hands
@@ -9,20 +9,14 @@
  * metrics store or a later resume ever sees is on disk. A journal write or
  * fsync failure stops the run with a `StateError` at that checkpoint.
  */
-import { EventBus } from "../events/bus.ts";
 import { durable, type EventOf } from "../events/schema.ts";
 import { describeError, isSluiceError, StateError } from "../pipeline/errors.ts";
+import { makeRunDir, requireRunDir } from "../pipeline/internal/state-dir.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
-import {
-  definitionHash,
-  newRunId,
-  type RunOptions,
-  type RunSummary,
-  runPipeline,
-  stateHome,
-} from "../pipeline/run.ts";
+import type { RunPlugin } from "../pipeline/plugin.ts";
+import { definitionHash, newRunId, type RunOptions, type RunSummary, runPipeline } from "../pipeline/run.ts";
 import type { Duration, Size } from "../pipeline/units.ts";
-import { systemClock } from "../runtime/clock.ts";
+import type { Clock } from "../runtime/clock.ts";
 import type { DurableFs } from "../runtime/durable-fs.ts";
 import { crashPoint, faultArmed } from "../runtime/fault.ts";
 import { fs, paths } from "../runtime/fs.ts";
@@ -62,16 +56,6 @@ export interface JournaledRunOptions extends Omit<RunOptions, "resume"> {
   readonly onResume?: (info: ResumeInfo) => void;
 }
 
-/** A run ready to start: options for `runPipeline`, and `close` for afterwards. */
-export interface PreparedRun {
-  readonly runId: string;
-  readonly runDir: string;
-  readonly resumed?: ResumeInfo;
-  readonly options: RunOptions;
-  /** Syncs and closes the journal and releases the lock; rejects if the journal could not be synced. */
-  close(): Promise<void>;
-}
-
 /**
  * Runs a pipeline with a journal: resumable after a crash, kill -9 or
  * Ctrl-C, exactly-once at transactional sinks. Like `runPipeline`, run
@@ -88,154 +72,154 @@ export async function runJournaled(
   p: Pipeline<unknown>,
   options: JournaledRunOptions = {},
 ): Promise<RunSummary> {
-  const run = await prepareJournaledRun(p, options);
-  let summary: RunSummary;
-  try {
-    summary = await runPipeline(p, run.options);
-  } catch (e) {
-    await run.close().catch(() => {});
-    throw e;
-  }
-  try {
-    await run.close();
-  } catch (e) {
-    if (!summary.error)
-      return { ...summary, status: "failed", error: asStateError(e, run.runId, summary.checkpoints) };
-  }
-  return summary;
+  const { resume: _r, journal: _j, file: _f, onResume: _o, plugins = [], ...rest } = options;
+  // The journal goes first: a checkpoint is durable before any other plugin sees it.
+  return runPipeline(p, { ...rest, plugins: [journal(options), ...plugins] });
 }
 
-/** Picks and locks the run, opens its journal and builds the runner's options. */
-export async function prepareJournaledRun(
-  p: Pipeline<unknown>,
-  options: JournaledRunOptions = {},
-): Promise<PreparedRun> {
-  const home = stateHome(options.home);
-  const clock = options.clock ?? systemClock;
-  const hash = definitionHash(p);
-  const target = await chooseRun(home, p, options);
-  const runId = target?.runId ?? options.runId ?? newRunId(clock);
-  const runDir = paths.join(home, p.name, runId);
-  await fs.mkdirp(runDir, 0o700);
-
-  const locked = await tryLock(paths.join(runDir, LOCK_FILE), clock.now());
-  if (!locked.ok) {
-    const h = locked.holder;
-    throw new StateError(
-      `run ${runId} of pipeline "${p.name}" is being written by process ${h.pid} on ${h.host}`,
-      {
-        hint: `Wait for it to finish or stop it; if that process is gone, delete ${paths.join(runDir, LOCK_FILE)}. Use --fresh to start a separate run.`,
-      },
-    );
-  }
-  const lock: HeldLock = locked.lock;
-  let journal: Journal | undefined;
-  try {
-    if (!target) {
-      const meta: RunMeta = {
-        runId,
-        pipeline: p.name,
-        file: options.file,
-        cwd: cwd(),
-        createdAt: clock.now(),
-        definitionHash: hash,
-      };
-      await fs.writeText(paths.join(runDir, RUN_META_FILE), `${JSON.stringify(meta, null, 2)}\n`, 0o600);
-    }
-    const settings = { ...p.options.journal, ...options.journal };
-    const journalFs = faultArmed("segment-rotation") ? crashingFs(settings.fs) : settings.fs;
-    try {
-      journal = await openJournal(paths.join(runDir, JOURNAL_DIR), {
-        fsync: settings.fsync,
-        fsyncInterval: settings.fsyncInterval,
-        segmentSize: settings.segmentSize,
-        fs: journalFs,
-        clock,
-      });
-    } catch (e) {
-      throw new StateError(`cannot open the journal of run ${runId}: ${describeError(e)}`, {
-        cause: e,
-        hint:
-          e instanceof Error && "_tag" in e && e._tag === "JournalVersionError"
-            ? "Upgrade sluice to resume or read this run, or start a new run with --fresh."
-            : "Check the state directory (--home / SLUICE_HOME) is writable, or start a new run with --fresh.",
-      });
-    }
-    const resumed = target ? await resumePoint(journal, target, p, hash) : undefined;
-    if (resumed) options.onResume?.(resumed);
-    return wire(p, options, journal, lock, runId, runDir, resumed);
-  } catch (e) {
-    await journal?.close().catch(() => {});
-    await lock.release().catch(() => {});
-    throw e;
-  }
-}
-
-function wire(
-  p: Pipeline<unknown>,
-  options: JournaledRunOptions,
-  journal: Journal,
-  lock: HeldLock,
-  runId: string,
-  runDir: string,
-  resumed: ResumeInfo | undefined,
-): PreparedRun {
-  const bus = options.bus ?? new EventBus();
+/**
+ * The journal as a run plugin (DESIGN §3): it picks and locks the run (a new
+ * one, the latest unfinished run of the pipeline, or a named one), checks a
+ * resumed run's definition is unchanged and hands the runner the last
+ * checkpoint, appends every durable event to
+ * `<home>/<pipeline>/<runId>/journal/`, and makes each checkpoint durable
+ * (append + fsync) before the runner goes on. A journal write or fsync
+ * failure stops the run with a `StateError` at that checkpoint.
+ */
+export function journal(options: Omit<JournaledRunOptions, "plugins"> = {}): RunPlugin {
+  let opened: Journal | undefined;
+  let lock: HeldLock | undefined;
+  let runId = "";
+  let runDir = "";
   let failure: unknown;
-  let lastDurable = resumed?.checkpoint?.id;
-  const sub = bus.subscribe((e) => {
-    if (failure !== undefined || !durable[e.kind] || e.kind === "checkpoint") return;
-    if (e.kind === "run.ended") crashPoint("before-run-ended");
-    try {
-      journal.append(toJournalValue(e));
-    } catch (err) {
-      if (!(err instanceof Error && "_tag" in err && err._tag === "JournalEncodeError")) failure = err;
-    }
-  });
-  const onCheckpoint = async (cp: EventOf<"checkpoint">): Promise<void> => {
-    crashPoint("after-sink-commit");
-    if (failure !== undefined) throw asStateError(failure, runId, lastDurable, cp.id);
-    try {
-      journal.append(toJournalValue(cp));
-      await journal.sync();
-    } catch (e) {
-      failure ??= e;
-      throw asStateError(e, runId, lastDurable, cp.id);
-    }
-    lastDurable = cp.id;
-    crashPoint("after-checkpoint");
-    if (cp.operatorState.$final === true) crashPoint("before-sink-close");
-    await options.onCheckpoint?.(cp);
-  };
-  // Resuming without a checkpoint (a crash before the first one) starts the
-  // run over under its own id: an empty resume point truncates the dead
-  // letter file and the sink starts from nothing.
-  const point = resumed?.checkpoint ?? (resumed ? emptyCheckpoint(p, runId) : undefined);
-  const { resume: _r, journal: _j, file: _f, onResume: _o, ...rest } = options;
-  const runOptions: RunOptions = {
-    ...rest,
-    bus,
-    runId,
-    onCheckpoint,
-    resume: point && { runId, checkpoint: point },
-  };
+  let lastDurable: number | undefined;
+  let sub: { unsubscribe(): void } | undefined;
   let closed = false;
+  const release = async () => {
+    if (closed) return;
+    closed = true;
+    sub?.unsubscribe();
+    try {
+      await opened?.close();
+    } finally {
+      await lock?.release();
+    }
+  };
   return {
-    runId,
-    runDir,
-    resumed,
-    options: runOptions,
-    async close() {
-      if (closed) return;
-      closed = true;
-      sub.unsubscribe();
-      try {
-        await journal.close();
-      } finally {
-        await lock.release();
+    name: "journal",
+    async prepare(ctx) {
+      const p = ctx.pipeline;
+      const hash = definitionHash(p);
+      await makeRunDir(ctx.home, ctx.home);
+      const target = await chooseRun(ctx.home, p, options);
+      runId = target?.runId ?? ctx.runId ?? newRunId(ctx.clock);
+      runDir = paths.join(ctx.home, p.name, runId);
+      await makeRunDir(runDir, ctx.home);
+      const locked = await tryLock(paths.join(runDir, LOCK_FILE), ctx.clock.now());
+      if (!locked.ok) {
+        const h = locked.holder;
+        throw new StateError(
+          `run ${runId} of pipeline "${p.name}" is being written by process ${h.pid} on ${h.host}`,
+          {
+            hint: `Wait for it to finish or stop it; if that process is gone, delete ${paths.join(runDir, LOCK_FILE)}. Use --fresh to start a separate run.`,
+          },
+        );
       }
+      lock = locked.lock;
+      let resumed: ResumeInfo | undefined;
+      try {
+        if (!target) {
+          const meta: RunMeta = {
+            runId,
+            pipeline: p.name,
+            file: options.file,
+            cwd: cwd(),
+            createdAt: ctx.clock.now(),
+            definitionHash: hash,
+          };
+          await fs.writeText(paths.join(runDir, RUN_META_FILE), `${JSON.stringify(meta, null, 2)}\n`, 0o600);
+        }
+        opened = await openRunJournal(p, options, runDir, runId, ctx.clock);
+        resumed = target ? await resumePoint(opened, target, p, hash) : undefined;
+        if (resumed) options.onResume?.(resumed);
+      } catch (e) {
+        await release().catch(() => {});
+        throw e;
+      }
+      lastDurable = resumed?.checkpoint?.id;
+      // Resuming without a checkpoint (a crash before the first one) starts the
+      // run over under its own id: an empty resume point truncates the dead
+      // letter file and the sink starts from nothing.
+      const point = resumed?.checkpoint ?? (resumed ? emptyCheckpoint(p, runId) : undefined);
+      return { runId, resume: point && { runId, checkpoint: point } };
+    },
+    start(run) {
+      const j = opened as Journal;
+      sub = run.bus.subscribe((e) => {
+        if (failure !== undefined || !durable[e.kind] || e.kind === "checkpoint") return;
+        if (e.kind === "run.ended") crashPoint("before-run-ended");
+        try {
+          j.append(toJournalValue(e));
+        } catch (err) {
+          if (!(err instanceof Error && "_tag" in err && err._tag === "JournalEncodeError")) failure = err;
+        }
+      });
+    },
+    async checkpoint(cp) {
+      const j = opened as Journal;
+      crashPoint("after-sink-commit");
+      if (failure !== undefined) throw asStateError(failure, runId, lastDurable, cp.id);
+      try {
+        j.append(toJournalValue(cp));
+        await j.sync();
+        // A run directory deleted mid-run still takes writes to its open segment: check it is there.
+        await requireRunDir(paths.join(runDir, JOURNAL_DIR), runId);
+      } catch (e) {
+        failure ??= e;
+        throw asStateError(e, runId, lastDurable, cp.id);
+      }
+      lastDurable = cp.id;
+      crashPoint("after-checkpoint");
+      if (cp.operatorState.$final === true) crashPoint("before-sink-close");
+    },
+    async close(summary) {
+      try {
+        await release();
+      } catch (e) {
+        if (!summary.error)
+          return { ...summary, status: "failed", error: asStateError(e, runId, summary.checkpoints) };
+      }
+      return summary;
     },
   };
+}
+
+async function openRunJournal(
+  p: Pipeline<unknown>,
+  options: Omit<JournaledRunOptions, "plugins">,
+  runDir: string,
+  runId: string,
+  clock: Clock,
+): Promise<Journal> {
+  const settings = { ...p.options.journal, ...options.journal };
+  const journalFs = faultArmed("segment-rotation") ? crashingFs(settings.fs) : settings.fs;
+  try {
+    return await openJournal(paths.join(runDir, JOURNAL_DIR), {
+      fsync: settings.fsync,
+      fsyncInterval: settings.fsyncInterval,
+      segmentSize: settings.segmentSize,
+      fs: journalFs,
+      clock,
+    });
+  } catch (e) {
+    throw new StateError(`cannot open the journal of run ${runId}: ${describeError(e)}`, {
+      cause: e,
+      hint:
+        e instanceof Error && "_tag" in e && e._tag === "JournalVersionError"
+          ? "Upgrade sluice to resume or read this run, or start a new run with --fresh."
+          : "Check the state directory (--home / SLUICE_HOME) is writable, or start a new run with --fresh.",
+    });
+  }
 }
 
 function emptyCheckpoint(p: Pipeline<unknown>, runId: string): EventOf<"checkpoint"> {

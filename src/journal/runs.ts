@@ -97,16 +97,20 @@ export async function listRunRefs(home: string, pipeline?: string): Promise<RunR
 }
 
 /**
- * The run whose id is `id`, or ends with it, or starts with it (one match),
- * in any pipeline under `home`. Throws `StateError` when none or several match.
+ * The run whose id is `id`; else the latest run of the pipeline named `id`;
+ * else the run whose id ends or starts with it (one match), in any pipeline
+ * under `home`. Throws `StateError` when none or several match.
  */
 export async function findRun(home: string, id: string): Promise<RunRef> {
   const refs = await listRunRefs(home);
   const exact = refs.filter((r) => r.runId === id);
+  // Refs are sorted by run id, which starts with the start time: the last is the latest.
+  const latest = exact.length ? undefined : refs.filter((r) => r.pipeline === id).at(-1);
+  if (latest) return latest;
   const matches = exact.length ? exact : refs.filter((r) => r.runId.startsWith(id) || r.runId.endsWith(id));
   if (matches.length === 1) return matches[0];
   if (matches.length === 0) {
-    throw new StateError(`no run "${id}" under ${home}`, {
+    throw new StateError(`no run or pipeline "${id}" under ${home}`, {
       hint: "`sluice runs` lists the runs (use --home DIR or SLUICE_HOME if they are elsewhere).",
     });
   }

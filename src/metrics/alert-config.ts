@@ -5,8 +5,16 @@
  * and the HTTP layer can import it without the evaluation code.
  */
 import { z } from "zod";
+import { toMillis } from "../pipeline/units.ts";
 import { MetricsConfigError } from "./errors.ts";
+import { MEMORY_MIN_WINDOW_MS, MEMORY_WARMUP_MS } from "./memory-growth.ts";
 import type { ProjectionWindows } from "./projection.ts";
+
+/** `"30s"`, `"2m"` or milliseconds. */
+const Duration = z.union([
+  z.number().nonnegative(),
+  z.string().regex(/^\s*\d+(?:\.\d+)?\s*(ms|s|m|h|d)\s*$/, 'expected a duration such as "30s" or "2m"'),
+]);
 
 const Rule = z
   .object({
@@ -36,7 +44,7 @@ export const RULES = {
   errorRate: "error rate",
   /** A stage's dead-lettered rows per input row over the last intervals. */
   deadLetterRate: "dead-letter rate",
-  /** Least-squares RSS slope over the last samples, bytes per minute (a leak). */
+  /** Least-squares RSS slope over the last samples after warm-up, bytes per minute (a leak). */
   memoryGrowthBytesPerMin: "memory growth",
   /** Event-loop delay p99 of the last sample, ms. */
   eventLoopDelayMs: "event-loop delay",
@@ -82,8 +90,12 @@ export const AlertConfigSchema = z
     baselineRowsPerS: z.number().positive().optional(),
     /** Seconds of throughput readings before the drop rule evaluates (default 10). */
     warmupReadings: z.number().int().min(1).optional(),
-    /** Resource samples before the memory rule evaluates (default 10). */
+    /** Resource samples (after warm-up) before the memory rule evaluates (default 10). */
     minMemorySamples: z.number().int().min(3).optional(),
+    /** Time after the run starts whose resource samples the memory rule ignores (default "30s"). */
+    memoryWarmup: Duration.optional(),
+    /** Least span of the samples after warm-up before the memory rule evaluates (default "1m"). */
+    memoryWindow: Duration.optional(),
     windows: z
       .object({
         intervals: z.number().int().min(1),
@@ -105,6 +117,8 @@ export interface AlertConfig {
   readonly baselineRowsPerS: number | undefined;
   readonly warmupReadings: number;
   readonly minMemorySamples: number;
+  readonly memoryWarmupMs: number;
+  readonly memoryWindowMs: number;
   readonly windows: Partial<ProjectionWindows>;
 }
 
@@ -135,6 +149,8 @@ export function resolveAlertConfig(input: unknown = {}): AlertConfig {
     baselineRowsPerS: c.baselineRowsPerS,
     warmupReadings: c.warmupReadings ?? 10,
     minMemorySamples: c.minMemorySamples ?? 10,
+    memoryWarmupMs: c.memoryWarmup === undefined ? MEMORY_WARMUP_MS : toMillis(c.memoryWarmup),
+    memoryWindowMs: c.memoryWindow === undefined ? MEMORY_MIN_WINDOW_MS : toMillis(c.memoryWindow),
     windows: c.windows ?? {},
   };
 }

@@ -21,6 +21,7 @@ import {
   type RuleName,
   resolveAlertConfig,
 } from "./alert-config.ts";
+import { settledGrowthPerMin } from "./memory-growth.ts";
 import { type LiveFigures, LiveProjection } from "./projection.ts";
 
 export {
@@ -208,9 +209,7 @@ export class AlertEngine {
         return;
       case "resource.sample":
         this.#check(c, "eventLoopDelayMs", e, undefined, f.eventLoopDelayMs);
-        if (this.#projection.resourceSamples(e.runId) >= c.minMemorySamples) {
-          this.#check(c, "memoryGrowthBytesPerMin", e, undefined, f.rssSlopeBytesPerMin);
-        }
+        this.#check(c, "memoryGrowthBytesPerMin", e, undefined, this.#memoryGrowth(c, e.runId));
         return;
       case "run.progress": {
         // Evaluated once per second of run time (the projection says when).
@@ -221,6 +220,17 @@ export class AlertEngine {
         return;
       }
     }
+  }
+
+  /** RSS growth after the run's warm-up, once it spans the minimum window; else null (no evaluation). */
+  #memoryGrowth(c: AlertConfig, runId: string): number | null {
+    const m = this.#projection.memory(runId);
+    if (!m) return null;
+    return settledGrowthPerMin(m.samples, m.startedAt, {
+      warmupMs: c.memoryWarmupMs,
+      minWindowMs: c.memoryWindowMs,
+      minSamples: c.minMemorySamples,
+    });
   }
 
   #check(

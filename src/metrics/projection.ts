@@ -1,7 +1,7 @@
 /**
  * @module Live figures of running pipelines: a fold over events that keeps a
  * short window per run and stage (the last N `stage.progress` intervals, the
- * last seconds of `run.progress`, the last minute of `resource.sample`). The
+ * last seconds of `run.progress`, the last two minutes of `resource.sample`). The
  * alert rules evaluate on it, and adaptive configuration can read it; neither
  * touches DuckDB on the hot path. Each update is O(window) at worst and the
  * state per run is bounded.
@@ -16,7 +16,7 @@ export interface ProjectionWindows {
   readonly intervals: number;
   /** Span of `run.progress` samples throughput is measured over (default 10 000 ms). */
   readonly throughputMs: number;
-  /** `resource.sample`s kept for the memory slope (default 60). */
+  /** `resource.sample`s kept for the memory slope (default 120: two minutes at one a second). */
   readonly resourceSamples: number;
   /** Per-second throughput readings kept as the run's own reference (default 300). */
   readonly referenceSamples: number;
@@ -25,7 +25,7 @@ export interface ProjectionWindows {
 export const DEFAULT_WINDOWS: ProjectionWindows = {
   intervals: 10,
   throughputMs: 10_000,
-  resourceSamples: 60,
+  resourceSamples: 120,
   referenceSamples: 300,
 };
 
@@ -121,13 +121,18 @@ class RunWindow {
   readonly perSecond: number[] = [];
   lastSecondAt = Number.NEGATIVE_INFINITY;
   readonly resources: Array<[number, number]> = [];
+  /** When the run started (its `run.started`, else the first event seen of it). */
+  startedAt: number;
   cpuPercent: number | null = null;
   eventLoopDelayMs: number | null = null;
 
   constructor(
     readonly runId: string,
     readonly pipeline: string,
-  ) {}
+    startedAt: number,
+  ) {
+    this.startedAt = startedAt;
+  }
 
   stage(name: string, index: number): StageWindow {
     let s = this.stages.get(name);
@@ -152,7 +157,8 @@ export class LiveProjection {
   observe(e: SluiceEvent): boolean {
     switch (e.kind) {
       case "run.started":
-        this.#run(e);
+        // A resumed run starts again in a new process: its warm-up starts again too.
+        this.#run(e).startedAt = e.ts;
         return true;
       case "stage.progress":
         this.#run(e).stage(e.stage, e.index).add(e, this.#w.intervals);
@@ -216,10 +222,18 @@ export class LiveProjection {
     return this.#runs.get(runId)?.resources.length ?? 0;
   }
 
+  /** A run's kept `(ts, rss bytes)` samples and when it started (for growth after warm-up). */
+  memory(
+    runId: string,
+  ): { samples: ReadonlyArray<readonly [number, number]>; startedAt: number } | undefined {
+    const r = this.#runs.get(runId);
+    return r && { samples: r.resources, startedAt: r.startedAt };
+  }
+
   #run(e: SluiceEvent): RunWindow {
     let r = this.#runs.get(e.runId);
     if (!r) {
-      r = new RunWindow(e.runId, e.pipeline);
+      r = new RunWindow(e.runId, e.pipeline, e.ts);
       this.#runs.set(e.runId, r);
     }
     return r;

@@ -553,6 +553,17 @@ export class MetricsStore {
     );
   }
 
+  /**
+   * Runs `fn` on the write connection, under the write lock, after buffered
+   * events are flushed (the journal catch-up keeps its marks this way).
+   */
+  async withWriter<T>(what: string, fn: (conn: Connection) => Promise<T>): Promise<T> {
+    const conn = this.#writeConn;
+    if (!conn) throw this.#readOnlyError(what);
+    await this.flush();
+    return this.#writeLock.run(() => fn(conn));
+  }
+
   /** Records one benchmark scenario's results (baselines and regressions read them). */
   async recordBenchResult(result: BenchResult): Promise<void> {
     const conn = this.#writeConn;

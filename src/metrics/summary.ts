@@ -5,6 +5,7 @@
  */
 import type { SqlRow, SqlValue } from "../runtime/duckdb.ts";
 import type { Bound } from "./bound.ts";
+import { MEMORY_MIN_WINDOW_MS, MEMORY_WARMUP_MS, settledGrowthPerMin } from "./memory-growth.ts";
 
 /** What the analysis functions need from the store: trusted SQL with bound parameters. */
 export interface MetricsReader {
@@ -77,7 +78,7 @@ export interface ResourceFigures {
   readonly firstRssBytes: number | null;
   readonly lastRssBytes: number | null;
   readonly peakHeapUsedBytes: number | null;
-  /** Least-squares slope of RSS over time. */
+  /** Least-squares slope of RSS over time after the warm-up; null for runs too short to tell (see memory-growth.ts). */
   readonly rssSlopeBytesPerMin: number | null;
   readonly eventLoopDelayMsMax: number | null;
 }
@@ -222,8 +223,15 @@ export async function runSummary(db: MetricsReader, runId: string): Promise<RunR
   const [res] = await db.all(
     `SELECT count(*) AS samples, avg(cpu_percent) AS cpu, max(cpu_percent) AS cpu_max, max(rss_bytes) AS rss_max,
             arg_min(rss_bytes, seq) AS rss_first, arg_max(rss_bytes, seq) AS rss_last, max(heap_used_bytes) AS heap_max,
-            regr_slope(rss_bytes, epoch(ts)) * 60 AS slope, max(event_loop_delay_ms) AS loop_max
+            max(event_loop_delay_ms) AS loop_max
      FROM resource_samples WHERE run_id = $run`,
+    p,
+  );
+  // RSS over the latest attempt (a resumed run starts a new process), warm-up counted from its start.
+  const rss = await db.all(
+    `SELECT epoch_ms(ts) AS t, rss_bytes AS b,
+            (SELECT epoch_ms(max(ts)) FROM run_starts WHERE run_id = $run) AS t0
+     FROM resource_samples WHERE run_id = $run ORDER BY ts, seq`,
     p,
   );
   const alerts = await db.all("SELECT * FROM alerts WHERE run_id = $run ORDER BY raised_at, seq", p);
@@ -263,7 +271,11 @@ export async function runSummary(db: MetricsReader, runId: string): Promise<RunR
             firstRssBytes: numOrNull(res.rss_first),
             lastRssBytes: numOrNull(res.rss_last),
             peakHeapUsedBytes: numOrNull(res.heap_max),
-            rssSlopeBytesPerMin: numOrNull(res.slope),
+            rssSlopeBytesPerMin: settledGrowthPerMin(
+              rss.map((r) => [num(r.t), num(r.b)] as const),
+              rss.length > 0 ? num(rss[0].t0 ?? rss[0].t) : 0,
+              { warmupMs: MEMORY_WARMUP_MS, minWindowMs: MEMORY_MIN_WINDOW_MS },
+            ),
             eventLoopDelayMsMax: numOrNull(res.loop_max),
           }
         : null,

@@ -8,10 +8,17 @@
  * it, so a checkpoint never covers work still on a worker. Records that fail
  * every attempt (thrown, crashed or hung worker) go to the dead letter with
  * the error and attempt count; the pool replaces the worker and goes on.
+ *
+ * A stop (Ctrl-C, SIGTERM) waits for the chunks on workers, but not for ever:
+ * `drainTimeout` (default 30 s) after the stop request, chunks still running
+ * (a worker in a busy loop) are abandoned, the workers terminated, and the run
+ * ends as interrupted with a `CancelledError` saying so; no checkpoint covers
+ * those records, so the journal resumes them.
  */
 import type { Chunk } from "../pipeline/chunk.ts";
-import { ConfigError, describeError } from "../pipeline/errors.ts";
+import { CancelledError, ConfigError, describeError } from "../pipeline/errors.ts";
 import type { Operator, StageContext } from "../pipeline/types.ts";
+import { type Duration, toMillis } from "../pipeline/units.ts";
 import {
   availableCores,
   createWorkerPool,
@@ -33,6 +40,8 @@ export interface ParallelMapOptions<A> extends Omit<PoolConfigInput, "onEvent"> 
   readonly priority?: Priority | ((record: A) => Priority);
   /** Chunks in flight at once (default: 2 per worker, at least 4). */
   readonly inFlight?: number;
+  /** How long a stop waits for chunks on workers before abandoning them to the journal (default "30s"). */
+  readonly drainTimeout?: Duration;
 }
 
 /**
@@ -55,7 +64,8 @@ export function parallelMap<A, B>(module: URL | string, options: ParallelMapOpti
       hint: 'Pass new URL("./worker.ts", import.meta.url) or a path to a module that default-exports a function.',
     });
   }
-  const { ordered = true, priority, inFlight, ...pool } = options;
+  const { ordered = true, priority, inFlight, drainTimeout = "30s", ...pool } = options;
+  const drainMs = toMillis(drainTimeout, "parallelMap(): drainTimeout");
   if (inFlight !== undefined && (!Number.isInteger(inFlight) || inFlight < 1)) {
     throw new ConfigError(`parallelMap(): inFlight must be a positive integer, got ${String(inFlight)}`);
   }
@@ -84,7 +94,11 @@ export function parallelMap<A, B>(module: URL | string, options: ParallelMapOpti
     return {
       type: "stream",
       apply: (input) =>
-        runPushStage(input, ctx.stage, () => new PoolStage<A, B>(ctx, workerPool, ordered, limit, priority)),
+        runPushStage(
+          input,
+          ctx.stage,
+          () => new PoolStage<A, B>(ctx, workerPool, ordered, limit, priority, drainMs),
+        ),
       start: () => workerPool.start(),
       async close() {
         stats();
@@ -117,7 +131,44 @@ class PoolStage<A, B> implements PushStage<A, B> {
     /** Chunks in flight at once (read per chunk: adaptive configuration changes the worker count). */
     readonly limit: () => number,
     readonly priority: ParallelMapOptions<A>["priority"],
-  ) {}
+    readonly drainMs: number,
+  ) {
+    const stopping = ctx.stopping;
+    if (stopping?.aborted) this.#armDrain();
+    else
+      stopping?.addEventListener("abort", () => this.#armDrain(), { once: true, signal: this.#drain.signal });
+  }
+
+  /** Cancels the drain deadline (the stage ended or stopped). */
+  readonly #drain = new AbortController();
+
+  #armDrain(): void {
+    this.ctx.clock.sleep(this.drainMs, this.#drain.signal).then(
+      () => this.#drainExpired(),
+      () => undefined, // cancelled: the stage finished in time
+    );
+  }
+
+  /** The stop's deadline passed with chunks still on workers: give them back to the journal and stop. */
+  #drainExpired(): void {
+    const out = this.#out;
+    if (this.#running === 0 || !out) return;
+    const records = this.#slots.reduce((n, s) => n + (s.done ? 0 : s.chunk.records.length), 0);
+    out.fail(
+      new CancelledError(
+        `stage ${this.ctx.stage}: ${this.#running} chunk(s) (${records} records) were still on workers ` +
+          `${this.drainMs} ms after the stop request; the workers were stopped and those records left unwritten ` +
+          "(no checkpoint covers them)",
+        {
+          hint:
+            "Run the same command again (or `sluice resume RUN`): the run resumes from its last checkpoint and processes them. " +
+            "Raise parallelMap's drainTimeout to wait longer, or set its timeout so a record that hangs is dead-lettered.",
+        },
+      ),
+      this.ctx.stage,
+    );
+    void this.pool.close({ graceful: false });
+  }
 
   push(chunk: Chunk<A>, out: Outbox<B>): void | Promise<void> {
     this.#out = out;
@@ -153,6 +204,7 @@ class PoolStage<A, B> implements PushStage<A, B> {
 
   stop(): void {
     this.#slots.length = 0;
+    this.#drain.abort();
   }
 
   /** Emits finished slots: in order, or (unordered) any finished chunk not behind a pending barrier. */
@@ -183,7 +235,10 @@ class PoolStage<A, B> implements PushStage<A, B> {
       this.#admit = undefined;
       admit();
     }
-    if (this.#ended && slots.length === 0) out.end();
+    if (this.#ended && slots.length === 0) {
+      this.#drain.abort();
+      out.end();
+    }
   }
 
   #emit(slot: Slot<A, B>, out: Outbox<B>): void {

@@ -20,7 +20,10 @@ export interface DeadLetterInput {
   readonly error?: unknown;
   readonly attempts?: number;
   readonly position?: Position;
+  /** The record's text; cut to a bounded size (with a marker) in the dead letter. */
   readonly raw?: string;
+  /** The whole record's size in bytes when `raw` is only its start. */
+  readonly rawBytes?: number;
   readonly record?: unknown;
   /** Defaults to the stage reporting it. */
   readonly stage?: string;
@@ -37,6 +40,8 @@ export interface RunContext {
   readonly home: string;
   /** Aborted when the run is cancelled. */
   readonly signal: AbortSignal;
+  /** Aborted when a stop is requested (Ctrl-C, SIGTERM, cancel): the run drains and takes a last checkpoint. */
+  readonly stopping?: AbortSignal;
   /** Publishes an event on the run's bus (stamps time, run and pipeline). */
   emit(event: EventInput): void;
 }

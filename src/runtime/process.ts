@@ -7,6 +7,7 @@
 import { cpus, hostname, loadavg, totalmem } from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import process from "node:process";
+import { fileURLToPath } from "node:url";
 import { parseArgs as nodeParseArgs } from "node:util";
 import { runtimeName } from "./detect.ts";
 
@@ -113,10 +114,21 @@ let tsxRegistered = false;
 
 /**
  * Imports a user module by path or URL. Bun and Deno run TypeScript natively;
- * on Node the tsx loader is registered once so `.ts` pipeline files load, and
- * the module graph stays shared with the engine (one `sluice` instance).
+ * on Node a `.ts` file is bundled with esbuild and imported (`ts-loader.ts`),
+ * or, where that cannot be written, the tsx loader is registered once. Either
+ * way the module graph stays shared with the engine (one `sluice` instance).
  */
 export async function importModule(specifier: string): Promise<Record<string, unknown>> {
+  if (
+    runtimeName === "node" &&
+    /\.[cm]?tsx?$/.test(specifier) &&
+    specifier.startsWith("file:") &&
+    !tsxRegistered
+  ) {
+    const { importBundled } = await import("./ts-loader.ts");
+    const mod = await importBundled(fileURLToPath(specifier));
+    if (mod) return mod;
+  }
   if (runtimeName === "node" && /\.[cm]?tsx?$/.test(specifier) && !tsxRegistered) {
     const api = (await import("tsx/esm/api")) as { register: () => unknown };
     api.register();

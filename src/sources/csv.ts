@@ -10,7 +10,8 @@ import { ConfigError } from "../pipeline/errors.ts";
 import type { Source } from "../pipeline/types.ts";
 import { toBytes } from "../pipeline/units.ts";
 import { fs } from "../runtime/fs.ts";
-import { CsvParser } from "./internal/csv-parser.ts";
+import { CsvParser, WARN_RECORD_BYTES, WARN_RECORD_LINES } from "./internal/csv-parser.ts";
+import { TEXT_ENCODINGS, type TextEncodingName } from "./internal/encoding.ts";
 import { fileSource } from "./internal/file-source.ts";
 
 export const CsvSourceOptions = z
@@ -31,6 +32,17 @@ export const CsvSourceOptions = z
     bufferSize: z.union([z.number(), z.string()]).default("1MiB"),
     /** Longest record accepted; longer ones go to the dead letter. Default "64MiB". */
     maxRecordBytes: z.union([z.number(), z.string()]).default("64MiB"),
+    /**
+     * `"utf-8"` (default): a record with bytes that are not UTF-8 goes to the dead letter, naming
+     * the byte; `"replace"`: they are read as U+FFFD; `"latin1"`: ISO-8859-1, one byte a character.
+     */
+    encoding: z.enum(TEXT_ENCODINGS as [TextEncodingName, ...TextEncodingName[]]).default("utf-8"),
+    /** Keep a quote inside an unquoted field, and text after a closing quote, as data (as Python and papaparse do). Default false: the record goes to the dead letter. */
+    relaxQuotes: z.boolean().default(false),
+    /** A record covering more input lines than this raises a `warning` (a likely unclosed quote). Default 1000. */
+    warnRecordLines: z.number().int().positive().default(WARN_RECORD_LINES),
+    /** A record larger than this raises a `warning`. Default "1MiB". */
+    warnRecordBytes: z.union([z.number(), z.string()]).default(WARN_RECORD_BYTES),
   })
   .strict();
 
@@ -58,13 +70,16 @@ export function csv(path: string, options: Opts = {}): Source<unknown> {
   if (!parsed.success) {
     throw new ConfigError(
       `csv("${path}") options: ${parsed.error.issues.map((i) => `${i.path.join(".") || "options"}: ${i.message}`).join("; ")}`,
-      { hint: "Allowed options: header, delimiter, quote, schema, bufferSize, maxRecordBytes." },
+      {
+        hint: "Allowed options: header, delimiter, quote, schema, bufferSize, maxRecordBytes, encoding (utf-8, replace, latin1), relaxQuotes, warnRecordLines, warnRecordBytes.",
+      },
     );
   }
   const o = parsed.data;
   if (o.delimiter === o.quote) throw new ConfigError(`csv("${path}"): delimiter and quote must differ`);
   const bufferSize = toBytes(o.bufferSize as never, "csv bufferSize");
   const maxRecordBytes = toBytes(o.maxRecordBytes as never, "csv maxRecordBytes");
+  const warnBytes = toBytes(o.warnRecordBytes as never, "csv warnRecordBytes");
   return fileSource<unknown, unknown>({
     kind: "csv",
     path,
@@ -72,11 +87,16 @@ export function csv(path: string, options: Opts = {}): Source<unknown> {
     schema: o.schema,
     async makeParser(file, start) {
       let header: boolean | string[] = o.header;
-      if (start && start.byte > 0 && header === true) header = await readHeader(file, o.delimiter, o.quote);
+      if (start && start.byte > 0 && header === true)
+        header = await readHeader(file, o.delimiter, o.quote, o.encoding);
       return new CsvParser<boolean | string[]>({
         header,
         delimiter: o.delimiter,
         quote: o.quote,
+        encoding: o.encoding,
+        relaxQuotes: o.relaxQuotes,
+        warnLines: o.warnRecordLines,
+        warnBytes,
         maxRecordBytes,
         startOffset: start?.byte ?? 0,
         startLine: start?.line ?? 1,
@@ -86,8 +106,13 @@ export function csv(path: string, options: Opts = {}): Source<unknown> {
 }
 
 /** The column names from the file's first row (when resuming past it). */
-async function readHeader(file: string, delimiter: string, quote: string): Promise<string[]> {
-  const p = new CsvParser({ header: true, delimiter, quote });
+async function readHeader(
+  file: string,
+  delimiter: string,
+  quote: string,
+  encoding: TextEncodingName,
+): Promise<string[]> {
+  const p = new CsvParser({ header: true, delimiter, quote, encoding });
   for await (const buf of fs.read(file, { bufferSize: 64 * 1024 })) {
     p.push(buf);
     if (p.columns) return [...p.columns];

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { ConfigError } from "../pipeline/errors.ts";
 import type { Source } from "../pipeline/types.ts";
 import { toBytes } from "../pipeline/units.ts";
+import { TEXT_ENCODINGS, type TextEncodingName } from "./internal/encoding.ts";
 import { fileSource } from "./internal/file-source.ts";
 import { NdjsonParser } from "./internal/ndjson-parser.ts";
 
@@ -19,6 +20,11 @@ export const NdjsonSourceOptions = z
     bufferSize: z.union([z.number(), z.string()]).default("1MiB"),
     /** Longest line accepted; longer ones go to the dead letter. Default "64MiB". */
     maxRecordBytes: z.union([z.number(), z.string()]).default("64MiB"),
+    /**
+     * `"utf-8"` (default): a line with bytes that are not UTF-8 goes to the dead letter, naming
+     * the byte; `"replace"`: they are read as U+FFFD; `"latin1"`: ISO-8859-1, one byte a character.
+     */
+    encoding: z.enum(TEXT_ENCODINGS as [TextEncodingName, ...TextEncodingName[]]).default("utf-8"),
   })
   .strict();
 
@@ -41,7 +47,7 @@ export function ndjson(path: string, options: Opts = {}): Source<unknown> {
   if (!parsed.success) {
     throw new ConfigError(
       `ndjson("${path}") options: ${parsed.error.issues.map((i) => `${i.path.join(".") || "options"}: ${i.message}`).join("; ")}`,
-      { hint: "Allowed options: schema, bufferSize, maxRecordBytes." },
+      { hint: "Allowed options: schema, bufferSize, maxRecordBytes, encoding (utf-8, replace, latin1)." },
     );
   }
   const o = parsed.data;
@@ -52,7 +58,12 @@ export function ndjson(path: string, options: Opts = {}): Source<unknown> {
     bufferSize: toBytes(o.bufferSize as never, "ndjson bufferSize"),
     schema: o.schema,
     async makeParser(_file, start) {
-      return new NdjsonParser({ maxRecordBytes, startOffset: start?.byte ?? 0, startLine: start?.line ?? 1 });
+      return new NdjsonParser({
+        maxRecordBytes,
+        encoding: o.encoding,
+        startOffset: start?.byte ?? 0,
+        startLine: start?.line ?? 1,
+      });
     },
   });
 }

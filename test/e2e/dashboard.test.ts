@@ -35,6 +35,8 @@ function startRun(): Promise<string> {
       join(repo, "test/fixtures/http/alerting.ts"),
       "--serve",
       "0",
+      // The page is checked after the run completes: keep the server up until SIGINT.
+      "--keep-serving",
       "--home",
       join(home, ".s"),
     ],

@@ -110,7 +110,7 @@ describe.concurrent("sluice runs / events / replay / resume", () => {
     expect(again.stderr).toMatch(/already completed; there is nothing to resume/);
     const unknown = await run("node", ["resume", "nope", "--home", home], { cwd });
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toMatch(/no run "nope" under .*\n.*sluice runs/);
+    expect(unknown.stderr).toMatch(/no run or pipeline "nope" under .*\n.*sluice runs/);
   }, 120_000);
 
   it("while a run is going, shows it running and refuses a second writer", async () => {

@@ -19,6 +19,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { listRuns, type RunInfo, readRunEvents } from "../../src/journal/runs.ts";
+import { openCaughtUp } from "../../src/metrics/catch-up.ts";
 import { cli, command, type RuntimeName, repo } from "../helpers/runtimes.ts";
 
 export const fixture = join(repo, "test/fixtures/pipelines/journaled.ts");
@@ -162,7 +163,7 @@ export async function outputHash(cwd: string, sink: "ndjson" | "duckdb"): Promis
 }
 
 /**
- * What the metrics store holds for a run against what its journal holds:
+ * What the metrics store holds for a run, once a reader caught it up, against what its journal holds:
  * per-run sequence numbers exactly 1..n (nothing doubled), and the same
  * number of events of each kind as the journal (nothing lost), after kills
  * and resumes.
@@ -187,6 +188,9 @@ export async function metricsVsJournal(
     journal[event.kind] = (journal[event.kind] ?? 0) + 1;
     journalOrder.push(event.kind);
   }
+  // Runs write no store: a reader catches it up from the journals first, as `sluice sql` does.
+  const reader = await openCaughtUp(home);
+  await reader.store.close();
   const db = await DuckDBInstance.create(join(home, "metrics.duckdb"), { access_mode: "READ_ONLY" });
   const conn = await db.connect();
   try {

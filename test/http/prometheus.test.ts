@@ -54,6 +54,24 @@ describe("Prometheus exposition", () => {
     expect(text).toMatch(/sluice_alerts_active\{[^}]*severity="critical"} 1/);
   });
 
+  it("from the store (sluice serve): each pipeline's latest completed run per stage, each report read once", async () => {
+    const store = fakeStore();
+    const { app } = createApp({ metrics: store });
+    const first = await (await app.request("/metrics")).text();
+    const second = await (await app.request("/metrics")).text();
+    const lastRun = (t: string) => t.split("\n").filter((l) => l.includes("sluice_last_run_"));
+    expect(lastRun(second)).toEqual(lastRun(first));
+    expect(first).toContain(
+      'sluice_last_run_info{pipeline="orders",run_id="20260101T000004000Z-abc004",runtime=""} 1',
+    );
+    expect(first).toContain('sluice_last_run_stage_rows_in{pipeline="orders",stage="source"} 10\n');
+    expect(first).toContain("# TYPE sluice_last_run_stage_chunk_latency_seconds summary");
+    expect(first).toContain("sluice_metrics_store_up 1\n");
+    expect(store.calls.filter((c) => c.method === "summary")).toEqual([
+      { method: "summary", args: ["20260101T000004000Z-abc004"] },
+    ]);
+  });
+
   it("passes promtool check metrics", async (ctx) => {
     requireTool(ctx, promtool, "promtool", "apt-get install prometheus");
     const text = await exposition();

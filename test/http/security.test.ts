@@ -7,6 +7,8 @@ import { VirtualClock } from "../../src/testing/virtual-clock.ts";
 import { fakeStore, liveRun } from "./fakes.ts";
 
 const json = async (r: Response) => JSON.parse(await r.text());
+/** What the dashboard's own page sends with a write (`app.request()` URLs are on http://localhost). */
+const SAME = { Origin: "http://localhost", "Content-Type": "application/json" };
 const INJECTIONS = [
   "' OR 1=1 --",
   "x'; DROP TABLE runs; --",
@@ -69,7 +71,7 @@ describe("HTTP security", () => {
     const put = (body: unknown) =>
       app.request("/api/rules", {
         method: "PUT",
-        headers: { "Content-Type": "application/json" },
+        headers: SAME,
         body: JSON.stringify(body),
       });
     expect(
@@ -84,7 +86,7 @@ describe("HTTP security", () => {
     expect((await json(await put({ rules: {}, more: true }))).error.field).toBe("body.more");
     const notJson = await app.request("/api/rules", {
       method: "PUT",
-      headers: { "Content-Type": "application/json" },
+      headers: SAME,
       body: "{",
     });
     expect((await json(notJson)).error.field).toBe("body");
@@ -101,7 +103,7 @@ describe("HTTP security", () => {
     const big = JSON.stringify({ rules: { deadLetterRate: { stages: ["x".repeat(2000)] } } });
     const r = await app.request("/api/rules", {
       method: "PUT",
-      headers: { "Content-Type": "application/json" },
+      headers: SAME,
       body: big,
     });
     expect(r.status).toBe(413);
@@ -113,7 +115,7 @@ describe("HTTP security", () => {
     });
     const r2 = await app.request("/api/rules", {
       method: "PUT",
-      headers: { "Content-Type": "application/json" },
+      headers: SAME,
       body: stream,
       duplex: "half",
     } as RequestInit);
@@ -169,10 +171,11 @@ describe("HTTP security", () => {
     const store = fakeStore();
     const run = liveRun();
     const off = createApp({ metrics: store, bus: run.bus, cancel: () => true }).app;
-    const put = { method: "PUT", headers: { "Content-Type": "application/json" }, body: '{"rules":{}}' };
+    const put = { method: "PUT", headers: SAME, body: '{"rules":{}}' };
+    const post = { method: "POST", headers: SAME, body: "{}" };
     expect((await off.request("/api/rules", put)).status).toBe(403);
-    expect((await off.request("/api/alerts/a-1/resolve", { method: "POST" })).status).toBe(403);
-    expect((await off.request(`/api/runs/${run.runId}/cancel`, { method: "POST" })).status).toBe(403);
+    expect((await off.request("/api/alerts/a-1/resolve", post)).status).toBe(403);
+    expect((await off.request(`/api/runs/${run.runId}/cancel`, post)).status).toBe(403);
     expect(store.calls.filter((c) => c.method !== "rules")).toEqual([]);
     let cancelled = "";
     const on = createApp({
@@ -184,11 +187,11 @@ describe("HTTP security", () => {
         return true;
       },
     }).app;
-    expect(await json(await on.request("/api/alerts/a-1/resolve", { method: "POST" }))).toEqual({
+    expect(await json(await on.request("/api/alerts/a-1/resolve", post))).toEqual({
       resolved: true,
     });
-    expect((await on.request("/api/alerts/a-2/resolve", { method: "POST" })).status).toBe(404);
-    expect((await on.request(`/api/runs/${run.runId}/cancel`, { method: "POST" })).status).toBe(200);
+    expect((await on.request("/api/alerts/a-2/resolve", post)).status).toBe(404);
+    expect((await on.request(`/api/runs/${run.runId}/cancel`, post)).status).toBe(200);
     expect(cancelled).toBe(run.runId);
   });
 

@@ -200,6 +200,8 @@ describe("AlertEngine", () => {
         eventLoopDelayMs: { warning: 100, critical: 500, for: 2 },
       },
       minMemorySamples: 5,
+      memoryWarmup: 0,
+      memoryWindow: "4s",
     });
     // 1 MiB per second = 60 MiB/min: a warning once 5 samples exist.
     for (let i = 0; i < 6; i++) {
@@ -218,6 +220,53 @@ describe("AlertEngine", () => {
       ["eventLoopDelayMs", "critical", 5000],
     ]);
     expect((out[0] as EventOf<"alert.raised">).value).toBeCloseTo(60 * 2 ** 20, 0);
+  });
+
+  describe("memory growth ignores warm-up and needs a minimum window (issue 15 item 10)", () => {
+    const MB = 2 ** 20;
+    /** A run started at T0 with one resource sample a second (virtual time), RSS from `rss(i)`. */
+    function memoryRun(seconds: number, rss: (i: number) => number) {
+      const { e, out } = engine();
+      e.observe(runStarted(R, T0));
+      for (let i = 1; i <= seconds; i++)
+        e.observe(
+          ev(R, T0 + i * 1000, {
+            kind: "resource.sample",
+            rssBytes: 1e8 + rss(i),
+            heapUsedBytes: 1,
+            cpuPercent: 10,
+            eventLoopDelayMs: 1,
+          }),
+        );
+      return out.filter((a) => a.rule === "memoryGrowthBytesPerMin");
+    }
+
+    it("a 7-second and a 21-second run climbing 30 MiB/s raise nothing", () => {
+      expect(memoryRun(7, (i) => i * 30 * MB)).toEqual([]);
+      expect(memoryRun(21, (i) => i * 30 * MB)).toEqual([]);
+    });
+
+    it("a steep warm-up followed by flat memory raises nothing", () => {
+      expect(memoryRun(180, (i) => Math.min(i, 25) * 40 * MB)).toEqual([]);
+    });
+
+    it("steady growth past the warm-up raises once a minute of settled samples is seen", () => {
+      // 2 MiB/s = 120 MiB/min: over the 64 MiB/min warning, under the 256 MiB/min critical.
+      const alerts = memoryRun(150, (i) => i * 2 * MB);
+      expect(alerts.map((a) => a.kind === "alert.raised" && [a.severity, a.ts - T0])).toEqual([
+        // Settled samples from 30 s; they span 60 s at 90 s; `for: 10` evaluations → 99 s.
+        ["warning", 99_000],
+      ]);
+      expect((alerts[0] as EventOf<"alert.raised">).message).toBe(
+        "memory growth is 120.0 MiB/min (warning at 64.0 MiB/min)",
+      );
+    });
+
+    it("warm-up and window are durations a pipeline can set", () => {
+      const c = resolveAlertConfig({ memoryWarmup: "10s", memoryWindow: "2m" });
+      expect([c.memoryWarmupMs, c.memoryWindowMs]).toEqual([10_000, 120_000]);
+      expect(() => resolveAlertConfig({ memoryWarmup: "soon" })).toThrow(/alerts\.memoryWarmup/);
+    });
   });
 
   it("throughput drop against the run's own median, after warm-up, from run.progress", () => {

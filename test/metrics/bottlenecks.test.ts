@@ -139,9 +139,23 @@ describe("recommendations from figures", () => {
     expect(recs[0].evidence).toMatchObject({ busyShare: 0.95, utilisation: 0.97, cpuPercent: 210, cores: 8 });
   });
 
+  /** One resource sample a second for `seconds`, RSS growing 1 MB/s (60 MB/min). */
+  function growingRss(seconds: number): SluiceEvent[] {
+    return Array.from({ length: seconds }, (_, i) =>
+      ev(R, T0 + i * 1000, {
+        kind: "resource.sample",
+        rssBytes: 1e8 + i * 1e6,
+        heapUsedBytes: 1,
+        cpuPercent: 50,
+        eventLoopDelayMs: i === 5 ? 250 : 2,
+      }),
+    );
+  }
+
   it("lower the chunk size when p99 is high and memory grows; raise cache TTL when keys repeat but miss", async () => {
-    const events: SluiceEvent[] = [runStarted(R, T0)];
-    for (let i = 0; i < 10; i++) {
+    // Growth counts after the 30 s warm-up, over at least a minute: a 100 s run.
+    const events: SluiceEvent[] = [runStarted(R, T0), ...growingRss(100)];
+    for (let i = 0; i < 100; i++) {
       events.push(
         progress(R, {
           stage: "1:map",
@@ -150,13 +164,6 @@ describe("recommendations from figures", () => {
           samples: [400, 800],
           rowsIn: 2000,
           busyMs: 600,
-        }),
-        ev(R, T0 + i * 1000, {
-          kind: "resource.sample",
-          rssBytes: 1e8 + i * 1e6, // 60 MB/min
-          heapUsedBytes: 1,
-          cpuPercent: 50,
-          eventLoopDelayMs: i === 5 ? 250 : 2,
         }),
       );
     }
@@ -181,9 +188,10 @@ describe("recommendations from figures", () => {
         attempts: 1,
         position: {},
       }),
-      runEnded(R, T0 + 10_000, { durationMs: 10_000, rowsIn: 20 }),
+      runEnded(R, T0 + 100_000, { durationMs: 100_000, rowsIn: 20 }),
     );
     const report = await reportOf(events);
+    expect(report.resources?.rssSlopeBytesPerMin).toBeCloseTo(60e6, -3);
     const recs = recommend(report, findBottlenecks(report), { cores: 2 });
     const ids = recs.map((r) => r.id);
     expect(ids).toEqual([
@@ -203,5 +211,21 @@ describe("recommendations from figures", () => {
     expect(chunk.evidence.p99Ms).toBe(800);
     expect(recs[1]).toMatchObject({ stage: "2:lookup", setting: "cache.ttl", direction: "raise" });
     expect(recs[3].action).toContain('mostly "schema"');
+  });
+
+  it("a short run's warm-up climb is not memory growth: no slope, no lower-chunk-size (issue 15 item 10)", async () => {
+    // A 10-second run whose RSS climbs while it warms up: before, its report said "RSS grows 57.2 MiB/min".
+    const events: SluiceEvent[] = [runStarted(R, T0)];
+    for (let i = 0; i < 10; i++)
+      events.push(
+        progress(R, { stage: "1:map", index: 1, ts: T0 + i * 1000, samples: [400, 800], rowsIn: 2000 }),
+      );
+    events.push(...growingRss(10), runEnded(R, T0 + 10_000, { durationMs: 10_000, rowsIn: 20 }));
+    const report = await reportOf(events);
+    expect(report.resources?.samples).toBe(10);
+    expect(report.resources?.rssSlopeBytesPerMin).toBeNull();
+    const recs = recommend(report, findBottlenecks(report), { cores: 2 });
+    expect(recs.map((r) => r.id)).not.toContain("lower-chunk-size");
+    expect(recs.map((r) => r.reason).join(" ")).not.toContain("RSS grows");
   });
 });

@@ -93,6 +93,12 @@ const samples: Record<EventKind, Record<string, unknown>> = {
   "alert.resolved": { alertId: "run-k/errorRate", rule: "errorRate", value: 0 },
   "resource.sample": { rssBytes: 1, heapUsedBytes: 1, cpuPercent: 1, eventLoopDelayMs: 1 },
   "config.changed": { stage: "1:chunk", setting: "chunkSize", from: 100, to: 200, reason: "latency" },
+  warning: {
+    stage: "source",
+    code: "long-record",
+    message: "the record starting at line 14 covers 5000 lines",
+    position: { file: "a.csv", line: 14, byteOffset: 300, lines: 5000 },
+  },
   log: { level: "warn", message: "careful", stage: "1:map" },
 };
 

@@ -14,6 +14,7 @@ import { EventBus } from "../../src/events/bus.ts";
 import type { EventOf } from "../../src/events/schema.ts";
 import { runJournaled } from "../../src/journal/run-journal.ts";
 import { readRunEvents } from "../../src/journal/runs.ts";
+import { adaptive } from "../../src/metrics/adaptive-plugin.ts";
 import { pipeline } from "../../src/pipeline/pipeline.ts";
 import { runPipeline } from "../../src/pipeline/run.ts";
 import { type Operator, OperatorTypeId } from "../../src/pipeline/types.ts";
@@ -91,7 +92,7 @@ describe("adaptive runs", () => {
       home: a.home,
       clock,
       bus,
-      adaptive: true,
+      plugins: [adaptive()],
       sampleResources: false,
     });
     expect(off.status).toBe("completed");
@@ -128,7 +129,7 @@ describe("adaptive runs", () => {
       home: a.home,
       clock,
       signal: controller.signal,
-      adaptive: true,
+      plugins: [adaptive()],
       sampleResources: false,
     });
     expect(first.status).toBe("interrupted");
@@ -140,7 +141,7 @@ describe("adaptive runs", () => {
     const second = await runJournaled(definition(clock2, a.out), {
       home: a.home,
       clock: clock2,
-      adaptive: true,
+      plugins: [adaptive()],
       sampleResources: false,
     });
     expect(second.runId).toBe(first.runId);

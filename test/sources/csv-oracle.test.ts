@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { CsvParser } from "../../src/sources/internal/csv-parser.ts";
-import { feed, split } from "./internal/feed.ts";
+import { feed, split, utf8 } from "./internal/feed.ts";
 
 const hasPython = spawnSync("python3", ["--version"]).status === 0;
 const dir = mkdtempSync(join(tmpdir(), "sluice-csv-oracle-"));
@@ -168,6 +168,109 @@ describe.skipIf(!hasPython)("CSV parser against Python's csv module", () => {
     expect(objects.records.length).toBe(expected.length - 1);
     for (let i = 1; i < expected.length; i += 97) {
       expect(objects.records[i - 1]).toEqual(Object.fromEntries(names.map((n, k) => [n, expected[i][1][k]])));
+    }
+  });
+});
+
+describe.skipIf(!hasPython)("CSV parser against Python: invalid UTF-8 and relaxed quotes", () => {
+  it("finds the same first bad byte as Python's strict utf-8 decoder, line by line", () => {
+    const rand = prng(21);
+    const pick = (xs: readonly number[][]) => xs[Math.floor(rand() * xs.length)];
+    // Pieces of valid and invalid UTF-8 (overlong, surrogates, > U+10FFFF, truncated, stray continuation).
+    const pieces = [
+      [0x61],
+      [0x2c],
+      [0xc3, 0xa9],
+      [0xe6, 0x9d, 0xb1],
+      [0xf0, 0x9f, 0x98, 0x80],
+      [0xff],
+      [0x80],
+      [0xc0, 0xaf],
+      [0xe0, 0x80, 0x80],
+      [0xed, 0xa0, 0x80],
+      [0xf4, 0x90, 0x80, 0x80],
+      [0xe2, 0x82],
+      [0xf0, 0x9f, 0x98],
+      [0xc3],
+    ];
+    const lines: number[][] = [];
+    for (let i = 0; i < 3000; i++) {
+      const line: number[] = [0x78];
+      const n = 1 + Math.floor(rand() * 8);
+      for (let k = 0; k < n; k++) line.push(...(rand() < 0.8 ? pick(pieces.slice(0, 5)) : pick(pieces)));
+      lines.push(line);
+    }
+    const bytes = new Uint8Array(lines.flatMap((l) => [...l, 0x0a]));
+    const path = join(dir, "utf8-oracle.csv");
+    writeFileSync(path, bytes);
+    const py = spawnSync(
+      "python3",
+      [
+        "-c",
+        `import sys, json
+out, at = [], 0
+for line in open(sys.argv[1], "rb").read().split(b"\\n")[:-1]:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError as e:
+        out.append(at + e.start)
+    at += len(line) + 1
+print(json.dumps(out))`,
+        path,
+      ],
+      { encoding: "utf8" },
+    );
+    expect(py.status, py.stderr).toBe(0);
+    const expected: number[] = JSON.parse(py.stdout);
+    expect(expected.length).toBeGreaterThan(300);
+    const r = feed(new CsvParser({ header: false, relaxQuotes: true }), split(bytes, randomSizes(22, 500)));
+    const found = r.errors.map((e) => Number(/^not valid UTF-8: byte offset (\d+)/.exec(e.reason)?.[1]));
+    expect(found).toEqual(expected);
+    expect(r.records.length + r.errors.length).toBe(lines.length);
+  });
+
+  it("reads stray quotes and text after a closing quote as Python does, with relaxQuotes", () => {
+    const rand = prng(31);
+    const fields = ['x"y', '5"', '"q"r', '"a""b"c', "plain", '"ok"', '"multi\nline"', "", 'a""b', '"x"y"z"'];
+    const rows: string[] = [];
+    for (let i = 0; i < 4000; i++) {
+      const n = 1 + Math.floor(rand() * 5);
+      rows.push(Array.from({ length: n }, () => fields[Math.floor(rand() * fields.length)]).join(","));
+    }
+    const path = join(dir, "relaxed.csv");
+    writeFileSync(path, `${rows.join("\n")}\n`);
+    const expected = pythonRead(path);
+    const bytes = new Uint8Array(readFileSync(path));
+    const r = feed(new CsvParser({ header: false, relaxQuotes: true }), split(bytes, randomSizes(32, 500)));
+    expect(r.errors).toEqual([]);
+    expect(r.records).toEqual(expected.map(([, row]) => row));
+    expect(r.positions.map((p) => p.line)).toEqual(expected.map(([line]) => line));
+    // Strict (the default) sends exactly the rows with such quotes to the dead letter.
+    const strict = feed(new CsvParser({ header: false }), [bytes]);
+    expect(strict.records.length + strict.errors.length).toBe(expected.length);
+    expect(strict.errors.length).toBeGreaterThan(1000);
+  });
+});
+
+describe("header names against papaparse", () => {
+  it("renames duplicates exactly as papaparse does", async () => {
+    const Papa = (await import("papaparse")).default;
+    const rand = prng(41);
+    const names = ["c", "c_1", "c_2", "c_1_1", "d", "c_3"];
+    const warn = console.warn;
+    console.warn = () => {}; // papaparse warns on every duplicate
+    try {
+      for (let i = 0; i < 500; i++) {
+        const n = 1 + Math.floor(rand() * 7);
+        const header = Array.from({ length: n }, () => names[Math.floor(rand() * names.length)]);
+        const text = `${header.join(",")}\n${header.map((_, k) => k).join(",")}\n`;
+        const ours = new CsvParser({ header: true });
+        ours.push(utf8(text));
+        const theirs = Papa.parse<Record<string, string>>(text, { header: true });
+        expect(ours.columns).toEqual(theirs.meta.fields);
+      }
+    } finally {
+      console.warn = warn;
     }
   });
 });

@@ -24,6 +24,7 @@ describe("ndjson source", () => {
       file: path,
       line: 4,
       byteOffset: Buffer.byteLength('{"a":1}\r\n\n{"a":2,"s":"zoë"}\n'),
+      lines: 1,
     });
     expect(dl.raw).toBe("{bad json");
     expect(dl.stage).toBe("source");

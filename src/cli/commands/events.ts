@@ -1,6 +1,6 @@
 /**
- * @module `sluice events RUN [--kind K…] [--json]`: a run's journal, one event
- * per line — readable text by default, the stored event as JSON with
+ * @module `sluice events RUN|PIPELINE [--kind K…] [--json]`: a run's journal
+ * (a pipeline name: its latest run), one event per line — readable text by default, the stored event as JSON with
  * `--json`. Read-only (safe on a live or crashed run).
  */
 

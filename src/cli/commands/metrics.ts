@@ -13,6 +13,7 @@ import { stdout } from "../../runtime/process.ts";
 import { UsageError } from "../errors.ts";
 import { bytes, compact, duration, int } from "../format.ts";
 import { isPipelineNotRun, printTrends } from "./metrics-trends.ts";
+import { openStoreForReading } from "./store-reader.ts";
 
 export interface MetricsFlags {
   home?: string;
@@ -68,7 +69,7 @@ export async function metricsCommand(runId: string | undefined, flags: MetricsFl
     }
     return 0;
   }
-  const store = await openMetricsStore(flags.home, { readOnly: true });
+  const store = await openStoreForReading(flags.home, flags.json);
   try {
     let id = runId;
     // A pipeline's name (and no run by that id): its trends over its last runs.
@@ -155,7 +156,7 @@ export async function metricsCommand(runId: string | undefined, flags: MetricsFl
 }
 
 export async function sqlCommand(sql: string, flags: { home?: string; json: boolean }): Promise<number> {
-  const store = await openMetricsStore(flags.home, { readOnly: true });
+  const store = await openStoreForReading(flags.home, flags.json);
   try {
     const result = await store.query(sql);
     if (flags.json) {

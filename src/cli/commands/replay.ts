@@ -1,5 +1,6 @@
 /**
- * @module `sluice replay RUN [--json]`: the run's status, counts and
+ * @module `sluice replay RUN|PIPELINE [--json]` (a pipeline name: its latest
+ * run): the run's status, counts and
  * per-stage totals rebuilt from its journal alone with the same projection
  * the live run feeds (`RunProjection`), so it prints what the live summary
  * said — also for a run that crashed and was resumed.

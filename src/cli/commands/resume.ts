@@ -9,13 +9,9 @@ import { describeError, StateError } from "../../pipeline/errors.ts";
 import { stateHome } from "../../pipeline/run.ts";
 import { paths } from "../../runtime/fs.ts";
 import { chdir, cwd } from "../../runtime/process.ts";
-import { type RunFlags, type RunHook, runCommand } from "./run.ts";
+import { type RunFlags, runCommand } from "./run.ts";
 
-export async function resumeCommand(
-  id: string,
-  flags: Omit<RunFlags, "resume" | "fresh">,
-  prepare?: RunHook,
-): Promise<number> {
+export async function resumeCommand(id: string, flags: Omit<RunFlags, "resume" | "fresh">): Promise<number> {
   const home = stateHome(flags.home);
   const ref = await findRun(home, id);
   const meta = await readRunMeta(ref.runDir);
@@ -39,5 +35,5 @@ export async function resumeCommand(
       );
     }
   }
-  return runCommand(meta.file, { ...flags, home, resume: ref.runId }, prepare);
+  return runCommand(meta.file, { ...flags, home, resume: ref.runId });
 }

@@ -1,23 +1,27 @@
 /**
- * @module `sluice run FILE`: loads a pipeline file, runs it with a live
- * progress line and a journal, prints the summary. If the pipeline's latest
+ * @module `sluice run FILE`: loads a pipeline file, runs it with the plugins
+ * its flags ask for (journal, alerts, summary, tuning, HTTP, progress line),
+ * prints the summary. If the pipeline's latest
  * run crashed or was interrupted it is resumed from its last checkpoint
  * (`--fresh` starts a new run instead). Ctrl-C stops reading, takes a last
  * checkpoint and exits 130; a second Ctrl-C exits at once (the run resumes
  * from its last durable checkpoint).
  */
-import { EventBus } from "../../events/bus.ts";
-import type { ResumeInfo } from "../../journal/run-journal.ts";
-import { runJournaled } from "../../journal/run-journal.ts";
-import type { Pipeline } from "../../pipeline/pipeline.ts";
-import type { RunOptions, RunSummary } from "../../pipeline/run.ts";
+import { journal, type ResumeInfo } from "../../journal/run-journal.ts";
+import { adaptive } from "../../metrics/adaptive-plugin.ts";
+import { type AlertsPlugin, alerts } from "../../metrics/alerts-plugin.ts";
+import { metricsEnabled } from "../../metrics/enabled.ts";
+import { runSummaries } from "../../metrics/run-summaries.ts";
+import { describeError } from "../../pipeline/errors.ts";
+import type { RunPlugin } from "../../pipeline/plugin.ts";
+import { type RunSummary, runPipeline } from "../../pipeline/run.ts";
 import { paths } from "../../runtime/fs.ts";
 import { exit, onSignal, stderr, stdout } from "../../runtime/process.ts";
 import { EXIT, formatError } from "../errors.ts";
 import { bytes, compact, duration, int } from "../format.ts";
 import { loadPipeline } from "../load.ts";
-import { progressLine } from "../progress.ts";
-import { startRunStore } from "./metrics-store.ts";
+import { progressPlugin } from "../progress.ts";
+import { deadLetterLinesNote, warningLines } from "../summary-notes.ts";
 
 export interface RunFlags {
   quiet: boolean;
@@ -31,14 +35,43 @@ export interface RunFlags {
   fsync?: "always" | "checkpoint" | "interval";
   /** Adaptive configuration: tune chunk size and workers during the run. */
   adaptive?: boolean;
+  /** `--serve`: the HTTP plugin (loaded only when asked for), given the run's alert plugin. */
+  serve?: (alerts: AlertsPlugin | undefined) => RunPlugin;
 }
 
-export type RunHook = (p: Pipeline<unknown>, bus: EventBus, options: RunOptions) => Promise<RunOptions>;
+/**
+ * The plugins a `sluice run` builds from its flags, in order: the journal
+ * (always; first, so a checkpoint is durable before anything else sees it),
+ * alert evaluation and the per-pipeline summary (unless `SLUICE_METRICS=off`),
+ * adaptive tuning (`--adaptive`), the HTTP API (`--serve`) and the progress
+ * line (unless `--quiet`). No plugin loads DuckDB: the metrics store is
+ * caught up from the journals by whatever reads it.
+ */
+export function runPlugins(file: string, flags: RunFlags): RunPlugin[] {
+  const warn = (what: string) => (e: unknown) => {
+    if (!flags.quiet) stderr.write(`sluice: warning: ${what}: ${describeError(e)}\n`);
+  };
+  const plugins: RunPlugin[] = [
+    journal({
+      resume: flags.resume ?? !flags.fresh,
+      journal: flags.fsync ? { fsync: flags.fsync } : undefined,
+      file: paths.resolve(file),
+      onResume: (info) => {
+        if (!flags.quiet) stderr.write(`${resumeNotice(info)}\n`);
+      },
+    }),
+  ];
+  const alerting = metricsEnabled() ? alerts() : undefined;
+  if (alerting) plugins.push(alerting, runSummaries({ onError: warn("the pipeline's run summary") }));
+  if (flags.adaptive) plugins.push(adaptive());
+  if (flags.serve) plugins.push(flags.serve(alerting));
+  if (!flags.quiet) plugins.push(progressPlugin(stderr));
+  return plugins;
+}
 
-/** Runs a pipeline file with its journal; returns the exit code. `prepare` lets other layers (metrics, HTTP) attach. */
-export async function runCommand(file: string, flags: RunFlags, prepare?: RunHook): Promise<number> {
+/** Runs a pipeline file with its journal; returns the exit code. */
+export async function runCommand(file: string, flags: RunFlags): Promise<number> {
   const p = await loadPipeline(file);
-  const bus = new EventBus();
   const controller = new AbortController();
   let interrupts = 0;
   const off = [
@@ -53,33 +86,15 @@ export async function runCommand(file: string, flags: RunFlags, prepare?: RunHoo
     }),
     onSignal("SIGTERM", () => controller.abort()),
   ];
-  const progress = flags.quiet ? undefined : progressLine(bus, stderr, p.name);
-  let options: RunOptions = {
-    bus,
-    signal: controller.signal,
-    home: flags.home,
-    ...(flags.adaptive ? { adaptive: true } : {}),
-  };
-  if (prepare) options = await prepare(p, bus, options);
-  // A prepare hook (--serve) opens and attaches the metrics store itself.
-  const store = prepare ? undefined : startRunStore(p.name, bus, flags.home, flags.quiet);
   let summary: RunSummary;
   try {
-    const { resume: _hookResume, ...rest } = options;
-    summary = await runJournaled(p, {
-      ...rest,
-      resume: flags.resume ?? !flags.fresh,
-      journal: flags.fsync ? { fsync: flags.fsync } : undefined,
-      file: paths.resolve(file),
-      onResume: (info) => {
-        store?.onResume(info);
-        if (!flags.quiet) stderr.write(`${resumeNotice(info)}\n`);
-      },
+    summary = await runPipeline(p, {
+      signal: controller.signal,
+      home: flags.home,
+      plugins: runPlugins(file, flags),
     });
   } finally {
-    progress?.stop();
     for (const f of off) f();
-    await store?.close().catch((e) => stderr.write(`sluice: warning: metrics store: ${String(e)}\n`));
   }
   if (summary.error) {
     stderr.write(`${formatError(summary.error, flags.verbose)}\n`);
@@ -94,11 +109,12 @@ export function renderSummary(s: RunSummary): string {
   const mark = s.status === "completed" ? "✔" : s.status === "interrupted" ? "◼" : "✘";
   const lines = [
     `${mark} ${s.pipeline} ${s.status} in ${duration(s.durationMs)} (run ${s.runId})`,
-    `  rows in ${int(s.rowsIn)} · out ${int(s.rowsOut)} · filtered ${int(s.filtered)} · dead-lettered ${int(s.deadLettered)}`,
+    `  rows in ${int(s.rowsIn)} · out ${int(s.rowsOut)} · filtered ${int(s.filtered)} · dead-lettered ${int(s.deadLettered)}${deadLetterLinesNote(s)}`,
     `  ${compact(s.rowsPerSecond)} rows/s${s.bytes ? ` · ${bytes(s.bytes)} read` : ""} · ${s.checkpoints} checkpoints`,
   ];
   if (s.output) lines.push(`  output: ${s.output}`);
   if (s.deadLetterFile) lines.push(`  dead letters: ${s.deadLetterFile}`);
+  lines.push(...warningLines(s));
   if (s.status === "failed" && s.checkpoints > 0)
     lines.push(`  after fixing the cause, continue with: sluice resume ${s.runId}  (sluice run starts over)`);
   if (s.status === "interrupted")

@@ -39,7 +39,7 @@ export function presentedToken(
 
 export const TOKEN_COOKIE = "sluice_token";
 
-/** Loopback addresses: the only ones the server binds without a token. */
+/** Loopback addresses, the only ones the server binds without a token: all of 127.0.0.0/8, ::1 and localhost. */
 export function isLoopback(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, "").toLowerCase();
   return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);

@@ -8,6 +8,7 @@ import { z } from "zod";
 import type { AppContext, Env } from "../internal/context.ts";
 import type { RouteSpec } from "../openapi.ts";
 import { type RequestCounts, renderPrometheus } from "../prometheus.ts";
+import { CompletedRunsExporter } from "../prometheus-runs.ts";
 
 export const specs: RouteSpec[] = [
   {
@@ -55,10 +56,23 @@ export function register(
     }
     return c.json({ status: "ready", live: Boolean(ctx.live), store: Boolean(store) });
   });
-  app.get("/metrics", (c) => {
+  const completed = new CompletedRunsExporter();
+  app.get("/metrics", async (c) => {
     c.header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
     c.header("Cache-Control", "no-store");
-    return c.body(renderPrometheus(ctx.live, requests));
+    let text = renderPrometheus(ctx.live, requests);
+    const store = ctx.metrics();
+    if (store) {
+      // Each pipeline's latest completed run from the store; a store that fails says so in its own gauge.
+      let up = 1;
+      try {
+        text += await completed.render(store);
+      } catch {
+        up = 0;
+      }
+      text += `# HELP sluice_metrics_store_up Whether the metrics store answered this scrape.\n# TYPE sluice_metrics_store_up gauge\nsluice_metrics_store_up ${up}\n`;
+    }
+    return c.body(text);
   });
   app.get("/openapi.json", (c) => c.json(doc()));
 }

@@ -297,7 +297,15 @@ export const TABLES: readonly TableDef[] = [
   ),
   def(
     "events_other",
-    ["circuit.state", "rate.limited", "bulkhead.shed", "worker.lifecycle", "config.changed", "log"],
+    [
+      "circuit.state",
+      "rate.limited",
+      "bulkhead.shed",
+      "worker.lifecycle",
+      "config.changed",
+      "warning",
+      "log",
+    ],
     [
       ["kind", "sym"],
       ["stage", "sym"],

@@ -9,29 +9,37 @@ import type { EventOf } from "../../events/schema.ts";
 import { type FileWriter, fs } from "../../runtime/fs.ts";
 
 export class DeadLetterFile {
-  #lines: string[] = [];
+  #pending: string[] = [];
   #writer: FileWriter | undefined;
   #bytes = 0;
   #count = 0;
+  #lines = 0;
   readonly #encoder = new TextEncoder();
 
   constructor(readonly path: string) {}
 
   /** On resume: keep exactly the first `bytes` bytes written before the checkpoint. */
-  async restore(bytes: number, count: number): Promise<void> {
+  async restore(bytes: number, count: number, lines = 0): Promise<void> {
     const info = await fs.stat(this.path);
     if (info && info.size > bytes) await fs.truncate(this.path, bytes);
     this.#bytes = bytes;
     this.#count = count;
+    this.#lines = lines;
   }
 
   add(event: EventOf<"dead.letter">): void {
-    this.#lines.push(safeJson(event));
+    this.#pending.push(safeJson(event));
     this.#count++;
+    this.#lines += event.position.lines ?? 0;
   }
 
   get count(): number {
     return this.#count;
+  }
+
+  /** Input lines the dead-lettered records cover (those whose source says so: file sources). */
+  get lines(): number {
+    return this.#lines;
   }
 
   /** Bytes durable in the file after the last flush. */
@@ -40,9 +48,9 @@ export class DeadLetterFile {
   }
 
   async flush(sync: boolean): Promise<void> {
-    if (this.#lines.length === 0) return;
-    const text = `${this.#lines.join("\n")}\n`;
-    this.#lines = [];
+    if (this.#pending.length === 0) return;
+    const text = `${this.#pending.join("\n")}\n`;
+    this.#pending = [];
     this.#writer ??= await fs.openWriter(this.path, { append: true, mode: 0o600 });
     const bytes = this.#encoder.encode(text);
     await this.#writer.write(bytes);

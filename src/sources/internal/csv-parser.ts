@@ -22,17 +22,19 @@
  * cut) is carried as bytes, and further input is only scanned by a byte-level state machine
  * (`scanBytes`, the twin of the hot loop) until the record can end, so a long record is decoded and
  * parsed once. Past `maxRecordBytes` the record is skipped, not buffered, and reported when it ends.
+ *
+ * What checking costs: records holding invalid UTF-8 (found only when the fatal decoder throws),
+ * records spanning over `warnLines` lines or `warnBytes` bytes, and `relaxQuotes` add three integer
+ * comparisons per record to the hot loop. `benchmarks/csv-parse.bench.ts --only ours --runs 1`,
+ * 8 runs alternating the builds before and after (Node 20, machine shared at load 15-35 on 2 cores,
+ * so wall time was noise): median 1.52M rows per CPU second after against 1.525M before.
  */
-import {
-  type DecodedText,
-  LineParser,
-  type LineParserOptions,
-  MAX_RAW_BYTES,
-  type RowError,
-  type TextBatch,
-} from "./utf8.ts";
+import type { RowError, TextBatch } from "./batch.ts";
+import { objectFactory, uniqueNames } from "./csv-columns.ts";
+import { LineParser, type LineParserOptions, MAX_RAW_BYTES } from "./line-parser.ts";
+import type { DecodedText } from "./utf8.ts";
 
-export type { ParseBatch, RecordPosition, RowError } from "./utf8.ts";
+export type { ParseBatch, RecordPosition, RowError } from "./batch.ts";
 
 /** `true`: the first row names the columns; `string[]`: these names, no header row; `false`: arrays. */
 export type CsvHeader = boolean | readonly string[];
@@ -41,7 +43,7 @@ export type CsvHeader = boolean | readonly string[];
 export type CsvRow<H extends CsvHeader> = H extends false ? string[] : Record<string, string>;
 
 export interface CsvParserOptions<H extends CsvHeader = CsvHeader> extends LineParserOptions {
-  /** Default `true`. Duplicate names in a header row get `_1`, `_2`… suffixes (see `columns`). */
+  /** Default `true`. A repeated name in a header row gets the first `_1`, `_2`… suffix the header does not have (see `columns`). */
   readonly header?: H;
   /** One ASCII character, default `","`. */
   readonly delimiter?: string;
@@ -49,7 +51,17 @@ export interface CsvParserOptions<H extends CsvHeader = CsvHeader> extends LineP
   readonly quote?: string;
   /** Skip lines that are empty (or just CR); default `true`. */
   readonly skipEmptyLines?: boolean;
+  /**
+   * Read a quote inside an unquoted field, and text after a closing quote, as data (as Python's
+   * csv and papaparse do) instead of sending the record to the dead letter; default `false`.
+   */
+  readonly relaxQuotes?: boolean;
 }
+
+/** A record covering more lines than this is warned about (a likely unclosed quote). */
+export const WARN_RECORD_LINES = 1000;
+/** A record of more bytes than this is warned about. */
+export const WARN_RECORD_BYTES = 1024 * 1024;
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -82,6 +94,7 @@ export class CsvParser<H extends CsvHeader = true> extends LineParser<CsvRow<H>>
   private readonly delimCode: number;
   private readonly quoteCode: number;
   private readonly skipEmptyLines: boolean;
+  private readonly relaxQuotes: boolean;
   private names: string[] | undefined;
   private make: ((row: string[]) => Record<string, string>) | undefined;
   private headerPending: boolean;
@@ -94,7 +107,15 @@ export class CsvParser<H extends CsvHeader = true> extends LineParser<CsvRow<H>>
     if (delimiter === quote) throw new TypeError("CSV delimiter and quote must differ");
     const d = delimiter.charCodeAt(0);
     const q = quote.charCodeAt(0);
-    super(options, (text, start) => recordEndInText(text, start, d, q));
+    super(
+      {
+        ...options,
+        warnLines: options.warnLines ?? WARN_RECORD_LINES,
+        warnBytes: options.warnBytes ?? WARN_RECORD_BYTES,
+      },
+      (text, start) => recordEndInText(text, start, d, q),
+    );
+    this.relaxQuotes = options.relaxQuotes ?? false;
     this.delimiter = delimiter;
     this.quote = quote;
     this.delimCode = d;
@@ -127,6 +148,11 @@ export class CsvParser<H extends CsvHeader = true> extends LineParser<CsvRow<H>>
 
   protected override tooLongReason(): string {
     return `record is longer than maxRecordBytes (${this.maxRecordBytes} bytes); it was skipped. Check the quoting (an unclosed quote swallows the rest of the file) or raise maxRecordBytes`;
+  }
+
+  protected override spanMessage(line: number, lines: number, bytes: number): string {
+    const q = this.quote;
+    return `the record starting at line ${line} covers ${lines} lines (${bytes} bytes): a ${q} opened there may never be closed, so the lines after it were read as one field. Check the quoting near line ${line}; set warnRecordLines/warnRecordBytes if records this long are expected`;
   }
 
   protected unfinishedReason(line: number): string {
@@ -185,6 +211,11 @@ export class CsvParser<H extends CsvHeader = true> extends LineParser<CsvRow<H>>
     const qq = qch + qch;
     const skipEmpty = this.skipEmptyLines;
     const maxChars = Math.floor(this.maxRecordBytes / 3);
+    const warnLines = this.warnLines;
+    const warnChars = Math.floor(this.warnBytes / 3);
+    const badLines = t.badLines ?? NO_LINES;
+    let badK = 0;
+    let nextBad = badLines.length > 0 ? badLines[0] : n + 1;
     const records = batch.records as unknown[];
     const starts = batch.starts;
     const row = this.row;
@@ -277,18 +308,30 @@ export class CsvParser<H extends CsvHeader = true> extends LineParser<CsvRow<H>>
         if (nl === -1) nl = n;
         break;
       }
-      // `i - 1` is the record's LF.
+      // `i - 1` is the record's LF; the record covers lines [startLine, line) of the text.
+      let invalid: string | undefined;
+      if (nextBad < line) {
+        invalid = t.invalidReason(startLine, line);
+        while (nextBad < line) nextBad = ++badK < badLines.length ? badLines[badK] : n + 1;
+      }
+      if (line - startLine > warnLines || i - start > warnChars)
+        this.noteSpan(t, start, i, startLine, line, batch);
+      if (bad !== 0 && this.relaxQuotes) bad = 0;
       if (i - 1 - start > maxChars && this.tooLong(t, start, i)) {
-        batch.errors.push(this.rowError(t, start, i - 1, startLine, this.tooLongReason(), MAX_RAW_BYTES));
+        batch.errors.push(
+          this.rowError(t, start, i - 1, startLine, line, this.tooLongReason(), MAX_RAW_BYTES),
+        );
       } else if (this.headerPending) {
         this.setColumns(uniqueNames(row.slice(0, k)));
         make = this.make;
         width = k;
-        if (bad !== 0)
-          batch.errors.push(this.rowError(t, start, i - 1, startLine, `header row: ${this.why(bad)}`));
-      } else if (bad !== 0 || (width !== k && width !== -1)) {
-        const reason = bad !== 0 ? this.why(bad) : raggedReason(width, k, this.delimiter);
-        batch.errors.push(this.rowError(t, start, i - 1, startLine, reason));
+        if (invalid !== undefined || bad !== 0) {
+          const why = `header row: ${invalid ?? this.why(bad)}`;
+          batch.errors.push(this.rowError(t, start, i - 1, startLine, line, why));
+        }
+      } else if (invalid !== undefined || bad !== 0 || (width !== k && width !== -1)) {
+        const reason = invalid ?? (bad !== 0 ? this.why(bad) : raggedReason(width, k, this.delimiter));
+        batch.errors.push(this.rowError(t, start, i - 1, startLine, line, reason));
       } else {
         records.push(make === undefined ? row.slice(0, k) : make(row));
         starts.push(start);
@@ -296,6 +339,20 @@ export class CsvParser<H extends CsvHeader = true> extends LineParser<CsvRow<H>>
     }
     lines.n = line;
     return n;
+  }
+
+  /** Warns if the record from `start` to the LF before `next` is over the warning limits. */
+  private noteSpan(
+    t: DecodedText,
+    start: number,
+    next: number,
+    startLine: number,
+    endLine: number,
+    batch: TextBatch<CsvRow<H>>,
+  ): void {
+    const byteOffset = t.byteOffset(start);
+    const bytes = t.byteStart + t.bytesBefore(next) - 1 - byteOffset;
+    this.warnSpan(batch, t.lineStart + startLine, byteOffset, endLine - startLine, bytes);
   }
 
   /** Whether the record from `start` to the LF before `next` has more than `maxRecordBytes` bytes. */
@@ -311,25 +368,36 @@ export class CsvParser<H extends CsvHeader = true> extends LineParser<CsvRow<H>>
       : `text follows the closing ${q} of a quoted field; ${fix}`;
   }
 
-  /** A row error for the record from `start` to its LF at `end`; `maxRaw` cuts its text. */
+  /**
+   * A row error for the record from `start` to its LF at `end`, covering lines
+   * `[startLine, endLine)`; `maxRaw` cuts its text (then `rawBytes` is its whole size).
+   */
   private rowError(
     t: DecodedText,
     start: number,
     end: number,
     startLine: number,
+    endLine: number,
     reason: string,
     maxRaw = 0,
   ): RowError {
     const s = t.text;
+    const lf = end;
     if (end > start && s.charCodeAt(end - 1) === CR) end--;
-    return {
+    const byteOffset = t.byteOffset(start);
+    const e: RowError = {
       line: t.lineStart + startLine,
-      byteOffset: t.byteOffset(start),
+      byteOffset,
       raw: maxRaw > 0 ? t.prefix(start, end, Math.min(maxRaw, this.maxRecordBytes)) : s.slice(start, end),
       reason,
+      lines: endLine - startLine,
     };
+    if (maxRaw === 0) return e;
+    return { ...e, rawBytes: t.byteStart + t.bytesBefore(lf + 1) - 1 - byteOffset };
   }
 }
+
+const NO_LINES: number[] = [];
 
 function raggedReason(width: number, found: number, delimiter: string): string {
   return `expected ${width} fields (one per column) but found ${found}; quote fields that contain "${delimiter}" or fix the row`;
@@ -370,32 +438,4 @@ function recordEndInText(s: string, start: number, D: number, Q: number): number
     else if (st === FIELD_START) st = c === Q ? QUOTED : UNQUOTED;
   }
   return s.length;
-}
-
-/** Header names made unique: the second `a` becomes `a_1` (as papaparse does). */
-function uniqueNames(names: string[]): string[] {
-  const seen = new Set<string>();
-  return names.map((name) => {
-    let unique = name;
-    for (let k = 1; seen.has(unique); k++) unique = `${name}_${k}`;
-    seen.add(unique);
-    return unique;
-  });
-}
-
-/**
- * A function building `{ [names[i]]: row[i] }` as one object literal, so all records share a hidden
- * class. Falls back to `Object.fromEntries` where code generation is not allowed (strict CSP).
- */
-function objectFactory(names: readonly string[]): (row: string[]) => Record<string, string> {
-  const props = names.map(
-    (name, i) => `${name === "__proto__" ? '["__proto__"]' : JSON.stringify(name)}: r[${i}]`,
-  );
-  try {
-    return new Function("r", `"use strict"; return { ${props.join(", ")} };`) as (
-      row: string[],
-    ) => Record<string, string>;
-  } catch {
-    return (row) => Object.fromEntries(names.map((name, i) => [name, row[i]]));
-  }
 }

@@ -12,7 +12,7 @@ import type { Chunk } from "../../pipeline/chunk.ts";
 import { describeError, SourceError } from "../../pipeline/errors.ts";
 import { type Source, type SourceContext, SourceTypeId } from "../../pipeline/types.ts";
 import { errorCode, fs, paths } from "../../runtime/fs.ts";
-import type { ParseBatch } from "./utf8.ts";
+import type { ParseBatch } from "./batch.ts";
 
 /** Bytes handed to the parser per push (one chunk per push). */
 export const PUSH_BYTES = 64 * 1024;
@@ -81,11 +81,21 @@ async function* read<R, A>(
   let seq = 0;
   const file = spec.path;
   const toChunk = (batch: ParseBatch<R>): Chunk<A> => {
+    for (const w of batch.warnings) {
+      ctx.emit({
+        kind: "warning",
+        stage: ctx.stage,
+        code: "long-record",
+        message: `${file}: ${w.message}`,
+        position: { file, line: w.line, byteOffset: w.byteOffset, lines: w.lines },
+      });
+    }
     for (const e of batch.errors) {
       ctx.deadLetter({
         reason: e.reason,
         raw: e.raw,
-        position: { file, line: e.line, byteOffset: e.byteOffset },
+        rawBytes: e.rawBytes,
+        position: { file, line: e.line, byteOffset: e.byteOffset, lines: e.lines },
       });
     }
     let records: A[];
@@ -97,11 +107,12 @@ async function* read<R, A>(
         if (res.success) records.push(res.data);
         else {
           const pos = batch.position(i);
+          const raw = batch.raw(i);
           ctx.deadLetter({
             reason: `schema: ${res.error.issues.map((x) => `${x.path.join(".") || "(record)"}: ${x.message}`).join("; ")}`,
-            raw: batch.raw(i),
+            raw,
             record: batch.records[i],
-            position: { file, line: pos.line, byteOffset: pos.byteOffset },
+            position: { file, line: pos.line, byteOffset: pos.byteOffset, lines: lineCount(raw) },
           });
         }
       }
@@ -131,4 +142,11 @@ async function* read<R, A>(
   }
   const last = parser.finish();
   if (last.records.length || last.errors.length || last.bytes) yield toChunk(last);
+}
+
+/** Input lines a record's text covers (its line breaks plus one). */
+function lineCount(raw: string): number {
+  let n = 1;
+  for (let i = raw.indexOf("\n"); i !== -1; i = raw.indexOf("\n", i + 1)) n++;
+  return n;
 }

@@ -8,15 +8,11 @@
  * is a plain byte search. Whitespace-only lines are skipped; a CR before the LF is JSON whitespace
  * and is tolerated; a line that is not one JSON value becomes a row error with the parser's message.
  */
-import {
-  type DecodedText,
-  LineParser,
-  type LineParserOptions,
-  MAX_RAW_BYTES,
-  type TextBatch,
-} from "./utf8.ts";
+import type { TextBatch } from "./batch.ts";
+import { LineParser, type LineParserOptions, MAX_RAW_BYTES } from "./line-parser.ts";
+import type { DecodedText } from "./utf8.ts";
 
-export type { ParseBatch, RecordPosition, RowError } from "./utf8.ts";
+export type { ParseBatch, RecordPosition, RowError } from "./batch.ts";
 
 export interface NdjsonParserOptions extends LineParserOptions {}
 
@@ -58,18 +54,34 @@ export class NdjsonParser extends LineParser<unknown> {
     const records = batch.records;
     const starts = batch.starts;
     const maxChars = Math.floor(this.maxRecordBytes / 3);
+    const badLines = t.badLines ?? NO_LINES;
+    let badK = 0;
+    let nextBad = badLines.length > 0 ? badLines[0] : n + 1;
     let line = 0;
     for (let i = 0; i < n; line++) {
       const nl = s.indexOf("\n", i);
       const end = nl > i && s.charCodeAt(nl - 1) === CR ? nl - 1 : nl;
       if (end > i) {
+        const invalid = line === nextBad ? t.invalidReason(line, line + 1) : undefined;
+        if (invalid !== undefined) nextBad = ++badK < badLines.length ? badLines[badK] : n + 1;
         if (nl - i > maxChars && t.bytesBefore(nl + 1) - 1 - t.bytesBefore(i) > this.maxRecordBytes) {
           const raw = t.prefix(i, end, Math.min(MAX_RAW_BYTES, this.maxRecordBytes));
+          const byteOffset = t.byteOffset(i);
+          batch.errors.push({
+            line: t.lineStart + line,
+            byteOffset,
+            raw,
+            reason: this.tooLongReason(),
+            lines: 1,
+            rawBytes: t.byteStart + t.bytesBefore(nl + 1) - 1 - byteOffset,
+          });
+        } else if (invalid !== undefined) {
           batch.errors.push({
             line: t.lineStart + line,
             byteOffset: t.byteOffset(i),
-            raw,
-            reason: this.tooLongReason(),
+            raw: s.slice(i, end),
+            reason: invalid,
+            lines: 1,
           });
         } else {
           const text = s.slice(i, end);
@@ -83,6 +95,7 @@ export class NdjsonParser extends LineParser<unknown> {
                 line: t.lineStart + line,
                 byteOffset: t.byteOffset(i),
                 raw: text,
+                lines: 1,
                 reason: `invalid JSON: ${message}. Each line must hold exactly one JSON value; fix or remove the line`,
               });
             }
@@ -99,6 +112,8 @@ export class NdjsonParser extends LineParser<unknown> {
     return `record is longer than maxRecordBytes (${this.maxRecordBytes} bytes); it was skipped. Raise maxRecordBytes if lines this long are expected`;
   }
 }
+
+const NO_LINES: number[] = [];
 
 /** Index of the LF ending the line that starts at `start`. */
 function lineEnd(text: string, start: number): number {

@@ -94,8 +94,10 @@ describe("CsvParser: records", () => {
     expect(parse("x\n\ufeffy\n", { header: false }).records).toEqual([["x"], ["\ufeffy"]]);
     const resumed = parse("\ufeffy\n", { header: false, startOffset: 10 });
     expect(resumed.records).toEqual([["\ufeffy"]]);
-    expect(parse(new Uint8Array([0xef, 0xbb, 0x41, 0x0a]), { header: false }, 1).records).toEqual([
-      ["\ufffdA"],
+    const partialBom = new Uint8Array([0xef, 0xbb, 0x41, 0x0a]);
+    expect(parse(partialBom, { header: false, encoding: "replace" }, 1).records).toEqual([["\ufffdA"]]);
+    expect(parse(partialBom, { header: false }, 1).errors).toMatchObject([
+      { line: 1, byteOffset: 0, reason: expect.stringContaining("byte offset 0 (line 1) holds EF BB 41") },
     ]);
   });
 
@@ -116,11 +118,17 @@ describe("CsvParser: records", () => {
     expect(parse('a\tb\n"1\t2"\t3\n', { delimiter: "\t" }).records).toEqual([{ a: "1\t2", b: "3" }]);
   });
 
-  it("renames duplicate header names and exposes the columns", () => {
+  it("renames duplicate header names to names the header does not have, and exposes the columns", () => {
     const p = new CsvParser();
     const b = p.push(utf8("a,a,b,a_1\n1,2,3,4\n"));
-    expect(p.columns).toEqual(["a", "a_1", "b", "a_1_1"]);
-    expect(b.records).toEqual([{ a: "1", a_1: "2", b: "3", a_1_1: "4" }]);
+    expect(p.columns).toEqual(["a", "a_2", "b", "a_1"]);
+    expect(b.records).toEqual([{ a: "1", a_2: "2", b: "3", a_1: "4" }]);
+    // The issue's case: the file's own c_1 keeps its name and value (papaparse gives the same).
+    expect(parse("c,c,c,c_1\n1,2,3,4\n").records).toEqual([{ c: "1", c_2: "2", c_3: "3", c_1: "4" }]);
+    expect(parse("c_1,c,c,c\n1,2,3,4\n").records).toEqual([{ c_1: "1", c: "2", c_2: "3", c_3: "4" }]);
+    expect(parse("x,x,x_1,x_2,x\n1,2,3,4,5\n").records).toEqual([
+      { x: "1", x_3: "2", x_1: "3", x_2: "4", x_4: "5" },
+    ]);
   });
 
   it("makes __proto__ and other odd names own properties", () => {
@@ -146,8 +154,8 @@ describe("CsvParser: row errors", () => {
       { a: "7", b: "8" },
     ]);
     expect(r.errors).toEqual([
-      { line: 3, byteOffset: 8, raw: "3", reason: expect.stringContaining("expected 2 fields") },
-      { line: 4, byteOffset: 10, raw: "4,5,6", reason: expect.stringContaining("found 3") },
+      { line: 3, byteOffset: 8, raw: "3", reason: expect.stringContaining("expected 2 fields"), lines: 1 },
+      { line: 4, byteOffset: 10, raw: "4,5,6", reason: expect.stringContaining("found 3"), lines: 1 },
     ]);
   });
 
@@ -159,7 +167,13 @@ describe("CsvParser: row errors", () => {
     const r = parse('a,b\n1,2\n3,"open\nmore\n', { header: true });
     expect(r.records).toEqual([{ a: "1", b: "2" }]);
     expect(r.errors).toEqual([
-      { line: 3, byteOffset: 8, raw: '3,"open\nmore\n', reason: expect.stringContaining("not closed") },
+      {
+        line: 3,
+        byteOffset: 8,
+        raw: '3,"open\nmore\n',
+        reason: expect.stringContaining("not closed"),
+        lines: 2,
+      },
     ]);
     expect(r.endOffset).toBe(21);
     expect(r.endLine).toBe(5);
@@ -169,7 +183,13 @@ describe("CsvParser: row errors", () => {
     const r = parse('a,b\n1,x"y\n2,3\n', { header: true });
     expect(r.records).toEqual([{ a: "2", b: "3" }]);
     expect(r.errors).toEqual([
-      { line: 2, byteOffset: 4, raw: '1,x"y', reason: expect.stringContaining("does not start with") },
+      {
+        line: 2,
+        byteOffset: 4,
+        raw: '1,x"y',
+        reason: expect.stringContaining("does not start with"),
+        lines: 1,
+      },
     ]);
   });
 
@@ -232,7 +252,7 @@ describe("CsvParser: row errors", () => {
       0x82,
       ...utf8(",2\n3,4\n"),
     ]);
-    const r = parse(bytes, { header: true });
+    const r = parse(bytes, { header: true, encoding: "replace" });
     expect(r.records).toEqual([
       { a: "\ufffd\ufffd", b: "1" },
       { a: "\ufffd", b: "2" },
@@ -315,5 +335,157 @@ describe("CsvParser: batches, positions and resuming", () => {
     const p = new CsvParser();
     p.finish();
     expect(() => p.push(utf8("a"))).toThrow();
+  });
+});
+
+describe("CsvParser: encodings", () => {
+  const bytes = (...parts: (string | number[])[]) =>
+    new Uint8Array(parts.flatMap((p) => (typeof p === "string" ? [...utf8(p)] : p)));
+
+  it("sends records holding invalid UTF-8 to the errors, naming the first bad byte, whatever the split", () => {
+    // The issue's input: a,b\n1,\xff\xfe\n3,\xc3\x28\n, plus a good row and a quoted two-line record.
+    const input = bytes(
+      "a,b\n1,",
+      [0xff, 0xfe],
+      "\n3,",
+      [0xc3, 0x28],
+      '\n5,ok\n6,"x\ny',
+      [0xe2, 0x82],
+      '"\n7,é\n',
+    );
+    const ref = parse(input, { header: true });
+    expect(ref.records).toEqual([
+      { a: "5", b: "ok" },
+      { a: "7", b: "é" },
+    ]);
+    expect(ref.errors).toMatchObject([
+      {
+        line: 2,
+        byteOffset: 4,
+        lines: 1,
+        reason: expect.stringContaining("byte offset 6 (line 2) holds FF FE"),
+      },
+      {
+        line: 3,
+        byteOffset: 9,
+        lines: 1,
+        reason: expect.stringContaining("byte offset 11 (line 3) holds C3 28"),
+      },
+      {
+        line: 5,
+        byteOffset: 19,
+        lines: 2,
+        reason: expect.stringContaining("byte offset 25 (line 6) holds E2 82 22"),
+      },
+    ]);
+    for (const e of ref.errors)
+      expect(e.reason).toMatch(/^not valid UTF-8: .*encoding option to "latin1" or "replace"/);
+    for (let size = 1; size <= input.length; size++)
+      expect(parse(input, { header: true }, size)).toEqual({ ...ref, ends: expect.anything() });
+  });
+
+  it("reads a header with invalid UTF-8 (reported) and keeps the records after it", () => {
+    const r = parse(bytes("a", [0xff], ",b\n1,2\n"), { header: true });
+    expect(r.errors).toMatchObject([
+      { line: 1, reason: expect.stringMatching(/^header row: not valid UTF-8/) },
+    ]);
+    expect(r.records).toEqual([{ "a\ufffd": "1", b: "2" }]);
+  });
+
+  it("reads overlong forms, surrogates and truncated sequences as invalid, and all valid UTF-8 as valid", () => {
+    for (const bad of [
+      [0xc0, 0x80],
+      [0xed, 0xa0, 0x80],
+      [0xf4, 0x90, 0x80, 0x80],
+      [0xe2, 0x82],
+      [0x80],
+      [0xf8],
+    ]) {
+      expect(parse(bytes("x\n", bad, "\n"), { header: true }).errors).toHaveLength(1);
+    }
+    const valid = "é東😀\u{10ffff}\u{e000}\u007f";
+    expect(parse(`x\n${valid}\n`, { header: true }).records).toEqual([{ x: valid }]);
+  });
+
+  it("decodes latin1 one byte a character, with exact offsets, and keeps a UTF-8 BOM as text", () => {
+    // (`feed` without `input`: its position check decodes the input as UTF-8.)
+    const input = bytes("a,b\n", [0xe9, 0xff], ",1\n2,", [0x80], "\n");
+    const r = feed(new CsvParser({ header: true, encoding: "latin1" }), split(input, 3));
+    expect(r.errors).toEqual([]);
+    expect(r.records).toEqual([
+      { a: "éÿ", b: "1" },
+      { a: "2", b: "\u0080" },
+    ]);
+    expect(r.positions).toEqual([
+      { line: 2, byteOffset: 4 },
+      { line: 3, byteOffset: 9 },
+    ]);
+    expect(parse(bytes([0xef, 0xbb, 0xbf], "x\n1\n"), { encoding: "latin1" }).records).toEqual([
+      { "ï»¿x": "1" },
+    ]);
+  });
+});
+
+describe("CsvParser: long records and relaxed quotes", () => {
+  it("warns about a record spanning more than warnLines lines, wherever it ends, whatever the split", () => {
+    const body = Array.from({ length: 30 }, (_, i) => `${i},row`).join("\n");
+    // A stray quote on line 3 swallows the next 30 lines until the quote on line 34 closes it.
+    const text = `a,b\n1,ok\n2,"open\n${body}\n"\n3,ok\n4,"never closed\n${body}\n`;
+    const opts = { header: true as const, warnLines: 10 };
+    const ref = parse(text, opts);
+    expect(ref.records).toEqual([
+      { a: "1", b: "ok" },
+      { a: "2", b: `open\n${body}\n` },
+      { a: "3", b: "ok" },
+    ]);
+    expect(ref.warnings).toEqual([
+      {
+        line: 3,
+        byteOffset: 9,
+        lines: 32,
+        bytes: expect.any(Number),
+        message: expect.stringMatching(/^the record starting at line 3 covers 32 lines/),
+      },
+      {
+        line: 36,
+        byteOffset: expect.any(Number),
+        lines: 31,
+        bytes: expect.any(Number),
+        message: expect.stringContaining("line 36"),
+      },
+    ]);
+    expect(ref.errors).toMatchObject([
+      { line: 36, lines: 31, reason: expect.stringContaining("not closed") },
+    ]);
+    for (const size of [1, 5, 17, 64, 300])
+      expect(parse(text, opts, size)).toEqual({ ...ref, ends: expect.anything() });
+    // The default limit (1000 lines) is not reached: no warning.
+    expect(parse(text, { header: true }).warnings).toEqual([]);
+  });
+
+  it("warns about records over warnBytes and counts the lines of skipped oversized records", () => {
+    const text = `a\n"${"y\n".repeat(100)}"\n1\n"open\n${"z\n".repeat(100)}`;
+    const r = parse(text, { header: true, warnBytes: 150, maxRecordBytes: 64 }, 10);
+    expect(r.records).toEqual([{ a: "1" }]);
+    expect(r.errors).toMatchObject([
+      { line: 2, lines: 101, rawBytes: 202, raw: `"${"y\n".repeat(31)}y` },
+      { line: 104, lines: 101, rawBytes: 206 },
+    ]);
+    expect(r.warnings.map((w) => [w.line, w.lines, w.bytes])).toEqual([
+      [2, 101, 202],
+      [104, 101, 206],
+    ]);
+  });
+
+  it("keeps stray quotes and text after a closing quote as data with relaxQuotes, as Python does", () => {
+    const text = 'a,b\n1,x"y\n"q"r,2\n3,"ok"\n';
+    expect(parse(text, { header: true }).records).toEqual([{ a: "3", b: "ok" }]);
+    const r = parse(text, { header: true, relaxQuotes: true });
+    expect(r.errors).toEqual([]);
+    expect(r.records).toEqual([
+      { a: "1", b: 'x"y' },
+      { a: "qr", b: "2" },
+      { a: "3", b: "ok" },
+    ]);
   });
 });

@@ -4,7 +4,12 @@
  * position and raw text point at that text in the input bytes).
  */
 import { expect } from "vitest";
-import type { ParseBatch, RecordPosition, RowError } from "../../../src/sources/internal/utf8.ts";
+import type {
+  ParseBatch,
+  RecordPosition,
+  RowError,
+  RowWarning,
+} from "../../../src/sources/internal/batch.ts";
 
 export interface BatchParser<R> {
   push(bytes: Uint8Array): ParseBatch<R>;
@@ -14,6 +19,7 @@ export interface BatchParser<R> {
 export interface Collected<R> {
   records: R[];
   errors: RowError[];
+  warnings: RowWarning[];
   positions: RecordPosition[];
   raws: string[];
   endOffset: number;
@@ -48,6 +54,7 @@ export function feed<R>(
   const out: Collected<R> = {
     records: [],
     errors: [],
+    warnings: [],
     positions: [],
     raws: [],
     endOffset: 0,
@@ -68,6 +75,7 @@ export function feed<R>(
       out.raws.push(b.raw(i));
     }
     out.errors.push(...b.errors);
+    out.warnings.push(...b.warnings);
     offset = b.endOffset;
     line = b.endLine;
     out.ends.push({ offset, line, records: out.records.length });

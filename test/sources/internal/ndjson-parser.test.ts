@@ -92,3 +92,21 @@ describe("NdjsonParser", () => {
     }
   });
 });
+
+describe("NdjsonParser: encodings", () => {
+  it("sends a line holding invalid UTF-8 to the errors naming the bad byte, or reads it as asked", () => {
+    const input = new Uint8Array([...utf8('{"a":1}\n{"b":"'), 0xff, ...utf8('"}\n{"c":"é"}\n')]);
+    const strict = feed(new NdjsonParser(), split(input, 5), { input });
+    expect(strict.records).toEqual([{ a: 1 }, { c: "é" }]);
+    expect(strict.errors).toMatchObject([
+      {
+        line: 2,
+        byteOffset: 8,
+        lines: 1,
+        reason: expect.stringContaining("byte offset 14 (line 2) holds FF"),
+      },
+    ]);
+    expect(feed(new NdjsonParser({ encoding: "replace" }), [input]).records[1]).toEqual({ b: "\ufffd" });
+    expect(feed(new NdjsonParser({ encoding: "latin1" }), [input]).records[1]).toEqual({ b: "ÿ" });
+  });
+});

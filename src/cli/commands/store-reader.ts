@@ -1,0 +1,38 @@
+/**
+ * @module The metrics store as the CLI's readers open it (`sluice metrics`,
+ * `sql`, `serve`): caught up first on every journal under the state
+ * directory (`metrics/catch-up.ts`), with a progress line on stderr when that
+ * takes more than a second, and a note when another process holds the store
+ * so that it could not be caught up.
+ */
+import { type CatchUpProgress, openCaughtUp } from "../../metrics/catch-up.ts";
+import type { MetricsStore } from "../../metrics/store.ts";
+import { stderr } from "../../runtime/process.ts";
+import { compact, int } from "../format.ts";
+
+/** Progress of a catch-up shown after this long. */
+const SHOW_AFTER_MS = 1000;
+
+export function catchUpProgress(quiet: boolean): (p: CatchUpProgress) => void {
+  let shown = false;
+  return (p) => {
+    if (quiet || p.elapsedMs < SHOW_AFTER_MS) return;
+    const rate = p.elapsedMs > 0 ? (p.events / p.elapsedMs) * 1000 : 0;
+    const line = `sluice: loading journals into the metrics store: ${int(p.runsDone)}/${int(p.runs)} runs, ${compact(p.events)} events (${compact(rate)}/s)`;
+    if (stderr.isTTY) {
+      stderr.write(`\r\x1b[2K${line}`);
+      shown = true;
+      if (p.runsDone === p.runs) stderr.write("\n");
+    } else if (!shown || p.runsDone === p.runs) {
+      stderr.write(`${line}\n`);
+      shown = true;
+    }
+  };
+}
+
+/** Opens the store caught up on every journal (read as it stands when another process holds it). */
+export async function openStoreForReading(home: string | undefined, quiet = false): Promise<MetricsStore> {
+  const r = await openCaughtUp(home, { onProgress: catchUpProgress(quiet) });
+  if (r.stale && !quiet) stderr.write(`sluice: note: showing the metrics store as it stands: ${r.stale}\n`);
+  return r.store;
+}

@@ -1,0 +1,183 @@
+/**
+ * @module The CLI's help texts: the overview (`sluice --help`) and one per
+ * subcommand (`sluice COMMAND --help` or `-h`), each with its usage, options
+ * and an example. Kept apart from `main.ts` so the dispatch stays short; the
+ * bench harness keeps its own (`BENCH_HELP` in commands/bench.ts).
+ */
+
+export const VERSION = "0.1.0";
+
+const COMMON = `  --home DIR     state directory (default: $SLUICE_HOME or ./.sluice)
+  --verbose, -v  stack traces on errors
+  --help, -h     this help`;
+
+const RUN_OPTIONS = `  --quiet, -q    no progress line or summary
+  --fsync P      journal fsync policy: checkpoint (default), interval or always
+  --adaptive     tune the source chunk size and parallelMap workers during the run
+                 (each change is a config.changed event with its reason)`;
+
+const SERVE_OPTIONS = `  --host H       address to bind (default 127.0.0.1; any other needs a token)
+  --token T      bearer token (default $SLUICE_TOKEN, at least 16 characters);
+                 every route but /health then needs it
+  --allow-writes enable resolving alerts, replacing rules and cancelling the run over HTTP`;
+
+const LIVE_SERVE = `  --serve [PORT] serve the API and dashboard of the live run (default port 7878,
+                 127.0.0.1) until the run ends
+  --keep-serving with --serve: keep serving after the run ends, until Ctrl-C
+${SERVE_OPTIONS}`;
+
+export const HELP = `sluice ${VERSION} — event-sourced stream processing for TypeScript
+
+Usage:
+  sluice run FILE [--quiet] [--verbose] [--home DIR] [--serve [PORT] [--keep-serving]] [--adaptive]
+                                                       run a pipeline file (default export); resumes
+                                                       its latest run if that crashed or was interrupted
+  sluice resume RUN|PIPELINE                           continue a crashed or interrupted run
+  sluice runs [PIPELINE] [--json]                      list runs: status, progress, last checkpoint
+  sluice events RUN|PIPELINE [--kind K]... [--json]    print a run's journal, one event per line
+  sluice replay RUN|PIPELINE [--json]                  rebuild a run's status and totals from its journal
+  sluice metrics [RUN] [--json]                        a run's stages, latency percentiles, alerts, config changes,
+                                                       bottleneck, advice
+  sluice metrics PIPELINE [--json]                     trends of rows/s, p99 and peak RSS over its last 10 runs
+  sluice metrics --keep 30d                            prune runs older than that from the metrics store
+  sluice sql "SELECT …" [--json]                       read-only SQL over the metrics store (views: runs, stage_metrics, trends, alerts…)
+  sluice serve [--host H] [--port P] [--home DIR]      serve past runs' API and dashboard
+  sluice bench [NAME|FILE…] [--peers] [--scale S] [--check] [--json] [--html FILE]
+                                                       run benchmark scenarios
+  sluice --version | --help
+
+  A PIPELINE name stands for its latest run. \`sluice COMMAND --help\` shows a command's options.
+
+Options:
+  --quiet        no progress line or summary
+  --verbose      stack traces on errors
+  --home DIR     state directory (default: $SLUICE_HOME or ./.sluice)
+  --fresh        start a new run even if the latest one can be resumed
+  --fsync P      journal fsync policy: checkpoint (default), interval or always
+  --adaptive     tune the source chunk size and parallelMap workers during the run
+                 (each change is a config.changed event with its reason)
+  --serve [PORT] serve the API and dashboard of the live run (default port 7878, 127.0.0.1)
+  --keep-serving with --serve: keep serving after the run ends, until Ctrl-C
+  --host H       address to bind (default 127.0.0.1; any other needs a token)
+  --token T      bearer token (default $SLUICE_TOKEN); every route but /health then needs it
+  --allow-writes enable resolving alerts, replacing rules and cancelling the run over HTTP
+`;
+
+/** Help per subcommand (bench has its own, `BENCH_HELP`). */
+export const COMMAND_HELP: Readonly<Record<string, string>> = {
+  run: `Usage: sluice run FILE [options]
+
+  Runs the pipeline FILE exports by default, with a journal under the state
+  directory. If the pipeline's latest run crashed or was interrupted, it is
+  resumed from its last checkpoint (--fresh starts over).
+
+Options:
+${RUN_OPTIONS}
+  --fresh        start a new run even if the latest one can be resumed
+${LIVE_SERVE}
+${COMMON}
+
+Example:
+  sluice run pipelines/orders.ts --serve 8080
+`,
+  resume: `Usage: sluice resume RUN|PIPELINE [options]
+
+  Continues a crashed or interrupted run from its last checkpoint. RUN is a
+  run id or its unique start or end (see \`sluice runs\`); a PIPELINE name
+  means its latest run.
+
+Options:
+${RUN_OPTIONS}
+${LIVE_SERVE}
+${COMMON}
+
+Example:
+  sluice resume 20261122T175833426Z-bd6754
+`,
+  runs: `Usage: sluice runs [PIPELINE] [options]
+
+  Lists the runs in the state directory (of one pipeline, or all): status,
+  rows in, progress and last checkpoint. Read-only, safe while runs go.
+
+Options:
+  --json         one JSON object per run
+${COMMON}
+
+Example:
+  sluice runs orders --json
+`,
+  events: `Usage: sluice events RUN|PIPELINE [options]
+
+  Prints a run's journal, one event per line. RUN is a run id or its unique
+  start or end; a PIPELINE name means its latest run. Read-only.
+
+Options:
+  --kind K       only events of this kind (repeatable), e.g. checkpoint, run.ended
+  --json         the stored events as JSON, one per line
+${COMMON}
+
+Example:
+  sluice events orders --kind checkpoint --kind run.ended
+`,
+  replay: `Usage: sluice replay RUN|PIPELINE [options]
+
+  Rebuilds a run's status, counts and per-stage totals from its journal alone
+  (what the live summary said, across crashes and resumes). RUN is a run id or
+  its unique start or end; a PIPELINE name means its latest run.
+
+Options:
+  --json         the replayed state as JSON
+${COMMON}
+
+Example:
+  sluice replay orders
+`,
+  metrics: `Usage: sluice metrics [RUN] [options]
+       sluice metrics PIPELINE [options]
+       sluice metrics --keep AGE
+
+  A run's figures from the metrics store (default: the latest run): stages
+  with rows/s, latency percentiles, CPU share and what bounds them (cpu, io,
+  mixed), resources, alerts, configuration changes, the bottleneck and
+  recommendations. Given a pipeline's name: the trends of its rows/s, p99
+  and peak RSS over its last 10 completed runs.
+
+Options:
+  --json         the report as JSON
+  --keep AGE     delete runs older than AGE (e.g. 30d, 12h) from the metrics store
+${COMMON}
+
+Example:
+  sluice metrics --keep 30d
+`,
+  sql: `Usage: sluice sql "QUERY" [options]
+
+  Read-only SQL over the metrics store (DuckDB). Views: runs, stage_metrics,
+  trends, alerts, config_changes and more (docs/metrics.md).
+
+Options:
+  --json         the rows as one JSON array
+${COMMON}
+
+Example:
+  sluice sql "SELECT pipeline, status, rows_in FROM runs ORDER BY started_at DESC LIMIT 5"
+`,
+  serve: `Usage: sluice serve [options]
+
+  Serves the API, /metrics (Prometheus) and the dashboard of past runs from
+  the metrics store, read-only, until Ctrl-C.
+
+Options:
+  --port P       port (default 7878; 0 picks a free one)
+${SERVE_OPTIONS}
+${COMMON}
+
+Example:
+  sluice serve --port 8080
+`,
+};
+
+/** True when `args` ask for help (`--help` or `-h`). */
+export function wantsHelp(args: readonly string[]): boolean {
+  return args.includes("--help") || args.includes("-h");
+}

@@ -1,0 +1,26 @@
+/**
+ * @module Lines the run summary adds when a run has warnings or dead letters
+ * covering many input lines (kept apart from `commands/run.ts`).
+ */
+import type { RunSummary } from "../pipeline/run.ts";
+import { int } from "./format.ts";
+
+/** Warning messages shown in the summary; the rest are counted. */
+const SHOWN = 3;
+
+/** " (covering 50,001 input lines)" after the dead-letter count, when file records were dead-lettered. */
+export function deadLetterLinesNote(s: RunSummary): string {
+  const n = s.deadLetterLines ?? 0;
+  return n > 0 ? ` (covering ${int(n)} input line${n === 1 ? "" : "s"})` : "";
+}
+
+/** "  ⚠ 2 warnings:" and the first few messages, or nothing. */
+export function warningLines(s: RunSummary): string[] {
+  const w = s.warnings;
+  if (!w || w.count === 0) return [];
+  const out = [`  ⚠ ${int(w.count)} warning${w.count === 1 ? "" : "s"}:`];
+  for (const e of w.first.slice(0, SHOWN)) out.push(`    ${e.message}`);
+  if (w.count > SHOWN)
+    out.push(`    … and ${int(w.count - SHOWN)} more: sluice events ${s.runId} --kind warning`);
+  return out;
+}

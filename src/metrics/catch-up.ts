@@ -1,0 +1,226 @@
+/**
+ * @module Journal catch-up (DESIGN §4): the journal is the truth and the
+ * DuckDB store a projection of it. Runs never write the store; whatever reads
+ * it (`sluice metrics`, `sql`, `serve`, `bench`, the HTTP API) first calls
+ * `catchUp`, which ingests every journal under the state directory that the
+ * store has not fully taken, whatever the pipeline, live runs included.
+ *
+ * It is idempotent by (run, seq): the store skips events at or below a run's
+ * high-water mark. So that a catch-up does not re-read what it already took,
+ * it keeps a mark per run in `_sluice_journal_marks`: the journal's size
+ * when last read, where reading stopped and the sequence number reached. A
+ * run whose journal has the recorded size is skipped after one directory
+ * listing; a grown one is read from where reading stopped. A mark is written
+ * after the events it covers are committed, so a crash in between only
+ * re-reads (and the store skips) those events.
+ */
+import type { SluiceEvent } from "../events/schema.ts";
+import type { JournalPosition } from "../journal/journal.ts";
+import { JOURNAL_DIR, listRunRefs, type RunRef, readRunEvents } from "../journal/runs.ts";
+import { stateHome } from "../pipeline/run.ts";
+import type { Clock } from "../runtime/clock.ts";
+import { systemClock } from "../runtime/clock.ts";
+import { fs, paths } from "../runtime/fs.ts";
+import { MetricsLockedError } from "./errors.ts";
+import type { MetricsStore } from "./store.ts";
+
+export interface CatchUpProgress {
+  readonly runs: number;
+  readonly runsDone: number;
+  readonly events: number;
+  readonly elapsedMs: number;
+}
+
+export interface CatchUpOptions {
+  /** Called after each run that had something to read, and at least every 250 ms of reading. */
+  readonly onProgress?: (p: CatchUpProgress) => void;
+  readonly clock?: Clock;
+}
+
+export interface CatchUpResult {
+  /** Runs found under the state directory. */
+  readonly runs: number;
+  /** Runs whose journals had events the store had not read. */
+  readonly read: number;
+  /** Events read from journals (the store skips those it already holds). */
+  readonly events: number;
+  readonly accepted: number;
+  readonly elapsedMs: number;
+}
+
+interface Mark {
+  readonly bytes: number;
+  readonly segment: number;
+  readonly offset: number;
+  readonly seq: number;
+}
+
+const MARKS = "_sluice_journal_marks";
+
+/** Total bytes of a run's journal segments (its size, for "has it grown?"). */
+async function journalBytes(runDir: string): Promise<number> {
+  const dir = paths.join(runDir, JOURNAL_DIR);
+  let total = 0;
+  for (const name of await fs.readdir(dir)) {
+    const info = await fs.stat(paths.join(dir, name));
+    if (info?.isFile) total += info.size;
+  }
+  return total;
+}
+
+async function readMarks(store: MetricsStore): Promise<Map<string, Mark>> {
+  return store.withWriter("catchUp", async (conn) => {
+    await conn.run(
+      `CREATE TABLE IF NOT EXISTS ${MARKS} (run_id VARCHAR PRIMARY KEY, bytes BIGINT, segment BIGINT, "offset" BIGINT, seq BIGINT)`,
+    );
+    const rows = await conn.all(`SELECT run_id, bytes, segment, "offset", seq FROM ${MARKS}`);
+    return new Map(
+      rows.map((r) => [
+        String(r.run_id),
+        { bytes: Number(r.bytes), segment: Number(r.segment), offset: Number(r.offset), seq: Number(r.seq) },
+      ]),
+    );
+  });
+}
+
+async function writeMark(store: MetricsStore, runId: string, m: Mark): Promise<void> {
+  await store.withWriter("catchUp", (conn) =>
+    conn.run(`INSERT OR REPLACE INTO ${MARKS} VALUES ($run, $bytes, $segment, $offset, $seq)`, {
+      run: runId,
+      bytes: m.bytes,
+      segment: m.segment,
+      offset: m.offset,
+      seq: m.seq,
+    }),
+  );
+}
+
+/**
+ * Ingests what the store has not read of every journal under `home`.
+ *
+ * @example
+ * ```ts
+ * const store = await openMetricsStore(home);
+ * await catchUp(store, home, { onProgress: (p) => console.error(`${p.runsDone}/${p.runs} runs`) });
+ * ```
+ */
+export async function catchUp(
+  store: MetricsStore,
+  home: string,
+  options: CatchUpOptions = {},
+): Promise<CatchUpResult> {
+  const clock = options.clock ?? systemClock;
+  const t0 = clock.monotonic();
+  const refs = await listRunRefs(home);
+  const marks = await readMarks(store);
+  let events = 0;
+  let accepted = 0;
+  let read = 0;
+  let lastReport = t0;
+  const report = (runsDone: number) => {
+    lastReport = clock.monotonic();
+    options.onProgress?.({ runs: refs.length, runsDone, events, elapsedMs: lastReport - t0 });
+  };
+  for (let i = 0; i < refs.length; i++) {
+    const ref = refs[i];
+    const mark = marks.get(ref.runId);
+    const bytes = await journalBytes(ref.runDir).catch(() => -1);
+    if (bytes < 0 || (mark && mark.bytes === bytes)) continue;
+    const r = await ingestRun(store, ref, mark, bytes, () => {
+      events++;
+      if ((events & 4095) === 0 && clock.monotonic() - lastReport >= 250) report(i);
+    });
+    accepted += r.accepted;
+    read++;
+    report(i + 1);
+  }
+  return { runs: refs.length, read, events, accepted, elapsedMs: clock.monotonic() - t0 };
+}
+
+async function ingestRun(
+  store: MetricsStore,
+  ref: RunRef,
+  mark: Mark | undefined,
+  bytes: number,
+  counted: () => void,
+): Promise<{ accepted: number }> {
+  const after: JournalPosition | undefined = mark
+    ? { segment: mark.segment, offset: mark.offset }
+    : undefined;
+  let next = after;
+  let seq = mark?.seq ?? 0;
+  async function* events(): AsyncGenerator<SluiceEvent> {
+    for await (const r of readRunEvents(ref.runDir, { after })) {
+      next = r.next;
+      seq++;
+      counted();
+      yield r.event;
+    }
+  }
+  let result: { accepted: number };
+  try {
+    result = await store.ingest(events(), { firstSeq: (mark?.seq ?? 0) + 1 });
+  } catch (e) {
+    // A mark that no longer fits the journal (it was rewritten): read it again from the start.
+    if (mark && isPositionError(e)) return ingestRun(store, ref, undefined, bytes, counted);
+    throw e;
+  }
+  if (next) await writeMark(store, ref.runId, { bytes, segment: next.segment, offset: next.offset, seq });
+  return result;
+}
+
+function isPositionError(e: unknown): boolean {
+  return typeof e === "object" && e !== null && (e as { _tag?: unknown })._tag === "JournalPositionError";
+}
+
+export interface CaughtUp {
+  readonly store: MetricsStore;
+  /** The catch-up's figures; undefined when another process holds the store for writing. */
+  readonly caughtUp: CatchUpResult | undefined;
+  /** Why the store was not caught up (it is then open read-only, as it stood). */
+  readonly stale?: string;
+}
+
+/**
+ * Opens the store of a state directory for a reader and catches it up. When
+ * another process holds it for writing (a `sluice serve`, another catch-up),
+ * it is opened read-only as it stands, and `stale` says why.
+ */
+export async function openCaughtUp(
+  home: string | undefined,
+  options: CatchUpOptions & { readonly waitMs?: number } = {},
+): Promise<CaughtUp> {
+  const { openMetricsStore } = await import("./store.ts");
+  const clock = options.clock ?? systemClock;
+  const root = stateHome(home);
+  // Another reader catching up holds the file for a moment: wait for it (default 10 s) before settling for less.
+  const deadline = clock.monotonic() + (options.waitMs ?? 10_000);
+  let store: MetricsStore | undefined;
+  let locked: MetricsLockedError | undefined;
+  for (let delay = 50; ; delay = Math.min(1000, delay * 2)) {
+    try {
+      store = await openMetricsStore(root);
+      break;
+    } catch (e) {
+      if (!(e instanceof MetricsLockedError)) throw e;
+      locked = e;
+    }
+    if (clock.monotonic() + delay > deadline) break;
+    await clock.sleep(delay);
+  }
+  if (!store) {
+    const error = locked as MetricsLockedError;
+    const ro = await openMetricsStore(root, { readOnly: true }).catch(() => {
+      throw error;
+    });
+    return { store: ro, caughtUp: undefined, stale: error.message };
+  }
+  let result: CatchUpResult;
+  try {
+    result = await catchUp(store, root, options);
+  } catch (e) {
+    await store.close().catch(() => {});
+    throw e;
+  }
+  return { store, caughtUp: result };
+}

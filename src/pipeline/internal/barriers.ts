@@ -1,0 +1,113 @@
+/**
+ * @module Checkpoint barriers (DESIGN §3): the source's chunks are counted,
+ * and a barrier chunk is inserted after a chunk when the checkpoint is due
+ * (by rows, or by time through a flag a timer raises), when a stop was
+ * requested (then reading stops) and at the end (the final barrier). One
+ * stream layer, not takeWhile + mapArray + concat: each layer costs every
+ * chunk a few Effect steps.
+ */
+import * as Cause from "effect/Cause";
+import * as Effect from "effect/Effect";
+import * as Pull from "effect/Pull";
+import * as Stream from "effect/Stream";
+import type { Clock } from "../../runtime/clock.ts";
+import type { Barrier, Chunk, SourceOffset } from "../chunk.ts";
+import type { SluiceError } from "../errors.ts";
+import type { StageMeter, StageTotals } from "./meter.ts";
+
+/** The barrier state one run shares between its source, its timers and its sink. */
+export class BarrierState {
+  checkpointId: number;
+  lastOffset: SourceOffset | undefined;
+  rowsSinceCheckpoint = 0;
+  lastCheckpointAt: number;
+  /** Raised by the checkpoint timer; the source checks it per chunk (cheaper than reading the clock). */
+  checkpointDue = false;
+  /** Raised by the stop signal: the next chunk edge takes a last checkpoint and reading stops. */
+  stopRequested = false;
+  /** Rows per chunk the source's first chunk had (the adaptive knob starts there). */
+  sourceRows = 0;
+  /**
+   * The source's totals as each barrier left it: the source reads on while the
+   * barrier travels, so totals taken at the sink would over-count the rows a
+   * resume restores.
+   */
+  readonly #atBarrier = new Map<number, StageTotals>();
+
+  constructor(
+    readonly clock: Clock,
+    readonly sourceMeter: StageMeter,
+    /** Rows after which a checkpoint is due (Infinity: by time only). */
+    readonly everyRows: number,
+    /** The checkpoint the run resumed from, if any. */
+    from: { id: number; offset: SourceOffset | undefined } | undefined,
+  ) {
+    this.checkpointId = from?.id ?? 0;
+    this.lastOffset = from?.offset;
+    this.lastCheckpointAt = clock.monotonic();
+  }
+
+  barrier(final: boolean): Chunk<unknown> {
+    const b: Barrier = { id: ++this.checkpointId, offset: this.lastOffset, final, snapshots: {} };
+    this.#atBarrier.set(b.id, { ...this.sourceMeter.totals });
+    this.rowsSinceCheckpoint = 0;
+    this.lastCheckpointAt = this.clock.monotonic();
+    this.checkpointDue = false;
+    return { records: [], seq: -1, bytes: 0, createdAt: this.lastCheckpointAt, barrier: b };
+  }
+
+  /** The source's totals when barrier `id` left it (taken once, at its checkpoint). */
+  sourceAt(id: number): StageTotals {
+    const t = this.#atBarrier.get(id) ?? { ...this.sourceMeter.totals };
+    this.#atBarrier.delete(id);
+    return t;
+  }
+}
+
+/**
+ * The source stream with barriers. `ended` (resuming a run whose final
+ * checkpoint was taken) emits one non-final barrier and nothing else.
+ */
+export function withBarriers(
+  opened: Stream.Stream<Chunk<unknown>, SluiceError>,
+  state: BarrierState,
+  ended: boolean,
+): Stream.Stream<Chunk<unknown>, SluiceError> {
+  return Stream.transformPull(opened, (pull) =>
+    Effect.sync(() => {
+      let done = false;
+      const last = () => {
+        done = true;
+        return [state.barrier(!state.stopRequested && !ended)] as [Chunk<unknown>];
+      };
+      const step = (arr: ReadonlyArray<Chunk<unknown>>): [Chunk<unknown>, ...Chunk<unknown>[]] => {
+        let out: Chunk<unknown>[] | undefined;
+        for (let i = 0; i < arr.length; i++) {
+          const c = arr[i];
+          if (state.stopRequested) {
+            // Stop reading: nothing from here on is counted or passed on.
+            out ??= arr.slice(0, i);
+            out.push(...last());
+            break;
+          }
+          if (state.sourceRows === 0) state.sourceRows = c.records.length;
+          state.sourceMeter.out(c.records.length);
+          state.sourceMeter.in(c.records.length, c.bytes);
+          state.rowsSinceCheckpoint += c.records.length;
+          if (c.end) state.lastOffset = c.end;
+          if (state.rowsSinceCheckpoint >= state.everyRows || state.checkpointDue) {
+            out ??= arr.slice(0, i);
+            out.push(c, state.barrier(false));
+          } else out?.push(c);
+        }
+        return (out ?? arr) as [Chunk<unknown>, ...Chunk<unknown>[]];
+      };
+      const pulled = Pull.catchDone(pull, () => Effect.sync(last));
+      type Out = [Chunk<unknown>, ...Chunk<unknown>[]];
+      return Effect.suspend(
+        (): Effect.Effect<Out, SluiceError | Cause.Done> =>
+          done ? Cause.done() : Effect.map(pulled, (arr) => (done ? (arr as Out) : step(arr))),
+      );
+    }),
+  );
+}

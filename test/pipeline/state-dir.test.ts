@@ -1,0 +1,87 @@
+/**
+ * Issue 16 item 5: a state directory that cannot be created and a run
+ * directory deleted mid-run are clear `StateError`s (what, where, what to do),
+ * never a bare `ENOENT: mkdir` or an exit 0 with no journal left.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { type Operator, OperatorTypeId, pipeline, runJournaled } from "../../src/index.ts";
+import { ndjson } from "../../src/sinks/index.ts";
+import { iterable } from "../../src/sources/index.ts";
+import { available, repo, runCli } from "../helpers/runtimes.ts";
+import { requireTool } from "../helpers/tools.ts";
+
+const root = mkdtempSync(join(tmpdir(), "sluice-state-dir-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** Deletes the run's directory when its `at`-th chunk passes. */
+const deleteRunDir = (at: number): Operator<number, number> => ({
+  [OperatorTypeId]: true,
+  name: "delete-run-dir",
+  cardinality: "one",
+  make: (ctx) => {
+    let n = 0;
+    return {
+      type: "chunk",
+      process: (records) => {
+        if (++n === at) rmSync(ctx.runDir, { recursive: true, force: true });
+        return records;
+      },
+    };
+  },
+});
+
+describe("state directory errors", () => {
+  it("a run directory deleted mid-run fails the run with a StateError naming it", async () => {
+    const home = join(root, "deleted");
+    const p = pipeline("deleted-mid-run", { checkpoint: { every: "1h", rows: 100 } })
+      .from(
+        iterable(
+          Array.from({ length: 1000 }, (_, i) => i),
+          { chunkSize: 50 },
+        ),
+      )
+      .via(deleteRunDir(4))
+      .to(ndjson(join(root, "deleted-out.ndjson")));
+    const summary = await runJournaled(p, { home });
+    expect(summary.status).toBe("failed");
+    expect(summary.error?._tag).toBe("StateError");
+    expect(summary.error?.message).toMatch(
+      /its directory .*deleted-mid-run.* was deleted while the run was going/,
+    );
+    expect(summary.error?.hint).toMatch(/--fresh/);
+  });
+
+  it("a state directory that cannot be created: which one, why, and the fix", async () => {
+    const file = join(root, "a-file");
+    writeFileSync(file, "not a directory");
+    const p = pipeline("unwritable")
+      .from(iterable([1, 2, 3]))
+      .to(ndjson(join(root, "unwritable-out.ndjson")));
+    const e = await runJournaled(p, { home: join(file, "home") }).catch((x: unknown) => x);
+    expect((e as { _tag?: string })._tag).toBe("StateError");
+    expect((e as Error).message).toMatch(/cannot create the state directory .*a-file\/home: .*ENOTDIR/);
+    expect((e as { hint?: string }).hint).toMatch(/set SLUICE_HOME or pass --home to a writable directory/);
+  });
+
+  describe.each(["node", "bun", "deno"] as const)("sluice run on %s", (runtime) => {
+    it("with SLUICE_HOME where nothing can be created: exit 1, one message that says what to do", (ctx) => {
+      requireTool(ctx, available(runtime), runtime, "npm install (bun and deno are dev dependencies)");
+      const cwd = mkdtempSync(join(root, `cli-${runtime}-`));
+      const home = join(cwd, "file-not-dir", "home");
+      writeFileSync(join(cwd, "file-not-dir"), "x");
+      const r = runCli(runtime, ["run", join(repo, "test/conformance/pipelines/orders.ts")], {
+        cwd,
+        env: { SLUICE_HOME: home, SLUICE_METRICS: "off" },
+      });
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(
+        /StateError: cannot create the state directory .*file-not-dir\/home: .*ENOTDIR/,
+      );
+      expect(r.stderr).toMatch(/set SLUICE_HOME or pass --home to a writable directory/);
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+    });
+  });
+});
