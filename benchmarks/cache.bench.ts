@@ -57,6 +57,7 @@ function stageContext(stage: string): StageContext {
     deadLetter: () => {},
     reportBusy: () => {},
     reportChunk: () => {},
+    reportCpu: () => {},
     offerKnob: () => {},
   };
 }

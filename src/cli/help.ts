@@ -40,8 +40,9 @@ Usage:
   sluice replay RUN|PIPELINE [--json]                  rebuild a run's status and totals from its journal
   sluice metrics [RUN] [--json]                        a run's stages, latency percentiles, alerts, config changes,
                                                        bottleneck, advice
+  sluice metrics PIPELINE [--json]                     trends of rows/s, p99 and peak RSS over its last 10 runs
   sluice metrics --keep 30d                            prune runs older than that from the metrics store
-  sluice sql "SELECT …" [--json]                       read-only SQL over the metrics store (views: runs, stage_metrics, alerts…)
+  sluice sql "SELECT …" [--json]                       read-only SQL over the metrics store (views: runs, stage_metrics, trends, alerts…)
   sluice serve [--host H] [--port P] [--home DIR]      serve past runs' API and dashboard
   sluice bench [NAME|FILE…] [--peers] [--scale S] [--check] [--json] [--html FILE]
                                                        run benchmark scenarios
@@ -138,11 +139,14 @@ Example:
   sluice replay orders
 `,
   metrics: `Usage: sluice metrics [RUN] [options]
+       sluice metrics PIPELINE [options]
        sluice metrics --keep AGE
 
   A run's figures from the metrics store (default: the latest run): stages
-  with rows/s and latency percentiles, resources, alerts, configuration
-  changes, the bottleneck and recommendations. The store is first caught up
+  with rows/s, latency percentiles, CPU share and what bounds them (cpu, io,
+  mixed), resources, alerts, configuration changes, the bottleneck and
+  recommendations. Given a pipeline's name: the trends of its rows/s, p99
+  and peak RSS over its last 10 completed runs. The store is first caught up
   on every journal under the state directory it has not read yet.
 
 Options:
@@ -156,8 +160,8 @@ Example:
   sql: `Usage: sluice sql "QUERY" [options]
 
   Read-only SQL over the metrics store (DuckDB), first caught up on every
-  journal under the state directory. Views: runs, stage_metrics, alerts,
-  config_changes and more (docs/metrics.md).
+  journal under the state directory. Views: runs, stage_metrics, trends,
+  alerts, config_changes and more (docs/metrics.md).
 
 Options:
   --json         the rows as one JSON array

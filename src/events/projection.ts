@@ -6,17 +6,12 @@
  * checkpoint N, totals are reset to what checkpoint N recorded, so work done
  * after N by the crashed attempt (and done again) is not counted twice.
  */
+import { countProgress, emptyCounts, type StageCounts } from "./internal/progress-fold.ts";
 import type { EventOf, SluiceEvent } from "./schema.ts";
 
-export interface StageState {
+/** A stage's totals: the shared progress fold's counters (`cpuMs` once an event carries it). */
+export interface StageState extends StageCounts {
   stage: string;
-  rowsIn: number;
-  rowsOut: number;
-  filtered: number;
-  deadLettered: number;
-  errors: number;
-  chunks: number;
-  busyMs: number;
 }
 
 export interface RunState {
@@ -102,13 +97,7 @@ export class RunProjection {
           st = stage(e.stage);
           s.stages.push(st);
         }
-        st.rowsIn += e.rowsIn;
-        st.rowsOut += e.rowsOut;
-        st.filtered += e.filtered;
-        st.deadLettered += e.deadLettered;
-        st.errors += e.errors;
-        st.chunks += e.chunks;
-        st.busyMs += e.busyMs;
+        countProgress(st, e);
         recount(s);
         break;
       }
@@ -153,16 +142,7 @@ export class RunProjection {
 }
 
 function stage(name: string): StageState {
-  return {
-    stage: name,
-    rowsIn: 0,
-    rowsOut: 0,
-    filtered: 0,
-    deadLettered: 0,
-    errors: 0,
-    chunks: 0,
-    busyMs: 0,
-  };
+  return { stage: name, ...emptyCounts() };
 }
 
 function recount(s: RunState): void {

@@ -81,6 +81,8 @@ export const StageProgress = z.object({
   errors: z.number(),
   bytes: z.number(),
   busyMs: z.number(),
+  /** CPU time of the interval (the synchronous part of the stage's work); absent in older journals and for source/sink. */
+  cpuMs: z.number().optional(),
   intervalMs: z.number(),
   queueDepth: z.number().optional(),
   latency: HistogramSchema,

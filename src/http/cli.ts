@@ -277,6 +277,7 @@ function withAlerts(store: MetricsStore, alerts: AlertsPlugin | undefined): Metr
     recommendations: (runId) => store.recommendations(runId),
     baselines: (q) => store.baselines(q),
     regressions: (t) => store.regressions(t),
+    trends: (q) => store.trends(q),
     rules: async (pipeline) => engine()?.rules(pipeline) ?? store.rules(pipeline),
     setRules: async (rules) => {
       const e = engine();

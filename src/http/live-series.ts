@@ -12,28 +12,17 @@
  * hold, a run resumed from an earlier process, a run not seen here, no run
  * named) is `undefined`: the caller asks the store.
  */
+import { emptySums, foldProgress, mergeSums, type StageSums } from "../events/internal/progress-fold.ts";
 import type { EventOf, SluiceEvent } from "../events/schema.ts";
 import { Histogram } from "../metrics/histogram.ts";
+import { SparseHist } from "../metrics/internal/sparse-hist.ts";
 import { type BucketSums, isPercentile, seriesFigure } from "./internal/series-figure.ts";
 import type { SeriesMetric, SeriesPoint, SeriesQuery } from "./types.ts";
 
-/** Sums over the `stage.progress` events of one bucket (the columns the store sums). */
-interface Acc {
-  start: number;
-  rowsIn: number;
-  rowsOut: number;
-  errors: number;
-  deadLettered: number;
-  bytes: number;
-  busyMs: number;
-  intervalMs: number;
-  /** Max queue depth, NaN when no event carried one. */
-  queueDepth: number;
-  latCount: number;
-  latSumMs: number;
-  latMaxMs: number;
-  /** Latency histogram as interleaved [bucket index, count] pairs (not merged). */
-  hist: number[];
+/** One bucket's sums: the shared progress fold's (the columns the store sums) and its histogram. */
+interface Acc extends StageSums {
+  readonly start: number;
+  hist: SparseHist;
 }
 
 interface Tier {
@@ -61,74 +50,38 @@ export interface LiveSeriesOptions {
   readonly maxRuns?: number;
 }
 
-const emptyAcc = (start: number): Acc => ({
-  start,
-  rowsIn: 0,
-  rowsOut: 0,
-  errors: 0,
-  deadLettered: 0,
-  bytes: 0,
-  busyMs: 0,
-  intervalMs: 0,
-  queueDepth: Number.NaN,
-  latCount: 0,
-  latSumMs: 0,
-  latMaxMs: 0,
-  hist: [],
-});
-
-function addEvent(a: Acc, e: EventOf<"stage.progress">): void {
-  a.rowsIn += e.rowsIn;
-  a.rowsOut += e.rowsOut;
-  a.errors += e.errors;
-  a.deadLettered += e.deadLettered;
-  a.bytes += e.bytes;
-  a.busyMs += e.busyMs;
-  a.intervalMs += e.intervalMs;
-  if (e.queueDepth !== undefined && !(e.queueDepth <= a.queueDepth)) a.queueDepth = e.queueDepth;
-  a.latCount += e.latency.count;
-  a.latSumMs += e.latency.sumMs;
-  if (e.latency.maxMs > a.latMaxMs) a.latMaxMs = e.latency.maxMs;
-  for (const [i, n] of e.latency.buckets) a.hist.push(i, n);
-  if (a.hist.length > 256) a.hist = compact(a.hist);
-}
+const emptyAcc = (start: number): Acc => ({ ...emptySums(), start, hist: new SparseHist() });
 
 function addAcc(into: Acc, a: Acc, hist: boolean): void {
-  into.rowsIn += a.rowsIn;
-  into.rowsOut += a.rowsOut;
-  into.errors += a.errors;
-  into.deadLettered += a.deadLettered;
-  into.bytes += a.bytes;
-  into.busyMs += a.busyMs;
-  into.intervalMs += a.intervalMs;
-  if (!(a.queueDepth <= into.queueDepth)) into.queueDepth = a.queueDepth;
-  into.latCount += a.latCount;
-  into.latSumMs += a.latSumMs;
-  if (a.latMaxMs > into.latMaxMs) into.latMaxMs = a.latMaxMs;
-  if (hist) for (let k = 0; k < a.hist.length; k++) into.hist.push(a.hist[k]);
-}
-
-/** Merges duplicate bucket indexes. */
-function compact(pairs: number[]): number[] {
-  const m = new Map<number, number>();
-  for (let k = 0; k < pairs.length; k += 2) m.set(pairs[k], (m.get(pairs[k]) ?? 0) + pairs[k + 1]);
-  const out: number[] = [];
-  for (const [i, n] of m) out.push(i, n);
-  return out;
+  mergeSums(into, a);
+  if (hist) into.hist.merge(a.hist.toData());
+  else {
+    into.hist.count += a.hist.count;
+    into.hist.sumMs += a.hist.sumMs;
+    if (a.hist.maxMs > into.hist.maxMs) into.hist.maxMs = a.hist.maxMs;
+  }
 }
 
 const scratch = new Histogram();
 
 /** One figure from a bucket's sums (the formulas in `internal/series-figure.ts`, as the store's answers). */
 function figure(metric: SeriesMetric, a: Acc): number | null {
-  const sums: BucketSums = { ...a, queueDepth: Number.isNaN(a.queueDepth) ? null : a.queueDepth };
+  const h = a.hist;
+  const sums: BucketSums = {
+    ...a,
+    queueDepth: Number.isNaN(a.queueDepthMax) ? null : a.queueDepthMax,
+    latCount: h.count,
+    latSumMs: h.sumMs,
+    latMaxMs: h.maxMs,
+  };
   return seriesFigure(metric, sums, (p) => {
-    if (a.hist.length === 0) return null;
+    h.compact();
+    if (h.pairs.length === 0) return null;
     // As the store does: the bucket's histograms merged, the percentile read from the sum.
     scratch.reset();
-    for (let k = 0; k < a.hist.length; k += 2) scratch.counts[a.hist[k]] += a.hist[k + 1];
-    scratch.count = a.latCount;
-    scratch.maxMs = a.latMaxMs;
+    for (let k = 0; k < h.pairs.length; k += 2) scratch.counts[h.pairs[k]] += h.pairs[k + 1];
+    scratch.count = h.count;
+    scratch.maxMs = h.maxMs;
     return scratch.percentile(p);
   });
 }
@@ -236,13 +189,12 @@ export class LiveSeries {
       a = accs[k];
       if (!a || a.start !== start) {
         // The previous bucket is most likely complete: merge its histogram's repeated indexes.
-        const prev = accs[k - 1];
-        if (prev && prev.hist.length > 2) prev.hist = compact(prev.hist);
+        accs[k - 1]?.hist.compact();
         a = emptyAcc(start);
         accs.splice(k, 0, a);
       }
     }
-    addEvent(a, e);
+    foldProgress(a, e, a.hist);
     // Drop the oldest in batches (a quarter of the cap at a time) so appends stay cheap.
     if (accs.length > tier.max + (tier.max >> 2)) {
       const dropped = accs.splice(0, accs.length - tier.max);

@@ -7,23 +7,17 @@
  * bounded: events per run in a ring, alert history capped, series buckets
  * and runs capped.
  */
+import { emptySums, foldProgress, type StageSums } from "../events/internal/progress-fold.ts";
 import { RunProjection, type RunState } from "../events/projection.ts";
 import { durable, type SluiceEvent } from "../events/schema.ts";
 import { Histogram } from "../metrics/histogram.ts";
 import { LiveSeries, type LiveSeriesOptions } from "./live-series.ts";
 import type { AlertItem, EventItem, EventQuery, JsonObject, LiveBus } from "./types.ts";
 
-export interface StageCounters {
+/** A stage's counters since the server started: the shared progress fold's sums. */
+export interface StageCounters extends StageSums {
   readonly pipeline: string;
   readonly stage: string;
-  rowsIn: number;
-  rowsOut: number;
-  filtered: number;
-  deadLettered: number;
-  errors: number;
-  bytes: number;
-  chunks: number;
-  busyMs: number;
   readonly latency: Histogram;
 }
 
@@ -94,30 +88,10 @@ export class LiveState {
         const k = `${e.pipeline}\u0000${e.stage}`;
         let s = this.stages.get(k);
         if (!s) {
-          s = {
-            pipeline: e.pipeline,
-            stage: e.stage,
-            rowsIn: 0,
-            rowsOut: 0,
-            filtered: 0,
-            deadLettered: 0,
-            errors: 0,
-            bytes: 0,
-            chunks: 0,
-            busyMs: 0,
-            latency: new Histogram(),
-          };
+          s = { ...emptySums(), pipeline: e.pipeline, stage: e.stage, latency: new Histogram() };
           this.stages.set(k, s);
         }
-        s.rowsIn += e.rowsIn;
-        s.rowsOut += e.rowsOut;
-        s.filtered += e.filtered;
-        s.deadLettered += e.deadLettered;
-        s.errors += e.errors;
-        s.bytes += e.bytes;
-        s.chunks += e.chunks;
-        s.busyMs += e.busyMs;
-        s.latency.merge(e.latency);
+        foldProgress(s, e, s.latency);
         break;
       }
       case "run.ended": {

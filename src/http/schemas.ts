@@ -116,6 +116,11 @@ export function querySchemas(l: Limits) {
     rules: z.strictObject({ pipeline: Identifier.optional() }),
     baselines: z.strictObject({ pipeline: Identifier.optional() }),
     regressions: z.strictObject({ pipeline: Identifier.optional(), run: Identifier.optional() }),
+    trends: z.strictObject({
+      pipeline: Identifier.optional(),
+      stage: Identifier.optional(),
+      runs: z.coerce.number().int().min(2).max(100).default(10),
+    }),
     benchmarks: z.strictObject({
       scenario: Identifier.optional(),
       cursor: Cursor.optional(),
@@ -124,6 +129,22 @@ export function querySchemas(l: Limits) {
     none: z.strictObject({}),
   };
 }
+
+/** One row of `/api/trends` (`metrics/trends.ts`'s `Trend`). */
+export const TrendSchema = z.object({
+  pipeline: z.string(),
+  stage: z.string().describe("a stage, or * for the run as a whole"),
+  metric: z.enum(["rows_per_s", "p99_ms", "peak_rss_bytes"]),
+  runs: z.number(),
+  firstValue: z.number().nullable(),
+  lastValue: z.number().nullable(),
+  mean: z.number().nullable(),
+  slope: z.number().nullable().describe("fitted change per run"),
+  change: z.number().nullable().describe("fitted change across the window over its mean"),
+  direction: z.enum(["improving", "worsening", "flat"]).nullable(),
+  better: z.enum(["higher", "lower"]),
+  lastRunId: z.string().nullable(),
+});
 
 export const RunIdParam = z.strictObject({ id: Identifier });
 /** Alert ids are `<runId>/<rule>[/<stage>]`: identifiers joined by `/` (sent as `%2F` in a path). */

@@ -35,6 +35,7 @@ export interface MetricsStoreLike {
   recommendations(runId: string): Promise<unknown>;
   baselines(query: { pipeline?: string }): Promise<unknown>;
   regressions(target: { runId: string }): Promise<unknown>;
+  trends?(query: { pipeline?: string; stage?: string; runs?: number }): Promise<unknown>;
   /** Alert rules, when the store has them. */
   rules?(pipeline?: string): Promise<unknown>;
   setRules?(rules: unknown): Promise<unknown>;
@@ -317,6 +318,11 @@ export function storeQueries(store: MetricsStoreLike, options: StoreQueriesOptio
       const out: Json[] = [];
       for (const runId of runs) out.push(json(await store.regressions({ runId })));
       return out;
+    },
+
+    async trends(q) {
+      if (!store.trends) throw new UnavailableError("this metrics store has no trends");
+      return json(await store.trends(q));
     },
 
     async benchmarks(q) {

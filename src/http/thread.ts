@@ -43,6 +43,7 @@ export const REMOTE_METHODS = [
   "recommendations",
   "baselines",
   "regressions",
+  "trends",
   "benchmarks",
   "rules",
   "setRules",

@@ -156,6 +156,8 @@ export interface MetricsQueries {
   recommendations(runId: string): Promise<Json | undefined>;
   baselines(query: { pipeline?: string }): Promise<Json>;
   regressions(query: { pipeline?: string; run?: string }): Promise<Json>;
+  /** Trends of rows/s, p99 and peak RSS over a pipeline's last runs (`metrics/trends.ts`). */
+  trends?(query: { pipeline?: string; stage?: string; runs?: number }): Promise<Json>;
   benchmarks(query: BenchmarkQuery): Promise<readonly JsonObject[]>;
   /** The alert rules in effect (for one pipeline, or the defaults). */
   rules(query: { pipeline?: string }): Promise<Json>;

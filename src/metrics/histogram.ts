@@ -39,11 +39,12 @@ export class Histogram {
     if (ms > this.maxMs) this.maxMs = ms;
   }
 
-  merge(data: HistogramData): void {
-    for (const [i, c] of data.buckets) this.counts[i] += c;
-    this.count += data.count;
-    this.sumMs += data.sumMs;
-    if (data.maxMs > this.maxMs) this.maxMs = data.maxMs;
+  /** Adds another histogram's data (sign -1 takes it back; the max is then the caller's to recompute). */
+  merge(data: HistogramData, sign: 1 | -1 = 1): void {
+    for (const [i, c] of data.buckets) this.counts[i] += sign * c;
+    this.count += sign * data.count;
+    this.sumMs += sign * data.sumMs;
+    if (sign > 0 && data.maxMs > this.maxMs) this.maxMs = data.maxMs;
   }
 
   /** Percentile (0..100) as the upper bound of the bucket holding it, capped by the max seen. */

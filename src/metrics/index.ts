@@ -36,6 +36,7 @@ export {
   findBottlenecks,
   type StageLoad,
 } from "./bottlenecks.ts";
+export { type Bound, boundBy, CPU_BOUND_SHARE, IO_BOUND_SHARE } from "./bound.ts";
 export {
   MetricsConfigError,
   type MetricsError,
@@ -78,3 +79,13 @@ export type {
   RunReport,
   StageFigures,
 } from "./summary.ts";
+export {
+  computeTrends,
+  TREND_FLAT,
+  TREND_MIN_RUNS,
+  TREND_RUNS,
+  type Trend,
+  type TrendDirection,
+  type TrendMetric,
+  type TrendQuery,
+} from "./trends.ts";

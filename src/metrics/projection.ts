@@ -6,7 +6,9 @@
  * touches DuckDB on the hot path. Each update is O(window) at worst and the
  * state per run is bounded.
  */
+import { emptySums, foldProgress, type StageSums } from "../events/internal/progress-fold.ts";
 import type { EventOf, SluiceEvent } from "../events/schema.ts";
+import { type Bound, boundBy } from "./bound.ts";
 import { Histogram } from "./histogram.ts";
 
 export interface ProjectionWindows {
@@ -37,6 +39,10 @@ export interface LiveStage {
   readonly errorRate: number | null;
   readonly deadLetterRate: number | null;
   readonly busyShare: number | null;
+  /** CPU time over busy time (null where not measured). */
+  readonly cpuShare: number | null;
+  /** What limits the stage while busy (`bound.ts`). */
+  readonly boundBy: Bound | null;
   readonly p50Ms: number | null;
   readonly p99Ms: number | null;
   readonly queueDepth: number | null;
@@ -58,24 +64,12 @@ export interface LiveFigures {
   readonly stages: readonly LiveStage[];
 }
 
-interface Interval {
-  rowsIn: number;
-  errors: number;
-  dead: number;
-  busyMs: number;
-  intervalMs: number;
-  maxMs: number;
-  latency: EventOf<"stage.progress">["latency"];
-}
-
 class StageWindow {
-  readonly intervals: Interval[] = [];
+  /** The window's events (immutable, kept by reference). */
+  readonly intervals: Array<EventOf<"stage.progress">> = [];
+  /** Sums over the window: the shared progress fold, added and taken back. */
+  readonly sums: StageSums = emptySums();
   readonly hist = new Histogram();
-  rowsIn = 0;
-  errors = 0;
-  dead = 0;
-  busyMs = 0;
-  intervalMs = 0;
   queueDepth: number | null = null;
   utilisation: number | null = null;
   cacheHitRate: number | null = null;
@@ -86,47 +80,31 @@ class StageWindow {
   ) {}
 
   add(e: EventOf<"stage.progress">, size: number): void {
-    const iv: Interval = {
-      rowsIn: e.rowsIn,
-      errors: e.errors,
-      dead: e.deadLettered,
-      busyMs: e.busyMs,
-      intervalMs: e.intervalMs,
-      maxMs: e.latency.maxMs,
-      latency: e.latency,
-    };
-    this.intervals.push(iv);
-    this.#apply(iv, 1);
-    if (this.intervals.length > size) this.#apply(this.intervals.shift() as Interval, -1);
-    if (e.queueDepth !== undefined) this.queueDepth = e.queueDepth;
-  }
-
-  #apply(iv: Interval, sign: 1 | -1): void {
-    this.rowsIn += sign * iv.rowsIn;
-    this.errors += sign * iv.errors;
-    this.dead += sign * iv.dead;
-    this.busyMs += sign * iv.busyMs;
-    this.intervalMs += sign * iv.intervalMs;
-    const h = this.hist;
-    for (const [i, c] of iv.latency.buckets) h.counts[i] += sign * c;
-    h.count += sign * iv.latency.count;
-    h.sumMs += sign * iv.latency.sumMs;
-    // The max of a sliding window cannot be un-merged; recompute it (≤ N values).
-    h.maxMs = 0;
-    for (const x of this.intervals) if (x.maxMs > h.maxMs) h.maxMs = x.maxMs;
+    this.intervals.push(e);
+    foldProgress(this.sums, e, this.hist);
+    if (this.intervals.length > size) {
+      foldProgress(this.sums, this.intervals.shift() as EventOf<"stage.progress">, this.hist, -1);
+      // The max of a sliding window cannot be un-merged; recompute it (≤ N values).
+      let max = 0;
+      for (const x of this.intervals) if (x.latency.maxMs > max) max = x.latency.maxMs;
+      this.hist.maxMs = max;
+    }
+    if (e.queueDepth != null) this.queueDepth = e.queueDepth;
   }
 
   figures(): LiveStage {
-    const rows = this.rowsIn;
+    const { rowsIn: rows, errors, deadLettered, busyMs, intervalMs, cpuMs } = this.sums;
     return {
       stage: this.stage,
       index: this.index,
       rowsIn: rows,
       chunks: this.hist.count,
-      rowsPerS: this.intervalMs > 0 ? (rows * 1000) / this.intervalMs : null,
-      errorRate: rows > 0 ? this.errors / rows : null,
-      deadLetterRate: rows > 0 ? this.dead / rows : null,
-      busyShare: this.intervalMs > 0 ? this.busyMs / this.intervalMs : null,
+      rowsPerS: intervalMs > 0 ? (rows * 1000) / intervalMs : null,
+      errorRate: rows > 0 ? errors / rows : null,
+      deadLetterRate: rows > 0 ? deadLettered / rows : null,
+      busyShare: intervalMs > 0 ? busyMs / intervalMs : null,
+      cpuShare: cpuMs != null && busyMs > 0 ? cpuMs / busyMs : null,
+      boundBy: boundBy(busyMs, cpuMs),
       p50Ms: this.hist.count > 0 ? this.hist.percentile(50) : null,
       p99Ms: this.hist.count > 0 ? this.hist.percentile(99) : null,
       queueDepth: this.queueDepth,

@@ -39,6 +39,8 @@ export interface RecommendationOptions {
   readonly deadLetterRate?: number;
   /** A worker pool utilised below this share, with nothing queued, has workers to spare (default 0.3). */
   readonly lowUtilisation?: number;
+  /** A stage busy at least this share of the run's wall time limits it (default 0.8). */
+  readonly limitingBusyShare?: number;
   /**
    * A per-chunk latency target (ms; adaptive configuration sets it): the chunk
    * size is lowered when the slowest stage's p99 is over it, and raised when
@@ -49,6 +51,7 @@ export interface RecommendationOptions {
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%`;
+const ms = (x: number) => (x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : `${x.toFixed(x < 10 ? 2 : 0)} ms`);
 const MiB = 1024 * 1024;
 
 export function recommend(
@@ -62,13 +65,19 @@ export function recommend(
   const idleCores = cpu === null ? null : cores - cpu / 100;
   const b = bottlenecks.bottleneck;
 
-  // 1. A CPU-bound stage busy nearly all the time while cores idle.
-  if (b && b.kind !== "source" && b.busyShare >= 0.8 && idleCores !== null && idleCores >= 1) {
+  // 1. A stage busy nearly all the time limits the run. What helps depends on
+  //    what it does while busy (`bound.ts`): a pooled stage gets more workers
+  //    while cores idle; one waiting on I/O gets more calls in flight (no cores
+  //    needed); one running its own code on the main thread goes to parallelMap.
+  if (b && b.kind !== "source" && b.busyShare >= (options.limitingBusyShare ?? 0.8)) {
     const pool = report.workers.find((w) => w.stage === b.stage);
+    const fig = report.stages.find((s) => s.stage === b.stage);
+    const bound = fig?.boundBy ?? null;
+    const coresIdle = idleCores !== null && idleCores >= 1;
     if (pool) {
       const current = pool.workersMax;
       const suggested = Math.max(current + 1, Math.min(cores, Math.ceil(current * 1.5)));
-      if (suggested > current) {
+      if (coresIdle && suggested > current) {
         out.push({
           id: "raise-workers",
           stage: b.stage,
@@ -89,7 +98,29 @@ export function recommend(
           },
         });
       }
-    } else {
+    } else if (bound === "io" && fig) {
+      const async = /mapAsync/.test(b.stage);
+      out.push({
+        id: "raise-concurrency",
+        stage: b.stage,
+        action: async
+          ? `Raise the concurrency of ${b.stage} (mapAsync({ concurrency })): it waits on I/O, not on a core.`
+          : `Run ${b.stage} as mapAsync with a concurrency above 1: it waits on I/O one call at a time.`,
+        setting: "concurrency",
+        direction: "raise",
+        current: null,
+        suggested: null,
+        reason:
+          `${b.stage} was busy ${pct(b.busyShare)} of the run, and ran its own code for ` +
+          `${pct((fig.cpuMs ?? 0) / Math.max(fig.busyMs, 1e-9))} of that (${ms(fig.cpuMs ?? 0)} CPU, ${ms(fig.waitMs ?? 0)} waiting); ` +
+          "parallelMap would only add workers that wait.",
+        evidence: { busyShare: b.busyShare, cpuMs: fig.cpuMs, waitMs: fig.waitMs, boundBy: bound },
+      });
+    } else if (
+      bound === "cpu" ? cores >= 2 && (idleCores === null || coresIdle) : bound === null && coresIdle
+    ) {
+      // Measured CPU-bound, or (journals without CPU time) busy while cores idle.
+      const measured = bound === "cpu" && fig ? ` and ran its own code for ${ms(fig.cpuMs ?? 0)} of it` : "";
       out.push({
         id: "parallelise-stage",
         stage: b.stage,
@@ -99,9 +130,17 @@ export function recommend(
         current: 1,
         suggested: Math.min(cores, 4),
         reason:
-          `${b.stage} was busy ${pct(b.busyShare)} of the run on the main thread while the process used ` +
-          `${((cpu ?? 0) / 100).toFixed(1)} of ${cores} cores.`,
-        evidence: { busyShare: b.busyShare, cpuPercent: cpu, cores },
+          `${b.stage} was busy ${pct(b.busyShare)} of the run on the main thread${measured}` +
+          (cpu === null
+            ? ` (${cores} cores).`
+            : ` while the process used ${(cpu / 100).toFixed(1)} of ${cores} cores.`),
+        evidence: {
+          busyShare: b.busyShare,
+          cpuPercent: cpu,
+          cores,
+          cpuMs: fig?.cpuMs ?? null,
+          boundBy: bound,
+        },
       });
     }
   }

@@ -57,6 +57,7 @@ import { type HighWaterMark, MetricsWriter, type WriterStats } from "./internal/
 import type { LiveFigures } from "./projection.ts";
 import { type Recommendation, type RecommendationOptions, recommend } from "./recommendations.ts";
 import { type RunReport, runSummary } from "./summary.ts";
+import { computeTrends, type Trend, type TrendQuery } from "./trends.ts";
 
 export type { UserQueryOptions } from "./internal/guard.ts";
 export type { HighWaterMark, WriterStats } from "./internal/writer.ts";
@@ -518,6 +519,11 @@ export class MetricsStore {
     const report = await this.summary(runId);
     if (!report) return undefined;
     return recommend(report, findBottlenecks(report, options), { cores: cpuCount(), ...options });
+  }
+
+  /** Where throughput, p99 and peak RSS are heading over a pipeline's last N runs (`trends.ts`). */
+  trends(query?: TrendQuery): Promise<Trend[]> {
+    return this.#read((db) => computeTrends(db, query));
   }
 
   /** Median figures of the last N comparable runs of a pipeline, or of a scenario's results. */

@@ -4,6 +4,7 @@
  * print it). Per-stage figures are whole-run merges of the minute rollup.
  */
 import type { SqlRow, SqlValue } from "../duckdb/client.ts";
+import type { Bound } from "./bound.ts";
 import { MEMORY_MIN_WINDOW_MS, MEMORY_WARMUP_MS, settledGrowthPerMin } from "./memory-growth.ts";
 
 /** What the analysis functions need from the store: trusted SQL with bound parameters. */
@@ -53,6 +54,12 @@ export interface StageFigures {
   readonly intervalMs: number;
   /** Busy time over measured time. */
   readonly busyShare: number | null;
+  /** CPU time (the synchronous part of the stage's work); null where not measured. */
+  readonly cpuMs: number | null;
+  /** Busy time not running the stage's code: waiting on I/O, timers or workers. */
+  readonly waitMs: number | null;
+  /** `cpu`, `io` or `mixed` (`bound.ts`); null where CPU time is not measured. */
+  readonly boundBy: Bound | null;
   readonly rowsPerS: number | null;
   readonly errorRate: number | null;
   readonly queueDepth: number | null;
@@ -190,6 +197,9 @@ export function toStageFigures(r: SqlRow): StageFigures {
     busyMs: num(r.busy_ms),
     intervalMs: num(r.interval_ms),
     busyShare: numOrNull(r.busy_share),
+    cpuMs: numOrNull(r.cpu_ms),
+    waitMs: numOrNull(r.wait_ms),
+    boundBy: r.bound_by === "cpu" || r.bound_by === "io" || r.bound_by === "mixed" ? r.bound_by : null,
     rowsPerS: numOrNull(r.rows_per_s),
     errorRate: numOrNull(r.error_rate),
     queueDepth: numOrNull(r.queue_depth),

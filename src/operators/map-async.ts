@@ -6,6 +6,13 @@
  * on a semaphore), and a barrier is a fence: it leaves after every chunk
  * before it and before any chunk after it, while calls for the chunks after
  * it keep running (DESIGN §3: in-flight work completes before it passes).
+ *
+ * Timing (meanings in `pipeline/internal/meter.ts`): a chunk's latency runs
+ * from its push to its release; busy time is the wall time with any call in
+ * flight; CPU time is the synchronous part of the calls, read once per
+ * launch batch (two clock reads, not two per record when a batch starts
+ * many). Work an async function does after its first `await` runs in a
+ * continuation the stage cannot see, and counts as waiting.
  */
 import type { Chunk } from "../pipeline/chunk.ts";
 import { ConfigError } from "../pipeline/errors.ts";
@@ -53,6 +60,8 @@ export function mapAsync<A, B>(
 /** One input chunk (or barrier) on its way through the stage. */
 interface Slot<A, B> {
   readonly chunk: Chunk<A>;
+  /** When the stage took the chunk (monotonic ms; 0 for a barrier). */
+  readonly at: number;
   readonly results: B[];
   /** Set only when a record failed: 1 marks the failed ones. */
   failed: Uint8Array | undefined;
@@ -96,7 +105,8 @@ class AsyncMapper<A, B> implements PushStage<A, B> {
       };
     }
     const n = chunk.barrier ? 0 : chunk.records.length;
-    this.#slots.push({ chunk, results: new Array(n), failed: undefined, next: 0, pending: n });
+    const at = chunk.barrier ? 0 : this.ctx.clock.monotonic();
+    this.#slots.push({ chunk, at, results: new Array(n), failed: undefined, next: 0, pending: n });
     this.#heldChunks++;
     this.#heldRecords += n;
     this.#unstarted += n;
@@ -144,14 +154,17 @@ class AsyncMapper<A, B> implements PushStage<A, B> {
     this.#launching = true;
     const slots = this.#slots;
     let k = 0;
+    let t0 = -1;
     while (this.#active < this.concurrency && this.#unstarted > 0 && !this.#stopped) {
       while (k < slots.length && slots[k].next >= slots[k].chunk.records.length) k++;
       if (k >= slots.length) break;
       const slot = slots[k];
       const i = slot.next++;
       this.#unstarted--;
+      if (t0 < 0) t0 = this.ctx.clock.monotonic();
       this.#call(slot, i);
     }
+    if (t0 >= 0) this.ctx.reportCpu(this.ctx.clock.monotonic() - t0);
     this.#launching = false;
     if (this.#emitAfterLaunch) {
       this.#emitAfterLaunch = false;
@@ -243,6 +256,7 @@ class AsyncMapper<A, B> implements PushStage<A, B> {
 
   #release(slot: Slot<A, B>, out: Outbox<B>): void {
     const { chunk, results, failed } = slot;
+    this.ctx.reportChunk(this.ctx.clock.monotonic() - slot.at);
     let records = results;
     if (failed) {
       records = [];

@@ -55,14 +55,27 @@ async function finishAsync<A, B>(
   out: B[],
   o: number,
 ): Promise<B[]> {
+  // The engine timed the synchronous part up to `first`; the calls made from
+  // continuations here report theirs (the async path only: two clock reads a record).
+  let cpu = 0;
   for (let i = from; i < records.length; i++) {
     try {
-      out[o++] = await settle(i === from ? first : fn(records[i], i));
+      let r = first;
+      if (i !== from) {
+        const t0 = ctx.clock.monotonic();
+        try {
+          r = fn(records[i], i);
+        } finally {
+          cpu += ctx.clock.monotonic() - t0;
+        }
+      }
+      out[o++] = await settle(r);
     } catch (e) {
       o--;
       recordFailed(ctx, chunk, i, records[i], e);
     }
   }
+  if (records.length - from > 1) ctx.reportCpu(cpu);
   out.length = o;
   return out;
 }

@@ -131,6 +131,8 @@ interface Slot<A, B> {
 class PoolStage<A, B> implements PushStage<A, B> {
   readonly #slots: Slot<A, B>[] = [];
   #running = 0;
+  /** Busy time is the wall time with any chunk on the pool (overlaps once). */
+  #busySince = 0;
   #ended = false;
   #admit: (() => void) | undefined;
   #out: Outbox<B> | undefined;
@@ -186,14 +188,15 @@ class PoolStage<A, B> implements PushStage<A, B> {
     const slot: Slot<A, B> = { chunk, done: chunk.barrier !== undefined || chunk.records.length === 0 };
     this.#slots.push(slot);
     if (!slot.done) {
-      this.#running++;
       const t0 = this.ctx.clock.monotonic();
+      if (this.#running++ === 0) this.#busySince = t0;
       this.pool.run(chunk.records, this.priority ? { priority: this.priority } : undefined).then(
         (result) => {
-          this.ctx.reportChunk(this.ctx.clock.monotonic() - t0);
+          const t1 = this.ctx.clock.monotonic();
+          this.ctx.reportChunk(t1 - t0);
           slot.result = result;
           slot.done = true;
-          this.#running--;
+          if (--this.#running === 0) this.ctx.reportBusy(t1 - this.#busySince);
           this.#flush();
         },
         (e) => out.fail(e, this.ctx.stage),

@@ -163,7 +163,8 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
     index,
     onError,
     reportBusy: (ms) => meter.busy(ms),
-    reportChunk: (ms) => meter.chunk(ms),
+    reportChunk: (ms) => meter.latency(ms),
+    reportCpu: (ms) => meter.cpu(ms),
     offerKnob: (knob) => knobs.push({ stage, knob }),
     deadLetter: (item: DeadLetterInput) => {
       meter.dead(1);

@@ -71,13 +71,19 @@ export interface StageContext extends RunContext {
   readonly onError: "dead-letter" | "fail";
   /** Sends a record to the dead letter (counted against this stage). */
   deadLetter(item: DeadLetterInput): void;
-  /** Reports busy time for stages whose work the engine cannot time itself. */
+  /**
+   * Reports busy time for stages the engine cannot time itself: wall time
+   * with at least one chunk or call in progress, overlaps counted once.
+   */
   reportBusy(ms: number): void;
   /**
-   * Reports one chunk's time through a stage the engine cannot time itself
-   * (counted as busy time, and in the stage's chunk-latency percentiles).
+   * Reports one chunk's latency through a stage the engine cannot time itself
+   * (wall time from taking the chunk to its output being ready; counted in the
+   * chunk-latency percentiles, not as busy time: report that with `reportBusy`).
    */
   reportChunk(ms: number): void;
+  /** Reports CPU time: the synchronous part of calls the engine does not time (async continuations). */
+  reportCpu(ms: number): void;
   /** Offers a setting to adaptive configuration; does nothing when the run is not adaptive. */
   offerKnob(knob: Knob): void;
 }

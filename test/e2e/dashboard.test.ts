@@ -5,7 +5,7 @@
  * points from the SSE stream, the alert appears; a screenshot goes to
  * test-artifacts/dashboard.png.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -72,6 +72,23 @@ describe("dashboard", () => {
       "chromium",
       "apt-get install chromium",
     );
+    // An earlier completed run of the same pipeline, which the served store catches up from its
+    // journal: the trends chart has a run to show.
+    const earlier = spawnSync(
+      process.execPath,
+      [
+        "--import",
+        join(repo, "node_modules/tsx/dist/esm/index.mjs"),
+        join(repo, "src/cli/main.ts"),
+        "run",
+        join(repo, "test/fixtures/http/alerting.ts"),
+        "--quiet",
+        "--home",
+        join(home, ".s"),
+      ],
+      { cwd: home, env: { ...process.env, NO_COLOR: "1", SLUICE_FIXTURE_DELAY_MS: "0" }, encoding: "utf8" },
+    );
+    expect(earlier.status, earlier.stderr).toBe(0);
     const url = await startRun();
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -108,6 +125,11 @@ describe("dashboard", () => {
       );
       await page.waitForFunction(() => document.querySelector("#run-status")?.textContent === "completed");
       await page.waitForFunction(() => !document.querySelector("#bottleneck")?.classList.contains("muted"));
+      // The trends chart: one bar per stage and figure of the pipeline's completed runs in the store.
+      await page.waitForFunction(
+        () => Number(document.querySelector("#chart-trends")?.getAttribute("data-rows")) > 0,
+      );
+      expect(await page.$eval("#legend-trends", (e) => e.textContent)).toMatch(/runs: \d.*unknown/);
       mkdirSync(join(repo, "test-artifacts"), { recursive: true });
       await page.screenshot({ path: join(repo, "test-artifacts/dashboard.png"), fullPage: true });
       expect(errors).toEqual([]);

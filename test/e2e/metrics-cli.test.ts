@@ -50,6 +50,34 @@ describe("metrics from the CLI", () => {
     expect(m.stdout).toMatch(/p99 ms/);
     expect(m.stdout).toMatch(/^2:map\s+17,510/m);
 
+    // cpu % and what bounds each stage; the source and sink do not measure CPU time.
+    expect(m.stdout).toMatch(/cpu %\s+bound/);
+    expect(m.stdout).toMatch(/^2:map(\s+\S+){5}\s+(cpu|io|mixed)\s/m);
+    expect(m.stdout).toMatch(/^sink(\s+\S+){4}\s+-\s+-\s/m);
+
+    // A pipeline's name: its trends (one run: figures, no direction yet).
+    const tr = runCli("node", ["metrics", "conformance-orders", "--home", home], { cwd });
+    expect(tr.code, tr.stderr).toBe(0);
+    expect(tr.stdout).toMatch(/^trends of conformance-orders over its last 1 completed run/m);
+    expect(tr.stdout).toMatch(/^\(run\)\s+rows\/s\s+1\s/m);
+    expect(tr.stdout).toMatch(/^2:map\s+p99 ms\s+1\s.*- \(under 3 runs\)$/m);
+    const trJson = runCli("node", ["metrics", "conformance-orders", "--json", "--home", home], { cwd });
+    const rows = JSON.parse(trJson.stdout) as Array<{
+      stage: string;
+      metric: string;
+      runs: number;
+      direction: null;
+    }>;
+    // peak_rss_bytes too when the run lasted long enough to be sampled.
+    expect(rows.filter((t) => t.stage === "*").map((t) => t.metric)).toEqual(
+      expect.arrayContaining(["p99_ms", "rows_per_s"]),
+    );
+    for (const t of rows) expect(t).toMatchObject({ runs: 1, direction: null });
+    const views = runCli("node", ["sql", "SELECT count(*) AS n FROM trends", "--json", "--home", home], {
+      cwd,
+    });
+    expect(JSON.parse(views.stdout)).toEqual([{ n: rows.length }]);
+
     const drop = runCli("node", ["sql", "DROP TABLE runs", "--home", home], { cwd });
     expect(drop.code).toBe(1);
     expect(drop.stderr).toMatch(/not allowed.*read-only/);
@@ -57,7 +85,7 @@ describe("metrics from the CLI", () => {
     const keep = runCli("node", ["metrics", "--keep", "soon", "--home", home], { cwd });
     expect(keep.code).toBe(2);
     expect(keep.stderr).toContain('--keep: "soon" is not a duration');
-  });
+  }, 240_000);
 
   for (const rt of ["node", "bun", "deno"] as const) {
     it(`${rt}: every journaled event reaches the store in order, with the alert the pipeline's own rules raised`, async () => {

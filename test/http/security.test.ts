@@ -31,6 +31,7 @@ const PARAMS: Array<[string, string[]]> = [
   ["/api/recommendations", ["run"]],
   ["/api/baselines", ["pipeline"]],
   ["/api/regressions", ["pipeline", "run"]],
+  ["/api/trends", ["pipeline", "stage", "runs"]],
   ["/api/benchmarks", ["scenario", "cursor", "limit"]],
 ];
 

@@ -124,4 +124,26 @@ describe("storeQueries", () => {
     expect((await app.request(`/api/regressions?run=${runId}`)).status).toBe(200);
     expect((await app.request("/api/benchmarks")).status).toBe(200);
   });
+
+  it("serves trends per pipeline and stage, with a validated query", async () => {
+    const { app } = createApp({ metrics: q });
+    const r = await app.request("/api/trends?pipeline=http-fixture");
+    expect(r.status).toBe(200);
+    const trends = JSON.parse(await r.text()) as Array<Record<string, unknown>>;
+    // Two completed runs: figures and slopes, too few for a direction.
+    expect(trends.filter((t) => t.stage === "*").map((t) => t.metric)).toEqual(
+      expect.arrayContaining(["rows_per_s", "p99_ms"]),
+    );
+    for (const t of trends) expect(t).toMatchObject({ pipeline: "http-fixture", runs: 2, direction: null });
+    expect(trends.find((t) => t.stage === "*" && t.metric === "rows_per_s")?.lastRunId).toBe(runId);
+    const one = JSON.parse(
+      await (await app.request("/api/trends?pipeline=http-fixture&stage=sink&runs=5")).text(),
+    );
+    expect(new Set(one.map((t: { stage: string }) => t.stage))).toEqual(new Set(["sink"]));
+    const bad = await app.request("/api/trends?runs=1");
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(await bad.text()).error.field).toBe("query.runs");
+    const spec = JSON.parse(await (await app.request("/openapi.json")).text());
+    expect(Object.keys(spec.paths)).toContain("/api/trends");
+  });
 });

@@ -20,6 +20,8 @@ function stage(name: string, index: number, s: Partial<LiveStage> = {}): LiveSta
     errorRate: 0,
     deadLetterRate: 0,
     busyShare: 0.3,
+    cpuShare: null,
+    boundBy: null,
     p50Ms: 40,
     p99Ms: 50,
     queueDepth: null,

@@ -14,6 +14,12 @@ const minute = await writer.query(
   "SELECT stage, epoch_ms(bucket) AS b, rows, p50_ms, p99_ms FROM stage_metrics_by(INTERVAL 1 MINUTE) ORDER BY stage, b",
 );
 const bottleneck = (await writer.bottlenecks("run-rt"))?.bottleneck;
+const trends = (await writer.trends({ pipeline: "orders" })).map((t) => [
+  t.stage,
+  t.metric,
+  t.runs,
+  t.direction,
+]);
 await writer.close();
 
 const reader = await openMetricsStore(home, { readOnly: true });
@@ -29,6 +35,7 @@ console.log(
     accepted: ingested.accepted,
     minute: minute.rows,
     bottleneck,
+    trends,
     runs: runs.rows,
     raw: raw.rows,
     refused,

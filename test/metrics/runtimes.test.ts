@@ -19,6 +19,9 @@ describe.each(["node", "bun", "deno"] as const)("metrics store on %s", (runtime)
     expect(out.accepted).toBeGreaterThan(300);
     expect(out.runs).toEqual([{ run_id: "run-rt", status: "completed", rows_in: 9000 }]);
     expect(out.refused).toBe("MetricsQueryError");
+    // One completed run: trend rows for the run and its stages, no direction yet.
+    expect(out.trends).toContainEqual(["*", "rows_per_s", 1, null]);
+    expect(out.trends.length).toBeGreaterThan(3);
     expect(out.bottleneck).toBeNull(); // sink busy 30%, all stages 60%: nothing limits the run
     outputs.set(runtime, out);
     const node = outputs.get("node");

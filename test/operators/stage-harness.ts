@@ -37,6 +37,7 @@ export function harness(options: { home?: string; clock?: VirtualClock; pipeline
     },
     reportBusy: () => {},
     reportChunk: () => {},
+    reportCpu: () => {},
     offerKnob: () => {},
   };
   return {

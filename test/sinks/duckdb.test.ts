@@ -48,6 +48,7 @@ function context(runId: string, resumeToken?: unknown) {
     deadLetter: (d) => dead.push(d),
     reportBusy: () => {},
     reportChunk: () => {},
+    reportCpu: () => {},
     offerKnob: () => {},
     resumeToken,
   };

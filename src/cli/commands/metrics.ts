@@ -12,6 +12,7 @@ import { toMillis } from "../../pipeline/units.ts";
 import { stdout } from "../../runtime/process.ts";
 import { UsageError } from "../errors.ts";
 import { bytes, compact, duration, int } from "../format.ts";
+import { isPipelineNotRun, printTrends } from "./metrics-trends.ts";
 import { openStoreForReading } from "./store-reader.ts";
 
 export interface MetricsFlags {
@@ -71,6 +72,8 @@ export async function metricsCommand(runId: string | undefined, flags: MetricsFl
   const store = await openStoreForReading(flags.home, flags.json);
   try {
     let id = runId;
+    // A pipeline's name (and no run by that id): its trends over its last runs.
+    if (id && (await isPipelineNotRun(store, id))) return await printTrends(store, id, flags.json);
     if (!id) {
       const latest = await store.query("SELECT run_id FROM runs ORDER BY started_at DESC NULLS LAST LIMIT 1");
       id = latest.rows[0]?.run_id as string | undefined;
@@ -90,13 +93,28 @@ export async function metricsCommand(runId: string | undefined, flags: MetricsFl
       `rows in ${int(r.rowsIn ?? 0)} · out ${int(r.rowsOut ?? 0)} · filtered ${int(r.filtered ?? 0)} · dead-lettered ${int(r.deadLettered ?? 0)}`,
       "",
       table(
-        ["stage", "rows in", "rows out", "rows/s", "busy %", "p50 ms", "p95 ms", "p99 ms", "errors", "dead"],
+        [
+          "stage",
+          "rows in",
+          "rows out",
+          "rows/s",
+          "busy %",
+          "cpu %",
+          "bound",
+          "p50 ms",
+          "p95 ms",
+          "p99 ms",
+          "errors",
+          "dead",
+        ],
         report.stages.map((s) => [
           s.stage,
           int(s.rowsIn),
           int(s.rowsOut),
           s.rowsPerS === null ? "-" : compact(s.rowsPerS),
           s.busyShare === null ? "-" : `${(s.busyShare * 100).toFixed(0)}%`,
+          s.cpuMs === null || !(s.busyMs > 0) ? "-" : `${((s.cpuMs / s.busyMs) * 100).toFixed(0)}%`,
+          s.boundBy ?? "-",
           ms(s.p50Ms),
           ms(s.p95Ms),
           ms(s.p99Ms),
@@ -167,7 +185,7 @@ function cell(v: unknown): string {
   return String(v);
 }
 
-function table(head: string[], rows: string[][]): string {
+export function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: string[]) =>
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");

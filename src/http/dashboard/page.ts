@@ -38,6 +38,11 @@ export const INDEX_HTML = `<!doctype html>
         <canvas id="chart-latency" width="640" height="220" data-points="0"></canvas>
         <div class="legend" id="legend-latency"></div>
       </figure>
+      <figure>
+        <figcaption>Trends over the pipeline's last runs (change across the window)</figcaption>
+        <canvas id="chart-trends" width="640" height="220" data-rows="0"></canvas>
+        <div class="legend" id="legend-trends"></div>
+      </figure>
     </div>
     <div class="panels">
       <div class="panel"><h2>Alerts</h2><ul id="alerts"><li class="muted">none</li></ul></div>
@@ -94,6 +99,7 @@ canvas { width:640px; height:220px; display:block; }
 .panel ul { margin:0; padding-left:1.1rem; }
 .alert.critical { color:var(--bad); } .alert.warning { color:var(--warn); } .alert.resolved { color:var(--muted); text-decoration:line-through; }
 .muted { color:var(--muted); }
+.legend .improving { color:var(--ok); } .legend .worsening { color:var(--bad); }
 body.login { display:flex; align-items:center; justify-content:center; height:100vh; }
 body.login form { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:1.5rem; display:grid; gap:.8rem; }
 `;

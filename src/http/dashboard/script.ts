@@ -2,7 +2,11 @@
  * @module The dashboard's script: plain ES2020 for the browser, served as is
  * (no bundler, no framework, no chart library). It lists runs, follows the
  * selected run's SSE stream and draws throughput and p99 latency per stage
- * on canvases, with alerts, the bottleneck and recommendations beside them.
+ * on canvases, with alerts, the bottleneck and recommendations beside them,
+ * and the trends of the run's pipeline over its last runs (`/api/trends`):
+ * one bar per stage and figure, its length the fitted change across the
+ * window, green when improving, red when worsening, grey when flat or
+ * unknown (too few runs).
  * Percentiles are read from the same fixed histogram buckets as the engine
  * (bounds: ×1.25 from 1 µs). The text avoids backticks so it can live in
  * this TypeScript string.
@@ -14,7 +18,8 @@ export const APP_JS = `"use strict";
   for (var b = 0.001; b < 1e7; b *= 1.25) BOUNDS.push(Number(b.toPrecision(6)));
   var COLORS = ["#1565c0", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#c62828", "#5d4037", "#ad1457"];
   var MAX_POINTS = 300;
-  var state = { run: null, source: null, series: {}, colors: {}, alerts: {}, points: 0 };
+  var state = { run: null, source: null, series: {}, colors: {}, alerts: {}, points: 0, pipelines: {} };
+  var FIGURE = { rows_per_s: "rows/s", p99_ms: "p99", peak_rss_bytes: "peak RSS" };
 
   function $(id) { return document.getElementById(id); }
   function el(tag, cls, text) {
@@ -148,8 +153,49 @@ export const APP_JS = `"use strict";
       ul.appendChild(li);
     });
   }
+  function drawTrends(rows) {
+    var c = $("chart-trends");
+    var dpr = window.devicePixelRatio || 1;
+    var w = c.clientWidth || 640, h = c.clientHeight || 220;
+    c.width = w * dpr; c.height = h * dpr;
+    var g = c.getContext("2d");
+    g.scale(dpr, dpr);
+    g.clearRect(0, 0, w, h);
+    g.font = "11px system-ui, sans-serif";
+    var shown = rows.slice(0, 12);
+    c.setAttribute("data-rows", String(shown.length));
+    if (shown.length === 0) { g.fillStyle = "#6b7580"; g.fillText("no completed run of this pipeline yet", 8, h / 2); return; }
+    var L = 170, R = 60, mid = L + (w - L - R) / 2, half = (w - L - R) / 2, row = (h - 8) / shown.length;
+    g.strokeStyle = "#dde2e7"; g.beginPath(); g.moveTo(mid, 0); g.lineTo(mid, h); g.stroke();
+    var counts = { improving: 0, worsening: 0, flat: 0, unknown: 0 };
+    shown.forEach(function (t, i) {
+      var y = 4 + i * row;
+      var dir = t.direction || "unknown";
+      counts[dir]++;
+      g.fillStyle = "#1d2329";
+      g.fillText((t.stage === "*" ? "run" : t.stage) + " · " + FIGURE[t.metric], 4, y + row / 2 + 4);
+      var ch = t.change === null ? 0 : Math.max(-1, Math.min(1, t.change));
+      g.fillStyle = dir === "improving" ? "#2e7d32" : dir === "worsening" ? "#c62828" : "#9aa4ae";
+      var len = Math.max(1, Math.abs(ch) * half);
+      g.fillRect(ch < 0 ? mid - len : mid, y + row * 0.2, len, row * 0.6);
+      g.fillStyle = "#6b7580";
+      g.fillText(t.change === null ? "–" : (t.change > 0 ? "+" : "") + (t.change * 100).toFixed(0) + "%", w - R + 6, y + row / 2 + 4);
+    });
+    var legend = $("legend-trends");
+    legend.textContent = "";
+    legend.appendChild(el("span", "muted", "runs: " + shown[0].runs));
+    ["improving", "worsening", "flat", "unknown"].forEach(function (k) {
+      if (counts[k]) legend.appendChild(el("span", k, counts[k] + " " + k));
+    });
+  }
+  function loadTrends() {
+    var p = state.pipelines[state.run];
+    if (!p) return;
+    getJson("/api/trends?pipeline=" + encodeURIComponent(p)).then(drawTrends).catch(function () {});
+  }
   function loadInsights() {
     if (!state.run) return;
+    loadTrends();
     var run = encodeURIComponent(state.run);
     getJson("/api/bottlenecks?run=" + run).then(function (b) {
       var d = $("bottleneck");
@@ -239,6 +285,7 @@ export const APP_JS = `"use strict";
       page.items.forEach(function (r) {
         var li = el("li");
         li.setAttribute("data-run", r.runId);
+        state.pipelines[r.runId] = r.pipeline;
         li.appendChild(el("div", "p", r.pipeline + (r.live ? " ●" : "")));
         li.appendChild(el("div", "s", r.status + " · " + r.runId));
         li.addEventListener("click", function () { follow(r.runId); });

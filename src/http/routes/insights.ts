@@ -1,16 +1,16 @@
 /**
  * @module Analyses of the metrics store: the bottleneck of a run, the
- * recommendations derived from its figures, baselines and regressions per
- * pipeline, and benchmark results (cursor-paginated).
+ * recommendations derived from its figures, baselines, regressions and
+ * trends per pipeline, and benchmark results (cursor-paginated).
  */
 import type { Hono } from "hono";
 import { z } from "zod";
-import { NotFoundError } from "../errors.ts";
+import { NotFoundError, UnavailableError } from "../errors.ts";
 import { type AppContext, type Env, requireStore } from "../internal/context.ts";
 import { decodeCursor, encodeCursor } from "../internal/cursor.ts";
 import { sendJson } from "../internal/json.ts";
 import type { RouteSpec } from "../openapi.ts";
-import { PageOf, parseQuery } from "../schemas.ts";
+import { PageOf, parseQuery, TrendSchema } from "../schemas.ts";
 
 export function specs(ctx: AppContext): RouteSpec[] {
   const any = z.unknown();
@@ -45,6 +45,14 @@ export function specs(ctx: AppContext): RouteSpec[] {
     },
     {
       method: "get",
+      path: "/api/trends",
+      summary:
+        "Slope and direction of rows/s, p99 and peak RSS per pipeline and stage over the last N completed runs (default 10)",
+      query: ctx.q.trends,
+      response: z.array(TrendSchema),
+    },
+    {
+      method: "get",
       path: "/api/benchmarks",
       summary: "Benchmark results, newest first",
       query: ctx.q.benchmarks,
@@ -73,6 +81,12 @@ export function register(app: Hono<Env>, ctx: AppContext): void {
   app.get("/api/regressions", async (c) => {
     const q = parseQuery(c.req.url, ctx.q.regressions);
     return sendJson(c, await requireStore(ctx).regressions(q));
+  });
+  app.get("/api/trends", async (c) => {
+    const q = parseQuery(c.req.url, ctx.q.trends);
+    const store = requireStore(ctx);
+    if (!store.trends) throw new UnavailableError("this server's metrics store has no trends");
+    return sendJson(c, await store.trends(q));
   });
   app.get("/api/benchmarks", async (c) => {
     const q = parseQuery(c.req.url, ctx.q.benchmarks);

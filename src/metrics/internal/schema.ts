@@ -15,10 +15,13 @@
  * with a running sum). Stage views group once, with no join, so filters on
  * run, stage or pipeline reach the scan.
  */
+import { CPU_BOUND_SHARE, IO_BOUND_SHARE } from "../bound.ts";
 import { BUCKET_BOUNDS_MS } from "../histogram.ts";
 import { storedColumns } from "./columns.ts";
-import { ROLLUPS, rollupColumns } from "./rollup.ts";
+import { ROLLUPS } from "./rollup.ts";
+import { rollupColumns } from "./rollup-rows.ts";
 import { TABLES } from "./tables.ts";
+import { TRENDS_SQL } from "./trends-sql.ts";
 
 /** Bumped when a table changes shape; views may change freely. */
 export const SCHEMA_VERSION = 2;
@@ -80,12 +83,23 @@ export function migrationDdl(existing: ReadonlyMap<string, ReadonlySet<string>>)
 
 const BOUNDS = `[${BUCKET_BOUNDS_MS.join(", ")}]`;
 
+/**
+ * What limits a stage while it is busy (`bound.ts` says why these thresholds):
+ * `cpu` when its code ran at least half of its busy time, `io` when it ran
+ * under a fifth (waiting on I/O, timers or workers), `mixed` between, NULL
+ * when CPU time is not measured (source, sink, parallelMap, older journals)
+ * or the stage was never busy.
+ */
+const BOUND_BY = `CASE WHEN cpu_ms IS NULL OR busy_ms IS NULL OR busy_ms <= 0 THEN NULL
+  WHEN cpu_ms >= ${CPU_BOUND_SHARE} * busy_ms THEN 'cpu'
+  WHEN cpu_ms < ${IO_BOUND_SHARE} * busy_ms THEN 'io' ELSE 'mixed' END`;
+
 /** Sums over source rows (raw events or rollup rows) of one stage and bucket. */
 const STAGE_SUMS = `
   count(*) AS n_src, sum(events)::BIGINT AS events, sum(chunks)::BIGINT AS chunks, sum(rows_in)::BIGINT AS rows_in,
   sum(rows_out)::BIGINT AS rows_out, sum(filtered)::BIGINT AS filtered,
   sum(dead_lettered)::BIGINT AS dead_lettered, sum(errors)::BIGINT AS errors, sum(bytes)::BIGINT AS bytes,
-  sum(busy_ms) AS busy_ms, sum(interval_ms) AS interval_ms, max(queue_depth_max) AS queue_depth,
+  sum(busy_ms) AS busy_ms, sum(cpu_ms) AS cpu_ms, sum(interval_ms) AS interval_ms, max(queue_depth_max) AS queue_depth,
   sum(lat_count)::BIGINT AS lat_count, sum(lat_sum_ms) AS lat_sum_ms, max(lat_max_ms) AS lat_max_ms,
   any_value(p50_ms) AS p50_one, any_value(p95_ms) AS p95_one, any_value(p99_ms) AS p99_one,
   list(lat_idx) AS idx_l, list(lat_n) AS n_l`;
@@ -100,6 +114,9 @@ function stageFigures(bucketed: boolean): string {
   errors / nullif(rows_in, 0)::DOUBLE AS error_rate,
   dead_lettered / nullif(rows_in, 0)::DOUBLE AS dead_letter_rate,
   busy_ms, interval_ms, busy_ms / nullif(interval_ms, 0) AS busy_share, queue_depth,
+  cpu_ms, CASE WHEN cpu_ms IS NOT NULL THEN greatest(busy_ms - cpu_ms, 0) END AS wait_ms,
+  cpu_ms / nullif(busy_ms, 0) AS cpu_share,
+  ${BOUND_BY} AS bound_by,
   lat_count, lat_sum_ms / nullif(lat_count, 0) AS mean_ms, lat_max_ms AS max_ms,
   CASE WHEN n_src = 1 AND p50_one IS NOT NULL THEN p50_one ELSE lat_pct(pairs, lat_count, 0.5, lat_max_ms) END AS p50_ms,
   CASE WHEN n_src = 1 AND p95_one IS NOT NULL THEN p95_one ELSE lat_pct(pairs, lat_count, 0.95, lat_max_ms) END AS p95_ms,
@@ -124,13 +141,13 @@ FROM (
 
 /** The columns every stage source row has (raw events and rollup rows alike). */
 const SOURCE_COLUMNS = `run_id, pipeline, stage, stage_index, events, chunks, rows_in, rows_out, filtered,
-  dead_lettered, errors, bytes, busy_ms, interval_ms, queue_depth_max, lat_count, lat_sum_ms, lat_max_ms,
+  dead_lettered, errors, bytes, busy_ms, cpu_ms, interval_ms, queue_depth_max, lat_count, lat_sum_ms, lat_max_ms,
   p50_ms, p95_ms, p99_ms, lat_idx, lat_n`;
 
 /** A rollup's rows shaped like `stageAggregate`'s groups of one row (percentiles as stored). */
 function directSource(table: string, extra = ""): string {
   return `SELECT pipeline, run_id, stage, stage_index, 1 AS n_src, events, chunks, rows_in, rows_out, filtered,
-    dead_lettered, errors, bytes, busy_ms, interval_ms, queue_depth_max AS queue_depth, lat_count, lat_sum_ms,
+    dead_lettered, errors, bytes, busy_ms, cpu_ms, interval_ms, queue_depth_max AS queue_depth, lat_count, lat_sum_ms,
     lat_max_ms, p50_ms AS p50_one, p95_ms AS p95_one, p99_ms AS p99_one, NULL AS pairs,
     first_ts AS first_at, last_ts AS last_at${extra ? `, ${extra}` : ""} FROM ${table}`;
 }
@@ -327,6 +344,7 @@ SELECT r.run_id, r.pipeline, r.status, r.started_at, r.ended_at, r.runtime, r.ho
        rs.peak_rss_bytes, rs.cpu_percent, rs.event_loop_delay_ms, rs.rss_slope_bytes_per_min
 FROM runs r LEFT JOIN st USING (run_id) LEFT JOIN rs USING (run_id);
 
+${TRENDS_SQL}
 CREATE OR REPLACE VIEW events AS
 SELECT run_id, pipeline, seq, ts, 'stage.progress' AS kind, stage, to_json(t) AS payload FROM stage_progress t
 UNION ALL SELECT run_id, pipeline, seq, ts, 'resource.sample', NULL, to_json(t) FROM resource_samples t

@@ -13,7 +13,7 @@
  */
 import type { EventKind, EventOf, SluiceEvent } from "../../events/schema.ts";
 import type { ColumnKind, ColumnSpec } from "./columns.ts";
-import { sparsePercentiles } from "./rollup.ts";
+import { sparsePercentiles } from "./sparse-hist.ts";
 
 export interface TableDef {
   readonly table: string;
@@ -74,6 +74,8 @@ export const TABLES: readonly TableDef[] = [
       ["p95_ms", "num", D],
       ["p99_ms", "num", D],
       ["lat", "hist"],
+      // Added after the first schema: new columns go last (ALTER TABLE ADD COLUMN appends).
+      ["cpu_ms", "num", D],
     ],
     (e) => {
       const p = sparsePercentiles(e.latency);
@@ -97,6 +99,7 @@ export const TABLES: readonly TableDef[] = [
         p[1],
         p[2],
         e.latency,
+        e.cpuMs,
       ];
     },
   ),

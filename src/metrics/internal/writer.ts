@@ -313,7 +313,7 @@ export class MetricsWriter {
       const a = snapshot[k];
       if (!a.needsLoad) continue;
       const rows = await conn.all(
-        `SELECT events, chunks, rows_in, rows_out, filtered, dead_lettered, errors, bytes, busy_ms, interval_ms,
+        `SELECT events, chunks, rows_in, rows_out, filtered, dead_lettered, errors, bytes, busy_ms, cpu_ms, interval_ms,
                 queue_depth_max, epoch_ms(first_ts) AS first_ms, epoch_ms(last_ts) AS last_ms, lat_count,
                 lat_sum_ms, lat_max_ms, lat_idx, lat_n
          FROM ${r.table} WHERE run_id = $run AND stage = $stage AND ${r.time} = make_timestamp($bucket)`,

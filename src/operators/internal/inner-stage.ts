@@ -86,7 +86,21 @@ export function innerStage<A, B>(wrapper: string, op: Operator<A, B>, ctx: Stage
     else cap.unplaced++;
   };
 
-  const innerCtx: StageContext = { ...ctx, onError: "dead-letter", deadLetter };
+  // Timing: the wrapper is a chunk stage the engine times, so the wrapped
+  // stage's latency and busy reports would count the same wall time twice.
+  // Its CPU reports count, except those made inside a call's synchronous part
+  // (the engine's clock already covers that).
+  let inSyncPart = false;
+  const innerCtx: StageContext = {
+    ...ctx,
+    onError: "dead-letter",
+    deadLetter,
+    reportBusy: () => {},
+    reportChunk: () => {},
+    reportCpu: (ms) => {
+      if (!inSyncPart) ctx.reportCpu(ms);
+    },
+  };
   const stage = op.make(innerCtx);
 
   const finish = (cap: Capture, out: ReadonlyArray<B>): Outcome<B>[] => {
@@ -118,11 +132,14 @@ export function innerStage<A, B>(wrapper: string, op: Operator<A, B>, ctx: Stage
     };
     current = cap;
     let r: ReadonlyArray<B> | Promise<ReadonlyArray<B>>;
+    inSyncPart = true;
     try {
       r = stage.type === "chunk" ? stage.process(records, sub) : runStream(stage, sub);
     } catch (e) {
       done();
       throw e;
+    } finally {
+      inSyncPart = false;
     }
     const result =
       r instanceof Promise

@@ -2,6 +2,20 @@
  * @module Per-stage counters, counted in place on the hot path (a few adds per
  * chunk) and flushed as one `stage.progress` event per interval (DESIGN §9:
  * no per-record event).
+ *
+ * What the time figures mean, for every stage kind (docs/metrics.md):
+ * - **latency** (the histogram): wall time of one chunk through the stage,
+ *   from the moment the stage takes it to the moment its output is ready.
+ * - **busy time** (`busyMs`): wall time during which the stage had at least
+ *   one chunk (or call) in progress. Overlapping chunks count once, so busy
+ *   time never exceeds the interval.
+ * - **CPU time** (`cpuMs`): time the stage's own code held a thread: the
+ *   synchronous part of its calls. A sync stage's CPU time is its busy time;
+ *   an async stage's is the time its calls ran before returning a promise.
+ *   Only stages that measure it report it (`undefined` otherwise: source,
+ *   sink, and parallelMap, whose code runs on workers).
+ * - **wait time** = busy − CPU (never below 0): in progress, but waiting on
+ *   timers, I/O or workers. Derived where it is shown, not sent.
  */
 import type { EventInput } from "../../events/schema.ts";
 import { Histogram } from "../../metrics/histogram.ts";
@@ -14,6 +28,8 @@ export interface StageTotals {
   deadLettered: number;
   errors: number;
   busyMs: number;
+  /** Undefined until the stage reports CPU time. */
+  cpuMs?: number;
   chunks: number;
 }
 
@@ -28,6 +44,9 @@ export class StageMeter {
   #errors = 0;
   #bytes = 0;
   #busy = 0;
+  #cpu = 0;
+  /** Sticky: once the stage reports CPU time, every flush carries it (0 included). */
+  #cpuKnown = false;
   #hist = new Histogram();
   #lastFlush: number;
 
@@ -85,13 +104,25 @@ export class StageMeter {
     this.totals.errors++;
   }
 
-  /** One chunk processed in `ms`. */
+  /** One chunk processed in `ms` of wall time, one at a time (latency and busy time). */
   chunk(ms: number): void {
-    this.#chunks++;
-    this.totals.chunks++;
+    this.latency(ms);
     this.#busy += ms;
     this.totals.busyMs += ms;
+  }
+
+  /** One chunk's latency, for stages that report busy time themselves (overlapping chunks). */
+  latency(ms: number): void {
+    this.#chunks++;
+    this.totals.chunks++;
     this.#hist.record(ms);
+  }
+
+  /** CPU time: the synchronous part of the stage's work (see the module header). */
+  cpu(ms: number): void {
+    this.#cpuKnown = true;
+    this.#cpu += ms;
+    this.totals.cpuMs = (this.totals.cpuMs ?? 0) + ms;
   }
 
   /** Busy time reported by the stage itself (async stages). */
@@ -117,6 +148,7 @@ export class StageMeter {
       errors: this.#errors,
       bytes: this.#bytes,
       busyMs: this.#busy,
+      cpuMs: this.#cpuKnown ? this.#cpu : undefined,
       intervalMs,
       queueDepth,
       latency: this.#hist.toData(),
@@ -130,6 +162,7 @@ export class StageMeter {
       this.#bytes =
         0;
     this.#busy = 0;
+    this.#cpu = 0;
     this.#hist.reset();
     return ev;
   }

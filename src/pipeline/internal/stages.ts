@@ -6,6 +6,12 @@
  * stages snapshot as the barrier passes them, and at the final barrier each
  * stage's `end()` output flows through the stages after it before the
  * barrier does.
+ *
+ * Timing (the meanings are in `meter.ts`): a chunk stage's latency and busy
+ * time are the wall time of its `process` call; its CPU time is the same
+ * when the call is synchronous, and the part before the promise was returned
+ * when it is not (async continuations report theirs via `ctx.reportCpu`).
+ * Stream stages time themselves (`reportChunk`, `reportBusy`, `reportCpu`).
  */
 import * as Effect from "effect/Effect";
 import * as Stream from "effect/Stream";
@@ -111,16 +117,18 @@ function fused(
       if (t0 < 0) t0 = clock.monotonic();
       const r = process(cur.records, cur);
       if (r instanceof Promise) {
+        // Async: CPU time is the synchronous part (one more clock read, on this path only).
         const from = cur;
         const began = t0;
+        const cpu = clock.monotonic() - began;
         return r.then((records) => {
           const t1 = clock.monotonic();
-          account(st, inRows, records.length, dead0, t1 - began);
+          account(st, inRows, records.length, dead0, t1 - began, cpu);
           return records.length === 0 ? [] : runFrom(j + 1, withRecords(from, records), t1);
         });
       }
       const t1 = clock.monotonic();
-      account(st, inRows, r.length, dead0, t1 - t0);
+      account(st, inRows, r.length, dead0, t1 - t0, t1 - t0);
       t0 = t1;
       if (r.length === 0) return [];
       if (r !== cur.records) cur = withRecords(cur, r);
@@ -195,10 +203,19 @@ function fused(
   }) as Stream.Stream<Chunk<unknown>, SluiceError>;
 }
 
-function account(st: GroupStage, inRows: number, outRows: number, dead0: number, ms: number): void {
+/** A chunk's figures: `ms` of wall time (latency and busy), `cpuMs` of it synchronous. */
+function account(
+  st: GroupStage,
+  inRows: number,
+  outRows: number,
+  dead0: number,
+  ms: number,
+  cpuMs: number,
+): void {
   const m = st.meter;
   m.out(outRows);
   m.chunk(ms);
+  m.cpu(cpuMs);
   if (st.cardinality === "filter") {
     const dead = m.totals.deadLettered - dead0;
     const dropped = inRows - outRows - dead;
