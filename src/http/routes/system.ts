@@ -57,6 +57,7 @@ export function register(
     return c.json({ status: "ready", live: Boolean(ctx.live), store: Boolean(store) });
   });
   const completed = new CompletedRunsExporter();
+  const STORE_WAIT_MS = 2000;
   app.get("/metrics", async (c) => {
     c.header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
     c.header("Cache-Control", "no-store");
@@ -64,11 +65,19 @@ export function register(
     const store = ctx.metrics();
     if (store) {
       // Each pipeline's latest completed run from the store; a store that fails says so in its own gauge.
+      // A scrape never waits on a busy store for long: past STORE_WAIT_MS it reports the store down.
       let up = 1;
+      const stop = new AbortController();
       try {
-        text += await completed.render(store);
+        const timedOut = ctx.clock.sleep(STORE_WAIT_MS, stop.signal).then(() => {
+          throw new Error("the metrics store did not answer in time");
+        });
+        timedOut.catch(() => {}); // the abort below rejects it once the store answered
+        text += await Promise.race([completed.render(store), timedOut]);
       } catch {
         up = 0;
+      } finally {
+        stop.abort();
       }
       text += `# HELP sluice_metrics_store_up Whether the metrics store answered this scrape.\n# TYPE sluice_metrics_store_up gauge\nsluice_metrics_store_up ${up}\n`;
     }
