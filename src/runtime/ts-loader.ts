@@ -2,17 +2,18 @@
  * @module Loading a TypeScript pipeline file on Node 20, which cannot strip
  * types itself. tsx's loader hooks run on a thread of their own that Node
  * boots for them; measured on a 10-row pipeline that thread cost ~0.2 s of
- * CPU per run, a third of the whole run. Instead the file is bundled once with
- * esbuild (which tsx itself uses): its relative imports (`./lib.ts`) are
- * inlined, packages stay imports, `import.meta.url` keeps meaning each
- * file's own URL (so `new URL("./score.ts", import.meta.url)` still finds a
+ * CPU per run, a third of the whole run. Instead the file alone is compiled
+ * with esbuild (which tsx itself uses): every import stays an import,
+ * `import.meta.url` keeps meaning the file's own URL (so
+ * `new URL("./score.ts", import.meta.url)` still finds a
  * worker next to it), and an inline source map keeps stack traces pointing at
  * the user's lines. The bundle is written next to the file (so packages
  * resolve from the user's `node_modules` exactly as the file's own imports
- * would), imported, and removed. Where that directory cannot be written, the
- * tsx loader is used as before.
+ * would), imported, and removed. A file that imports TypeScript files of its
+ * own, or whose directory cannot be written, is loaded with tsx as before.
  */
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import process from "node:process";
 import { pathToFileURL } from "node:url";
@@ -34,14 +35,18 @@ function buildError(e: unknown): Error {
   return new SyntaxError(`${where}${first.text}${more}`);
 }
 
-const META = /\bimport\.meta\.(url|dirname|filename)\b/g;
+const TS = /\.[cm]?tsx?$/;
 
-/** Bundles `path` and imports it; undefined when the bundle cannot be written next to it. */
+/**
+ * Compiles the file at `path` alone and imports it; undefined when that
+ * cannot serve (it imports TypeScript files of its own, which Node cannot load
+ * without a loader, or the directory is not writable): the caller then uses tsx.
+ */
 export async function importBundled(path: string): Promise<Record<string, unknown> | undefined> {
   const esbuild = await import("esbuild");
-  // The source map's paths are relative to where the bundle is written.
   const target = join(dirname(path), `.${basename(path)}.${process.pid}.sluice.mjs`);
   let code: string;
+  let tsImports = false;
   try {
     const out = await esbuild.build({
       entryPoints: [path],
@@ -54,19 +59,25 @@ export async function importBundled(path: string): Promise<Record<string, unknow
       outfile: target,
       sourcemap: "inline",
       logLevel: "silent",
+      // Only this file is compiled: every import stays an import, so sluice and the
+      // user's packages load once, as the file's own imports would load them.
+      define: {
+        "import.meta.url": JSON.stringify(pathToFileURL(path).href),
+        "import.meta.dirname": JSON.stringify(dirname(path)),
+        "import.meta.filename": JSON.stringify(path),
+      },
       plugins: [
         {
-          name: "sluice-import-meta",
+          name: "sluice-imports-stay",
           setup(build) {
-            build.onLoad({ filter: /\.[cm]?[jt]sx?$/ }, async (args) => {
-              const text = await readFile(args.path, "utf8");
-              const url = pathToFileURL(args.path).href;
-              const contents = text.replace(META, (_, what: string) =>
-                JSON.stringify(what === "url" ? url : what === "dirname" ? dirname(args.path) : args.path),
-              );
-              const ext = args.path.slice(args.path.lastIndexOf(".") + 1);
-              const loader = ext.startsWith("m") || ext.startsWith("c") ? ext.slice(1) : ext;
-              return { contents, loader: loader as "ts" | "tsx" | "js" | "jsx" };
+            build.onResolve({ filter: /.*/ }, (args) => {
+              if (args.kind === "entry-point") return undefined;
+              // A file of the user's own that Node cannot load by itself (TypeScript, or
+              // a path without its extension, or `./x.js` standing for `./x.ts`) needs tsx.
+              const own = /^\.\.?\//.test(args.path);
+              if (own && (TS.test(args.path) || !existsSync(join(args.resolveDir, args.path))))
+                tsImports = true;
+              return { path: args.path, external: true };
             });
           },
         },
@@ -76,6 +87,7 @@ export async function importBundled(path: string): Promise<Record<string, unknow
   } catch (e) {
     throw buildError(e);
   }
+  if (tsImports) return undefined;
   try {
     await writeFile(target, code, { flag: "wx", mode: 0o600 });
   } catch {
