@@ -14,7 +14,6 @@
  * after the events it covers are committed, so a crash in between only
  * re-reads (and the store skips) those events.
  */
-import type { SluiceEvent } from "../events/schema.ts";
 import type { JournalPosition } from "../journal/journal.ts";
 import { JOURNAL_DIR, listRunRefs, type RunRef, readRunEvents } from "../journal/runs.ts";
 import { stateHome } from "../pipeline/run.ts";
@@ -22,7 +21,7 @@ import type { Clock } from "../runtime/clock.ts";
 import { systemClock } from "../runtime/clock.ts";
 import { fs, paths } from "../runtime/fs.ts";
 import { MetricsLockedError } from "./errors.ts";
-import type { MetricsStore } from "./store.ts";
+import type { IngestEvent, MetricsStore } from "./store.ts";
 
 export interface CatchUpProgress {
   readonly runs: number;
@@ -83,15 +82,29 @@ async function readMarks(store: MetricsStore): Promise<Map<string, Mark>> {
   });
 }
 
-async function writeMark(store: MetricsStore, runId: string, m: Mark): Promise<void> {
+async function writeMarks(store: MetricsStore, marks: ReadonlyMap<string, Mark>): Promise<void> {
+  await store.withWriter("catchUp", async (conn) => {
+    await conn.run("BEGIN TRANSACTION");
+    try {
+      for (const [runId, m] of marks)
+        await conn.run(`INSERT OR REPLACE INTO ${MARKS} VALUES ($run, $bytes, $segment, $offset, $seq)`, {
+          run: runId,
+          bytes: m.bytes,
+          segment: m.segment,
+          offset: m.offset,
+          seq: m.seq,
+        });
+      await conn.run("COMMIT");
+    } catch (e) {
+      await conn.run("ROLLBACK").catch(() => {});
+      throw e;
+    }
+  });
+}
+
+async function forgetMark(store: MetricsStore, runId: string): Promise<void> {
   await store.withWriter("catchUp", (conn) =>
-    conn.run(`INSERT OR REPLACE INTO ${MARKS} VALUES ($run, $bytes, $segment, $offset, $seq)`, {
-      run: runId,
-      bytes: m.bytes,
-      segment: m.segment,
-      offset: m.offset,
-      seq: m.seq,
-    }),
+    conn.run(`DELETE FROM ${MARKS} WHERE run_id = $run`, { run: runId }),
   );
 }
 
@@ -114,59 +127,58 @@ export async function catchUp(
   const refs = await listRunRefs(home);
   const marks = await readMarks(store);
   let events = 0;
-  let accepted = 0;
-  let read = 0;
   let lastReport = t0;
   const report = (runsDone: number) => {
     lastReport = clock.monotonic();
     options.onProgress?.({ runs: refs.length, runsDone, events, elapsedMs: lastReport - t0 });
   };
-  for (let i = 0; i < refs.length; i++) {
-    const ref = refs[i];
+  // Which runs have something new, and from where to read them.
+  const todo: Array<{ ref: RunRef; mark: Mark | undefined; bytes: number }> = [];
+  for (const ref of refs) {
     const mark = marks.get(ref.runId);
     const bytes = await journalBytes(ref.runDir).catch(() => -1);
-    if (bytes < 0 || (mark && mark.bytes === bytes)) continue;
-    const r = await ingestRun(store, ref, mark, bytes, () => {
-      events++;
-      if ((events & 4095) === 0 && clock.monotonic() - lastReport >= 250) report(i);
-    });
-    accepted += r.accepted;
-    read++;
-    report(i + 1);
+    if (bytes >= 0 && !(mark && mark.bytes === bytes)) todo.push({ ref, mark, bytes });
   }
-  return { runs: refs.length, read, events, accepted, elapsedMs: clock.monotonic() - t0 };
-}
-
-async function ingestRun(
-  store: MetricsStore,
-  ref: RunRef,
-  mark: Mark | undefined,
-  bytes: number,
-  counted: () => void,
-): Promise<{ accepted: number }> {
-  const after: JournalPosition | undefined = mark
-    ? { segment: mark.segment, offset: mark.offset }
-    : undefined;
-  let next = after;
-  let seq = mark?.seq ?? 0;
-  async function* events(): AsyncGenerator<SluiceEvent> {
-    for await (const r of readRunEvents(ref.runDir, { after })) {
-      next = r.next;
-      seq++;
-      counted();
-      yield r.event;
+  // One ingest for all of them (one batch, few commits), each event numbered by its run.
+  const reached = new Map<string, Mark>();
+  let runsDone = refs.length - todo.length;
+  async function* all(): AsyncGenerator<IngestEvent> {
+    for (const { ref, mark, bytes } of todo) {
+      let after: JournalPosition | undefined = mark
+        ? { segment: mark.segment, offset: mark.offset }
+        : undefined;
+      let seq = mark?.seq ?? 0;
+      try {
+        for await (const r of readRunEvents(ref.runDir, { after })) {
+          seq++;
+          after = r.next;
+          events++;
+          if ((events & 4095) === 0 && clock.monotonic() - lastReport >= 250) report(runsDone);
+          yield { ...r.event, seq };
+        }
+      } catch (e) {
+        // A mark that no longer fits the journal (it was rewritten): the next catch-up reads it from the start.
+        if (mark && isPositionError(e)) {
+          marks.delete(ref.runId);
+          await forgetMark(store, ref.runId);
+          continue;
+        }
+        throw e;
+      }
+      if (after) reached.set(ref.runId, { bytes, segment: after.segment, offset: after.offset, seq });
+      runsDone++;
+      report(runsDone);
     }
   }
-  let result: { accepted: number };
-  try {
-    result = await store.ingest(events(), { firstSeq: (mark?.seq ?? 0) + 1 });
-  } catch (e) {
-    // A mark that no longer fits the journal (it was rewritten): read it again from the start.
-    if (mark && isPositionError(e)) return ingestRun(store, ref, undefined, bytes, counted);
-    throw e;
-  }
-  if (next) await writeMark(store, ref.runId, { bytes, segment: next.segment, offset: next.offset, seq });
-  return result;
+  const result = todo.length > 0 ? await store.ingest(all()) : { accepted: 0 };
+  if (reached.size > 0) await writeMarks(store, reached);
+  return {
+    runs: refs.length,
+    read: todo.length,
+    events,
+    accepted: result.accepted,
+    elapsedMs: clock.monotonic() - t0,
+  };
 }
 
 function isPositionError(e: unknown): boolean {
