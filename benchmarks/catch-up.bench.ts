@@ -62,7 +62,7 @@ for (const run of await listRuns(home))
     if (event.kind === "dead.letter") dead++;
   }
 console.log(
-  `# catch-up: ${RUNS} runs of ${ROWS.toLocaleString("en")} rows, ${events.toLocaleString("en")} journaled events (${((dead / events) * 100).toFixed(0)}% dead letters)`,
+  `# catch-up: ${RUNS} runs of ${ROWS.toLocaleString("en")} rows (5% bad), ${events.toLocaleString("en")} journaled events, ${dead.toLocaleString("en")} of them dead letters`,
 );
 
 function sql(): { wallS: number; cpuS: number; rssMB: number } {
