@@ -1,5 +1,5 @@
 /**
- * @module Adaptive configuration (opt-in: `runPipeline(p, { adaptive: true })`,
+ * @module Adaptive configuration (opt-in: `runPipeline(p, { plugins: [adaptive()] })`,
  * `sluice run FILE --adaptive`). A controller folds the run's events into
  * live figures (`LiveProjection`, the same fold the alert rules use) and,
  * every interval of the injected clock, asks the recommendation rules

@@ -33,7 +33,7 @@ export interface PipelineOptions {
   };
   /**
    * Settings of adaptive configuration, used when a run is adaptive
-   * (`sluice run --adaptive`, `runPipeline(p, { adaptive: true })`); they do
+   * (`sluice run --adaptive`, `runPipeline(p, { plugins: [adaptive()] })`); they do
    * not turn it on.
    */
   readonly adaptive?: AdaptiveOptions;

@@ -48,7 +48,7 @@ export interface RunContext {
 
 /**
  * A setting of a stage that adaptive configuration may change during a run
- * (`runPipeline(p, { adaptive: true })`, `sluice run --adaptive`). The stage
+ * (`runPipeline(p, { plugins: [adaptive()] })`, `sluice run --adaptive`). The stage
  * offers it with `ctx.offerKnob`; the controller reads `get()`, and calls
  * `set()` with a whole number within `min..max`, between chunks, from the
  * clock's timer. Each change is published as a `config.changed` event.
