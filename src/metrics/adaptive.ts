@@ -17,6 +17,7 @@
  * are added for a busy pool while cores idle and removed under 30% use).
  */
 import type { EventInput, SluiceEvent } from "../events/schema.ts";
+import type { AdaptiveOptions } from "../pipeline/adaptive-options.ts";
 import { ConfigError } from "../pipeline/errors.ts";
 import type { Knob } from "../pipeline/types.ts";
 import { type Duration, toMillis } from "../pipeline/units.ts";
@@ -26,20 +27,7 @@ import { type LiveFigures, LiveProjection } from "./projection.ts";
 import { type Recommendation, recommend } from "./recommendations.ts";
 import type { RunReport } from "./summary.ts";
 
-export interface AdaptiveOptions {
-  /** How often the controller decides (default "1s"). */
-  readonly interval?: Duration;
-  /** Nothing changes before the run has been going this long (default "3s"). */
-  readonly warmup?: Duration;
-  /** After a change, nothing changes for this long (default "3s"). */
-  readonly cooldown?: Duration;
-  /** Per-chunk time the chunk size is tuned toward: the slowest stage's p99 (default "100ms"). */
-  readonly targetLatency?: Duration;
-  /** Bounds of the source chunk size in rows (default 100 to 10 000); `false` leaves it alone. */
-  readonly chunkRows?: { readonly min?: number; readonly max?: number } | false;
-  /** Bounds of each parallelMap's workers (default 1 to the cores); `false` leaves them alone. */
-  readonly workers?: { readonly min?: number; readonly max?: number } | false;
-}
+export type { AdaptiveOptions };
 
 export interface AdaptiveSettings {
   readonly intervalMs: number;

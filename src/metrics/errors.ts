@@ -5,6 +5,7 @@
  * also holds their base).
  */
 import { TaggedError } from "../errors.ts";
+import { MetricsConfigError } from "../pipeline/errors.ts";
 
 /** The metrics file is held by another process (DESIGN §4: one writer owns it). */
 export class MetricsLockedError extends TaggedError {
@@ -85,16 +86,7 @@ export class MetricsWriteError extends TaggedError {
   }
 }
 
-/** Alert rules or store options failed validation. */
-export class MetricsConfigError extends TaggedError {
-  readonly _tag = "MetricsConfigError" as const;
-  constructor(
-    readonly setting: string,
-    reason: string,
-  ) {
-    super(`Invalid metrics setting ${setting}: ${reason}`);
-  }
-}
+export { MetricsConfigError };
 
 export type MetricsError =
   | MetricsLockedError

@@ -11,10 +11,7 @@
  */
 import { slopePerMin } from "./projection.ts";
 
-/** Resource samples taken this soon after a run starts are warm-up, not growth. */
-export const MEMORY_WARMUP_MS = 30_000;
-/** The settled samples must span at least this long before a slope is a growth rate. */
-export const MEMORY_MIN_WINDOW_MS = 60_000;
+export { MEMORY_MIN_WINDOW_MS, MEMORY_WARMUP_MS } from "../pipeline/alert-rules.ts";
 
 export interface GrowthWindow {
   /** Samples before `startedAt + warmupMs` are ignored. */

@@ -8,19 +8,11 @@
  */
 import { emptySums, foldProgress, type StageSums } from "../events/internal/progress-fold.ts";
 import type { EventOf, SluiceEvent } from "../events/schema.ts";
+import type { ProjectionWindows } from "../pipeline/alert-rules.ts";
 import { type Bound, boundBy } from "./bound.ts";
 import { Histogram } from "./histogram.ts";
 
-export interface ProjectionWindows {
-  /** `stage.progress` intervals per stage (default 10). */
-  readonly intervals: number;
-  /** Span of `run.progress` samples throughput is measured over (default 10 000 ms). */
-  readonly throughputMs: number;
-  /** `resource.sample`s kept for the memory slope (default 120: two minutes at one a second). */
-  readonly resourceSamples: number;
-  /** Per-second throughput readings kept as the run's own reference (default 300). */
-  readonly referenceSamples: number;
-}
+export type { ProjectionWindows };
 
 export const DEFAULT_WINDOWS: ProjectionWindows = {
   intervals: 10,

@@ -74,3 +74,14 @@ export function describeError(e: unknown): string {
     return String(e);
   }
 }
+
+/** Alert rules or store options failed validation. */
+export class MetricsConfigError extends TaggedError {
+  readonly _tag = "MetricsConfigError" as const;
+  constructor(
+    readonly setting: string,
+    reason: string,
+  ) {
+    super(`Invalid metrics setting ${setting}: ${reason}`);
+  }
+}

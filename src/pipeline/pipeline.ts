@@ -4,10 +4,9 @@
  * pipeline can be extended in several ways and nothing runs until a terminal
  * (`runPipeline`, `runCollect`, `sluice run`) is called.
  */
-import type { AdaptiveOptions } from "../metrics/adaptive.ts";
-import { type AlertConfigInput, resolveAlertConfig } from "../metrics/alert-config.ts";
-import { MetricsConfigError } from "../metrics/errors.ts";
-import { ConfigError } from "./errors.ts";
+import type { AdaptiveOptions } from "./adaptive-options.ts";
+import { type AlertConfigInput, resolveAlertConfig } from "./alert-rules.ts";
+import { ConfigError, MetricsConfigError } from "./errors.ts";
 import { isOperator, isSink, isSource, type Operator, type Sink, type Source } from "./types.ts";
 import type { Duration, Size } from "./units.ts";
 import type { Via } from "./via.ts";

@@ -17,8 +17,9 @@
  * - **wait time** = busy − CPU (never below 0): in progress, but waiting on
  *   timers, I/O or workers. Derived where it is shown, not sent.
  */
+
+import { Histogram } from "../../events/histogram.ts";
 import type { EventInput } from "../../events/schema.ts";
-import { Histogram } from "../../metrics/histogram.ts";
 
 export interface StageTotals {
   stage: string;
