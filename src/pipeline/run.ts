@@ -26,26 +26,19 @@ import { checkpointEvent, recordCheckpoint } from "./internal/checkpoint.ts";
 import { DeadLetterFile } from "./internal/dead-letter.ts";
 import { StageMeter, type StageTotals } from "./internal/meter.ts";
 import { closePlugins, preparePlugins } from "./internal/plugins.ts";
-import { boundRaw } from "./internal/raw.ts";
 import { rechunk, rowsSizer } from "./internal/rechunk.ts";
 import { restoreDeadLetters, restoreMeters, restoreOperator } from "./internal/resume.ts";
 import { definitionHash, newRunId, stateHome } from "./internal/run-id.ts";
 import { RunMeters } from "./internal/run-meters.ts";
 import { checkpointTimer, progressTimer, resourceTimer } from "./internal/run-timers.ts";
 import { drainInto } from "./internal/sink-driver.ts";
+import { stageContext } from "./internal/stage-context.ts";
 import { composeStages, type LiveStage, toSluiceError } from "./internal/stages.ts";
 import { makeRunDir } from "./internal/state-dir.ts";
 import { collectWarnings, type WarningsSeen } from "./internal/warnings.ts";
 import { type Pipeline, stageNames } from "./pipeline.ts";
 import type { OfferedKnob, ResumePoint, RunPlugin } from "./plugin.ts";
-import type {
-  CommitToken,
-  DeadLetterInput,
-  RunContext,
-  SinkContext,
-  SinkWriter,
-  StageContext,
-} from "./types.ts";
+import type { CommitToken, RunContext, SinkContext, SinkWriter, StageContext } from "./types.ts";
 import { toMillis } from "./units.ts";
 
 export { definitionHash, newRunId, stateHome } from "./internal/run-id.ts";
@@ -157,34 +150,9 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
   const run = new RunMeters(names.length, t0);
   const { source: sourceMeter, sink: sinkMeter, meters } = run;
 
-  const stageCtx = (stage: string, index: number, meter: StageMeter): StageContext => ({
-    ...runCtx,
-    stage,
-    index,
-    onError,
-    reportBusy: (ms) => meter.busy(ms),
-    reportChunk: (ms) => meter.latency(ms),
-    reportCpu: (ms) => meter.cpu(ms),
-    offerKnob: (knob) => knobs.push({ stage, knob }),
-    deadLetter: (item: DeadLetterInput) => {
-      meter.dead(1);
-      const ev: EventOf<"dead.letter"> = {
-        kind: "dead.letter",
-        ts: clock.now(),
-        runId,
-        pipeline: p.name,
-        stage: item.stage ?? stage,
-        reason: item.reason,
-        error: item.error === undefined ? undefined : describeError(item.error),
-        attempts: item.attempts ?? 1,
-        position: item.position ?? {},
-        raw: boundRaw(item.raw, item.rawBytes),
-        record: item.record,
-      };
-      deadLetters.add(ev);
-      bus.publish(ev);
-    },
-  });
+  const ctxDeps = { run: runCtx, onError, bus, deadLetters, knobs };
+  const stageCtx = (stage: string, index: number, meter: StageMeter): StageContext =>
+    stageContext(ctxDeps, stage, index, meter);
 
   // A checkpoint taken at the final barrier (`$final`) means the input was
   // fully read and every stage's end() output is in the sink: a run resumed

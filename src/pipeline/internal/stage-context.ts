@@ -1,0 +1,59 @@
+/**
+ * @module The context each stage of a run gets: the run's context plus its
+ * own name and index, its meter's report functions, the knob registry, and
+ * `deadLetter`, which counts the record on the stage's meter, appends it to
+ * the dead-letter file (its raw input bounded) and publishes the event.
+ */
+import type { EventBus } from "../../events/bus.ts";
+import type { EventOf } from "../../events/schema.ts";
+import { describeError } from "../errors.ts";
+import type { OfferedKnob } from "../plugin.ts";
+import type { DeadLetterInput, RunContext, StageContext } from "../types.ts";
+import type { DeadLetterFile } from "./dead-letter.ts";
+import type { StageMeter } from "./meter.ts";
+import { boundRaw } from "./raw.ts";
+
+export interface StageContextDeps {
+  readonly run: RunContext;
+  readonly onError: StageContext["onError"];
+  readonly bus: EventBus;
+  readonly deadLetters: DeadLetterFile;
+  readonly knobs: OfferedKnob[];
+}
+
+export function stageContext(
+  deps: StageContextDeps,
+  stage: string,
+  index: number,
+  meter: StageMeter,
+): StageContext {
+  const { run, bus, deadLetters, knobs } = deps;
+  return {
+    ...run,
+    stage,
+    index,
+    onError: deps.onError,
+    reportBusy: (ms) => meter.busy(ms),
+    reportChunk: (ms) => meter.latency(ms),
+    reportCpu: (ms) => meter.cpu(ms),
+    offerKnob: (knob) => knobs.push({ stage, knob }),
+    deadLetter: (item: DeadLetterInput) => {
+      meter.dead(1);
+      const ev: EventOf<"dead.letter"> = {
+        kind: "dead.letter",
+        ts: run.clock.now(),
+        runId: run.runId,
+        pipeline: run.pipeline,
+        stage: item.stage ?? stage,
+        reason: item.reason,
+        error: item.error === undefined ? undefined : describeError(item.error),
+        attempts: item.attempts ?? 1,
+        position: item.position ?? {},
+        raw: boundRaw(item.raw, item.rawBytes),
+        record: item.record,
+      };
+      deadLetters.add(ev);
+      bus.publish(ev);
+    },
+  };
+}
