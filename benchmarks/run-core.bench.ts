@@ -9,7 +9,8 @@
  * that counts): `sluice run FILE --fresh --quiet` with defaults and with
  * `SLUICE_METRICS=off`, beside papaparse (`node peers/run-core/papaparse.mjs`) and
  * DuckDB `read_csv` on one thread reading every column (`node peers/run-core/duckdb.mjs`),
- * and — with `--baseline REV` — the same `sluice run` of sluice at that revision (built
+ * two floors — sluice's CSV parser alone in a loop (`peers/run-core/parser-only.mjs`) and
+ * `node -e 0` — and — with `--baseline REV` — the same `sluice run` of sluice at that revision (built
  * in a worktree under benchmarks/data/). Part 2, a 10-row pipeline (`peers/run-core/ten.ts`):
  * defaults and metrics off on each runtime, and the baseline on node.
  *
@@ -174,6 +175,12 @@ if (!SKIP.has("csv")) {
     },
     { name: "papaparse", run: () => timed(["node", join(peers, "papaparse.mjs"), csvFile]) },
     { name: "DuckDB read_csv, 1 thread", run: () => timed(["node", join(peers, "duckdb.mjs"), csvFile]) },
+    // Floors, to tell the engine's cost from the parser's and Node's.
+    {
+      name: "floor: sluice's CSV parser alone",
+      run: () => timed(["node", join(peers, "parser-only.mjs"), csvFile]),
+    },
+    { name: "floor: node -e 0", run: () => timed(["node", "-e", "0"]) },
   ];
   if (base)
     variants.push({
