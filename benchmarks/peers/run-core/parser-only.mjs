@@ -19,7 +19,8 @@ for (;;) {
   const n = readSync(fd, buf, 0, buf.length, null);
   if (n === 0) break;
   // 64 KiB pushes, as the file source makes (records stay young in the GC).
-  for (let off = 0; off < n; off += 1 << 16) take(parser.push(buf.subarray(off, Math.min(n, off + (1 << 16)))));
+  for (let off = 0; off < n; off += 1 << 16)
+    take(parser.push(buf.subarray(off, Math.min(n, off + (1 << 16)))));
 }
 closeSync(fd);
 take(parser.finish());
