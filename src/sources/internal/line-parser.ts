@@ -285,7 +285,13 @@ export abstract class LineParser<R> {
   }
 
   /** Decodes LF-terminated `data`, parses it, and carries an unfinished last record. */
-  private parseBytes(data: Uint8Array, owned: boolean, batch: TextBatch<R>, eof: boolean, ascii = false): void {
+  private parseBytes(
+    data: Uint8Array,
+    owned: boolean,
+    batch: TextBatch<R>,
+    eof: boolean,
+    ascii = false,
+  ): void {
     const t = DecodedText.decode(data, this.offset, this.line, owned, this.encoding, ascii);
     batch.addText(t);
     this.mode = MODE_NORMAL;
