@@ -224,7 +224,7 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
       stages.push({ name: names[i], op, impl, meter });
       meters.push(meter);
       await impl.start?.();
-      if (cp) restoreOperator(impl, cp, names[i]);
+      if (cp) await restoreOperator(impl, cp, names[i]);
     }
     if (cp) restoreMeters(cp, meters, sourceMeter, sinkMeter);
     const sinkCtx: SinkContext = {
