@@ -119,6 +119,25 @@ describe("SpillingKeySet", () => {
     await r.close();
   });
 
+  it("says what to do when the state a checkpoint names is gone", async () => {
+    const d = dir();
+    const open = () =>
+      SpillingKeySet.open({ dir: d, memoryKeys: 2, expectedKeys: 100, clock: new VirtualClock(0) });
+    const s = await open();
+    for (const k of ["a", "b", "c"]) {
+      s.add(k);
+      if (s.wantsSpill) await s.spill();
+    }
+    const t = await s.checkpoint();
+    await s.close();
+    rmSync(join(d, "run-0.keys"));
+    await expect((await open()).restore(t)).rejects.toThrow(
+      /cannot resume: the state file .*run-0.keys is missing/,
+    );
+    rmSync(d, { recursive: true });
+    await expect((await open()).restore(t)).rejects.toMatchObject({ _tag: "StateError", hint: /--fresh/ });
+  });
+
   it("forgets keys after the TTL, on the injected clock, in memory and on disk", async () => {
     const clock = new VirtualClock(1_000);
     const d = dir();

@@ -20,6 +20,7 @@
  *   key older than the TTL counts as absent and may be added again, and a run whose newest key
  *   has expired is dropped whole.
  */
+import { StateError } from "../../../pipeline/errors.ts";
 import type { Clock } from "../../../runtime/clock.ts";
 import { fs, paths } from "../../../runtime/fs.ts";
 import { Bloom, decodeKey, encodeKey, hash2, hashKey, type StateKey } from "./bloom.ts";
@@ -171,8 +172,9 @@ export class SpillingKeySet {
     const logPath = paths.join(dir, logName(token.gen));
     const info = await fs.stat(logPath);
     if ((info?.size ?? 0) < token.logBytes) {
-      throw new Error(
-        `the state log ${logPath} has ${info?.size ?? 0} bytes but the checkpoint committed ${token.logBytes}`,
+      throw new StateError(
+        `cannot resume: the state log ${logPath} has ${info?.size ?? 0} bytes but the checkpoint committed ${token.logBytes}`,
+        { hint: "The run's state directory was removed or truncated. Run again with --fresh to start over." },
       );
     }
     if (info && info.size > token.logBytes) await fs.truncate(logPath, token.logBytes);

@@ -12,6 +12,7 @@
  * 7.4 s in sync transactions, against 1.2 s to add them to a `Set`), so spilling 1M keys would
  * stall the pipeline for seconds; a bucketed run is written sequentially in one pass (no sort).
  */
+import { StateError } from "../../../pipeline/errors.ts";
 import { fs, openRandomAccess, type RandomAccessFile } from "../../../runtime/fs.ts";
 import { hashKey } from "./bloom.ts";
 
@@ -75,7 +76,14 @@ export class RunReader {
   ) {}
 
   static open(path: string): RunReader {
-    const file = openRandomAccess(path);
+    let file: RandomAccessFile;
+    try {
+      file = openRandomAccess(path);
+    } catch (e) {
+      throw new StateError(`cannot resume: the state file ${path} is missing (${(e as Error).message})`, {
+        hint: "The run's state directory was removed. Run again with --fresh to start over.",
+      });
+    }
     try {
       const headLen = new DataView(file.readAt(0, 4).buffer).getUint32(0, true);
       const header = JSON.parse(decoder.decode(file.readAt(4, headLen))) as RunHeader;
@@ -86,7 +94,9 @@ export class RunReader {
       return new RunReader(path, header, file, offsets, 4 + headLen + table.length);
     } catch (e) {
       file.close();
-      throw new Error(`cannot read the state file ${path}: ${(e as Error).message}`);
+      throw new StateError(`cannot read the state file ${path}: ${(e as Error).message}`, {
+        hint: "The run's state directory is damaged. Run again with --fresh to start over.",
+      });
     }
   }
 
