@@ -30,29 +30,33 @@ const SLOTS = 4096;
 /** Above this many bytes the library decodes with `TextDecoder`; below with its own loop. */
 const TEXT_DECODER_THRESHOLD = 200;
 const MAX_DEPTH = 512;
-
 const textDecoder = new TextDecoder();
 
 export class FastDecoder {
+  /** The whole buffer the payload is a view of (journal payloads share their read window's). */
   #bytes: Uint8Array = new Uint8Array(0);
   #view: DataView = new DataView(new ArrayBuffer(0));
   #pos = 0;
+  #end = 0;
   readonly #hashes = new Int32Array(SLOTS);
-  readonly #keys: Array<Uint8Array | undefined> = new Array(SLOTS);
+  /** Cached ASCII strings by slot ("" = empty slot; the empty string is never cached). */
   readonly #strings: string[] = new Array(SLOTS).fill("");
 
   /** The value of one whole payload; throws `Fallback` (see `isFallback`) when the library must decode it. */
   decode(bytes: Uint8Array): unknown {
-    this.#bytes = bytes;
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.#pos = 0;
+    if (bytes.buffer !== this.#bytes.buffer) {
+      this.#bytes = new Uint8Array(bytes.buffer);
+      this.#view = new DataView(bytes.buffer);
+    }
+    this.#pos = bytes.byteOffset;
+    this.#end = bytes.byteOffset + bytes.byteLength;
     const v = this.#value(0);
-    if (this.#pos !== bytes.length) throw FALLBACK;
+    if (this.#pos !== this.#end) throw FALLBACK;
     return v;
   }
 
   #need(n: number): void {
-    if (this.#pos + n > this.#bytes.length) throw FALLBACK;
+    if (this.#pos + n > this.#end) throw FALLBACK;
   }
 
   #value(depth: number): unknown {
@@ -226,22 +230,23 @@ export class FastDecoder {
         ? textDecoder.decode(bytes.subarray(start, end))
         : decodeJs(bytes, start, end);
     let h = n | 0;
-    for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
-    const slot = (h ^ (h >>> 15)) & (SLOTS - 1);
-    const cached = this.#keys[slot];
-    if (cached !== undefined && this.#hashes[slot] === h && cached.length === n) {
-      let same = true;
-      for (let i = 0; i < n; i++) {
-        if (cached[i] !== bytes[start + i]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return this.#strings[slot];
+    let high = 0;
+    for (let i = start; i < end; i++) {
+      const c = bytes[i];
+      high |= c;
+      h = Math.imul(h ^ c, 0x01000193);
     }
-    const s = decodeJs(bytes, start, end);
+    // Only ASCII strings are cached: a cached one is compared char by char with the bytes.
+    if (high >= 0x80) return decodeJs(bytes, start, end);
+    const slot = (h ^ (h >>> 15)) & (SLOTS - 1);
+    const cached = this.#strings[slot];
+    if (this.#hashes[slot] === h && cached.length === n) {
+      let i = 0;
+      while (i < n && cached.charCodeAt(i) === bytes[start + i]) i++;
+      if (i === n) return cached;
+    }
+    const s = String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
     this.#hashes[slot] = h;
-    this.#keys[slot] = bytes.slice(start, end);
     this.#strings[slot] = s;
     return s;
   }
