@@ -91,7 +91,9 @@ function measure(tree: string): Measure {
   }
 }
 
-console.log("| round | tree | load | events | open s | catch-up wall s | CPU s | close s | events/s wall | events/s CPU |");
+console.log(
+  "| round | tree | load | events | open s | catch-up wall s | CPU s | close s | events/s wall | events/s CPU |",
+);
 console.log("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
 const fmt = (n: number) => Math.round(n).toLocaleString("en");
 for (let round = 1; round <= rounds; round++) {

@@ -40,7 +40,9 @@ try {
     "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = 's' AND table_name = 'dead_letters' ORDER BY column_index",
   );
   const columns = cols.getRowObjectsJS().map((r) => [String(r.column_name), String(r.data_type)]);
-  const [{ n }] = (await prep.runAndReadAll("SELECT count(*)::INTEGER AS n FROM s.dead_letters")).getRowObjectsJS();
+  const [{ n }] = (
+    await prep.runAndReadAll("SELECT count(*)::INTEGER AS n FROM s.dead_letters")
+  ).getRowObjectsJS();
   const rows = Number(n);
   const ddl = columns.map(([c, t]) => `"${c}" ${t}`).join(", ");
   const jsonColumns = `{${columns.map(([c, t]) => `'${c}': '${t}'`).join(", ")}}`;
@@ -60,7 +62,9 @@ try {
       const t0 = performance.now();
       await conn.run("BEGIN TRANSACTION");
       if (route === "read_json")
-        await conn.run(`INSERT INTO t SELECT * FROM read_json('${ndjson}', format = 'newline_delimited', columns = ${jsonColumns})`);
+        await conn.run(
+          `INSERT INTO t SELECT * FROM read_json('${ndjson}', format = 'newline_delimited', columns = ${jsonColumns})`,
+        );
       else await conn.run("INSERT INTO t SELECT * FROM src");
       await conn.run("COMMIT");
       const t1 = performance.now();

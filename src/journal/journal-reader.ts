@@ -154,7 +154,14 @@ export async function readJournal<T = unknown>(
     dir,
     end,
     async *read(from, o) {
-      for await (const batch of readBatches(from, o)) yield* batch;
+      // Decoded one by one, so that a reader that stops early (the first record) decodes no more.
+      const report = reporter(o);
+      for await (const raws of readFrameBatches(extent, from, report)) {
+        for (const raw of raws) {
+          const d = decode(raw, report);
+          if (d.ok) yield { value: d.value as T, position: raw.position, next: raw.next };
+        }
+      }
     },
     readBatches,
     async lastOfKind(kind, o) {
