@@ -4,20 +4,22 @@
  * what journals hold: many small maps whose keys and string values repeat
  * (event kinds, run ids, stage names, a dead letter's reason and file).
  *
- * Why hand-written (measured on this machine, Node 20, 100 069 journaled
- * events of `benchmarks/catch-up.bench.ts`, 38.7 MB of payloads, almost all
- * dead letters): `Decoder.decode` took 0.87–0.91 s, most of it in its UTF-8
- * decoder (a `push` per character and `String.fromCharCode(...units)` per
+ * Why hand-written (measured on this machine, Node 20, the 100 069 payloads
+ * of `benchmarks/catch-up.bench.ts`, 38.7 MB, almost all dead letters, warm,
+ * load 1–3): `Decoder.decode` took 0.60–0.91 s, most of it in its UTF-8
+ * loop (a `push` per character and `String.fromCharCode(...units)` per
  * string under 200 bytes); `msgpackr` (not a dependency) 0.42–0.53 s; this
- * one about 0.15 s: short strings are looked up in a small cache by their
- * bytes (a repeated value costs a hash and a compare, no new string), other
- * ASCII strings are made with one `String.fromCharCode.apply`.
+ * one 0.29–0.41 s. Short ASCII strings are looked up in a small cache by a
+ * hash of their bytes and compared char by char (a repeated value, such as a
+ * kind, run id, stage, or a dead letter's reason and file, costs no new
+ * string); other ASCII strings are made with one `String.fromCharCode.apply`.
  *
  * It decodes one payload recursively. Whatever it does not handle the way
- * the library does (extension types, map keys that are not strings, a
- * payload it cannot decode, nesting deeper than it recurses) makes it throw
- * `Fallback`, and the caller decodes that payload with the library instead,
- * so values and errors stay the library's.
+ * the library does (map keys that are not strings, `__proto__`, nesting
+ * deeper than it recurses, bytes that are not MessagePack) makes it throw,
+ * and the caller decodes that payload with the library instead, so values
+ * and errors stay the library's. Extension types (a Date) go to the
+ * library's codec.
  */
 import { ExtensionCodec } from "@msgpack/msgpack";
 
@@ -42,7 +44,7 @@ export class FastDecoder {
   /** Cached ASCII strings by slot ("" = empty slot; the empty string is never cached). */
   readonly #strings: string[] = new Array(SLOTS).fill("");
 
-  /** The value of one whole payload; throws `Fallback` (see `isFallback`) when the library must decode it. */
+  /** The value of one whole payload; throws when the library must decode it. */
   decode(bytes: Uint8Array): unknown {
     if (bytes.buffer !== this.#bytes.buffer) {
       this.#bytes = new Uint8Array(bytes.buffer);
@@ -250,11 +252,6 @@ export class FastDecoder {
     this.#strings[slot] = s;
     return s;
   }
-}
-
-/** Whether `e` asks the caller to decode the payload with the library. */
-export function isFallback(e: unknown): boolean {
-  return e === FALLBACK;
 }
 
 /**
