@@ -59,12 +59,14 @@ const MARKS = "_sluice_journal_marks";
 
 /**
  * Kinds read back without the whole event schema check (see
- * `readRunEventBatches`): those with typed tables, whose rows take only
- * their declared fields. The rest (`events_other` stores the whole payload)
- * are checked as before.
+ * `readRunEventBatches`): those with typed tables, whose rows take their
+ * declared fields by name, so the rows are the same as from the parsed
+ * event. Not `checkpoint` (its `stage_totals` column is the JSON of objects
+ * the schema rebuilds) nor the kinds of `events_other` (whole payloads):
+ * those are checked as before.
  */
-const TRUSTED: ReadonlySet<string> = new Set(
-  TABLES.filter((t) => t.table !== "events_other").flatMap((t) => t.kinds),
+export const TRUSTED_KINDS: ReadonlySet<string> = new Set(
+  TABLES.filter((t) => t.table !== "events_other" && t.table !== "checkpoints").flatMap((t) => t.kinds),
 );
 
 /** Total bytes of a run's journal segments (its size, for "has it grown?"). */
@@ -160,7 +162,7 @@ export async function catchUp(
         : undefined;
       let seq = mark?.seq ?? 0;
       try {
-        for await (const batch of readRunEventBatches(ref.runDir, { after, trustKinds: TRUSTED })) {
+        for await (const batch of readRunEventBatches(ref.runDir, { after, trustKinds: TRUSTED_KINDS })) {
           const out: IngestEvent[] = new Array(batch.length);
           for (let k = 0; k < batch.length; k++) {
             const r = batch[k];
