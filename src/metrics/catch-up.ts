@@ -15,12 +15,13 @@
  * re-reads (and the store skips) those events.
  */
 import type { JournalPosition } from "../journal/journal.ts";
-import { JOURNAL_DIR, listRunRefs, type RunRef, readRunEvents } from "../journal/runs.ts";
+import { JOURNAL_DIR, listRunRefs, type RunRef, readRunEventBatches } from "../journal/runs.ts";
 import { stateHome } from "../pipeline/run.ts";
 import type { Clock } from "../runtime/clock.ts";
 import { systemClock } from "../runtime/clock.ts";
 import { fs, paths } from "../runtime/fs.ts";
 import { MetricsLockedError } from "./errors.ts";
+import { TABLES } from "./internal/tables.ts";
 import type { IngestEvent, MetricsStore } from "./store.ts";
 
 export interface CatchUpProgress {
@@ -55,6 +56,18 @@ interface Mark {
 }
 
 const MARKS = "_sluice_journal_marks";
+
+/**
+ * Kinds read back without the whole event schema check (see
+ * `readRunEventBatches`): those with typed tables, whose rows take their
+ * declared fields by name, so the rows are the same as from the parsed
+ * event. Not `checkpoint` (its `stage_totals` column is the JSON of objects
+ * the schema rebuilds) nor the kinds of `events_other` (whole payloads):
+ * those are checked as before.
+ */
+export const TRUSTED_KINDS: ReadonlySet<string> = new Set(
+  TABLES.filter((t) => t.table !== "events_other" && t.table !== "checkpoints").flatMap((t) => t.kinds),
+);
 
 /** Total bytes of a run's journal segments (its size, for "has it grown?"). */
 async function journalBytes(runDir: string): Promise<number> {
@@ -142,19 +155,25 @@ export async function catchUp(
   // One ingest for all of them (one batch, few commits), each event numbered by its run.
   const reached = new Map<string, Mark>();
   let runsDone = refs.length - todo.length;
-  async function* all(): AsyncGenerator<IngestEvent> {
+  async function* all(): AsyncGenerator<IngestEvent[]> {
     for (const { ref, mark, bytes } of todo) {
       let after: JournalPosition | undefined = mark
         ? { segment: mark.segment, offset: mark.offset }
         : undefined;
       let seq = mark?.seq ?? 0;
       try {
-        for await (const r of readRunEvents(ref.runDir, { after })) {
-          seq++;
-          after = r.next;
-          events++;
-          if ((events & 4095) === 0 && clock.monotonic() - lastReport >= 250) report(runsDone);
-          yield { ...r.event, seq };
+        for await (const batch of readRunEventBatches(ref.runDir, { after, trustKinds: TRUSTED_KINDS })) {
+          const out: IngestEvent[] = new Array(batch.length);
+          for (let k = 0; k < batch.length; k++) {
+            const r = batch[k];
+            // The event read back is this reader's own object: numbered in place, not copied.
+            (r.event as { seq?: number }).seq = ++seq;
+            out[k] = r.event;
+          }
+          after = batch[batch.length - 1].next;
+          events += batch.length;
+          if (clock.monotonic() - lastReport >= 250) report(runsDone);
+          yield out;
         }
       } catch (e) {
         // A mark that no longer fits the journal (it was rewritten): the next catch-up reads it from the start.
@@ -170,7 +189,7 @@ export async function catchUp(
       report(runsDone);
     }
   }
-  const result = todo.length > 0 ? await store.ingest(all()) : { accepted: 0 };
+  const result = todo.length > 0 ? await store.ingestBatches(all()) : { accepted: 0 };
   if (reached.size > 0) await writeMarks(store, reached);
   return {
     runs: refs.length,

@@ -9,7 +9,7 @@ import type { DurableFs } from "../../runtime/durable-fs.ts";
 import { JournalCorruptionError, JournalPositionError, JournalReadError } from "../errors.ts";
 import { checkSegmentHeader, SEGMENT_HEADER_SIZE, segmentFileName } from "./format.ts";
 import { headerProblem } from "./recover.ts";
-import { FileWindow, scanFrames } from "./scanner.ts";
+import { FileWindow, type ScanItem, scanFrameBatches } from "./scanner.ts";
 
 /** Where a record starts: the segment's base (its file name) and the byte offset in that file. */
 export interface JournalPosition {
@@ -57,6 +57,16 @@ export async function* segmentFrames(
   offset: number,
   reportTo: Report,
 ): AsyncGenerator<RawRecord> {
+  for await (const batch of segmentFrameBatches(extent, index, offset, reportTo)) yield* batch;
+}
+
+/** `segmentFrames` in batches (the frames of one read window at a time). */
+export async function* segmentFrameBatches(
+  extent: Extent,
+  index: number,
+  offset: number,
+  reportTo: Report,
+): AsyncGenerator<RawRecord[]> {
   const { fs, dir, segments } = extent;
   // Whatever the reporter throws goes to the caller as it is; only
   // file-system failures become JournalReadError.
@@ -89,14 +99,20 @@ export async function* segmentFrames(
     if (offset > size) {
       throw new JournalPositionError(dir, base, offset, `segment ${path} is only ${size} bytes long`);
     }
-    for await (const item of scanFrames(new FileWindow(file, size), offset)) {
+    for await (const items of scanFrameBatches(new FileWindow(file, size), offset)) {
+      const item = items[items.length - 1];
       at = item.offset;
       if (item.type === "record") {
-        yield {
-          position: { segment: base, offset: item.offset },
-          next: { segment: base, offset: item.next },
-          payload: item.payload,
-        };
+        const records: RawRecord[] = new Array(items.length);
+        for (let k = 0; k < items.length; k++) {
+          const r = items[k] as Extract<ScanItem, { type: "record" }>;
+          records[k] = {
+            position: { segment: base, offset: r.offset },
+            next: { segment: base, offset: r.next },
+            payload: r.payload,
+          };
+        }
+        yield records;
       } else if (item.type === "corrupt") {
         report(new JournalCorruptionError(path, item.offset, item.length, item.reason, true));
       } else {
@@ -121,8 +137,17 @@ export async function* readFrames(
   from: JournalPosition | undefined,
   report: Report,
 ): AsyncGenerator<RawRecord> {
+  for await (const batch of readFrameBatches(extent, from, report)) yield* batch;
+}
+
+/** `readFrames` in batches. */
+export async function* readFrameBatches(
+  extent: Extent,
+  from: JournalPosition | undefined,
+  report: Report,
+): AsyncGenerator<RawRecord[]> {
   const start = locate(extent, from);
   for (let i = start.index; i < extent.segments.length; i++) {
-    yield* segmentFrames(extent, i, i === start.index ? start.offset : SEGMENT_HEADER_SIZE, report);
+    yield* segmentFrameBatches(extent, i, i === start.index ? start.offset : SEGMENT_HEADER_SIZE, report);
   }
 }

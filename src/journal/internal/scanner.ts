@@ -90,45 +90,73 @@ export async function findNextFrame(w: FileWindow, from: number): Promise<number
 
 /** Scans frames of a segment from `from` (a frame boundary) to the end of the window's size. */
 export async function* scanFrames(w: FileWindow, from: number): AsyncGenerator<ScanItem> {
+  for await (const batch of scanFrameBatches(w, from)) yield* batch;
+}
+
+/**
+ * `scanFrames` in batches: the good frames that lie in the window already
+ * read are checked synchronously and handed over together (one promise per
+ * window instead of one per record); damage and window refills take the
+ * step-by-step path.
+ */
+export async function* scanFrameBatches(w: FileWindow, from: number): AsyncGenerator<ScanItem[]> {
   let o = from;
+  let batch: ScanItem[] = [];
   while (o < w.size) {
-    let reason: string;
-    let resyncFrom: number;
-    if (o + FRAME_HEADER_SIZE > w.size) {
-      yield { type: "tail", offset: o, reason: `incomplete frame header (${w.size - o} of 12 bytes)` };
-      return;
-    }
-    const header = w.peek(o, FRAME_HEADER_SIZE) ?? (await w.get(o, FRAME_HEADER_SIZE));
-    const length = checkedFrameLength(header, 0);
-    if (length < 0) {
-      reason = "frame header check failed (damaged length or CRC field)";
-      resyncFrom = o + 1;
-    } else if (o + FRAME_HEADER_SIZE + length > w.size) {
-      yield {
-        type: "tail",
-        offset: o,
-        reason: `record declares ${length} bytes but the segment ends ${w.size - o - FRAME_HEADER_SIZE} bytes after its header`,
-      };
-      return;
-    } else {
-      const stored = readU32(header, 4);
-      const payload = w.peek(o + FRAME_HEADER_SIZE, length) ?? (await w.get(o + FRAME_HEADER_SIZE, length));
+    // Whole good frames inside the current window.
+    const header = o + FRAME_HEADER_SIZE <= w.size ? w.peek(o, FRAME_HEADER_SIZE) : undefined;
+    if (header) {
+      const length = checkedFrameLength(header, 0);
       const next = o + FRAME_HEADER_SIZE + length;
-      const actual = crc32c(payload);
-      if (actual === stored) {
-        yield { type: "record", offset: o, next, payload };
-        o = next;
-        continue;
+      if (length >= 0 && next <= w.size) {
+        const payload = w.peek(o + FRAME_HEADER_SIZE, length);
+        if (payload && crc32c(payload) === readU32(header, 4)) {
+          batch.push({ type: "record", offset: o, next, payload });
+          o = next;
+          continue;
+        }
       }
-      reason = `payload CRC32C mismatch (stored 0x${stored.toString(16).padStart(8, "0")}, computed 0x${actual.toString(16).padStart(8, "0")})`;
-      resyncFrom = next;
     }
-    const p = await findNextFrame(w, resyncFrom);
-    if (p < 0) {
-      yield { type: "tail", offset: o, reason };
-      return;
+    if (batch.length > 0) {
+      yield batch;
+      batch = [];
     }
-    yield { type: "corrupt", offset: o, length: p - o, reason };
-    o = p;
+    const item = await scanOne(w, o);
+    yield [item];
+    if (item.type === "tail") return;
+    o = item.type === "record" ? item.next : item.offset + item.length;
   }
+  if (batch.length > 0) yield batch;
+}
+
+/** The item at `o` (< the window's size), reading the file as needed. */
+async function scanOne(w: FileWindow, o: number): Promise<ScanItem> {
+  let reason: string;
+  let resyncFrom: number;
+  if (o + FRAME_HEADER_SIZE > w.size) {
+    return { type: "tail", offset: o, reason: `incomplete frame header (${w.size - o} of 12 bytes)` };
+  }
+  const header = w.peek(o, FRAME_HEADER_SIZE) ?? (await w.get(o, FRAME_HEADER_SIZE));
+  const length = checkedFrameLength(header, 0);
+  if (length < 0) {
+    reason = "frame header check failed (damaged length or CRC field)";
+    resyncFrom = o + 1;
+  } else if (o + FRAME_HEADER_SIZE + length > w.size) {
+    return {
+      type: "tail",
+      offset: o,
+      reason: `record declares ${length} bytes but the segment ends ${w.size - o - FRAME_HEADER_SIZE} bytes after its header`,
+    };
+  } else {
+    const stored = readU32(header, 4);
+    const payload = w.peek(o + FRAME_HEADER_SIZE, length) ?? (await w.get(o + FRAME_HEADER_SIZE, length));
+    const next = o + FRAME_HEADER_SIZE + length;
+    const actual = crc32c(payload);
+    if (actual === stored) return { type: "record", offset: o, next, payload };
+    reason = `payload CRC32C mismatch (stored 0x${stored.toString(16).padStart(8, "0")}, computed 0x${actual.toString(16).padStart(8, "0")})`;
+    resyncFrom = next;
+  }
+  const p = await findNextFrame(w, resyncFrom);
+  if (p < 0) return { type: "tail", offset: o, reason };
+  return { type: "corrupt", offset: o, length: p - o, reason };
 }

@@ -1,0 +1,63 @@
+/** Values whose MessagePack the fast journal decoder must read exactly as `@msgpack/msgpack` does. */
+import { ExtData } from "@msgpack/msgpack";
+
+const ascii = (n: number) => "abcdefghijklmnopqrstuvwxyz0123456789".repeat(Math.ceil(n / 36)).slice(0, n);
+
+export function decodeCases(): unknown[] {
+  const deadLetter = {
+    kind: "dead.letter",
+    ts: 1796537135792,
+    runId: "20261206T060535765Z-ee8e06",
+    pipeline: "catch-up",
+    stage: "source",
+    reason: 'expected 6 fields (one per column) but found 3; quote fields that contain "," or fix the row',
+    attempts: 1,
+    position: { file: "/data/orders.csv", line: 121, byteOffset: 5923, lines: 1 },
+    raw: "120,ada,sports",
+  };
+  return [
+    null,
+    true,
+    false,
+    0,
+    127,
+    128,
+    -1,
+    -32,
+    -33,
+    255,
+    256,
+    65535,
+    65536,
+    2 ** 32,
+    2 ** 40 + 7,
+    -(2 ** 40) - 7,
+    Number.MAX_SAFE_INTEGER,
+    Number.MIN_SAFE_INTEGER,
+    1.5,
+    -0.1,
+    1e300,
+    "",
+    ...[1, 31, 32, 127, 128, 129, 200, 201, 255, 256, 70_000].map(ascii),
+    "é",
+    "grüße ✓ 😀",
+    `${"ü".repeat(80)}`,
+    `${"ü".repeat(120)}`,
+    "\ud800 lone high surrogate",
+    "lone low \udc00",
+    new Uint8Array([1, 2, 3]),
+    new Uint8Array(300),
+    new Date(1796537135792),
+    new Date(-1),
+    new ExtData(7, new Uint8Array([9, 8])),
+    [],
+    {},
+    [1, [2, [3, [4, {}]]]],
+    new Array(20).fill("x"),
+    Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, i])),
+    { [ascii(40)]: 1, "": 2, ü: 3 },
+    deadLetter,
+    deadLetter,
+    { ...deadLetter, raw: "other", record: { id: "12x", amount: "n/a", nested: [1, "two", null] } },
+  ];
+}
