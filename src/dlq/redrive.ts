@@ -15,7 +15,7 @@
  * One redrive of a run at a time: a new one is refused while an earlier one
  * has not completed (its records may be committed at the sink already).
  */
-import { journal } from "../journal/run-journal.ts";
+import { journal, type ResumeInfo } from "../journal/run-journal.ts";
 import { findRun, type RunRef } from "../journal/runs.ts";
 import { ConfigError, StateError } from "../pipeline/errors.ts";
 import { type Pipeline, pipeline, stageNames } from "../pipeline/pipeline.ts";
@@ -44,6 +44,8 @@ export interface RedriveOptions {
   readonly filter?: Omit<LetterFilter, "status">;
   readonly clock?: Clock;
   readonly signal?: AbortSignal;
+  /** Called before a resumed redrive starts (the CLI prints "resuming run …"). */
+  readonly onResume?: (info: ResumeInfo) => void;
   /** More plugins (the CLI's progress line); the journal is added first. */
   readonly plugins?: readonly RunPlugin[];
 }
@@ -169,7 +171,7 @@ async function runRedrive(
         resume: resuming ? runId : false,
         file: plan.file,
         redriveOf: of.runId,
-        onResume: undefined,
+        onResume: options.onResume,
       }),
       ledgerEntry,
       ...(options.plugins ?? []),

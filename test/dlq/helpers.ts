@@ -3,7 +3,16 @@
  * CLI in a working directory, and the end state compared across runs — the
  * sink's content (sorted: a redrive appends) and the letters still dead.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { repo } from "../helpers/runtimes.ts";
@@ -87,4 +96,21 @@ export function shownLetters(
     .split("\n")
     .filter(Boolean)
     .map((l) => JSON.parse(l));
+}
+
+/** Total bytes of the journal segments of the run in `runDir` (grows at each durable checkpoint). */
+export function journalBytes(runDir: string): number {
+  const j = join(runDir, "journal");
+  if (!existsSync(j)) return 0;
+  let n = 0;
+  for (const f of readdirSync(j)) if (f.endsWith(".seg")) n += Math.max(0, statSync(join(j, f)).size - 24);
+  return n;
+}
+
+/** The run directory of the redrive under `home` (the run with a redrive.json), if one was started. */
+export function redriveDir(home: string): string | undefined {
+  const dir = join(home, "dlq");
+  if (!existsSync(dir)) return undefined;
+  for (const run of readdirSync(dir)) if (existsSync(join(dir, run, "redrive.json"))) return join(dir, run);
+  return undefined;
 }

@@ -71,10 +71,10 @@ function scenario(rt: RuntimeName, sink: "ndjson" | "duckdb") {
     );
     expect(groups).toEqual({
       "source schema: amount: Invalid input: expected number, received NaN": 20,
-      "1:map 1:map threw: no price for order <n>": 9,
-      "2:parallelMap 2:parallelMap failed after <n> attempt(s): WorkerExitError: worker <n> exited with code <n> while running this record": 6,
+      "2:map 2:map threw: no price for order <n>": 9,
+      "3:parallelMap 3:parallelMap failed after <n> attempt(s): WorkerExitError: worker <n> exited with code <n> while running this record": 6,
       'source expected <n> fields (one per column) but found <n>; quote fields that contain "…" or fix the row': 4,
-      "1:map 1:map threw: order <n> is blocked": 1,
+      "2:map 2:map threw: order <n> is blocked": 1,
     });
     const ragged = q.groups.find((g: { count: number }) => g.count === 4);
     expect(ragged).toMatchObject({ first: { line: 402 }, last: { line: 1605 }, sample: "401,bob" });

@@ -21,7 +21,7 @@ import { int } from "../format.ts";
 import { loadPipeline } from "../load.ts";
 import { progressPlugin } from "../progress.ts";
 import { type DlqFlags, filterOf } from "./dlq.ts";
-import { renderSummary } from "./run.ts";
+import { renderSummary, resumeNotice } from "./run.ts";
 
 export interface RedriveFlags
   extends Pick<DlqFlags, "stage" | "reason" | "line" | "index" | "since" | "until"> {
@@ -67,7 +67,17 @@ export async function resumeRedriveCommand(
   const pipeline = await loadPipeline(plan.file);
   const home = stateHome(flags.home);
   return withSignals((signal) =>
-    resumeRedrive({ runId: ref.runId, pipeline, file: plan.file, home, signal, plugins: plugins(flags) }),
+    resumeRedrive({
+      runId: ref.runId,
+      pipeline,
+      file: plan.file,
+      home,
+      signal,
+      plugins: plugins(flags),
+      onResume: (info) => {
+        if (!flags.quiet) stderr.write(`${resumeNotice(info)}\n`);
+      },
+    }),
   ).then((r) => report(r, { ...flags, json: false }));
 }
 
