@@ -114,6 +114,23 @@ function scenario(rt: RuntimeName, sink: "ndjson" | "duckdb") {
     else expect(await sortedRows(cwd)).toEqual(clean.rows);
     const after = JSON.parse(runCli(rt, ["dlq", "dlq", "--json", "--home", home], { cwd }).stdout);
     expect(after.counts).toEqual({ total: 40, redriven: 35, dead: 5 });
+    if (rt === "node" && sink === "ndjson") {
+      // The metrics store groups the first run's letters the same way (view dead_letter_groups).
+      const sql = runCli(
+        rt,
+        [
+          "sql",
+          `SELECT stage, reason, count FROM dead_letter_groups WHERE run_id = '${q.run}' ORDER BY count DESC, reason`,
+          "--json",
+          "--home",
+          home,
+        ],
+        { cwd },
+      );
+      expect(sql.code, sql.stderr).toBe(0);
+      const rows = JSON.parse(sql.stdout) as Array<{ stage: string; reason: string; count: number }>;
+      expect(Object.fromEntries(rows.map((g) => [`${g.stage} ${g.reason}`, g.count]))).toEqual(groups);
+    }
   };
 }
 
