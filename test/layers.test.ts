@@ -23,7 +23,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ["events"],
   ["pipeline"],
   ["journal", "sources", "operators", "sinks"],
-  ["metrics"],
+  ["metrics", "dlq"], // dlq: dead letters as a queue, redrive (above journal, sources, sinks)
   ["http"],
   ["testing"],
   ["bench"],

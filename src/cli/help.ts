@@ -38,6 +38,9 @@ Usage:
   sluice runs [PIPELINE] [--json]                      list runs: status, progress, last checkpoint
   sluice events RUN|PIPELINE [--kind K]... [--json]    print a run's journal, one event per line
   sluice replay RUN|PIPELINE [--json]                  rebuild a run's status and totals from its journal
+  sluice dlq [RUN|PIPELINE] [--json]                   dead letters grouped by reason: count, first/last, sample
+  sluice dlq show RUN [--reason R] [--line N] [--raw]  the letters themselves (--raw: their original input)
+  sluice redrive RUN [--pipeline FILE] [--reason R]    re-run a run's dead letters through the fixed pipeline
   sluice metrics [RUN] [--json]                        a run's stages, latency percentiles, alerts, config changes,
                                                        bottleneck, advice
   sluice metrics PIPELINE [--json]                     trends of rows/s, p99 and peak RSS over its last 10 runs
@@ -99,6 +102,60 @@ ${COMMON}
 
 Example:
   sluice resume 20261122T175833426Z-bd6754
+`,
+  dlq: `Usage: sluice dlq [RUN|PIPELINE] [options]
+       sluice dlq show RUN|PIPELINE [options]
+
+  A run's dead letters as a queue. Without RUN: every run with dead letters,
+  how many were redriven and how many are still dead. With RUN (a PIPELINE
+  name means its latest run that is not a redrive): the letters still dead,
+  grouped by stage and reason (values in reasons normalised: the same schema
+  error on different rows is one group), with count, first and last position
+  and a sample of the raw input. \`show\` prints whole letters: position,
+  stage, attempts, reason, error, raw input and record.
+
+Options:
+  --stage S      only letters that failed at this stage (source, 2:map, …)
+  --reason R     only letters whose reason contains R (as written or normalised)
+  --line N       only the letter of input line N
+  --index N      only letter N of the run's dead-letter file
+  --since T      failed at or after T: a date (2026-12-06T10:00Z) or a time ago (2h)
+  --until T      failed before T
+  --status S     dead (default), redriven or all
+  --raw          show: print only each letter's original input, one per line
+  --json         groups as { groups: [{ reason, stage, count, first, last, sample }] };
+                 show: one letter per line
+${COMMON}
+
+Example:
+  sluice dlq orders --stage source
+  sluice dlq show orders --reason schema --raw > bad-rows.csv
+`,
+  redrive: `Usage: sluice redrive RUN|PIPELINE [options]
+
+  Re-runs the dead letters still dead in RUN through the (fixed) pipeline, as
+  a journaled run of its own (kill -9 it and \`sluice resume\` continues it).
+  Each letter enters at the stage that rejected it; source-stage letters are
+  parsed again from their raw input. Records that now succeed are added to
+  the pipeline's sink (files: the target is rewritten atomically as its old
+  content plus the new records; DuckDB: rows inserted once), and marked
+  redriven; those that fail again stay dead with the new reason and their
+  attempts. Without --pipeline the run's own pipeline file is loaded again.
+
+Options:
+  --pipeline F   the fixed pipeline file (same pipeline name)
+  --stage S      only letters that failed at this stage
+  --reason R     only letters whose reason contains R
+  --line N       only the letter of input line N
+  --index N      only letter N of the run's dead-letter file
+  --since T      failed at or after T (a date, or a time ago: 2h)
+  --until T      failed before T
+  --json         the outcome as one JSON object
+  --quiet, -q    no progress line or summary
+${COMMON}
+
+Example:
+  sluice redrive orders --pipeline pipelines/orders-fixed.ts --reason schema
 `,
   runs: `Usage: sluice runs [PIPELINE] [options]
 

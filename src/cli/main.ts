@@ -53,6 +53,17 @@ const http = {
   "allowed-hosts": { type: "string", multiple: true },
 } as const;
 
+/** The letter filters of `dlq` and `redrive`. */
+const dlqFlags = {
+  json: { type: "boolean", default: false },
+  stage: { type: "string" },
+  reason: { type: "string" },
+  line: { type: "string" },
+  index: { type: "string" },
+  since: { type: "string" },
+  until: { type: "string" },
+} as const;
+
 /** `--serve`'s companions on `run` and `resume`. */
 const live = { ...http, "keep-serving": { type: "boolean", default: false } } as const;
 
@@ -232,6 +243,35 @@ export async function main(args: string[]): Promise<number> {
           throw new UsageError("replay: expected one run id or pipeline name (see `sluice runs`)");
         return await (await import("./commands/replay.ts")).replayCommand(positionals[0], {
           home: values.home as string | undefined,
+          json: Boolean(values.json),
+        });
+      }
+      case "dlq": {
+        const { values, positionals } = parse(
+          rest,
+          { ...common, ...dlqFlags, raw: { type: "boolean", default: false }, status: { type: "string" } },
+          "dlq",
+        );
+        return await (await import("./commands/dlq.ts")).dlqCommand(positionals, {
+          ...(values as Record<string, string | undefined>),
+          home: values.home as string | undefined,
+          json: Boolean(values.json),
+          raw: Boolean(values.raw),
+        });
+      }
+      case "redrive": {
+        const { values, positionals } = parse(
+          rest,
+          { ...common, ...dlqFlags, pipeline: { type: "string" } },
+          "redrive",
+        );
+        if (positionals.length !== 1)
+          throw new UsageError("redrive: expected one run id or pipeline name (see `sluice dlq`)");
+        return await (await import("./commands/redrive.ts")).redriveCommand(positionals[0], {
+          ...(values as Record<string, string | undefined>),
+          home: values.home as string | undefined,
+          quiet: Boolean(values.quiet),
+          verbose: Boolean(values.verbose),
           json: Boolean(values.json),
         });
       }

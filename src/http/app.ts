@@ -15,6 +15,7 @@ import { bodyLimit } from "hono/body-limit";
 import { compress } from "hono/compress";
 import type { Clock } from "../runtime/clock.ts";
 import { systemClock } from "../runtime/clock.ts";
+import { deadLetterSource } from "./dead-letters.ts";
 import {
   PayloadTooLargeError,
   QueriesBusyError,
@@ -33,6 +34,7 @@ import { openApiDocument } from "./openapi.ts";
 import type { RequestCounts } from "./prometheus.ts";
 import * as alerts from "./routes/alerts.ts";
 import * as dashboard from "./routes/dashboard.ts";
+import * as deadLetterRoutes from "./routes/dead-letters.ts";
 import * as insights from "./routes/insights.ts";
 import * as metricsRoutes from "./routes/metrics.ts";
 import * as runsRoutes from "./routes/runs.ts";
@@ -62,6 +64,8 @@ export interface AppOptions {
   readonly auth?: AuthOptions;
   readonly limits?: Partial<Limits>;
   readonly version?: string;
+  /** The state directory, for the dead-letter routes (`sluice serve`, `--serve`). */
+  readonly home?: string;
 }
 
 export interface SluiceApp {
@@ -102,6 +106,7 @@ export function createApp(options: AppOptions = {}): SluiceApp {
     allowWrites: options.auth?.allowWrites === true,
     q: querySchemas(limits),
     version: options.version ?? "0.1.0",
+    deadLetters: options.home === undefined ? undefined : deadLetterSource(options.home, clock),
   };
   const requests: RequestCounts = new Map();
   const limiter = new RateLimiter(clock, limits.ratePerSecond, limits.burst);
@@ -200,6 +205,7 @@ export function createApp(options: AppOptions = {}): SluiceApp {
     ...system.specs,
     ...dashboard.specs,
     ...runsRoutes.specs(ctx),
+    ...deadLetterRoutes.specs(),
     ...metricsRoutes.specs(ctx),
     ...alerts.specs(ctx),
     ...insights.specs(ctx),
@@ -211,6 +217,7 @@ export function createApp(options: AppOptions = {}): SluiceApp {
   });
   dashboard.register(app);
   runsRoutes.register(app, ctx);
+  deadLetterRoutes.register(app, ctx);
   metricsRoutes.register(app, ctx);
   alerts.register(app, ctx);
   insights.register(app, ctx);

@@ -113,6 +113,7 @@ export async function serveCommand(flags: ServeFlags): Promise<number> {
   );
   const app = createApp({
     metrics: storeQueries(store),
+    home: stateHome(flags.home),
     auth: {
       token: bind.token,
       allowWrites: flags.allowWrites,
@@ -186,6 +187,7 @@ export function servePlugin(flags: ServeFlags, alerts?: AlertsPlugin): RunPlugin
           allowedHosts: bind.allowedHosts,
         },
         hasStore: store !== undefined,
+        home,
       };
       const thread = startThread(
         new URL(`./thread-main.${import.meta.url.endsWith(".ts") ? "ts" : "js"}`, import.meta.url),

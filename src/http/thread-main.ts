@@ -15,6 +15,8 @@ export interface ThreadConfig {
   readonly auth: AuthOptions;
   readonly hasStore: boolean;
   readonly limits?: Partial<Limits>;
+  /** The state directory (the dead-letter routes read it). */
+  readonly home?: string;
 }
 
 const channel = threadChannel();
@@ -27,6 +29,7 @@ if (channel) {
     metrics: config.hasStore ? deps.metrics : undefined,
     auth: config.auth,
     limits: config.limits,
+    home: config.home,
     cancel: (runId) => {
       // The projection knows whether the run is live here; the main thread decides.
       void deps.cancel(runId);

@@ -52,6 +52,8 @@ export interface JournaledRunOptions extends Omit<RunOptions, "resume"> {
   readonly journal?: RunJournalOptions;
   /** The pipeline file, recorded in `run.json` so `sluice resume RUN` can load it again. */
   readonly file?: string;
+  /** Marks the run as a redrive of this run (`run.json`'s `redriveOf`): `sluice run` never resumes it. */
+  readonly redriveOf?: string;
   /** Called before a resumed run starts (the CLI prints "resuming run …" here). */
   readonly onResume?: (info: ResumeInfo) => void;
 }
@@ -72,7 +74,7 @@ export async function runJournaled(
   p: Pipeline<unknown>,
   options: JournaledRunOptions = {},
 ): Promise<RunSummary> {
-  const { resume: _r, journal: _j, file: _f, onResume: _o, plugins = [], ...rest } = options;
+  const { resume: _r, journal: _j, file: _f, onResume: _o, redriveOf: _d, plugins = [], ...rest } = options;
   // The journal goes first: a checkpoint is durable before any other plugin sees it.
   return runPipeline(p, { ...rest, plugins: [journal(options), ...plugins] });
 }
@@ -136,6 +138,7 @@ export function journal(options: Omit<JournaledRunOptions, "plugins"> = {}): Run
             cwd: cwd(),
             createdAt: ctx.clock.now(),
             definitionHash: hash,
+            ...(options.redriveOf ? { redriveOf: options.redriveOf } : {}),
           };
           await fs.writeText(paths.join(runDir, RUN_META_FILE), `${JSON.stringify(meta, null, 2)}\n`, 0o600);
         }

@@ -33,6 +33,8 @@ export interface RunMeta {
   readonly cwd: string;
   readonly createdAt: number;
   readonly definitionHash: string;
+  /** Set on a redrive (`sluice redrive`): the run whose dead letters it re-runs. */
+  readonly redriveOf?: string;
 }
 
 export interface RunRef {

@@ -12,7 +12,7 @@ import { runtimeName } from "../runtime/detect.ts";
 import { host } from "../runtime/process.ts";
 import type { AlertEngineOptions } from "./alerts.ts";
 import { type AlertsHandle, attachAlerts } from "./alerts.ts";
-import { baselineRowsPerS, readRunFigures } from "./run-summaries.ts";
+import { baselineRowsPerS, knownReasons, readRunFigures } from "./run-summaries.ts";
 
 export interface AlertsPlugin extends RunPlugin {
   /** The engine while a run is going (the HTTP API reads and changes rules through it). */
@@ -36,6 +36,7 @@ export function alerts(config?: AlertEngineOptions["config"]): AlertsPlugin {
     async start(run) {
       handle = attachAlerts(run.bus, config);
       const past = await readRunFigures(run.home, run.pipeline.name);
+      handle.engine.setKnownReasons(run.runId, knownReasons(past, run.runId));
       handle.engine.setBaseline(
         run.runId,
         baselineRowsPerS(past, {

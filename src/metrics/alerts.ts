@@ -16,12 +16,12 @@ import type { EventOf, SluiceEvent } from "../events/schema.ts";
 import {
   type AlertConfig,
   type AlertConfigInput,
-  MiB,
-  RULES,
   type RuleName,
   resolveAlertConfig,
 } from "./alert-config.ts";
+import { describe } from "./alert-messages.ts";
 import { settledGrowthPerMin } from "./memory-growth.ts";
+import { NewReasons } from "./new-reasons.ts";
 import { type LiveFigures, LiveProjection } from "./projection.ts";
 
 export {
@@ -35,12 +35,14 @@ export {
   resolveAlertConfig,
 } from "./alert-config.ts";
 
-interface RuleState {
+export interface RuleState {
   readonly id: string;
   readonly rule: RuleName;
   readonly runId: string;
   readonly pipeline: string;
   readonly stage: string | undefined;
+  /** newDeadLetterReason: the normalised reason. */
+  readonly detail?: string;
   severity: "none" | "warning" | "critical";
   overWarning: number;
   overCritical: number;
@@ -85,6 +87,7 @@ export class AlertEngine {
   readonly #states = new Map<string, RuleState>();
   /** Throughput references per run, from the pipeline's stored baseline. */
   readonly #baselines = new Map<string, number>();
+  readonly #newReasons = new NewReasons();
   #override: AlertConfig | undefined;
 
   constructor(options: AlertEngineOptions) {
@@ -150,6 +153,11 @@ export class AlertEngine {
     if (rowsPerS !== null && rowsPerS !== undefined && rowsPerS > 0) this.#baselines.set(runId, rowsPerS);
   }
 
+  /** The dead-letter reasons (`reasonKey`) of the pipeline's earlier runs; undefined: no history. */
+  setKnownReasons(runId: string, known: ReadonlySet<string> | undefined): void {
+    this.#newReasons.set(runId, known);
+  }
+
   /** Resolves an open alert by hand (`manual: true`); false if it is not open. */
   resolve(alertId: string, ts: number): boolean {
     for (const s of this.#states.values()) {
@@ -169,8 +177,10 @@ export class AlertEngine {
       this.#projection.forget(e.runId);
       this.#baselines.delete(e.runId);
       this.#runRules.delete(e.runId);
+      this.#newReasons.forget(e.runId);
       return;
     }
+    if (e.kind === "dead.letter") this.#newReason(e);
     if (e.kind === "run.started") {
       let own: AlertConfig | undefined;
       try {
@@ -220,6 +230,33 @@ export class AlertEngine {
         return;
       }
     }
+  }
+
+  /** A letter whose reason no earlier run had: raised at `warning` letters, escalated at `critical`. */
+  #newReason(e: EventOf<"dead.letter">): void {
+    const c = this.#configFor(e.runId, e.pipeline);
+    const r = c.rules.newDeadLetterReason;
+    if (!c.enabled || !r.enabled || (r.stages && !r.stages.includes(e.stage))) return;
+    const n = this.#newReasons.observe(e);
+    if (!n) return;
+    const id = `${e.runId}/newDeadLetterReason/${e.stage}/${n.reason}`;
+    const s = this.#states.get(id) ?? {
+      id,
+      rule: "newDeadLetterReason" as const,
+      runId: e.runId,
+      pipeline: e.pipeline,
+      stage: e.stage,
+      detail: n.reason,
+      severity: "none" as const,
+      overWarning: 0,
+      overCritical: 0,
+      under: 0,
+      value: 0,
+    };
+    this.#states.set(id, s);
+    s.value = n.count;
+    if (s.severity === "none" && n.count >= r.warning) this.#raise(s, "warning", r.warning, e.ts);
+    else if (s.severity === "warning" && n.count >= r.critical) this.#raise(s, "critical", r.critical, e.ts);
   }
 
   /** RSS growth after the run's warm-up, once it spans the minimum window; else null (no evaluation). */
@@ -303,32 +340,6 @@ export class AlertEngine {
       manual: manual || undefined,
     });
   }
-}
-
-/** A fraction as a percentage with enough digits for small thresholds (0.01%, not 0.0%). */
-function percent(x: number): string {
-  const p = x * 100;
-  if (p === 0 || !Number.isFinite(p)) return `${p}%`;
-  return `${Math.abs(p) >= 1 ? p.toFixed(1) : Number(p.toPrecision(2))}%`;
-}
-
-function describe(s: RuleState, severity: string, threshold: number): string {
-  const where = s.stage ? ` of ${s.stage}` : "";
-  const fmt = (x: number): string => {
-    switch (s.rule) {
-      case "throughputDrop":
-      case "errorRate":
-      case "deadLetterRate":
-        return percent(x);
-      case "memoryGrowthBytesPerMin":
-        return `${(x / MiB).toFixed(1)} MiB/min`;
-      case "queueDepth":
-        return `${Math.round(x)}`;
-      default:
-        return `${x.toFixed(x < 10 ? 2 : 0)} ms`;
-    }
-  };
-  return `${RULES[s.rule]}${where} is ${fmt(s.value)} (${severity} at ${fmt(threshold)})`;
 }
 
 export interface AlertsHandle extends Subscription {

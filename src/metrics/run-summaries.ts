@@ -13,8 +13,11 @@ import { definitionHash } from "../pipeline/run.ts";
 import { runtimeName } from "../runtime/detect.ts";
 import { fs, paths } from "../runtime/fs.ts";
 import { host } from "../runtime/process.ts";
+import { reasonKey } from "./new-reasons.ts";
 
 export const SUMMARY_FILE = "summary.json";
+/** Dead-letter reasons kept per run in the summary. */
+const MAX_REASONS = 100;
 /** Runs kept in a pipeline's summary. */
 export const KEEP = 50;
 
@@ -32,6 +35,8 @@ export interface RunFigures {
   readonly durationMs: number;
   readonly rowsPerS: number;
   readonly peakRssBytes: number | null;
+  /** The run's dead-letter reasons (`stage|normalised reason`, at most 100): the new-reason alert's history. */
+  readonly deadLetterReasons?: readonly string[];
 }
 
 export interface BaselineQuery {
@@ -53,6 +58,16 @@ export async function readRunFigures(home: string, pipeline: string): Promise<Ru
   } catch {
     return []; // a damaged summary only costs the baseline; the journals still hold every run
   }
+}
+
+/**
+ * The dead-letter reasons of the pipeline's earlier runs (`stage|normalised reason`), or undefined
+ * when it has no earlier run recorded (nothing to compare with).
+ */
+export function knownReasons(runs: readonly RunFigures[], excludeRunId?: string): Set<string> | undefined {
+  const earlier = runs.filter((r) => r.runId !== excludeRunId);
+  if (earlier.length === 0) return undefined;
+  return new Set(earlier.flatMap((r) => r.deadLetterReasons ?? []));
 }
 
 /** Median rows/s of the last comparable completed runs, as the store's `baselines()` computes it. */
@@ -99,6 +114,7 @@ export function runSummaries(options: { readonly onError?: (e: unknown) => void 
   let sub: { unsubscribe(): void } | undefined;
   let home = "";
   let hash = "";
+  const reasons = new Set<string>();
   return {
     name: "run-summaries",
     start(run) {
@@ -108,8 +124,10 @@ export function runSummaries(options: { readonly onError?: (e: unknown) => void 
       sub = run.bus.subscribe(
         (e) => {
           if (e.kind === "resource.sample") peakRss = Math.max(peakRss ?? 0, e.rssBytes);
+          else if (e.kind === "dead.letter" && reasons.size < MAX_REASONS)
+            reasons.add(reasonKey(e.stage, e.reason));
         },
-        ["resource.sample"],
+        ["resource.sample", "dead.letter"],
       );
     },
     async close(s) {
@@ -128,6 +146,7 @@ export function runSummaries(options: { readonly onError?: (e: unknown) => void 
         durationMs: s.durationMs,
         rowsPerS: s.rowsPerSecond,
         peakRssBytes: peakRss,
+        deadLetterReasons: [...reasons],
       };
       // The summary only feeds the next runs' baselines: failing to write it does not fail this run.
       await append(home, s.pipeline, figures).catch((e: unknown) => options.onError?.(e));

@@ -67,6 +67,11 @@ export const RULES = {
   eventLoopDelayMs: "event-loop delay",
   /** Work queued before a stage (pool queue or stage queue). */
   queueDepth: "queue depth",
+  /**
+   * Letters of a (stage, normalised reason) no earlier run of the pipeline dead-lettered
+   * (runs of a pipeline with no history are not evaluated). Warning at the first.
+   */
+  newDeadLetterReason: "new dead-letter reason",
 } as const;
 
 export type RuleName = keyof typeof RULES;
@@ -88,6 +93,7 @@ export const DEFAULT_RULES: Readonly<Record<RuleName, AlertRule>> = {
   },
   eventLoopDelayMs: { enabled: true, warning: 100, critical: 500, for: 3, hysteresis: 0.2, clearFor: 3 },
   queueDepth: { enabled: true, warning: 1000, critical: 10_000, for: 3, hysteresis: 0.2, clearFor: 3 },
+  newDeadLetterReason: { enabled: true, warning: 1, critical: 1000, for: 1, hysteresis: 0, clearFor: 1 },
 };
 
 /** Per-pipeline alert configuration: every field optional, merged over the defaults. */

@@ -104,6 +104,19 @@ export interface Source<A> {
   /** Checks the input exists and is readable, so errors come before any work. */
   check?(ctx: RunContext): Promise<void>;
   open(ctx: SourceContext): Stream.Stream<Chunk<A>, SluiceError>;
+  /**
+   * Parses one dead-lettered record's raw input again, as `open` would have
+   * read it at `position` (a redrive of source-stage dead letters: `sluice
+   * redrive`). Returns the records it now gives and the failures, each with
+   * its position; a source without it cannot redrive source-stage failures.
+   */
+  reparse?(raw: string, position: Position, ctx: RunContext): Promise<Reparsed<A>>;
+}
+
+/** What `Source.reparse` gives back: the records read and the ones that still fail. */
+export interface Reparsed<A> {
+  readonly records: ReadonlyArray<A>;
+  readonly failures: ReadonlyArray<DeadLetterInput>;
 }
 
 /**
@@ -163,6 +176,12 @@ export type CommitToken = unknown;
 export interface SinkContext extends StageContext {
   /** On resume: the token this sink returned at the checkpoint we resume from. */
   readonly resumeToken?: CommitToken;
+  /**
+   * Add to what the target already holds instead of replacing it (a redrive
+   * writes the records it recovers after the first run's output). Only sinks
+   * with `appends: true` honour it.
+   */
+  readonly append?: boolean;
 }
 
 export interface SinkWriter<A> {
@@ -187,6 +206,8 @@ export interface Sink<A> {
   readonly name: string;
   /** `exactly-once` sinks commit atomically at checkpoints; others are at-least-once. */
   readonly delivery: "exactly-once" | "at-least-once";
+  /** The sink honours `SinkContext.append` (file sinks, DuckDB): `sluice redrive` can write into it. */
+  readonly appends?: boolean;
   open(ctx: SinkContext): Promise<SinkWriter<A>>;
 }
 

@@ -7,6 +7,8 @@
  * `internal/duckdb-writer.ts` (rows and their `_sluice_commits` row in one
  * transaction; on resume, rows of a checkpoint that never reached the
  * journal are removed); what each mode adds is in `internal/duckdb-modes.ts`.
+ * A redrive (`SinkContext.append`) writes a `replace` table as `append` does:
+ * its rows join the first run's, each (run, row) once.
  */
 import { z } from "zod";
 import { openTableDatabase, type TableDatabase } from "../duckdb/table.ts";
@@ -78,6 +80,7 @@ export function duckdb<A = unknown>(options: DuckDBSinkOptions): Sink<A> {
     [SinkTypeId]: true,
     name: `duckdb(${o.table})`,
     delivery: "exactly-once",
+    appends: true,
     async open(ctx: SinkContext): Promise<SinkWriter<A>> {
       const file = o.path ? paths.resolve(o.path) : paths.join(ctx.home, ctx.pipeline, "output.duckdb");
       let db: TableDatabase;
@@ -108,7 +111,8 @@ function openMode<A>(
   o: z.output<typeof DuckDBSinkOptions>,
   ctx: SinkContext,
 ): Promise<SinkWriter<A>> {
-  if (o.mode === "replace") return openReplace(db, o.table, o.columns, ctx);
+  // A redrive (`ctx.append`) adds its rows to a replace-mode table, as append mode does.
+  if (o.mode === "replace" && !ctx.append) return openReplace(db, o.table, o.columns, ctx);
   if (o.mode === "upsert") {
     const key = typeof o.key === "string" ? [o.key] : (o.key ?? []);
     return openUpsert(db, o.table, key, o.columns, ctx);

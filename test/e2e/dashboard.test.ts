@@ -130,6 +130,11 @@ describe("dashboard", () => {
         () => Number(document.querySelector("#chart-trends")?.getAttribute("data-rows")) > 0,
       );
       expect(await page.$eval("#legend-trends", (e) => e.textContent)).toMatch(/runs: \d.*unknown/);
+      // Dead letters by reason, with their sample rows (issue 20).
+      await page.waitForSelector("#dead-letters li.dl-group");
+      expect(await page.$eval("#dead-letters", (e) => Number(e.getAttribute("data-total")))).toBeGreaterThan(
+        0,
+      );
       mkdirSync(join(repo, "test-artifacts"), { recursive: true });
       await page.screenshot({ path: join(repo, "test-artifacts/dashboard.png"), fullPage: true });
       expect(errors).toEqual([]);

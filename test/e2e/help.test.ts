@@ -13,7 +13,7 @@ const runtimes: RuntimeName[] = ["node", "bun", "deno"];
 const root = mkdtempSync(join(tmpdir(), "sluice-help-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const COMMANDS = ["run", "resume", "runs", "events", "replay", "metrics", "sql", "serve"];
+const COMMANDS = ["run", "resume", "runs", "events", "replay", "metrics", "sql", "serve", "dlq", "redrive"];
 
 describe.each(runtimes)("on %s", (rt) => {
   it(`${rt} is installed (npm install brings all three runtimes)`, () => {

@@ -15,6 +15,8 @@ export async function resumeCommand(id: string, flags: Omit<RunFlags, "resume" |
   const home = stateHome(flags.home);
   const ref = await findRun(home, id);
   const meta = await readRunMeta(ref.runDir);
+  if (meta?.redriveOf !== undefined)
+    return (await import("./redrive.ts")).resumeRedriveCommand(ref, { ...flags, home });
   if (!meta?.file) {
     throw new StateError(
       `run ${ref.runId} was not started from a pipeline file, so sluice cannot load it again`,

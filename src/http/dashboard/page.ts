@@ -48,6 +48,7 @@ export const INDEX_HTML = `<!doctype html>
       <div class="panel"><h2>Alerts</h2><ul id="alerts"><li class="muted">none</li></ul></div>
       <div class="panel"><h2>Bottleneck</h2><div id="bottleneck" class="muted">not known yet</div></div>
       <div class="panel"><h2>Recommendations</h2><ul id="recommendations"><li class="muted">none yet</li></ul></div>
+      <div class="panel"><h2>Dead letters by reason</h2><ul id="dead-letters"><li class="muted">none</li></ul></div>
     </div>
   </section>
 </main>

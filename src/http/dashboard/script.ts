@@ -193,6 +193,22 @@ export const APP_JS = `"use strict";
     if (!p) return;
     getJson("/api/trends?pipeline=" + encodeURIComponent(p)).then(drawTrends).catch(function () {});
   }
+  // Dead letters by reason: count, when the first and last came, and a sample of the raw input.
+  function renderDeadLetters(d) {
+    var ul = $("dead-letters");
+    ul.textContent = "";
+    var c = d.counts || { total: 0, redriven: 0, dead: 0 };
+    ul.setAttribute("data-total", String(c.total));
+    if (!d.groups || d.groups.length === 0) { ul.appendChild(el("li", "muted", "none")); return; }
+    ul.appendChild(el("li", "muted", c.total + " dead letters · " + c.redriven + " redriven · " + c.dead + " still dead"));
+    d.groups.forEach(function (g) {
+      var li = el("li", "dl-group", g.count + " × [" + g.stage + "] " + g.reason);
+      var span = new Date(g.firstTs).toISOString().slice(11, 19) + " → " + new Date(g.lastTs).toISOString().slice(11, 19);
+      li.appendChild(el("div", "muted", span));
+      li.appendChild(el("code", "sample", g.sample));
+      ul.appendChild(li);
+    });
+  }
   function loadInsights() {
     if (!state.run) return;
     loadTrends();
@@ -215,6 +231,7 @@ export const APP_JS = `"use strict";
         ul.appendChild(li);
       });
     }).catch(function () {});
+    getJson("/api/runs/" + run + "/dead-letters?status=all").then(renderDeadLetters).catch(function () {});
     getJson("/api/alerts?state=all&run=" + run).then(function (r) {
       r.items.forEach(function (a) { state.alerts[a.alertId] = a; });
       renderAlerts();

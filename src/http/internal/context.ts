@@ -5,6 +5,7 @@
  */
 import type { Context } from "hono";
 import type { Clock } from "../../runtime/clock.ts";
+import type { DeadLetterSource } from "../dead-letters.ts";
 import { BadRequestError, UnavailableError, WritesDisabledError } from "../errors.ts";
 import type { LiveState } from "../live.ts";
 import type { querySchemas } from "../schemas.ts";
@@ -25,6 +26,8 @@ export interface AppContext {
   readonly allowWrites: boolean;
   readonly q: ReturnType<typeof querySchemas>;
   readonly version: string;
+  /** A run's dead-letter queue (`/api/runs/{id}/dead-letters`); undefined: no state directory. */
+  readonly deadLetters?: DeadLetterSource;
 }
 
 export function requireStore(ctx: AppContext): MetricsQueries {

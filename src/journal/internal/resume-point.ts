@@ -56,8 +56,10 @@ export async function chooseRun(
     if (info.status === "unreadable") throw unreadable(info);
     return info;
   }
+  // The latest run of the pipeline's own definition: a redrive (`sluice redrive`) is resumed by id.
   const refs = await listRunRefs(home, p.name);
-  const latest = refs[refs.length - 1];
+  let latest = refs.pop();
+  while (latest && (await readRunMeta(latest.runDir))?.redriveOf !== undefined) latest = refs.pop();
   if (!latest) return undefined;
   const info = await inspectRun(latest);
   if (info.status === "running") throw running(info);

@@ -345,6 +345,14 @@ SELECT r.run_id, r.pipeline, r.status, r.started_at, r.ended_at, r.runtime, r.ho
 FROM runs r LEFT JOIN st USING (run_id) LEFT JOIN rs USING (run_id);
 
 ${TRENDS_SQL}
+-- Dead letters grouped by pipeline, run, stage and normalised reason (issue 20): how many, when
+-- the first and last came, where (input lines), and a sample of the raw input.
+CREATE OR REPLACE VIEW dead_letter_groups AS
+SELECT pipeline, run_id, stage, coalesce(reason_group, reason) AS reason, count(*)::BIGINT AS count,
+       min(ts) AS first_ts, max(ts) AS last_ts, arg_min(line, seq) AS first_line, arg_max(line, seq) AS last_line,
+       arg_min(coalesce(raw, CAST(record AS VARCHAR)), seq) AS sample
+FROM dead_letters GROUP BY ALL;
+
 CREATE OR REPLACE VIEW events AS
 SELECT run_id, pipeline, seq, ts, 'stage.progress' AS kind, stage, to_json(t) AS payload FROM stage_progress t
 UNION ALL SELECT run_id, pipeline, seq, ts, 'resource.sample', NULL, to_json(t) FROM resource_samples t

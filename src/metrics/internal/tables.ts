@@ -11,6 +11,7 @@
  * column list is the single source for CREATE TABLE, the batch source and the
  * INSERT expressions.
  */
+import { normaliseReason } from "../../events/dead-letter-reason.ts";
 import type { EventKind, EventOf, SluiceEvent } from "../../events/schema.ts";
 import type { ColumnKind, ColumnSpec } from "./columns.ts";
 import { sparsePercentiles } from "./sparse-hist.ts";
@@ -129,6 +130,8 @@ export const TABLES: readonly TableDef[] = [
       ["record_index", "num", B],
       ["raw", "str"],
       ["record", "json", "JSON"],
+      // The reason with its values normalised (`events/dead-letter-reason.ts`): one group for many rows.
+      ["reason_group", "str"],
     ],
     (e) => [
       e.stage,
@@ -142,6 +145,7 @@ export const TABLES: readonly TableDef[] = [
       e.position.index,
       e.raw,
       e.record,
+      normaliseReason(e.reason),
     ],
   ),
   def(

@@ -6,6 +6,13 @@
  * (dropping whatever was written after the checkpoint) and appends from
  * there; completion renames it onto the target. So a reader of the target only
  * ever sees a whole run's output, and a crash never duplicates or loses rows.
+ *
+ * Append (`SinkContext.append`, used by `sluice redrive`): the part file starts
+ * as a copy of the current target (its header counts as written), and the
+ * run's records follow; the same commit, resume and rename protocol makes the
+ * target "first output + recovered records" atomically, exactly once. The
+ * copy costs one read of the target per redrive (not per resume: a resumed
+ * run continues its part file).
  */
 import type { Chunk } from "../../pipeline/chunk.ts";
 import { SinkError } from "../../pipeline/errors.ts";
@@ -35,6 +42,7 @@ export function fileSink<A>(kind: string, path: string, makeFormat: () => FileFo
     [SinkTypeId]: true,
     name: `${kind}(${path})`,
     delivery: "exactly-once",
+    appends: true,
     async open(ctx: SinkContext): Promise<SinkWriter<A>> {
       const target = paths.resolve(path);
       const part = `${target}.${ctx.runId}.part`;
@@ -67,6 +75,10 @@ export function fileSink<A>(kind: string, path: string, makeFormat: () => FileFo
         headerWritten = resume.headerWritten;
       }
       const file = await fs.openWriter(part, { append: Boolean(resume), mode: 0o644 });
+      if (!resume && ctx.append) {
+        bytes = await copyInto(target, file);
+        headerWritten = bytes > 0;
+      }
       let pending: string[] = [];
       let pendingLen = 0;
       const flush = async () => {
@@ -111,4 +123,15 @@ export function fileSink<A>(kind: string, path: string, makeFormat: () => FileFo
       };
     },
   };
+}
+
+/** Copies `from` (if it exists) to the end of `to`; returns the bytes copied. */
+async function copyInto(from: string, to: { write(data: Uint8Array): Promise<void> }): Promise<number> {
+  if (!(await fs.stat(from))) return 0;
+  let n = 0;
+  for await (const buf of fs.read(from, { bufferSize: FLUSH_AT })) {
+    await to.write(buf);
+    n += buf.length;
+  }
+  return n;
 }

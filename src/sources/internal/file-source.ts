@@ -8,11 +8,19 @@
  */
 import * as Stream from "effect/Stream";
 import type { z } from "zod";
+import type { Position } from "../../events/schema.ts";
 import type { Chunk } from "../../pipeline/chunk.ts";
 import { describeError, SourceError } from "../../pipeline/errors.ts";
-import { type Source, type SourceContext, SourceTypeId } from "../../pipeline/types.ts";
+import {
+  type DeadLetterInput,
+  type Reparsed,
+  type RunContext,
+  type Source,
+  type SourceContext,
+  SourceTypeId,
+} from "../../pipeline/types.ts";
 import { errorCode, fs, paths } from "../../runtime/fs.ts";
-import type { ParseBatch } from "./batch.ts";
+import type { ParseBatch, RowError } from "./batch.ts";
 
 /** Bytes handed to the parser per push (one chunk per push). */
 export const PUSH_BYTES = 64 * 1024;
@@ -54,6 +62,22 @@ export function fileSource<R, A>(spec: FileSourceSpec<R, A>): Source<A> {
         });
       }
     },
+    async reparse(raw: string, position: Position, _ctx: RunContext): Promise<Reparsed<A>> {
+      // Start the parser where the record was (a CSV parser past byte 0 reads the header row
+      // from the file), so the positions of what it reads are the first run's.
+      const start = { byte: Math.max(1, position.byteOffset ?? 1), line: position.line ?? 1 };
+      const parser = await spec.makeParser(abs(), start);
+      const bytes = new TextEncoder().encode(raw.endsWith("\n") ? raw : `${raw}\n`);
+      const batches = [parser.push(bytes), parser.finish()];
+      const records: A[] = [];
+      const failures: DeadLetterInput[] = [];
+      const file = position.file ?? spec.path;
+      for (const batch of batches) {
+        for (const e of batch.errors) failures.push(parseFailure(file, e));
+        validate(spec.schema, batch, file, records, (d) => failures.push(d));
+      }
+      return { records, failures };
+    },
     open(ctx: SourceContext): Stream.Stream<Chunk<A>, SourceError> {
       return Stream.fromAsyncIterable(read(spec, abs(), ctx), (e) =>
         e instanceof SourceError
@@ -90,33 +114,9 @@ async function* read<R, A>(
         position: { file, line: w.line, byteOffset: w.byteOffset, lines: w.lines },
       });
     }
-    for (const e of batch.errors) {
-      ctx.deadLetter({
-        reason: e.reason,
-        raw: e.raw,
-        rawBytes: e.rawBytes,
-        position: { file, line: e.line, byteOffset: e.byteOffset, lines: e.lines },
-      });
-    }
-    let records: A[];
-    const schema = spec.schema;
-    if (schema) {
-      records = [];
-      for (let i = 0; i < batch.records.length; i++) {
-        const res = schema.safeParse(batch.records[i]);
-        if (res.success) records.push(res.data);
-        else {
-          const pos = batch.position(i);
-          const raw = batch.raw(i);
-          ctx.deadLetter({
-            reason: `schema: ${res.error.issues.map((x) => `${x.path.join(".") || "(record)"}: ${x.message}`).join("; ")}`,
-            raw,
-            record: batch.records[i],
-            position: { file, line: pos.line, byteOffset: pos.byteOffset, lines: lineCount(raw) },
-          });
-        }
-      }
-    } else records = batch.records as unknown as A[];
+    for (const e of batch.errors) ctx.deadLetter(parseFailure(file, e));
+    const records: A[] = [];
+    validate(spec.schema, batch, file, records, ctx.deadLetter);
     ctx.reportRead(batch.endOffset);
     return {
       records,
@@ -142,6 +142,44 @@ async function* read<R, A>(
   }
   const last = parser.finish();
   if (last.records.length || last.errors.length || last.bytes) yield toChunk(last);
+}
+
+/** A row the parser could not read, as a dead letter. */
+function parseFailure(file: string, e: RowError): DeadLetterInput {
+  return {
+    reason: e.reason,
+    raw: e.raw,
+    rawBytes: e.rawBytes,
+    position: { file, line: e.line, byteOffset: e.byteOffset, lines: e.lines },
+  };
+}
+
+/** Appends the batch's records to `out`, validated by `schema` when there is one; failures go to `dead`. */
+function validate<R, A>(
+  schema: z.ZodType<A> | undefined,
+  batch: ParseBatch<R>,
+  file: string,
+  out: A[],
+  dead: (d: DeadLetterInput) => void,
+): void {
+  if (!schema) {
+    for (const r of batch.records) out.push(r as unknown as A);
+    return;
+  }
+  for (let i = 0; i < batch.records.length; i++) {
+    const res = schema.safeParse(batch.records[i]);
+    if (res.success) out.push(res.data);
+    else {
+      const pos = batch.position(i);
+      const raw = batch.raw(i);
+      dead({
+        reason: `schema: ${res.error.issues.map((x) => `${x.path.join(".") || "(record)"}: ${x.message}`).join("; ")}`,
+        raw,
+        record: batch.records[i],
+        position: { file, line: pos.line, byteOffset: pos.byteOffset, lines: lineCount(raw) },
+      });
+    }
+  }
 }
 
 /** Input lines a record's text covers (its line breaks plus one). */

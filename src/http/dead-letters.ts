@@ -1,0 +1,43 @@
+/**
+ * @module What the dead-letter routes read: a run's queue (`dlq/queue.ts`)
+ * from the state directory the server serves, grouped or as letters. Reading
+ * settles finished redrives into the run's ledger, as `sluice dlq` does.
+ */
+import { filterLetters, groupLetters, type LetterFilter, openQueue, resolveRun } from "../dlq/queue.ts";
+import type { Clock } from "../runtime/clock.ts";
+
+export interface DeadLetterSource {
+  /** The run's counts, pending redrives and groups (by stage and normalised reason). */
+  groups(run: string, filter: LetterFilter): Promise<Record<string, unknown>>;
+  /** The run's letters, at most `limit`. */
+  letters(run: string, filter: LetterFilter, limit: number): Promise<Record<string, unknown>>;
+}
+
+export function deadLetterSource(home: string, clock: Clock): DeadLetterSource {
+  const open = async (run: string) => openQueue(await resolveRun(home, run), clock.now());
+  return {
+    async groups(run, filter) {
+      const q = await open(run);
+      const groups = groupLetters(filterLetters(q.letters, filter));
+      return { run: q.run.runId, pipeline: q.run.pipeline, counts: q.counts, pending: q.pending, groups };
+    },
+    async letters(run, filter, limit) {
+      const q = await open(run);
+      const all = filterLetters(q.letters, filter);
+      const items = all.slice(0, limit).map((l) => ({
+        index: l.index,
+        status: l.status,
+        redrives: l.redrives,
+        stage: l.event.stage,
+        reason: l.event.reason,
+        error: l.event.error,
+        attempts: l.event.attempts,
+        position: l.event.position,
+        ts: l.event.ts,
+        raw: l.original.raw,
+        record: l.event.record,
+      }));
+      return { run: q.run.runId, total: all.length, items };
+    },
+  };
+}

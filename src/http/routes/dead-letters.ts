@@ -1,0 +1,68 @@
+/**
+ * @module `/api/runs/{id}/dead-letters`: a run's dead letters as a queue —
+ * grouped by stage and normalised reason (counts, first/last, a sample), and
+ * the letters themselves — filtered like `sluice dlq` (read-only; a redrive is
+ * started with `sluice redrive`). A pipeline name stands for its latest run.
+ */
+import type { Hono } from "hono";
+import { z } from "zod";
+import type { LetterFilter } from "../../dlq/queue.ts";
+import { UnavailableError } from "../errors.ts";
+import type { AppContext, Env } from "../internal/context.ts";
+import { sendJson } from "../internal/json.ts";
+import type { RouteSpec } from "../openapi.ts";
+import { parseQuery, parseWith, RunIdParam } from "../schemas.ts";
+
+const Filter = {
+  stage: z.string().max(200).optional(),
+  reason: z.string().max(400).optional(),
+  status: z.enum(["dead", "redriven", "all"]).optional(),
+  since: z.coerce.number().int().nonnegative().optional().describe("ms since epoch"),
+  until: z.coerce.number().int().nonnegative().optional().describe("ms since epoch"),
+};
+const GroupsQuery = z.strictObject(Filter);
+const LettersQuery = z.strictObject({
+  ...Filter,
+  line: z.coerce.number().int().positive().optional(),
+  index: z.coerce.number().int().nonnegative().optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+export function specs(): RouteSpec[] {
+  return [
+    {
+      method: "get",
+      path: "/api/runs/{id}/dead-letters",
+      summary: "A run's dead letters grouped by stage and normalised reason, with counts (dead + redriven)",
+      params: RunIdParam,
+      query: GroupsQuery,
+      response: z.record(z.string(), z.unknown()),
+    },
+    {
+      method: "get",
+      path: "/api/runs/{id}/dead-letters/letters",
+      summary: "A run's dead letters: position, stage, attempts, reason, error, raw input, record",
+      params: RunIdParam,
+      query: LettersQuery,
+      response: z.record(z.string(), z.unknown()),
+    },
+  ];
+}
+
+export function register(app: Hono<Env>, ctx: AppContext): void {
+  const source = () => {
+    if (!ctx.deadLetters)
+      throw new UnavailableError("this server has no state directory to read dead letters from");
+    return ctx.deadLetters;
+  };
+  app.get("/api/runs/:id/dead-letters", async (c) => {
+    const { id } = parseWith(RunIdParam, c.req.param(), "path");
+    const q: LetterFilter = parseQuery(c.req.url, GroupsQuery);
+    return sendJson(c, await source().groups(id, q));
+  });
+  app.get("/api/runs/:id/dead-letters/letters", async (c) => {
+    const { id } = parseWith(RunIdParam, c.req.param(), "path");
+    const { limit, ...q } = parseQuery(c.req.url, LettersQuery);
+    return sendJson(c, await source().letters(id, q, limit));
+  });
+}
