@@ -5,4 +5,5 @@
 export { CsvSourceOptions, csv } from "./csv.ts";
 export { FromObservableOptions, fromObservable } from "./from-observable.ts";
 export { type IterableOptions, iterable } from "./iterable.ts";
+export { JsonSourceOptions, json } from "./json.ts";
 export { NdjsonSourceOptions, ndjson } from "./ndjson.ts";
