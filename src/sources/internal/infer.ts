@@ -63,7 +63,7 @@ function kindOfValue(v: unknown): FieldKind {
     case "string":
       return isDate(v) ? "date" : "string";
     case "object":
-      return Array.isArray(v) ? "array" : "object";
+      return v instanceof Date ? "date" : Array.isArray(v) ? "array" : "object";
     default:
       return "unknown";
   }
