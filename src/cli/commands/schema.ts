@@ -50,7 +50,7 @@ export async function schemaCommand(file: string, flags: SchemaFlags): Promise<n
     throw e;
   }
   const inferred = inferSchema(records, { text: format === "csv" });
-  const from = `${file}${flags.path ? ` ${flags.path}` : ""}${flags.sheet ? ` (sheet ${flags.sheet})` : ""}`;
-  stdout.write(toTypeScript(inferred, flags.name ?? schemaName(file), `\`sluice schema\` on ${from}`));
+  const args = `${file}${flags.path ? ` --path '${flags.path}'` : ""}${flags.sheet ? ` --sheet '${flags.sheet}'` : ""}`;
+  stdout.write(toTypeScript(inferred, flags.name ?? schemaName(file), `\`sluice schema ${args}\``));
   return EXIT.ok;
 }

@@ -214,21 +214,20 @@ export function schemaName(file: string): string {
   return /^[A-Za-z_]/.test(name) ? name : `Record${name}`;
 }
 
-/** `s` as TypeScript a user can paste into a pipeline file. `from` says where the sample came from. */
-export function toTypeScript(s: InferredSchema, name: string, from: string): string {
+/** `s` as TypeScript a user can paste into a pipeline file. `by` says what inferred it. */
+export function toTypeScript(s: InferredSchema, name: string, by: string): string {
   const head = [
-    `// Inferred by sluice from ${from}: ${s.sampled} record${s.sampled === 1 ? "" : "s"} sampled. Edit freely.`,
+    `// Inferred by ${by} from the first ${s.sampled} record${s.sampled === 1 ? "" : "s"} (the sample). Edit freely.`,
     `import { z } from "zod";`,
-    "",
   ];
   if (s.text) {
     head.push(
+      "",
       "/** CSV fields are text: an empty field is read as null, which only `.nullable()` fields accept. */",
       'const blank = <T extends z.ZodType>(t: T) => z.preprocess((v) => (v === "" ? null : v), t);',
-      "",
     );
   }
-  return `${head.join("\n")}export const ${name} = ${objectText(s.fields, s.text, "")};\n`;
+  return `${head.join("\n")}\n\nexport const ${name} = ${objectText(s.fields, s.text, "")};\n`;
 }
 
 /** Rows sampled by `infer: true` and `sluice schema` unless told otherwise. */
