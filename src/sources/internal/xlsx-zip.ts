@@ -132,7 +132,10 @@ export async function* readZipText(
       `part ${entry.name} uses zip method ${entry.method} (only stored and deflate are read)`,
     );
   // (The DOM typings' generics on Uint8Array do not line up with TS 5.9's; the streams are byte streams.)
-  const inflate = new DecompressionStream("deflate-raw") as unknown as TransformStream<Uint8Array, Uint8Array>;
+  const inflate = new DecompressionStream("deflate-raw") as unknown as TransformStream<
+    Uint8Array,
+    Uint8Array
+  >;
   const bytes = entry.method === 8 ? raw.pipeThrough(inflate) : raw;
   const text = new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>;
   const reader = bytes.pipeThrough(text).getReader();
