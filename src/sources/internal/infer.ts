@@ -23,6 +23,8 @@ export interface FieldInfo {
   readonly kind: FieldKind | undefined;
   readonly nullable: boolean;
   readonly optional: boolean;
+  /** Dates were `Date` values (Excel), not ISO strings. */
+  readonly native?: boolean;
   /** The fields of an object kind. */
   readonly fields?: readonly FieldInfo[];
 }
@@ -89,13 +91,19 @@ function inferFields(records: readonly Record<string, unknown>[], text: boolean)
   const order: string[] = [];
   const seen = new Map<
     string,
-    { kind?: FieldKind; nullable: boolean; present: number; objects: Record<string, unknown>[] }
+    {
+      kind?: FieldKind;
+      nullable: boolean;
+      native: boolean;
+      present: number;
+      objects: Record<string, unknown>[];
+    }
   >();
   for (const r of records) {
     for (const [name, v] of Object.entries(r)) {
       let f = seen.get(name);
       if (!f) {
-        f = { nullable: false, present: 0, objects: [] };
+        f = { nullable: false, native: false, present: 0, objects: [] };
         seen.set(name, f);
         order.push(name);
       }
@@ -107,6 +115,7 @@ function inferFields(records: readonly Record<string, unknown>[], text: boolean)
       const k = text && typeof v === "string" ? kindOfText(v) : kindOfValue(v);
       f.kind = merge(f.kind, k, text);
       if (k === "object") f.objects.push(v as Record<string, unknown>);
+      if (v instanceof Date) f.native = true;
     }
   }
   return order.map((name) => {
@@ -132,19 +141,19 @@ function objectOf(fields: readonly FieldInfo[], text: boolean): z.ZodType {
   return text ? z.object(shape) : z.looseObject(shape);
 }
 
-/** An empty CSV field is null (so `.nullable()` accepts it and other kinds reject it). */
+/** An empty CSV field is null, for a `.nullable()` field (other fields reject an empty one). */
 const blank = <T extends z.ZodType>(t: T) => z.preprocess((v) => (v === "" ? null : v), t);
 
 function baseZod(f: FieldInfo, text: boolean): z.ZodType {
   switch (f.kind) {
     case "integer":
-      return text ? z.coerce.number().int() : z.number().int();
+      return text ? z.string().min(1).pipe(z.coerce.number<string>().int()) : z.number().int();
     case "number":
-      return text ? z.coerce.number() : z.number();
+      return text ? z.string().min(1).pipe(z.coerce.number<string>()) : z.number();
     case "boolean":
       return text ? z.stringbool() : z.boolean();
     case "date":
-      return z.coerce.date();
+      return text ? z.coerce.date() : f.native ? z.date() : z.string().pipe(z.coerce.date<string>());
     case "string":
       return z.string();
     case "object":
@@ -158,10 +167,10 @@ function baseZod(f: FieldInfo, text: boolean): z.ZodType {
 
 function fieldZod(f: FieldInfo, text: boolean): z.ZodType {
   let t = baseZod(f, text);
-  const coerced = text && f.kind !== "string" && f.kind !== undefined;
-  if (f.nullable && f.kind !== undefined && f.kind !== "unknown" && !(text && f.kind === "string"))
+  if (f.nullable && f.kind !== undefined && f.kind !== "unknown" && !(text && f.kind === "string")) {
     t = t.nullable();
-  if (coerced) t = blank(t);
+    if (text) t = blank(t);
+  }
   if (f.optional && f.kind !== undefined && f.kind !== "unknown") t = t.optional();
   return t;
 }
@@ -169,13 +178,13 @@ function fieldZod(f: FieldInfo, text: boolean): z.ZodType {
 function baseText(f: FieldInfo, text: boolean, indent: string): string {
   switch (f.kind) {
     case "integer":
-      return text ? "z.coerce.number().int()" : "z.number().int()";
+      return text ? "z.string().min(1).pipe(z.coerce.number<string>().int())" : "z.number().int()";
     case "number":
-      return text ? "z.coerce.number()" : "z.number()";
+      return text ? "z.string().min(1).pipe(z.coerce.number<string>())" : "z.number()";
     case "boolean":
       return text ? "z.stringbool()" : "z.boolean()";
     case "date":
-      return "z.coerce.date()";
+      return text ? "z.coerce.date()" : f.native ? "z.date()" : "z.string().pipe(z.coerce.date<string>())";
     case "string":
       return "z.string()";
     case "object":
@@ -189,9 +198,10 @@ function baseText(f: FieldInfo, text: boolean, indent: string): string {
 
 function fieldText(f: FieldInfo, text: boolean, indent: string): string {
   let t = baseText(f, text, indent);
-  if (f.nullable && f.kind !== undefined && f.kind !== "unknown" && !(text && f.kind === "string"))
+  if (f.nullable && f.kind !== undefined && f.kind !== "unknown" && !(text && f.kind === "string")) {
     t += ".nullable()";
-  if (text && f.kind !== "string" && f.kind !== undefined) t = `blank(${t})`;
+    if (text) t = `blank(${t})`;
+  }
   if (f.optional && f.kind !== undefined && f.kind !== "unknown") t += ".optional()";
   return t;
 }
@@ -220,10 +230,10 @@ export function toTypeScript(s: InferredSchema, name: string, by: string): strin
     `// Inferred by ${by} from the first ${s.sampled} record${s.sampled === 1 ? "" : "s"} (the sample). Edit freely.`,
     `import { z } from "zod";`,
   ];
-  if (s.text) {
+  if (s.text && s.fields.some((f) => f.nullable && f.kind !== undefined && f.kind !== "string")) {
     head.push(
       "",
-      "/** CSV fields are text: an empty field is read as null, which only `.nullable()` fields accept. */",
+      "/** CSV fields are text: an empty field is read as null (for the `.nullable()` fields). */",
       'const blank = <T extends z.ZodType>(t: T) => z.preprocess((v) => (v === "" ? null : v), t);',
     );
   }
