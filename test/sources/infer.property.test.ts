@@ -26,7 +26,7 @@ type Kind = "integer" | "number" | "boolean" | "date" | "string";
 const KINDS: Kind[] = ["integer", "number", "boolean", "date", "string"];
 
 /** A typed value of a kind. */
-const valueOf = (k: Kind): fc.Arbitrary<number | boolean | Date | string> => {
+const valueArb = (k: Kind): fc.Arbitrary<number | boolean | Date | string> => {
   switch (k) {
     case "integer":
       return fc.integer({ min: -1_000_000, max: 1_000_000 });
@@ -51,7 +51,7 @@ const table = fc
   .chain((cols) =>
     fc
       .array(
-        fc.tuple(...cols.map((c) => (c.nulls ? fc.option(valueOf(c.kind), { freq: 3 }) : valueOf(c.kind)))),
+        fc.tuple(...cols.map((c) => (c.nulls ? fc.option(valueArb(c.kind), { freq: 3 }) : valueArb(c.kind)))),
         { minLength: 2, maxLength: 40 },
       )
       .map((rows) => ({ cols, rows })),
