@@ -261,19 +261,23 @@ describe("excel source", () => {
   it("infer: true validates every row with the schema of the first rows", async () => {
     const wb = new ExcelJS.Workbook();
     const ws = wb.addWorksheet("I");
-    ws.addRow(["id", "price"]);
-    for (let i = 1; i <= 20; i++) ws.addRow([i, i + 0.5]);
-    ws.addRow(["twenty-one", 1]);
+    ws.addRow(["id", "price", "when"]);
+    for (let i = 1; i <= 20; i++) ws.addRow([i, i + 0.5, new Date(Date.UTC(2024, 0, i))]);
+    ws.addRow(["twenty-one", 1, new Date(Date.UTC(2024, 1, 1))]);
+    ws.getColumn(3).numFmt = "yyyy-mm-dd";
     const file = join(dir, "infer.xlsx");
     await wb.xlsx.writeFile(file);
     const { records, dead } = await read(file, { infer: { sample: 20 } });
     expect(records).toHaveLength(20);
+    expect(records[0]).toEqual({ id: 1, price: 1.5, when: new Date(Date.UTC(2024, 0, 1)) });
     expect(dead).toHaveLength(1);
     expect(dead[0].reason).toMatch(/^schema: id: /);
     expect(dead[0].position).toEqual({ file, sheet: "I", line: 22 });
     expect(() => excel(file, { range: "1A" })).toThrow(/range: "1A" is not a range/);
     expect(() => excel(file, { infer: true, header: false })).toThrow(/infer needs named columns/);
-    const typed = await read(file, { schema: z.object({ id: z.number(), price: z.number() }) });
+    const typed = await read(file, {
+      schema: z.object({ id: z.number(), price: z.number(), when: z.date() }),
+    });
     expect(typed.dead).toHaveLength(1);
   });
 });

@@ -125,6 +125,7 @@ function inferFields(records: readonly Record<string, unknown>[], text: boolean)
       kind: f.kind,
       nullable: f.nullable,
       optional: f.present < records.length,
+      ...(f.native && f.kind === "date" ? { native: true } : {}),
     };
     return f.kind === "object" ? { ...info, fields: inferFields(f.objects, text) } : info;
   });
