@@ -3,7 +3,9 @@
  * (`internal/csv-parser.ts`, which says why it is hand-written), streamed in
  * 1 MiB buffers with bounded memory, resumable at byte offsets. Without a
  * schema every value is the exact string from the file; with a zod schema,
- * records are validated/coerced and failures go to the dead letter.
+ * records are validated/coerced and failures go to the dead letter; with
+ * `infer: true` the schema is inferred at open from the first rows
+ * (`internal/infer.ts`, the same as `sluice schema FILE` prints).
  */
 import { z } from "zod";
 import { ConfigError } from "../pipeline/errors.ts";

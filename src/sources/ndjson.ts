@@ -2,7 +2,8 @@
  * @module NDJSON file source: one JSON value per line, streamed in 1 MiB
  * buffers with bounded memory and resumable at byte offsets. An invalid line
  * goes to the dead letter with its line number, byte offset, raw text and the
- * JSON error; with a zod schema, records are validated/coerced too.
+ * JSON error; with a zod schema (or `infer: true`: one inferred at open from
+ * the first lines, as `sluice schema FILE` prints it), records are validated too.
  */
 import { z } from "zod";
 import { ConfigError } from "../pipeline/errors.ts";
