@@ -28,7 +28,7 @@ import {
   openWorkbook,
   type SheetInfo,
   sheetRows,
-  ZipFormatError,
+  ZipFormatProblem,
 } from "./internal/xlsx-workbook.ts";
 
 export const ExcelSourceOptions = z
@@ -114,7 +114,7 @@ export function excel(path: string, options: Opts = {}): Source<unknown> {
 
 function toSourceError(e: unknown, file: string): SourceError {
   if (e instanceof SourceError) return e;
-  if (e instanceof ZipFormatError)
+  if (e instanceof ZipFormatProblem)
     return new SourceError(`excel source: ${file}: ${e.message}`, {
       hint: "Open and save it as .xlsx (Excel Workbook); .xls and .xlsb files are other formats.",
     });

@@ -24,7 +24,7 @@ import { InferOption, inferSchema, inferSpec, toZod } from "./internal/infer.ts"
 import {
   type JsonArrayBatch,
   JsonArrayParser,
-  JsonShapeError,
+  JsonShapeProblem,
   parseJsonPath,
 } from "./internal/json-array-parser.ts";
 import { sampleJson } from "./internal/sample.ts";
@@ -85,7 +85,7 @@ export function json(path: string, options: Opts = {}): Source<unknown> {
       return Stream.fromAsyncIterable(read(spec, abs(), ctx), (e) =>
         e instanceof SourceError
           ? e
-          : e instanceof JsonShapeError
+          : e instanceof JsonShapeProblem
             ? new SourceError(`json source: ${path}: ${e.message}`, {
                 hint: `Point \`path\` at the array, e.g. json("${path}", { path: "$.items" }).`,
               })

@@ -9,7 +9,7 @@ import { paths } from "../../runtime/fs.ts";
 import { stdout } from "../../runtime/process.ts";
 import { sampleExcel } from "../../sources/excel.ts";
 import { DEFAULT_SAMPLE, inferSchema, schemaName, toTypeScript } from "../../sources/internal/infer.ts";
-import { formatOf, JsonShapeError, sampleFile } from "../../sources/internal/sample.ts";
+import { formatOf, JsonShapeProblem, sampleFile } from "../../sources/internal/sample.ts";
 import { checkInputFile } from "../../sources/internal/validate.ts";
 import { EXIT, UsageError } from "../errors.ts";
 
@@ -43,7 +43,7 @@ export async function schemaCommand(file: string, flags: SchemaFlags): Promise<n
       ? await sampleExcel(abs, { n, sheet: flags.sheet })
       : await sampleFile(abs, format!, { n, jsonPath: flags.path, delimiter: flags.delimiter });
   } catch (e) {
-    if (e instanceof JsonShapeError)
+    if (e instanceof JsonShapeProblem)
       throw new SourceError(`schema: ${file}: ${e.message}`, {
         hint: "Point --path at the array, e.g. --path '$.items'.",
       });

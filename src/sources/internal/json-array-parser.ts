@@ -50,8 +50,11 @@ export interface JsonArrayBatch {
   readonly consumed: number;
 }
 
-/** The document cannot be read at all: no array at the path. */
-export class JsonShapeError extends Error {}
+/**
+ * The document cannot be read at all: no array at the path. An internal signal, never thrown out
+ * of a source: the JSON source and `sluice schema` turn it into a `SourceError` naming the file.
+ */
+export class JsonShapeProblem extends Error {}
 
 interface Frame {
   readonly array: boolean;
@@ -140,7 +143,7 @@ export class JsonArrayParser {
       try {
         this.tokenizer.write(bytes);
       } catch (e) {
-        if (e instanceof JsonShapeError) throw e;
+        if (e instanceof JsonShapeProblem) throw e;
         return this.fail(e, this.consumed);
       }
     }
@@ -154,12 +157,12 @@ export class JsonArrayParser {
         this.tokenizer.end();
         if (!this.values.isEnded) this.values.end();
       } catch (e) {
-        if (e instanceof JsonShapeError) throw e;
+        if (e instanceof JsonShapeProblem) throw e;
         return this.fail(e, this.consumed);
       }
       if (this.targetDepth < 0) {
         const keys = [...this.topKeys].slice(0, 10);
-        throw new JsonShapeError(
+        throw new JsonShapeProblem(
           this.consumed === 0
             ? "the file is empty"
             : `no array at ${this.options.pathText}${keys.length ? ` (the top-level object's keys: ${keys.join(", ")})` : ""}`,
@@ -240,7 +243,7 @@ export class JsonArrayParser {
       this.elementIndex = frames[depth - 1].key as number;
     } else if (this.targetDepth < 0 && depth === this.target.length && this.atTarget()) {
       if (t.token !== TokenType.LEFT_BRACKET) {
-        throw new JsonShapeError(
+        throw new JsonShapeProblem(
           `${this.options.pathText} holds ${VALUE_NAMES[t.token] ?? "a value"} (at byte ${t.offset + this.base}), not an array`,
         );
       }

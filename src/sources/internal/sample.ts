@@ -5,7 +5,7 @@
 import { fs } from "../../runtime/fs.ts";
 import { CsvParser } from "./csv-parser.ts";
 import { PUSH_BYTES, sampleParser } from "./file-source.ts";
-import { JsonArrayParser, JsonShapeError, parseJsonPath } from "./json-array-parser.ts";
+import { JsonArrayParser, JsonShapeProblem, parseJsonPath } from "./json-array-parser.ts";
 import { NdjsonParser } from "./ndjson-parser.ts";
 
 export type SampleFormat = "csv" | "ndjson" | "json";
@@ -54,4 +54,4 @@ export async function sampleFile(
   }
 }
 
-export { JsonShapeError };
+export { JsonShapeProblem };

@@ -17,10 +17,10 @@ import WorkbookXform from "exceljs/lib/xlsx/xform/book/workbook-xform.js";
 import RelationshipsXform from "exceljs/lib/xlsx/xform/core/relationships-xform.js";
 import StylesXform from "exceljs/lib/xlsx/xform/style/styles-xform.js";
 import { fs } from "../../runtime/fs.ts";
-import { readZipDirectory, readZipText, type ZipEntry, ZipFormatError } from "./xlsx-zip.ts";
+import { readZipDirectory, readZipText, type ZipEntry, ZipFormatProblem } from "./xlsx-zip.ts";
 
 export type { ExcelRow };
-export { ZipFormatError };
+export { ZipFormatProblem };
 
 export interface SheetInfo {
   readonly name: string;
@@ -40,7 +40,7 @@ export interface OpenWorkbook {
 
 function need(entries: Map<string, ZipEntry>, name: string): ZipEntry {
   const e = entries.get(name);
-  if (!e) throw new ZipFormatError(`not an .xlsx workbook: the archive has no ${name}`);
+  if (!e) throw new ZipFormatProblem(`not an .xlsx workbook: the archive has no ${name}`);
   return e;
 }
 

@@ -22,8 +22,11 @@ export interface ZipEntry {
   readonly localHeaderOffset: number;
 }
 
-/** The archive is not a zip file sluice can read (not a zip, truncated, Zip64, encrypted). */
-export class ZipFormatError extends Error {}
+/**
+ * The archive is not a zip file sluice can read (not a zip, truncated, Zip64, encrypted). An
+ * internal signal: the Excel source turns it into a `SourceError` naming the file.
+ */
+export class ZipFormatProblem extends Error {}
 
 const EOCD = 0x06054b50;
 const CENTRAL = 0x02014b50;
@@ -54,14 +57,14 @@ export async function readZipDirectory(path: string, size: number): Promise<Map<
     }
   }
   if (eocd < 0)
-    throw new ZipFormatError("not an .xlsx (zip) file, or it is truncated: no zip directory at its end");
+    throw new ZipFormatProblem("not an .xlsx (zip) file, or it is truncated: no zip directory at its end");
   const count = view.getUint16(eocd + 10, true);
   const dirSize = view.getUint32(eocd + 12, true);
   const dirOffset = view.getUint32(eocd + 16, true);
   if (count === 0xffff || dirOffset === 0xffffffff)
-    throw new ZipFormatError("a Zip64 archive (over 4 GiB or 65,535 parts), which sluice cannot read");
+    throw new ZipFormatProblem("a Zip64 archive (over 4 GiB or 65,535 parts), which sluice cannot read");
   if (dirOffset + dirSize > size)
-    throw new ZipFormatError(
+    throw new ZipFormatProblem(
       `truncated: its zip directory (at byte ${dirOffset}) runs past the end of the file`,
     );
   const dir = await readRange(path, dirOffset, dirSize);
@@ -71,7 +74,9 @@ export async function readZipDirectory(path: string, size: number): Promise<Map<
   let p = 0;
   for (let i = 0; i < count; i++) {
     if (p + 46 > dir.length || dv.getUint32(p, true) !== CENTRAL)
-      throw new ZipFormatError(`corrupt zip directory at byte ${dirOffset + p} (entry ${i + 1} of ${count})`);
+      throw new ZipFormatProblem(
+        `corrupt zip directory at byte ${dirOffset + p} (entry ${i + 1} of ${count})`,
+      );
     const flags = dv.getUint16(p + 8, true);
     const method = dv.getUint16(p + 10, true);
     const compressedSize = dv.getUint32(p + 20, true);
@@ -80,7 +85,7 @@ export async function readZipDirectory(path: string, size: number): Promise<Map<
     const commentLength = dv.getUint16(p + 32, true);
     const localHeaderOffset = dv.getUint32(p + 42, true);
     const name = decoder.decode(dir.subarray(p + 46, p + 46 + nameLength));
-    if (flags & 1) throw new ZipFormatError(`part ${name} is encrypted (a password-protected workbook)`);
+    if (flags & 1) throw new ZipFormatProblem(`part ${name} is encrypted (a password-protected workbook)`);
     entries.set(name, { name, method, compressedSize, localHeaderOffset });
     p += 46 + nameLength + extraLength + commentLength;
   }
@@ -98,7 +103,7 @@ export async function* readZipText(
   const header = await readRange(path, entry.localHeaderOffset, 30);
   const hv = new DataView(header.buffer, header.byteOffset, header.byteLength);
   if (header.length < 30 || hv.getUint32(0, true) !== LOCAL)
-    throw new ZipFormatError(
+    throw new ZipFormatProblem(
       `corrupt part ${entry.name}: no local header at byte ${entry.localHeaderOffset}`,
     );
   const start = entry.localHeaderOffset + 30 + hv.getUint16(26, true) + hv.getUint16(28, true);
@@ -112,7 +117,7 @@ export async function* readZipText(
         if (done || !value) {
           await chunks.return(undefined);
           if (left > 0)
-            controller.error(new ZipFormatError(`truncated: part ${entry.name} ends ${left} bytes early`));
+            controller.error(new ZipFormatProblem(`truncated: part ${entry.name} ends ${left} bytes early`));
           else controller.close();
           return;
         }
@@ -128,7 +133,7 @@ export async function* readZipText(
     { highWaterMark: 0 },
   );
   if (entry.method !== 0 && entry.method !== 8)
-    throw new ZipFormatError(
+    throw new ZipFormatProblem(
       `part ${entry.name} uses zip method ${entry.method} (only stored and deflate are read)`,
     );
   // (The DOM typings' generics on Uint8Array do not line up with TS 5.9's; the streams are byte streams.)
@@ -146,9 +151,11 @@ export async function* readZipText(
       yield value;
     }
   } catch (e) {
-    if (e instanceof ZipFormatError) throw e;
-    throw new ZipFormatError(`corrupt part ${entry.name}: ${e instanceof Error ? e.message : String(e)}`);
+    if (e instanceof ZipFormatProblem) throw e;
+    throw new ZipFormatProblem(`corrupt part ${entry.name}: ${e instanceof Error ? e.message : String(e)}`);
   } finally {
+    // Stopped early (a sample, the end of a range): cancel, which closes the file.
+    await reader.cancel().catch(() => undefined);
     reader.releaseLock();
   }
 }
