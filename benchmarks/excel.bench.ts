@@ -2,7 +2,7 @@
  * @module Reading a large .xlsx: `sluice run` of a pipeline with the Excel source against exceljs's
  * streaming `WorkbookReader` used directly, whole processes, in one command:
  *
- *   node --import tsx benchmarks/excel.bench.ts [--rows 1000000] [--small 250000] [--rounds 3]
+ *   node --import tsx benchmarks/excel.bench.ts [--rows 1000000] [--small 250000] [--rounds 3] [--generate]
  *   (npm run bench:excel)
  *
  * The workbooks (an "Orders" sheet: id, user from 5,000 distinct shared strings, amount, a date
@@ -108,6 +108,7 @@ console.log(
 );
 const files = new Map<number, string>();
 for (const n of [ROWS, SMALL]) files.set(n, await ensureWorkbook(n));
+if (process.argv.includes("--generate")) process.exit(0); // only write the workbooks
 
 interface Variant {
   readonly name: string;
