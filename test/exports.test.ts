@@ -33,6 +33,8 @@ describe("entry points", () => {
     const main = await import("sluice");
     expect(typeof main.pipeline).toBe("function");
     expect(typeof (await import("sluice/sources")).csv).toBe("function");
+    expect(typeof (await import("sluice/sources")).json).toBe("function");
+    expect(typeof (await import("sluice/sources")).excel).toBe("function");
     expect(typeof (await import("sluice/operators")).map).toBe("function");
     expect(typeof (await import("sluice/sinks")).ndjson).toBe("function");
     expect(typeof (await import("sluice/testing")).VirtualClock).toBe("function");

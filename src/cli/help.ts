@@ -47,6 +47,9 @@ Usage:
   sluice metrics --keep 30d                            prune runs older than that from the metrics store
   sluice sql "SELECT …" [--json]                       read-only SQL over the metrics store (views: runs, stage_metrics, trends, alerts…)
   sluice serve [--host H] [--port P] [--home DIR]      serve past runs' API and dashboard
+  sluice schema FILE [--sample N] [--path P] [--sheet S]
+                                                       print the zod schema inferred from a CSV, NDJSON,
+                                                       JSON or .xlsx file's first rows, to paste and edit
   sluice bench [NAME|FILE…] [--peers] [--scale S] [--check] [--json] [--html FILE]
                                                        run benchmark scenarios
   sluice --version | --help
@@ -240,6 +243,27 @@ ${COMMON}
 
 Example:
   sluice serve --port 8080
+`,
+  schema: `Usage: sluice schema FILE [options]
+
+  Prints a zod schema inferred from the first rows of FILE (.csv, .tsv,
+  .ndjson, .jsonl, .json or .xlsx) as TypeScript to paste into a pipeline
+  file and edit: numbers, integers, booleans, dates and strings; a field
+  with empty or null values is .nullable(), one missing from some records
+  .optional(). It is the schema \`csv(path, { infer: true })\` (and ndjson,
+  json, excel) validate with; records that break it go to the dead letter.
+  The first line says how many rows were sampled.
+
+Options:
+  --sample N     rows to look at (default 1000)
+  --path P       .json: where the array is, e.g. '$.items' (default '$')
+  --sheet S      .xlsx: the sheet's name or 1-based position (default the first)
+  --delimiter C  .csv: the field delimiter (default "," and a tab for .tsv)
+  --name N       the exported constant's name (default from the file name)
+${COMMON}
+
+Example:
+  sluice schema data/orders.csv --sample 5000
 `,
 };
 

@@ -9,6 +9,7 @@ import { describeError } from "../pipeline/errors.ts";
 import { runtimeName, runtimeVersion } from "../runtime/detect.ts";
 import { argv, parseArgs, setExitCode, stderr, stdout } from "../runtime/process.ts";
 import type { RunFlags } from "./commands/run.ts";
+import type { SchemaFlags } from "./commands/schema.ts";
 import { EXIT, exitCodeOf, formatError, UsageError } from "./errors.ts";
 import { COMMAND_HELP, HELP, VERSION, wantsHelp } from "./help.ts";
 
@@ -274,6 +275,23 @@ export async function main(args: string[]): Promise<number> {
           verbose: Boolean(values.verbose),
           json: Boolean(values.json),
         });
+      }
+      case "schema": {
+        const { values: v, positionals } = parse(
+          rest,
+          {
+            ...common,
+            sample: { type: "string" },
+            path: { type: "string" },
+            sheet: { type: "string" },
+            delimiter: { type: "string" },
+            name: { type: "string" },
+          },
+          "schema",
+        );
+        if (positionals.length !== 1)
+          throw new UsageError("schema: expected one data file, e.g. `sluice schema data/orders.csv`");
+        return await (await import("./commands/schema.ts")).schemaCommand(positionals[0], v as SchemaFlags);
       }
       case "bench": {
         if (rest.includes("--help") || rest.includes("-h")) {

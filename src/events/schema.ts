@@ -21,6 +21,8 @@ export const PositionSchema = z.object({
   byteOffset: z.number().optional(),
   chunk: z.number().optional(),
   index: z.number().optional(),
+  /** The sheet of a workbook (Excel source; `line` is then the sheet's row number). */
+  sheet: z.string().optional(),
   /** Input lines the record covers (file sources; more than 1 when a quoted field holds line breaks). */
   lines: z.number().optional(),
 });

@@ -3,7 +3,9 @@
  * (`internal/csv-parser.ts`, which says why it is hand-written), streamed in
  * 1 MiB buffers with bounded memory, resumable at byte offsets. Without a
  * schema every value is the exact string from the file; with a zod schema,
- * records are validated/coerced and failures go to the dead letter.
+ * records are validated/coerced and failures go to the dead letter; with
+ * `infer: true` the schema is inferred at open from the first rows
+ * (`internal/infer.ts`, the same as `sluice schema FILE` prints).
  */
 import { z } from "zod";
 import { ConfigError } from "../pipeline/errors.ts";
@@ -14,6 +16,7 @@ import { fs } from "../runtime/fs.ts";
 import { CsvParser, WARN_RECORD_BYTES, WARN_RECORD_LINES } from "./internal/csv-parser.ts";
 import { TEXT_ENCODINGS, type TextEncodingName } from "./internal/encoding.ts";
 import { fileSource } from "./internal/file-source.ts";
+import { InferOption, inferSpec } from "./internal/infer.ts";
 
 export const CsvSourceOptions = z
   .object({
@@ -29,6 +32,11 @@ export const CsvSourceOptions = z
       .default('"'),
     /** zod schema to validate/coerce each record. */
     schema: z.custom<z.ZodType>((v) => v instanceof z.ZodType, "must be a zod schema").optional(),
+    /**
+     * `true` or `{ sample: N }`: infer a schema at open from the first 1000 (N) records and validate
+     * every record with it (failures go to the dead letter). `sluice schema FILE` prints it.
+     */
+    infer: InferOption,
     /** Read buffer (and so chunk) size; default "1MiB". */
     bufferSize: z.union([z.number(), z.string()]).default("1MiB"),
     /** Longest record accepted; longer ones go to the dead letter. Default "64MiB". */
@@ -61,13 +69,22 @@ type Opts = z.input<typeof CsvSourceOptions>;
 export function csv<S extends z.ZodType>(path: string, options: Opts & { schema: S }): Source<z.output<S>>;
 export function csv(
   path: string,
+  options: Opts & { infer: true | { sample: number } },
+): Source<Record<string, unknown>>;
+export function csv(
+  path: string,
   options?: Opts & { header?: true | string[] },
 ): Source<Record<string, string>>;
 export function csv(path: string, options: Opts & { header: false }): Source<string[]>;
 export function csv(path: string, options: Opts = {}): Source<unknown> {
   if (typeof path !== "string" || path.length === 0)
     throw new ConfigError("csv(): the path must be a non-empty string");
-  const o = parseComponentOptions(`csv("${path}")`, CsvSourceOptions, options);
+  const component = `csv("${path}")`;
+  const o = parseComponentOptions(component, CsvSourceOptions, options);
+  if (o.infer !== false && o.header === false)
+    throw new ConfigError(`${component}: infer needs named columns`, {
+      hint: "Use header: true (the first row names the columns) or header: [names] with infer.",
+    });
   if (o.delimiter === o.quote) throw new ConfigError(`csv("${path}"): delimiter and quote must differ`);
   const bufferSize = toBytes(o.bufferSize as never, "csv bufferSize");
   const maxRecordBytes = toBytes(o.maxRecordBytes as never, "csv maxRecordBytes");
@@ -77,6 +94,7 @@ export function csv(path: string, options: Opts = {}): Source<unknown> {
     path,
     bufferSize,
     schema: o.schema,
+    infer: inferSpec(component, o.infer, o.schema, true),
     async makeParser(file, start) {
       let header: boolean | string[] = o.header;
       if (start && start.byte > 0 && header === true)

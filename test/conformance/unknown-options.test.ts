@@ -26,6 +26,8 @@ const cases: Record<string, Record<string, Case>> = {
   sources: {
     csv: { call: (o) => sources.csv("x.csv", never(o)), known: "delimiter" },
     ndjson: { call: (o) => sources.ndjson("x.ndjson", never(o)), known: "bufferSize" },
+    json: { call: (o) => sources.json("x.json", never(o)), known: "path" },
+    excel: { call: (o) => sources.excel("x.xlsx", never(o)), known: "sheet" },
     iterable: { call: (o) => sources.iterable([1], never(o)), known: "chunkSize" },
     fromObservable: { call: (o) => sources.fromObservable(of(1), never(o)), known: "overflow" },
   },

@@ -21,6 +21,8 @@ import {
 } from "../../pipeline/types.ts";
 import { errorCode, fs, paths } from "../../runtime/fs.ts";
 import type { ParseBatch, RowError } from "./batch.ts";
+import { inferSchema, toZod } from "./infer.ts";
+import { checkInputFile, validateRecords } from "./validate.ts";
 
 /** Bytes handed to the parser per push (one chunk per push). */
 export const PUSH_BYTES = 64 * 1024;
@@ -35,6 +37,8 @@ export interface FileSourceSpec<R, A> {
   readonly path: string;
   readonly bufferSize: number;
   readonly schema?: z.ZodType<A>;
+  /** Infer the schema at open from the first `sample` records (of a fresh parser from the file's start). */
+  readonly infer?: { readonly sample: number; readonly text: boolean };
   /** Creates the parser for a run, starting at `start` (a resumed offset) or the file's beginning. */
   makeParser(path: string, start: { byte: number; line: number } | undefined): Promise<BatchParser<R>>;
 }
@@ -48,19 +52,7 @@ export function fileSource<R, A>(spec: FileSourceSpec<R, A>): Source<A> {
       return (await fs.stat(abs()))?.size;
     },
     async check() {
-      const path = abs();
-      const info = await fs.stat(path);
-      if (!info) {
-        throw new SourceError(`${spec.kind} source: input file not found: ${path}`, {
-          hint: "Check the path (relative paths are resolved from the working directory).",
-        });
-      }
-      if (!info.isFile) throw new SourceError(`${spec.kind} source: not a regular file: ${path}`);
-      if (!(await fs.canRead(path))) {
-        throw new SourceError(`${spec.kind} source: cannot read ${path} (permission denied)`, {
-          hint: "Make the file readable by this user.",
-        });
-      }
+      await checkInputFile(spec.kind, abs());
     },
     async reparse(raw: string, position: Position, _ctx: RunContext): Promise<Reparsed<A>> {
       // Start the parser where the record was (a CSV parser past byte 0 reads the header row
@@ -101,6 +93,12 @@ async function* read<R, A>(
   const r = ctx.resumeFrom;
   const start =
     typeof r?.byte === "number" ? { byte: r.byte, line: typeof r.line === "number" ? r.line : 1 } : undefined;
+  const infer = spec.infer;
+  const schema = infer
+    ? (toZod(
+        inferSchema(await sampleParser(await spec.makeParser(path, undefined), path, infer.sample), infer),
+      ) as z.ZodType<A>)
+    : spec.schema;
   const parser = await spec.makeParser(path, start);
   let seq = 0;
   const file = spec.path;
@@ -115,8 +113,11 @@ async function* read<R, A>(
       });
     }
     for (const e of batch.errors) ctx.deadLetter(parseFailure(file, e));
-    const records: A[] = [];
-    validate(spec.schema, batch, file, records, ctx.deadLetter);
+    const records = validateRecords(batch.records, schema, ctx, (i) => {
+      const pos = batch.position(i);
+      const raw = batch.raw(i);
+      return { raw, position: { file, line: pos.line, byteOffset: pos.byteOffset, lines: lineCount(raw) } };
+    });
     ctx.reportRead(batch.endOffset);
     return {
       records,
@@ -187,4 +188,15 @@ function lineCount(raw: string): number {
   let n = 1;
   for (let i = raw.indexOf("\n"); i !== -1; i = raw.indexOf("\n", i + 1)) n++;
   return n;
+}
+
+/** The first `n` records `parser` reads from `path` (fewer when the file is shorter). */
+export async function sampleParser<R>(parser: BatchParser<R>, path: string, n: number): Promise<R[]> {
+  const out: R[] = [];
+  for await (const buf of fs.read(path, { bufferSize: PUSH_BYTES })) {
+    out.push(...parser.push(buf).records);
+    if (out.length >= n) return out.slice(0, n);
+  }
+  out.push(...parser.finish().records);
+  return out.slice(0, n);
 }
