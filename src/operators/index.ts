@@ -24,3 +24,11 @@ export { type RetryOptions, RetryOptionsSchema, retry } from "./retry.ts";
 export { type RxOptions, rx } from "./rx.ts";
 export { tap } from "./tap.ts";
 export { TimeoutOptionsSchema, timeout } from "./timeout.ts";
+export {
+  type Reducer,
+  type WatermarkOptions,
+  type WindowColumn,
+  type WindowOptions,
+  type WindowResult,
+  window,
+} from "./window.ts";

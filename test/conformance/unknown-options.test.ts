@@ -102,6 +102,21 @@ describe("unknown options", () => {
     );
   });
 
+  it("window.tumbling, window.sliding and window.session (an object of factories) reject unknown options", () => {
+    const base = { time: "t", watermark: { outOfOrder: 0 }, lateness: 0, aggregate: { n: "count" } };
+    const kinds = {
+      tumbling: (o: Opts) => operators.window.tumbling("1m", never({ ...base, ...o })),
+      sliding: (o: Opts) => operators.window.sliding("1m", "10s", never({ ...base, ...o })),
+      session: (o: Opts) => operators.window.session("1m", never({ ...base, ...o })),
+    };
+    expect(Object.keys(operators.window).sort()).toEqual(Object.keys(kinds).sort());
+    for (const [name, call] of Object.entries(kinds)) {
+      expect(() => call({}), name).not.toThrow();
+      expect(() => call({ bogusOption: 1 }), name).toThrow(/unknown option "bogusOption"/);
+      expect(() => call({ watermark: { outOfOrder: 0, bogus: 1 } }), name).toThrow(ConfigError);
+    }
+  });
+
   it("nested option objects are checked too", () => {
     expect(() => operators.chunk(never({ adaptive: { targetLatncy: "50ms" } }))).toThrow(/"targetLatncy"/);
     expect(() => operators.parallelMap("./w.ts", never({ backoff: { inital: "1s" } }))).toThrow(/"inital"/);
