@@ -148,6 +148,7 @@ function windowOperator<A, S extends Record<string, WindowColumn<A>>>(
       },
       end() {
         out = [];
+        stats.report();
         wm.finish();
         state.advance(wm.value, emit);
         return out;

@@ -36,6 +36,15 @@ const cases: Record<string, Record<string, Case>> = {
     chunk: { call: (o) => operators.chunk(never({ rows: 10, ...o })), known: "adaptive" },
     circuitBreaker: { call: (o) => operators.circuitBreaker(never(o), id), known: "openFor" },
     dedupe: { call: (o) => operators.dedupe((x: unknown) => String(x), never(o)), known: "maxKeys" },
+    keyed: {
+      call: (o) =>
+        operators.keyed(
+          (x: unknown) => String(x),
+          (s) => s,
+          never(o),
+        ),
+      known: "ttl",
+    },
     mapAsync: { call: (o) => operators.mapAsync((x: unknown) => x, never(o)), known: "concurrency" },
     parallelMap: { call: (o) => operators.parallelMap("./work.ts", never(o)), known: "workers" },
     rateLimit: { call: (o) => operators.rateLimit(never({ perSecond: 1, ...o })), known: "burst" },

@@ -17,6 +17,8 @@ export interface WindowStats {
   /** Largest skew (max event time seen − record's time) since the last event. */
   maxSkew: number;
   start(): void;
+  /** Publishes now (before the final watermark, so the last event still shows where it was). */
+  report(): void;
   stop(): void;
 }
 
@@ -32,7 +34,9 @@ export function windowStats(
   const report = () => {
     const openWindows = open();
     const sig = `${wm.value}|${openWindows}`;
-    if (sig === last && s.late === 0 && s.lateAccepted === 0 && s.maxSkew === 0) return;
+    const quiet = s.late === 0 && s.lateAccepted === 0 && s.maxSkew === 0;
+    // After the final watermark (end of input) only late counts are news: the last report came before it.
+    if (quiet && (sig === last || wm.value === Number.POSITIVE_INFINITY)) return;
     last = sig;
     ctx.emit({
       kind: "window.progress",
@@ -57,6 +61,7 @@ export function windowStats(
     start() {
       stopTimer = ctx.clock.every(everyMs, report);
     },
+    report,
     stop() {
       stopTimer?.();
       stopTimer = undefined;
