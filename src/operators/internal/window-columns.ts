@@ -59,6 +59,8 @@ const WIDTH = [0, 1, 2, 1, 1, 3, 3, 1];
 /** An accumulator: slot 0 is the record count, then each column's slots. */
 export type Acc = unknown[];
 
+type Adder<A> = (acc: Acc, r: A, ts: number, seq: number, empty: boolean) => void;
+
 function isReducer(v: unknown): v is Reducer<unknown, unknown, unknown> {
   return (
     typeof v === "object" &&
@@ -74,6 +76,7 @@ export class Columns<A> {
   readonly #fields: string[] = [];
   readonly #offsets: number[] = [];
   readonly #reducers: Array<Reducer<A, unknown, unknown> | undefined> = [];
+  readonly #adders: Adder<A>[] = [];
   readonly width: number;
   readonly hasReducer: boolean;
 
@@ -111,6 +114,67 @@ export class Columns<A> {
     }
     this.width = off;
     this.hasReducer = reducers;
+    for (let c = 0; c < this.#kinds.length; c++) {
+      const adder = this.#adder(this.#kinds[c], this.#offsets[c], this.#fields[c], this.#reducers[c]);
+      if (adder) this.#adders.push(adder);
+    }
+  }
+
+  /**
+   * One function per column with its field and slot fixed, so each property read
+   * site sees one field name (the per-record path does no switch on the kind).
+   */
+  #adder(
+    k: number,
+    o: number,
+    field: string,
+    red: Reducer<A, unknown, unknown> | undefined,
+  ): Adder<A> | undefined {
+    const get = (r: A) => (r as Record<string, unknown>)[field];
+    switch (k) {
+      case SUM:
+        return (acc, r) => {
+          acc[o] = (acc[o] as number) + Number(get(r));
+        };
+      case AVG:
+        return (acc, r) => {
+          acc[o] = (acc[o] as number) + Number(get(r));
+          acc[o + 1] = (acc[o + 1] as number) + 1;
+        };
+      case MIN:
+        return (acc, r, _ts, _seq, empty) => {
+          const v = get(r);
+          if (empty || (v as number) < (acc[o] as number)) acc[o] = v;
+        };
+      case MAX:
+        return (acc, r, _ts, _seq, empty) => {
+          const v = get(r);
+          if (empty || (v as number) > (acc[o] as number)) acc[o] = v;
+        };
+      case FIRST:
+        return (acc, r, ts, seq, empty) => {
+          if (empty || ts < (acc[o + 1] as number)) {
+            acc[o] = get(r);
+            acc[o + 1] = ts;
+            acc[o + 2] = seq;
+          }
+        };
+      case LAST:
+        return (acc, r, ts, seq, empty) => {
+          if (empty || ts >= (acc[o + 1] as number)) {
+            acc[o] = get(r);
+            acc[o + 1] = ts;
+            acc[o + 2] = seq;
+          }
+        };
+      case REDUCE: {
+        const reducer = red as Reducer<A, unknown>;
+        return (acc, r) => {
+          acc[o] = reducer.add(acc[o], r);
+        };
+      }
+    }
+    return undefined;
   }
 
   /** An empty accumulator (no records yet). */
@@ -130,46 +194,8 @@ export class Columns<A> {
   add(acc: Acc, r: A, ts: number, seq: number): void {
     const empty = acc[0] === 0;
     acc[0] = (acc[0] as number) + 1;
-    const kinds = this.#kinds;
-    for (let c = 0; c < kinds.length; c++) {
-      const k = kinds[c];
-      if (k === COUNT) continue;
-      const o = this.#offsets[c];
-      if (k === REDUCE) {
-        acc[o] = (this.#reducers[c] as Reducer<A, unknown>).add(acc[o], r);
-        continue;
-      }
-      const v = (r as Record<string, unknown>)[this.#fields[c]];
-      switch (k) {
-        case SUM:
-          acc[o] = (acc[o] as number) + Number(v);
-          break;
-        case AVG:
-          acc[o] = (acc[o] as number) + Number(v);
-          acc[o + 1] = (acc[o + 1] as number) + 1;
-          break;
-        case MIN:
-          if (empty || (v as number) < (acc[o] as number)) acc[o] = v;
-          break;
-        case MAX:
-          if (empty || (v as number) > (acc[o] as number)) acc[o] = v;
-          break;
-        case FIRST:
-          if (empty || ts < (acc[o + 1] as number)) {
-            acc[o] = v;
-            acc[o + 1] = ts;
-            acc[o + 2] = seq;
-          }
-          break;
-        case LAST:
-          if (empty || ts >= (acc[o + 1] as number)) {
-            acc[o] = v;
-            acc[o + 1] = ts;
-            acc[o + 2] = seq;
-          }
-          break;
-      }
-    }
+    const adders = this.#adders;
+    for (let c = 0; c < adders.length; c++) adders[c](acc, r, ts, seq, empty);
   }
 
   /**
