@@ -81,7 +81,7 @@ beforeAll(async () => {
 
 describe.concurrent("kill -9 during windowed runs", () => {
   for (const c of cases) {
-    it(`${c.runtime}, ${c.window} windows, emit ${c.emit}: ${c.kills} SIGKILLs, each resumed, end with the uninterrupted output`, async () => {
+    it(`${c.runtime}, ${c.window === "keyed" ? "keyed()" : `${c.window} windows, emit ${c.emit}`}: ${c.kills} SIGKILLs, each resumed, end with the uninterrupted output`, async () => {
       const cwd = workdir(root, `kill-${c.runtime}-${c.window}-${c.emit}`, data);
       const home = join(cwd, ".s");
       const env = envOf(c, c.delay);

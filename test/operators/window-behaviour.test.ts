@@ -7,10 +7,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, expectTypeOf, it } from "vitest";
 import { EventBus, type EventOf, pipeline, runPipeline } from "../../src/index.ts";
 import { window } from "../../src/operators/index.ts";
 import { ConfigError } from "../../src/pipeline/errors.ts";
+import type { Operator } from "../../src/pipeline/types.ts";
 import type { Duration } from "../../src/pipeline/units.ts";
 import { collect } from "../../src/sinks/index.ts";
 import { iterable } from "../../src/sources/index.ts";
@@ -203,6 +204,20 @@ describe("options and columns", () => {
     expect(await stage.end?.()).toEqual([
       { key: null, start: new Date(0), end: new Date(20), users: 2, n: 4 },
     ]);
+  });
+
+  it("types output records: key, start, end and each column's value (a reducer's result)", () => {
+    const op = window.tumbling("1m", {
+      time: (r: { t: number; u: string }) => r.t,
+      watermark: { outOfOrder: 0 },
+      lateness: 0,
+      aggregate: {
+        n: "count",
+        users: { init: () => 0, add: (s: number) => s + 1, result: (s: number) => `${s}` },
+      },
+    });
+    type Out = typeof op extends Operator<{ t: number; u: string }, infer B> ? B : never;
+    expectTypeOf<Out>().toExtend<{ key: unknown; start: Date; end: Date; n: number; users: string }>();
   });
 
   it("refuses unknown options, a missing lateness, a reducer without merge for sessions, every > size", () => {
