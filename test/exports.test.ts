@@ -35,7 +35,9 @@ describe("entry points", () => {
     expect(typeof (await import("sluice/sources")).csv).toBe("function");
     expect(typeof (await import("sluice/sources")).json).toBe("function");
     expect(typeof (await import("sluice/sources")).excel).toBe("function");
-    expect(typeof (await import("sluice/operators")).map).toBe("function");
+    const ops = await import("sluice/operators");
+    expect(typeof ops.map).toBe("function");
+    expect(Object.keys(ops.window).sort()).toEqual(["session", "sliding", "tumbling"]);
     expect(typeof (await import("sluice/sinks")).ndjson).toBe("function");
     expect(typeof (await import("sluice/testing")).VirtualClock).toBe("function");
   });

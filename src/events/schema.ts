@@ -188,6 +188,29 @@ export const CacheStats = z.object({
   hitRate: z.number(),
 });
 
+/**
+ * An event-time window stage's state for one interval (`window.*`): where its
+ * watermark is, how far it trails the largest event time seen (the lag), the
+ * windows held and the records that came late (`late`: too late, sent to the
+ * dead letter; `lateAccepted`: behind the watermark but within lateness).
+ */
+export const WindowProgress = z.object({
+  kind: z.literal("window.progress"),
+  ...base,
+  stage: z.string(),
+  /** Epoch ms; absent before the first record and after the final watermark. */
+  watermark: z.number().optional(),
+  maxEventTime: z.number().optional(),
+  /** Largest event time seen − watermark (the out-of-order bound, more while a partition lags). */
+  lagMs: z.number(),
+  openWindows: z.number(),
+  late: z.number(),
+  lateAccepted: z.number(),
+  /** Largest skew of a record in the interval: max event time seen before it − its event time. */
+  maxSkewMs: z.number(),
+  partitions: z.number(),
+});
+
 export const WorkerLifecycle = z.object({
   kind: z.literal("worker.lifecycle"),
   ...base,
@@ -295,6 +318,7 @@ export const EventSchema = z.discriminatedUnion("kind", [
   RateLimited,
   BulkheadShed,
   CacheStats,
+  WindowProgress,
   WorkerLifecycle,
   WorkerStats,
   AlertRaised,
@@ -333,6 +357,7 @@ export const durable: Readonly<Record<EventKind, boolean>> = {
   "rate.limited": true,
   "bulkhead.shed": true,
   "cache.stats": true,
+  "window.progress": true,
   "worker.lifecycle": true,
   "worker.stats": true,
   "alert.raised": true,

@@ -295,5 +295,26 @@ export function recommend(
       evidence: { deadLettered: dead, rowsIn, topReason: top?.reason ?? null },
     });
   }
+
+  // 7. Late records in a window stage: the out-of-order bound is shorter than the measured skew.
+  for (const w of report.windows ?? []) {
+    if (w.late === 0 || w.maxSkewMs === null) continue;
+    const current = w.lagMsMin;
+    const suggested = Math.ceil(w.maxSkewMs / 1000) * 1000;
+    if (current !== null && suggested <= current) continue;
+    out.push({
+      id: "raise-out-of-order",
+      stage: w.stage,
+      action: `Raise watermark.outOfOrder of ${w.stage}${current === null ? "" : ` from ${ms(current)}`} to ${ms(suggested)} (or its lateness), or accept the late records in the dead letter.`,
+      setting: "watermark.outOfOrder",
+      direction: "raise",
+      current,
+      suggested,
+      reason:
+        `${w.late} records came after their window closed; records arrived up to ${ms(w.maxSkewMs)} behind the ` +
+        `largest event time seen${current === null ? "" : `, more than the bound of ${ms(current)}`}. A larger bound delays every result by as much.`,
+      evidence: { late: w.late, lateAccepted: w.lateAccepted, maxSkewMs: w.maxSkewMs, outOfOrderMs: current },
+    });
+  }
   return out;
 }

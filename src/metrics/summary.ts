@@ -132,6 +132,19 @@ export interface RunReport {
     hitRate: number | null;
     entries: number | null;
   }>;
+  /** Event-time window stages (`window.progress`); absent from reports built elsewhere. */
+  readonly windows?: ReadonlyArray<{
+    stage: string;
+    /** Records too late (dead-lettered) and late but within lateness. */
+    late: number;
+    lateAccepted: number;
+    /** The smallest lag seen: the out-of-order bound (more while a partition lagged). */
+    lagMsMin: number | null;
+    lagMsMax: number | null;
+    /** The largest event-time skew of a record: max event time seen before it − its time. */
+    maxSkewMs: number | null;
+    openWindowsMax: number | null;
+  }>;
   readonly workers: ReadonlyArray<{
     stage: string;
     workersMax: number;
@@ -252,6 +265,12 @@ export async function runSummary(db: MetricsReader, runId: string): Promise<RunR
      FROM cache_stats WHERE run_id = $run GROUP BY stage ORDER BY stage`,
     p,
   );
+  const windows = await db.all(
+    `SELECT stage, sum(late) AS late, sum(late_accepted) AS late_accepted, min(lag_ms) FILTER (WHERE watermark IS NOT NULL) AS lag_min,
+            max(lag_ms) AS lag_max, max(max_skew_ms) AS skew, max(open_windows) AS open_max
+     FROM window_progress WHERE run_id = $run GROUP BY stage ORDER BY stage`,
+    p,
+  );
   const workers = await db.all(
     `SELECT stage, max(workers) AS workers_max, avg(utilisation) AS utilisation, max(queue_depth) AS queue_max,
             sum(completed) AS completed, sum(failed) AS failed, avg(avg_task_ms) AS avg_task_ms
@@ -315,6 +334,15 @@ export async function runSummary(db: MetricsReader, runId: string): Promise<RunR
       evictions: num(r.evictions),
       hitRate: numOrNull(r.hit_rate),
       entries: numOrNull(r.entries),
+    })),
+    windows: windows.map((r) => ({
+      stage: String(r.stage),
+      late: num(r.late),
+      lateAccepted: num(r.late_accepted),
+      lagMsMin: numOrNull(r.lag_min),
+      lagMsMax: numOrNull(r.lag_max),
+      maxSkewMs: numOrNull(r.skew),
+      openWindowsMax: numOrNull(r.open_max),
     })),
     workers: workers.map((r) => ({
       stage: String(r.stage),

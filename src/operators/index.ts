@@ -16,6 +16,7 @@ export { fallback } from "./fallback.ts";
 export { filter } from "./filter.ts";
 export { flatMap } from "./flat-map.ts";
 export { type MaybeAsync, makeOperator } from "./internal/operator.ts";
+export { type KeyedContext, type KeyedOptions, keyed } from "./keyed.ts";
 export { map } from "./map.ts";
 export { type MapAsyncOptions, mapAsync } from "./map-async.ts";
 export { type ParallelMapOptions, type Priority, parallelMap } from "./parallel-map.ts";
@@ -24,3 +25,11 @@ export { type RetryOptions, RetryOptionsSchema, retry } from "./retry.ts";
 export { type RxOptions, rx } from "./rx.ts";
 export { tap } from "./tap.ts";
 export { TimeoutOptionsSchema, timeout } from "./timeout.ts";
+export {
+  type Reducer,
+  type WatermarkOptions,
+  type WindowColumn,
+  type WindowOptions,
+  type WindowResult,
+  window,
+} from "./window.ts";

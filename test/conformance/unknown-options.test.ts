@@ -38,6 +38,15 @@ const cases: Record<string, Record<string, Case>> = {
     chunk: { call: (o) => operators.chunk(never({ rows: 10, ...o })), known: "adaptive" },
     circuitBreaker: { call: (o) => operators.circuitBreaker(never(o), id), known: "openFor" },
     dedupe: { call: (o) => operators.dedupe((x: unknown) => String(x), never(o)), known: "maxKeys" },
+    keyed: {
+      call: (o) =>
+        operators.keyed(
+          (x: unknown) => String(x),
+          (s) => s,
+          never(o),
+        ),
+      known: "ttl",
+    },
     mapAsync: { call: (o) => operators.mapAsync((x: unknown) => x, never(o)), known: "concurrency" },
     parallelMap: { call: (o) => operators.parallelMap("./work.ts", never(o)), known: "workers" },
     rateLimit: { call: (o) => operators.rateLimit(never({ perSecond: 1, ...o })), known: "burst" },
@@ -102,6 +111,21 @@ describe("unknown options", () => {
     expect(() => operators.parallelMap("./work.ts", never({ cluster: { nodes: 2 } }))).toThrow(
       /parallelMap\(\): unknown option "cluster"/,
     );
+  });
+
+  it("window.tumbling, window.sliding and window.session (an object of factories) reject unknown options", () => {
+    const base = { time: "t", watermark: { outOfOrder: 0 }, lateness: 0, aggregate: { n: "count" } };
+    const kinds = {
+      tumbling: (o: Opts) => operators.window.tumbling("1m", never({ ...base, ...o })),
+      sliding: (o: Opts) => operators.window.sliding("1m", "10s", never({ ...base, ...o })),
+      session: (o: Opts) => operators.window.session("1m", never({ ...base, ...o })),
+    };
+    expect(Object.keys(operators.window).sort()).toEqual(Object.keys(kinds).sort());
+    for (const [name, call] of Object.entries(kinds)) {
+      expect(() => call({}), name).not.toThrow();
+      expect(() => call({ bogusOption: 1 }), name).toThrow(/unknown option "bogusOption"/);
+      expect(() => call({ watermark: { outOfOrder: 0, bogus: 1 } }), name).toThrow(ConfigError);
+    }
   });
 
   it("nested option objects are checked too", () => {

@@ -69,6 +69,17 @@ const samples: Record<EventKind, Record<string, unknown>> = {
     bytes: 1,
     hitRate: 0.5,
   },
+  "window.progress": {
+    stage: "2:window.tumbling",
+    watermark: 1_700_000_000_000,
+    maxEventTime: 1_700_000_030_000,
+    lagMs: 30_000,
+    openWindows: 12,
+    late: 1,
+    lateAccepted: 2,
+    maxSkewMs: 45_000,
+    partitions: 0,
+  },
   "worker.lifecycle": { stage: "2:score", action: "started", workerId: 1 },
   "worker.stats": {
     stage: "2:score",

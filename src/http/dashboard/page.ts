@@ -49,6 +49,7 @@ export const INDEX_HTML = `<!doctype html>
       <div class="panel"><h2>Bottleneck</h2><div id="bottleneck" class="muted">not known yet</div></div>
       <div class="panel"><h2>Recommendations</h2><ul id="recommendations"><li class="muted">none yet</li></ul></div>
       <div class="panel"><h2>Dead letters by reason</h2><ul id="dead-letters"><li class="muted">none</li></ul></div>
+      <div class="panel"><h2>Event time</h2><ul id="windows"><li class="muted">no window stage</li></ul></div>
     </div>
   </section>
 </main>

@@ -18,7 +18,7 @@ export const APP_JS = `"use strict";
   for (var b = 0.001; b < 1e7; b *= 1.25) BOUNDS.push(Number(b.toPrecision(6)));
   var COLORS = ["#1565c0", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#c62828", "#5d4037", "#ad1457"];
   var MAX_POINTS = 300;
-  var state = { run: null, source: null, series: {}, colors: {}, alerts: {}, points: 0, pipelines: {} };
+  var state = { run: null, source: null, series: {}, colors: {}, alerts: {}, points: 0, pipelines: {}, windows: {} };
   var FIGURE = { rows_per_s: "rows/s", p99_ms: "p99", peak_rss_bytes: "peak RSS" };
 
   function $(id) { return document.getElementById(id); }
@@ -153,6 +153,21 @@ export const APP_JS = `"use strict";
       ul.appendChild(li);
     });
   }
+  // Window stages (window.progress): watermark, its lag behind the largest event time, open windows, late records.
+  function renderWindows() {
+    var ul = $("windows");
+    ul.textContent = "";
+    var stages = Object.keys(state.windows);
+    if (stages.length === 0) { ul.appendChild(el("li", "muted", "no window stage")); return; }
+    stages.forEach(function (st) {
+      var w = state.windows[st];
+      var wm = w.watermark === undefined ? "–" : new Date(w.watermark).toISOString().replace(".000Z", "Z");
+      var li = el("li", w.late > 0 ? "alert warning" : "", st + ": watermark " + wm + " · lag " + fmt(w.lagMs / 1000) + " s · " +
+        fmt(w.openWindows) + " open · " + fmt(w.late) + " too late · " + fmt(w.lateAccepted) + " late within lateness");
+      li.setAttribute("data-window-stage", st);
+      ul.appendChild(li);
+    });
+  }
   function drawTrends(rows) {
     var c = $("chart-trends");
     var dpr = window.devicePixelRatio || 1;
@@ -244,6 +259,17 @@ export const APP_JS = `"use strict";
       if (e.kind === "stage.progress" && e.intervalMs > 0) {
         addPoint(e.stage, e.ts, (e.rowsIn * 1000) / e.intervalMs, percentile(e.latency, 99));
       } else if (e.kind === "run.progress") progress = e;
+      else if (e.kind === "window.progress") {
+        var prev = state.windows[e.stage] || { late: 0, lateAccepted: 0 };
+        state.windows[e.stage] = {
+          watermark: e.watermark === undefined ? prev.watermark : e.watermark,
+          lagMs: e.lagMs,
+          openWindows: e.openWindows,
+          late: prev.late + e.late,
+          lateAccepted: prev.lateAccepted + e.lateAccepted,
+        };
+        renderWindows();
+      }
       else if (e.kind === "alert.raised") {
         state.alerts[e.alertId] = { alertId: e.alertId, rule: e.rule, severity: e.severity, message: e.message, resolvedAt: null };
         renderAlerts();
@@ -263,7 +289,7 @@ export const APP_JS = `"use strict";
 
   function follow(runId) {
     if (state.source) state.source.close();
-    state.run = runId; state.series = {}; state.colors = {}; state.alerts = {};
+    state.run = runId; state.series = {}; state.colors = {}; state.alerts = {}; state.windows = {}; renderWindows();
     renderAlerts();
     redraw();
     document.querySelectorAll("#runs li").forEach(function (li) {

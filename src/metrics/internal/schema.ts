@@ -280,6 +280,14 @@ SELECT any_value(pipeline) AS pipeline, run_id, stage, time_bucket(width, ts) AS
        sum(hits) / nullif(sum(hits) + sum(misses), 0)::DOUBLE AS hit_rate
 FROM cache_stats GROUP BY run_id, stage, bucket;
 
+CREATE OR REPLACE MACRO window_metrics_by(width) AS TABLE
+SELECT any_value(pipeline) AS pipeline, run_id, stage, time_bucket(width, ts) AS bucket,
+       arg_max(watermark, seq) AS watermark, arg_max(max_event_time, seq) AS max_event_time,
+       arg_max(lag_ms, seq) AS lag_ms, max(lag_ms) AS lag_ms_max, arg_max(open_windows, seq) AS open_windows,
+       max(open_windows) AS open_windows_max, sum(late)::BIGINT AS late, sum(late_accepted)::BIGINT AS late_accepted,
+       max(max_skew_ms) AS max_skew_ms
+FROM window_progress GROUP BY run_id, stage, bucket;
+
 CREATE OR REPLACE MACRO worker_metrics_by(width) AS TABLE
 SELECT any_value(pipeline) AS pipeline, run_id, stage, time_bucket(width, ts) AS bucket,
        avg(workers) AS workers, max(workers) AS workers_max, avg(busy) AS busy, max(queue_depth) AS queue_depth,
@@ -360,6 +368,7 @@ UNION ALL SELECT run_id, pipeline, seq, ts, 'dead.letter', stage, to_json(t) FRO
 UNION ALL SELECT run_id, pipeline, seq, ts, 'retry.scheduled', stage, to_json(t) FROM retries t
 UNION ALL SELECT run_id, pipeline, seq, ts, 'worker.stats', stage, to_json(t) FROM worker_stats t
 UNION ALL SELECT run_id, pipeline, seq, ts, 'cache.stats', stage, to_json(t) FROM cache_stats t
+UNION ALL SELECT run_id, pipeline, seq, ts, 'window.progress', stage, to_json(t) FROM window_progress t
 UNION ALL SELECT run_id, pipeline, seq, ts, 'alert.' || event, stage, to_json(t) FROM alert_events t
 UNION ALL SELECT run_id, pipeline, seq, ts, 'run.started', NULL, to_json(t) FROM run_starts t
 UNION ALL SELECT run_id, pipeline, seq, ts, 'run.ended', NULL, to_json(t) FROM run_ends t

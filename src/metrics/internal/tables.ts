@@ -216,6 +216,32 @@ export const TABLES: readonly TableDef[] = [
     ],
   ),
   def(
+    "window_progress",
+    ["window.progress"],
+    [
+      ["stage", "sym"],
+      ["watermark", "num", D],
+      ["max_event_time", "num", D],
+      ["lag_ms", "num", D],
+      ["open_windows", "num", B],
+      ["late", "num", B],
+      ["late_accepted", "num", B],
+      ["max_skew_ms", "num", D],
+      ["partitions", "num", I],
+    ],
+    (e) => [
+      e.stage,
+      e.watermark,
+      e.maxEventTime,
+      e.lagMs,
+      e.openWindows,
+      e.late,
+      e.lateAccepted,
+      e.maxSkewMs,
+      e.partitions,
+    ],
+  ),
+  def(
     "alert_events",
     ["alert.raised", "alert.resolved"],
     [
