@@ -17,8 +17,9 @@ export function deadLetterLinesNote(s: RunSummary): string {
 /** "  ⚠ 2 warnings:" and the first few messages, or nothing. */
 export function warningLines(s: RunSummary): string[] {
   const w = s.warnings;
-  if (!w || w.count === 0) return [];
-  const out = [`  ⚠ ${int(w.count)} warning${w.count === 1 ? "" : "s"}:`];
+  const notes = (w?.sourceNotes ?? []).map((n) => `  ${n}`);
+  if (!w || w.count === 0) return notes;
+  const out = [...notes, `  ⚠ ${int(w.count)} warning${w.count === 1 ? "" : "s"}:`];
   for (const e of w.first.slice(0, SHOWN)) out.push(`    ${e.message}`);
   if (w.count > SHOWN)
     out.push(`    … and ${int(w.count - SHOWN)} more: sluice events ${s.runId} --kind warning`);

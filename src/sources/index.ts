@@ -6,3 +6,4 @@ export { CsvSourceOptions, csv } from "./csv.ts";
 export { FromObservableOptions, fromObservable } from "./from-observable.ts";
 export { type IterableOptions, iterable } from "./iterable.ts";
 export { NdjsonSourceOptions, ndjson } from "./ndjson.ts";
+export { ParquetSourceOptions, parquet } from "./parquet.ts";
