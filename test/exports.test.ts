@@ -35,6 +35,8 @@ describe("entry points", () => {
     expect(typeof (await import("sluice/sources")).csv).toBe("function");
     expect(typeof (await import("sluice/operators")).map).toBe("function");
     expect(typeof (await import("sluice/sinks")).ndjson).toBe("function");
+    expect(typeof (await import("sluice/sources")).parquet).toBe("function");
+    expect(typeof (await import("sluice/sinks")).parquet).toBe("function");
     expect(typeof (await import("sluice/testing")).VirtualClock).toBe("function");
   });
 

@@ -17,11 +17,15 @@ export function deadLetterLinesNote(s: RunSummary): string {
 /** "  ⚠ 2 warnings:" and the first few messages, or nothing. */
 export function warningLines(s: RunSummary): string[] {
   const w = s.warnings;
-  const notes = (w?.sourceNotes ?? []).map((n) => `  ${n}`);
-  if (!w || w.count === 0) return notes;
-  const out = [...notes, `  ⚠ ${int(w.count)} warning${w.count === 1 ? "" : "s"}:`];
+  if (!w || w.count === 0) return [];
+  const out = [`  ⚠ ${int(w.count)} warning${w.count === 1 ? "" : "s"}:`];
   for (const e of w.first.slice(0, SHOWN)) out.push(`    ${e.message}`);
   if (w.count > SHOWN)
     out.push(`    … and ${int(w.count - SHOWN)} more: sluice events ${s.runId} --kind warning`);
   return out;
+}
+
+/** What the source reported about its input (Parquet: "parquet: 1 file, 3 of 82 row groups read (79 skipped …)"). */
+export function sourceNoteLines(s: RunSummary): string[] {
+  return (s.sourceNotes ?? []).map((n) => `  ${n}`);
 }

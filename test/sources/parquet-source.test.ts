@@ -97,7 +97,7 @@ describe("parquet source", () => {
         await duckRows(`SELECT s, id, ts FROM read_parquet('${file}') WHERE ${sql}`),
       );
       expect(s.rowsIn).toBe(out.records.length);
-      expect(s.warnings?.sourceNotes[0]).toMatch(
+      expect(s.sourceNotes?.[0]).toMatch(
         /^parquet: 1 file, \d+ of 5 row groups read \(\d+ skipped by statistics\)/,
       );
     }
@@ -107,7 +107,7 @@ describe("parquet source", () => {
         .to(collect()),
       { home: dir },
     );
-    expect(s.warnings?.sourceNotes).toEqual([
+    expect(s.sourceNotes).toEqual([
       "parquet: 1 file, 3 of 5 row groups read (2 skipped by statistics); 6,140 of 6,144 rows scanned matched where",
     ]);
     expect(s.rowsOut).toBe(6140);
@@ -179,6 +179,7 @@ describe("parquet source", () => {
     expect(s.status).toBe("completed");
     expect(out.records.length).toBe(700);
     expect(s.deadLettered).toBe(2);
+    expect(s.rowsIn).toBe(s.rowsOut + s.filtered + s.deadLettered);
     const dl = readFileSync(s.deadLetterFile as string, "utf8")
       .trim()
       .split("\n")
@@ -187,7 +188,7 @@ describe("parquet source", () => {
       /^not a readable Parquet file \(.*\): .*1-text\.parquet \(12 bytes\); the file is skipped$/,
     );
     expect(dl[1].reason).toMatch(/^not a readable Parquet file \(.*\): .*2-cut\.parquet/);
-    expect(s.warnings?.sourceNotes[0]).toMatch(/^parquet: 3 files \(2 unreadable\), 1 of 1 row groups read/);
+    expect(s.sourceNotes?.[0]).toMatch(/^parquet: 3 files \(2 unreadable\), 1 of 1 row groups read/);
   });
 
   it("names the file and its columns when a column is missing, and the path when nothing matches", async () => {

@@ -11,34 +11,44 @@ export const MAX_WARNINGS = 100;
 export interface WarningsSeen {
   readonly count: number;
   readonly first: ReadonlyArray<EventOf<"warning">>;
-  /**
-   * What the source said about its input at `info` level, for the summary (the Parquet
-   * source: row groups read and skipped by statistics).
-   */
-  readonly sourceNotes: ReadonlyArray<string>;
 }
 
 /** Subscribes to `warning` events; `done()` unsubscribes and returns what was seen. */
 export function collectWarnings(bus: EventBus): { done(): WarningsSeen } {
   const first: EventOf<"warning">[] = [];
-  const sourceNotes: string[] = [];
   let count = 0;
   const sub = bus.subscribe(
     (e) => {
-      if (e.kind === "log") {
-        if (e.level === "info" && e.stage === "source" && sourceNotes.length < MAX_WARNINGS)
-          sourceNotes.push(e.message);
-        return;
-      }
       count++;
       if (first.length < MAX_WARNINGS) first.push(e as EventOf<"warning">);
     },
-    ["warning", "log"],
+    ["warning"],
   );
   return {
     done() {
       sub.unsubscribe();
-      return { count, first, sourceNotes };
+      return { count, first };
+    },
+  };
+}
+
+/**
+ * Subscribes to what the source says about its input at `info` level (the Parquet source: row
+ * groups read and skipped by statistics); `done()` unsubscribes and returns the messages.
+ */
+export function collectSourceNotes(bus: EventBus): { done(): string[] } {
+  const notes: string[] = [];
+  const sub = bus.subscribe(
+    (e) => {
+      if (e.kind === "log" && e.level === "info" && e.stage === "source" && notes.length < MAX_WARNINGS)
+        notes.push(e.message);
+    },
+    ["log"],
+  );
+  return {
+    done() {
+      sub.unsubscribe();
+      return notes;
     },
   };
 }
