@@ -9,7 +9,8 @@
  * that counts): `sluice run FILE --fresh --quiet` with defaults and with
  * `SLUICE_METRICS=off`, beside papaparse (`node peers/run-core/papaparse.mjs`) and
  * DuckDB `read_csv` on one thread reading every column (`node peers/run-core/duckdb.mjs`),
- * and — with `--baseline REV` — the same `sluice run` of sluice at that revision (built
+ * two floors — sluice's CSV parser alone in a loop (`peers/run-core/parser-only.mjs`) and
+ * `node -e 0` — and — with `--baseline REV` — the same `sluice run` of sluice at that revision (built
  * in a worktree under benchmarks/data/). Part 2, a 10-row pipeline (`peers/run-core/ten.ts`):
  * defaults and metrics off on each runtime, and the baseline on node.
  *
@@ -19,12 +20,13 @@
  * agree (rows and a checksum of one field).
  */
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { ensureOrdersCsv } from "../src/testing/generate.ts";
+import { baselineCheckout } from "./lib/baseline.ts";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const repo = join(here, "..");
@@ -48,30 +50,6 @@ rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
 const csvFile = join(data, `orders-clean-${ROWS}.csv`);
 if (!SKIP.has("csv")) await ensureOrdersCsv(csvFile, { rows: ROWS, badEvery: 0 });
-
-/** A checkout of sluice at `rev`, built, with this repository's node_modules. */
-function baselineCheckout(rev: string): string {
-  const dir = join(data, `baseline-${rev}`);
-  if (!existsSync(join(dir, "dist", "cli", "main.js"))) {
-    rmSync(dir, { recursive: true, force: true });
-    spawnSync("git", ["worktree", "prune"], { cwd: repo });
-    const add = spawnSync("git", ["worktree", "add", "--detach", dir, rev], { cwd: repo, encoding: "utf8" });
-    if (add.status !== 0) throw new Error(`git worktree add ${rev}: ${add.stderr}`);
-    symlinkSync(join(repo, "node_modules"), join(dir, "node_modules"));
-    const b = spawnSync(
-      "node",
-      [join(repo, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"],
-      {
-        cwd: dir,
-        encoding: "utf8",
-      },
-    );
-    if (b.status !== 0) throw new Error(`building ${rev}: ${b.stdout}${b.stderr}`);
-  }
-  // The pipelines import "sluice": inside the checkout they resolve to its own build.
-  cpSync(peers, join(dir, "benchmarks", "peers", "run-core"), { recursive: true });
-  return dir;
-}
 
 interface Measured {
   wallS: number;
@@ -159,7 +137,7 @@ function compare(title: string, variants: Variant[], reference: string, checkOut
   }
 }
 
-const base = BASELINE ? baselineCheckout(BASELINE) : undefined;
+const base = BASELINE ? baselineCheckout(repo, data, BASELINE, peers, "run-core") : undefined;
 console.log(
   `# run-core benchmark: ${ROWS.toLocaleString("en")} rows, ${ROUNDS} rounds, node ${process.version}`,
 );
@@ -174,6 +152,12 @@ if (!SKIP.has("csv")) {
     },
     { name: "papaparse", run: () => timed(["node", join(peers, "papaparse.mjs"), csvFile]) },
     { name: "DuckDB read_csv, 1 thread", run: () => timed(["node", join(peers, "duckdb.mjs"), csvFile]) },
+    // Floors, to tell the engine's cost from the parser's and Node's.
+    {
+      name: "floor: sluice's CSV parser alone",
+      run: () => timed(["node", join(peers, "parser-only.mjs"), csvFile]),
+    },
+    { name: "floor: node -e 0", run: () => timed(["node", "-e", "0"]) },
   ];
   if (base)
     variants.push({

@@ -1,15 +1,19 @@
 /**
  * @module `aggregate`: keyed aggregation over the whole input, emitted when
  * the input ends (one record per key, in first-seen order). State is a map of
- * accumulators, snapshotted at each checkpoint barrier and restored on
- * resume, so totals are exact after a crash. (Windows over event time are a
- * separate operator.)
+ * accumulators in the keyed state backend (`internal/state/value-log.ts`):
+ * each checkpoint logs only the groups changed since the previous one, and
+ * resume replays that log, so totals are exact after a crash and a checkpoint
+ * costs what changed, not the number of groups. (Windows over event time are
+ * a separate operator.)
  */
 import { ConfigError } from "../pipeline/errors.ts";
 import { rejectUnknownOptions } from "../pipeline/internal/options.ts";
 import type { Operator } from "../pipeline/types.ts";
+import { paths } from "../runtime/fs.ts";
 import type { Key } from "./dedupe.ts";
 import { makeOperator, recordFailed } from "./internal/operator.ts";
+import { LoggedMap, type ValueLogToken } from "./internal/state/value-log.ts";
 
 type Field<A> = Extract<keyof A, string>;
 
@@ -62,10 +66,16 @@ export function aggregate<A, S extends Record<string, AggregateSpec<A>>>(
   // Accumulator layout per group: for each column, [value, count].
   const width = columns.length;
   return makeOperator<A, AggregateResult<S>>("aggregate", "many", (ctx) => {
+    let state: LoggedMap<unknown[]> | undefined;
     let groups = new Map<Key, unknown[]>();
     return {
       type: "chunk",
+      async start() {
+        state = await LoggedMap.open(paths.join(ctx.runDir, "state", ctx.stage.replace(/[^\w.-]/g, "_")));
+        groups = state.map;
+      },
       process(records, chunk) {
+        const st = state as LoggedMap<unknown[]>;
         for (let i = 0; i < records.length; i++) {
           const r = records[i];
           let k: Key;
@@ -76,10 +86,8 @@ export function aggregate<A, S extends Record<string, AggregateSpec<A>>>(
             continue;
           }
           let acc = groups.get(k);
-          if (!acc) {
-            acc = new Array(width * 2).fill(undefined);
-            groups.set(k, acc);
-          }
+          if (!acc) acc = new Array(width * 2).fill(undefined);
+          st.set(k, acc); // new, or changed in place below: logged at the next checkpoint
           for (let c = 0; c < width; c++) {
             const spec = columns[c][1];
             const j = c * 2;
@@ -123,11 +131,17 @@ export function aggregate<A, S extends Record<string, AggregateSpec<A>>>(
         }
         return out;
       },
-      // Copies: the live accumulators keep changing after the barrier passes.
-      snapshot: () => Array.from(groups, ([k, acc]) => [k, acc.slice()]),
-      restore(state) {
-        groups = new Map((state as Array<[Key, unknown[]]>).map(([k, acc]) => [k, acc.slice()]));
+      snapshot: () => (state as LoggedMap<unknown[]>).checkpoint(),
+      restore(snapshot) {
+        const st = state as LoggedMap<unknown[]>;
+        // A snapshot of an older sluice held the accumulators themselves.
+        if (Array.isArray(snapshot)) {
+          for (const [k, acc] of snapshot as Array<[Key, unknown[]]>) st.set(k, acc.slice());
+          return;
+        }
+        return st.restore(snapshot as ValueLogToken);
       },
+      close: () => state?.close(),
     };
   });
 }

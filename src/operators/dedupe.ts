@@ -1,20 +1,31 @@
 /**
- * @module `dedupe(key)`: keeps the first record of each key. Its state (the
- * keys seen) is snapshotted at every checkpoint barrier and restored on
- * resume, so a resumed run neither re-emits nor drops a record. State grows
- * with distinct keys; `maxKeys` bounds it (beyond it the run fails with a
- * clear error rather than silently forgetting keys and letting duplicates by).
+ * @module `dedupe(key)`: keeps the first record of each key. The keys seen live in the keyed
+ * state backend (`internal/state/key-set.ts`): in memory up to `memoryKeys`, then spilled to
+ * run files under the run's directory with a Bloom filter in front; each checkpoint appends
+ * only the keys added since the previous one, and the journal records a token of a few
+ * numbers, so checkpoints cost what changed and memory stays flat however many keys there
+ * are. A resumed run neither re-emits nor drops a record. `maxKeys` bounds the keys held
+ * (beyond it the run fails with a clear error rather than silently forgetting keys); `ttl`
+ * forgets keys after a while, on the run's clock.
  */
 import { StageError } from "../pipeline/errors.ts";
 import { rejectUnknownOptions } from "../pipeline/internal/options.ts";
 import type { Operator } from "../pipeline/types.ts";
+import { type Duration, toMillis } from "../pipeline/units.ts";
+import { paths } from "../runtime/fs.ts";
 import { makeOperator, recordFailed } from "./internal/operator.ts";
+import type { StateKey } from "./internal/state/bloom.ts";
+import { type KeySetToken, SpillingKeySet } from "./internal/state/key-set.ts";
 
-export type Key = string | number | boolean | bigint | null | undefined;
+export type Key = StateKey;
 
 export interface DedupeOptions {
-  /** Most distinct keys kept; default 10,000,000. */
+  /** Most distinct keys kept; default 10,000,000 (the Bloom filter is sized for it: ~1.2 bytes a key). */
   readonly maxKeys?: number;
+  /** Keys kept in memory before they are spilled to disk; default 1,000,000 (~80 MB of short strings). */
+  readonly memoryKeys?: number;
+  /** Forget a key this long after it was first seen (then its next record passes again), e.g. `"1h"`. */
+  readonly ttl?: Duration | string;
 }
 
 /**
@@ -27,13 +38,27 @@ export interface DedupeOptions {
  * ```
  */
 export function dedupe<A>(key: (record: A) => Key, options: DedupeOptions = {}): Operator<A, A> {
-  rejectUnknownOptions("dedupe()", options, ["maxKeys"]);
+  rejectUnknownOptions("dedupe()", options, ["maxKeys", "memoryKeys", "ttl"]);
   const maxKeys = options.maxKeys ?? 10_000_000;
+  const memoryKeys = Math.max(1, options.memoryKeys ?? 1_000_000);
+  const ttlMs = options.ttl === undefined ? undefined : toMillis(options.ttl, "dedupe ttl");
   return makeOperator<A, A>("dedupe", "filter", (ctx) => {
-    let seen = new Set<Key>();
+    let seen: SpillingKeySet | undefined;
+    const state = () => seen as SpillingKeySet;
     return {
       type: "chunk",
+      async start() {
+        seen = await SpillingKeySet.open({
+          dir: paths.join(ctx.runDir, "state", ctx.stage.replace(/[^\w.-]/g, "_")),
+          memoryKeys,
+          expectedKeys: Math.min(maxKeys, 50_000_000),
+          ttlMs,
+          clock: ctx.clock,
+        });
+      },
       process(records, chunk) {
+        const s = state();
+        if (ttlMs !== undefined) s.now = ctx.clock.now();
         const out: A[] = [];
         for (let i = 0; i < records.length; i++) {
           let k: Key;
@@ -43,22 +68,31 @@ export function dedupe<A>(key: (record: A) => Key, options: DedupeOptions = {}):
             recordFailed(ctx, chunk, i, records[i], e);
             continue;
           }
-          if (seen.has(k)) continue;
-          if (seen.size >= maxKeys) {
+          if (s.has(k)) continue;
+          if (s.size >= maxKeys) {
             throw new StageError(`dedupe (${ctx.stage}) holds ${maxKeys} distinct keys, its maxKeys limit`, {
-              hint: "Raise maxKeys (memory grows with it) or dedupe on a coarser key.",
+              hint: "Raise maxKeys, set a ttl so old keys are forgotten, or dedupe on a coarser key.",
             });
           }
-          seen.add(k);
+          s.add(k);
           out.push(records[i]);
         }
-        return out;
+        return s.wantsSpill ? s.spill().then(() => out) : out;
       },
-      snapshot: () => [...seen].map((k) => (typeof k === "bigint" ? { bigint: k.toString() } : k)),
-      restore(state) {
-        const keys = state as Array<Key | { bigint: string }>;
-        seen = new Set(keys.map((k) => (typeof k === "object" && k !== null ? BigInt(k.bigint) : k)));
+      snapshot: () => state().checkpoint(),
+      restore(token) {
+        // A snapshot of an older sluice held the keys themselves.
+        if (Array.isArray(token)) {
+          state().restoreKeys(
+            (token as Array<Key | { bigint: string }>).map((k) =>
+              typeof k === "object" && k !== null ? BigInt(k.bigint) : k,
+            ),
+          );
+          return;
+        }
+        return state().restore(token as KeySetToken);
       },
+      close: () => seen?.close(),
     };
   });
 }

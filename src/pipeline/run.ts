@@ -17,7 +17,7 @@ import { EventBus } from "../events/bus.ts";
 import type { EventInput, EventOf, SluiceEvent } from "../events/schema.ts";
 import { type Clock, systemClock } from "../runtime/clock.ts";
 import { runtimeName, runtimeVersion } from "../runtime/detect.ts";
-import { paths } from "../runtime/fs.ts";
+import { fs, paths } from "../runtime/fs.ts";
 import { host } from "../runtime/process.ts";
 import type { Barrier, Chunk } from "./chunk.ts";
 import { ConfigError, describeError, SinkError, type SluiceError } from "./errors.ts";
@@ -227,7 +227,7 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
       stages.push({ name: names[i], op, impl, meter });
       meters.push(meter);
       await impl.start?.();
-      if (cp) restoreOperator(impl, cp, names[i]);
+      if (cp) await restoreOperator(impl, cp, names[i]);
     }
     if (cp) restoreMeters(cp, meters, sourceMeter, sinkMeter);
     const sinkCtx: SinkContext = {
@@ -382,5 +382,9 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
     stages: run.all(),
     error,
   };
-  return closePlugins(plugins, summary);
+  const closed = await closePlugins(plugins, summary);
+  // Operator state (`<run>/state/`) only serves a resume; a completed run (its end journaled
+  // by the plugins just closed) has none left to do.
+  if (closed.status === "completed") await fs.remove(paths.join(runDir, "state")).catch(() => {});
+  return closed;
 }

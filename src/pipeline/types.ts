@@ -126,10 +126,14 @@ export type StageImpl<A, B> =
 
 /** Optional lifecycle of a stage instance. */
 export interface StageHooks<B> {
-  /** Snapshot of the stage's state at a barrier (msgpack-serialisable). */
+  /**
+   * Snapshot of the stage's state at a barrier (msgpack-serialisable). A promise holds the
+   * stage (and the barrier) until it settles: a state backend makes what changed durable here
+   * and returns a small token.
+   */
   snapshot?(): unknown;
-  /** Restores a snapshot taken by `snapshot` (on resume). */
-  restore?(state: unknown): void;
+  /** Restores a snapshot taken by `snapshot` (on resume); may return a promise. */
+  restore?(state: unknown): void | Promise<void>;
   /** Records still held when input ends (e.g. open windows, aggregates). */
   end?(): ReadonlyArray<B> | Promise<ReadonlyArray<B>>;
   /** Releases resources (workers, files). Called once, on success or failure. */

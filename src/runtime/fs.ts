@@ -3,7 +3,7 @@
  * `node:fs` is implemented by Node, Bun and Deno alike, so one implementation
  * serves all three; it lives here so the rest of the engine stays on Web APIs.
  */
-import { constants, createReadStream } from "node:fs";
+import { closeSync, constants, createReadStream, openSync, readSync } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, rm, stat, truncate, writeFile } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -165,6 +165,41 @@ export const fs = {
   readBytes: async (path: string): Promise<Uint8Array> => new Uint8Array(await readFile(path)),
   writeText: (path: string, text: string, mode?: number): Promise<void> => writeFile(path, text, { mode }),
 };
+
+/**
+ * A file read synchronously at positions: for lookups in the middle of a chunk's loop (a state
+ * backend reading one small block of a spilled file), where a promise per read would cost more
+ * than the read.
+ */
+export interface RandomAccessFile {
+  readonly path: string;
+  /** Reads `length` bytes at `position` (fewer at the end of the file). */
+  readAt(position: number, length: number): Uint8Array;
+  close(): void;
+}
+
+/** Opens `path` for `RandomAccessFile.readAt`. */
+export function openRandomAccess(path: string): RandomAccessFile {
+  const fd = openSync(path, "r");
+  let open = true;
+  return {
+    path,
+    readAt(position, length) {
+      const buf = new Uint8Array(length);
+      let off = 0;
+      while (off < length) {
+        const n = readSync(fd, buf, off, length - off, position + off);
+        if (n === 0) break;
+        off += n;
+      }
+      return off === length ? buf : buf.subarray(0, off);
+    },
+    close() {
+      if (open) closeSync(fd);
+      open = false;
+    },
+  };
+}
 
 /** Path helpers (POSIX and Windows aware). */
 export const paths = {

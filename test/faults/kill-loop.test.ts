@@ -1,6 +1,6 @@
 /**
  * kill -9 at random moments, resume, repeat: a pipeline with a stateful
- * operator (dedupe) over 200k CSV records into the NDJSON file sink and into
+ * operator (dedupe, spilling its keys to disk) over 200k CSV records into the NDJSON file sink and into
  * the DuckDB table sink must end with exactly the output of an uninterrupted
  * run (same SHA-256; for DuckDB, of the ordered table rows).
  *
@@ -69,7 +69,14 @@ describe.concurrent("kill -9 loop", () => {
       async () => {
         const cwd = workdir(root, `kill-${sink}`, data);
         const home = join(cwd, ".s");
-        const env = { SLUICE_TEST_ROWS: ROWS, SLUICE_TEST_SINK: sink, SLUICE_TEST_DELAY: String(DELAY) };
+        // dedupe spills its keys to disk every 3000 keys here (the reference run never spills):
+        // kills land before, during and after spills and checkpoints of the state backend.
+        const env = {
+          SLUICE_TEST_ROWS: ROWS,
+          SLUICE_TEST_SINK: sink,
+          SLUICE_TEST_DELAY: String(DELAY),
+          SLUICE_TEST_MEMORY_KEYS: "3000",
+        };
         const rand = prng(sink === "ndjson" ? 1 : 2);
         let kills = 0;
         let midRun = 0;

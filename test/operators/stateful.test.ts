@@ -38,11 +38,21 @@ describe("dedupe", () => {
         .from(iterable(items, { chunkSize: 100 }))
         .via(dedupe((r) => r.id))
         .to(out);
-    await runPipeline(p(rows.slice(0, 2000), firstOut), { home, bus });
+    // The first attempt crashes after 2000 rows (its state stays for a resume).
+    function* crashing() {
+      yield* rows.slice(0, 2000);
+      throw new Error("crash");
+    }
+    const pCrash = pipeline("dd2", { checkpoint: { rows: 500 } })
+      .from(iterable(crashing, { chunkSize: 100 }))
+      .via(dedupe((r) => r.id))
+      .to(firstOut);
+    expect((await runPipeline(pCrash, { home, bus })).status).toBe("failed");
     const cp = cps.filter((c) => c.sourceOffset !== undefined).at(-2)!; // a mid-run checkpoint
     const before = firstOut.records.length;
     const resumed = collect<(typeof rows)[number]>();
-    await runPipeline(p(rows, resumed), { home, resume: { runId: cp.runId, checkpoint: cp } });
+    const r = await runPipeline(p(rows, resumed), { home, resume: { runId: cp.runId, checkpoint: cp } });
+    expect(r.status, r.error?.message).toBe("completed");
     const index = (cp.sourceOffset as { index: number }).index;
     const emittedBefore = new Set(rows.slice(0, index).map((r) => r.id));
     expect(before).toBeGreaterThan(0);
@@ -85,18 +95,27 @@ describe("aggregate", () => {
     }
   });
 
-  it("restores accumulators from a snapshot so resumed totals are exact", async () => {
+  it("restores accumulators from a checkpoint so resumed totals are exact", async () => {
     const bus = new EventBus();
     const cps: EventOf<"checkpoint">[] = [];
     bus.subscribe((e) => e.kind === "checkpoint" && cps.push(e));
-    const p = () =>
+    const p = (items: () => Iterable<(typeof rows)[number]>) =>
       pipeline("agg2", { checkpoint: { rows: 1000 } })
-        .from(iterable(rows, { chunkSize: 250 }))
-        .via(aggregate({ key: (r) => r.cat, aggregate: { total: ["sum", "amount"] } }));
-    const full = await runCollect(p(), { home, bus });
+        .from(iterable(items, { chunkSize: 250 }))
+        .via(aggregate({ key: (r) => r.cat, aggregate: { total: ["sum", "amount"], n: "count" } }));
+    const full = await runCollect(p(() => rows));
+    // An attempt that crashes after 3000 rows, resumed from its checkpoint at row 2000.
+    function* crashing() {
+      yield* rows.slice(0, 3000);
+      throw new Error("crash");
+    }
+    await expect(runCollect(p(crashing), { home, bus })).rejects.toThrow(/crash/);
     const mid = cps.find((c) => (c.sourceOffset as { index: number } | undefined)?.index === 2000)!;
     expect(mid).toBeDefined();
-    const resumed = await runCollect(p(), { home, resume: { runId: "agg2-resume", checkpoint: mid } });
+    const resumed = await runCollect(
+      p(() => rows),
+      { home, resume: { runId: mid.runId, checkpoint: mid } },
+    );
     expect(resumed).toEqual(full);
   });
 

@@ -18,8 +18,12 @@ export async function restoreDeadLetters(file: DeadLetterFile, cp: Checkpoint): 
 }
 
 /** Hands an operator its snapshot, when it has one in the checkpoint. */
-export function restoreOperator(impl: StageHooks<unknown>, cp: Checkpoint, stage: string): void {
-  if (impl.restore && cp.operatorState[stage] !== undefined) impl.restore(cp.operatorState[stage]);
+export async function restoreOperator(
+  impl: StageHooks<unknown>,
+  cp: Checkpoint,
+  stage: string,
+): Promise<void> {
+  if (impl.restore && cp.operatorState[stage] !== undefined) await impl.restore(cp.operatorState[stage]);
 }
 
 /** Restores every stage's cumulative counters (older checkpoints carry only the run's totals). */

@@ -148,7 +148,7 @@ function fused(
           out.push(...(await runFrom(j + 1, { records, seq: -1, bytes: 0, createdAt: clock.monotonic() })));
         }
       }
-      if (st.hooks.snapshot) barrier.snapshots[st.name] = st.hooks.snapshot();
+      if (st.hooks.snapshot) barrier.snapshots[st.name] = await st.hooks.snapshot();
     }
     out.push(chunk);
     return out;

@@ -156,7 +156,7 @@ export abstract class LineParser<R> {
         }
       } else {
         const e = pieceEnd(bytes, p, end, PIECE_BYTES, this.scanner);
-        this.parseBytes(bytes.subarray(p, e), false, batch, false);
+        this.parseBytes(bytes.subarray(p, e), false, batch, false, this.scanner.ascii);
         p = e;
       }
     }
@@ -285,8 +285,14 @@ export abstract class LineParser<R> {
   }
 
   /** Decodes LF-terminated `data`, parses it, and carries an unfinished last record. */
-  private parseBytes(data: Uint8Array, owned: boolean, batch: TextBatch<R>, eof: boolean): void {
-    const t = DecodedText.decode(data, this.offset, this.line, owned, this.encoding);
+  private parseBytes(
+    data: Uint8Array,
+    owned: boolean,
+    batch: TextBatch<R>,
+    eof: boolean,
+    ascii = false,
+  ): void {
+    const t = DecodedText.decode(data, this.offset, this.line, owned, this.encoding, ascii);
     batch.addText(t);
     this.mode = MODE_NORMAL;
     const lines = { n: 0 };

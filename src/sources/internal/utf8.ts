@@ -16,6 +16,7 @@
  * found by the fatal decoder throwing, so valid input pays nothing for the check (`encoding.ts`).
  */
 
+import { decodeAscii } from "../../runtime/text.ts";
 import {
   decodeLatin1,
   type InvalidLines,
@@ -130,7 +131,10 @@ export class DecodedText {
     lineStart: number,
     owned: boolean,
     encoding: TextEncodingName = "utf-8",
+    ascii = false,
   ): DecodedText {
+    // ASCII bytes read the same in every encoding offered; the fast decoder is exact for them.
+    if (ascii) return new DecodedText(decodeAscii(bytes), byteStart, bytes.length, lineStart, undefined);
     if (encoding === "latin1")
       return new DecodedText(decodeLatin1(bytes), byteStart, bytes.length, lineStart, undefined);
     try {
@@ -222,6 +226,8 @@ export class DecodedText {
 export class HighByteScanner {
   private buffer: ArrayBufferLike | undefined;
   private words: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+  /** Set by `pieceEnd`: whether the piece it ended holds only ASCII bytes. */
+  ascii = false;
 
   /** Index of the first byte >= 0x80 in `bytes[from, to)`, or -1. */
   next(bytes: Uint8Array, from: number, to: number): number {
@@ -261,6 +267,7 @@ const MERGE_GAP = 512;
  * strings over 128 KiB in large-object space, freed only by full collections). Runs of ASCII lines
  * are cut apart from lines holding other bytes, because V8's UTF-8 decoder is several times slower
  * from the first non-ASCII byte to the end of its input, and the whole string becomes two-byte.
+ * Sets `scanner.ascii` to whether the piece holds only ASCII bytes (then `decodeAscii` reads it).
  */
 export function pieceEnd(
   bytes: Uint8Array,
@@ -271,13 +278,19 @@ export function pieceEnd(
 ): number {
   const limit = Math.min(to, from + size);
   const h = scanner.next(bytes, from, limit);
+  scanner.ascii = true;
   if (h === -1) {
     if (limit === to) return to;
     const e = bytes.lastIndexOf(LF, limit - 1);
-    return e >= from ? e + 1 : bytes.indexOf(LF, limit) + 1;
+    if (e >= from) return e + 1;
+    // One line longer than `size`: the piece runs to its end, past what was scanned.
+    const end = bytes.indexOf(LF, limit) + 1;
+    scanner.ascii = scanner.next(bytes, limit, end) === -1;
+    return end;
   }
   const lineStart = bytes.lastIndexOf(LF, h) + 1;
   if (lineStart > from) return lineStart; // ASCII lines first
+  scanner.ascii = false;
   let e = bytes.indexOf(LF, h) + 1; // the line holding `h`, and the next ones while non-ASCII bytes are close
   while (e < to && e - from < size) {
     const next = scanner.next(bytes, e, Math.min(to, e + MERGE_GAP));

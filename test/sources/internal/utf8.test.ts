@@ -97,4 +97,18 @@ describe("utf8 helpers", () => {
     expect(pieceEnd(b, 0, b.length, 8)).toBe(8);
     expect(pieceEnd(b, 8, b.length, 4)).toBe(19);
   });
+
+  it("says whether the piece it ended is ASCII, also for a line longer than the piece size", () => {
+    const scanner = new HighByteScanner();
+    const b = enc.encode(`aa\n${"x".repeat(40)}é\nbb\n`);
+    expect(pieceEnd(b, 0, b.length, 1024, scanner)).toBe(3);
+    expect(scanner.ascii).toBe(true);
+    expect(pieceEnd(b, 3, b.length, 1024, scanner)).toBe(b.length - 3);
+    expect(scanner.ascii).toBe(false);
+    // A 44-byte line cut at 8 bytes: the high byte lies past the scanned size.
+    expect(pieceEnd(b, 3, b.length, 8, scanner)).toBe(b.length - 3);
+    expect(scanner.ascii).toBe(false);
+    expect(pieceEnd(b, b.length - 3, b.length, 1, scanner)).toBe(b.length);
+    expect(scanner.ascii).toBe(true);
+  });
 });
