@@ -14,8 +14,8 @@
 import { z } from "zod";
 
 const Scalar = z.union([z.string(), z.number(), z.bigint(), z.boolean(), z.date(), z.null()]);
-const Ops = z
-  .object({
+const Ops = z.strictObject(
+  {
     $eq: Scalar.optional(),
     $ne: Scalar.optional(),
     $gt: Scalar.optional(),
@@ -23,8 +23,14 @@ const Ops = z
     $lt: Scalar.optional(),
     $lte: Scalar.optional(),
     $in: z.array(Scalar).optional(),
-  })
-  .strict();
+  },
+  {
+    error: (i) =>
+      i.code === "unrecognized_keys"
+        ? `unknown operator ${i.keys.join(", ")}: use $eq $ne $gt $gte $lt $lte $in`
+        : undefined,
+  },
+);
 
 /** `{ column: value | { $op: value } }`. */
 export const WhereSchema = z.record(z.string().min(1), z.union([Scalar, Ops]));
