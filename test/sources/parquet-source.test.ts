@@ -216,6 +216,8 @@ describe("parquet source", () => {
 
   it("rejects unknown options and bad where operators", () => {
     expect(() => parquet(file, { colums: ["id"] } as never)).toThrow(/unknown option "colums"/);
-    expect(() => parquet(file, { where: { id: { $regex: "x" } } } as never)).toThrow(/where.id: unknown operator \$regex: use \$eq/);
+    expect(() => parquet(file, { where: { id: { $regex: "x" } } } as never)).toThrow(
+      /where.id: unknown operator \$regex: use \$eq/,
+    );
   });
 });
