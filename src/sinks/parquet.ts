@@ -13,6 +13,13 @@
  * string → STRING, boolean → BOOLEAN, Date → TIMESTAMP in milliseconds, other objects → JSON;
  * every column nullable), or `types` fixes them. A record whose value does not fit its column,
  * or that has a column the schema does not, goes to the dead letter with the reason.
+ *
+ * Library: `hyparquet-writer` (pure JS, runs on Node, Bun and Deno; no DuckDB in the run). Its
+ * `ParquetWriter` takes whole columns per row group, so the sink buffers one row group of records;
+ * its byte writer keeps a logical offset apart from its buffer, which lets a resumed run continue
+ * a part file (offsets in the metadata stay absolute). Offset and column indexes are turned off:
+ * they are written only in the footer and would have to survive a resume too. Not measured against
+ * DuckDB's `COPY … TO` (that would load DuckDB into every run writing Parquet).
  */
 import { ByteWriter, ParquetWriter } from "hyparquet-writer";
 import { z } from "zod";
