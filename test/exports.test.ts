@@ -39,6 +39,8 @@ describe("entry points", () => {
     expect(typeof ops.map).toBe("function");
     expect(Object.keys(ops.window).sort()).toEqual(["session", "sliding", "tumbling"]);
     expect(typeof (await import("sluice/sinks")).ndjson).toBe("function");
+    expect(typeof (await import("sluice/sources")).parquet).toBe("function");
+    expect(typeof (await import("sluice/sinks")).parquet).toBe("function");
     expect(typeof (await import("sluice/testing")).VirtualClock).toBe("function");
   });
 

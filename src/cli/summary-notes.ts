@@ -24,3 +24,8 @@ export function warningLines(s: RunSummary): string[] {
     out.push(`    … and ${int(w.count - SHOWN)} more: sluice events ${s.runId} --kind warning`);
   return out;
 }
+
+/** What the source reported about its input (Parquet: "parquet: 1 file, 3 of 82 row groups read (79 skipped …)"). */
+export function sourceNoteLines(s: RunSummary): string[] {
+  return (s.sourceNotes ?? []).map((n) => `  ${n}`);
+}

@@ -25,6 +25,9 @@ export const PositionSchema = z.object({
   sheet: z.string().optional(),
   /** Input lines the record covers (file sources; more than 1 when a quoted field holds line breaks). */
   lines: z.number().optional(),
+  /** Columnar files (Parquet): the row group, and the row's index in the file (0-based). */
+  rowGroup: z.number().optional(),
+  row: z.number().optional(),
 });
 export type Position = z.infer<typeof PositionSchema>;
 

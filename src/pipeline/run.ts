@@ -35,7 +35,7 @@ import { drainInto } from "./internal/sink-driver.ts";
 import { stageContext } from "./internal/stage-context.ts";
 import { composeStages, type LiveStage, toSluiceError } from "./internal/stages.ts";
 import { makeRunDir } from "./internal/state-dir.ts";
-import { collectWarnings, type WarningsSeen } from "./internal/warnings.ts";
+import { collectSourceNotes, collectWarnings, type WarningsSeen } from "./internal/warnings.ts";
 import { type Pipeline, stageNames } from "./pipeline.ts";
 import type { OfferedKnob, ResumePoint, RunPlugin } from "./plugin.ts";
 import type { CommitToken, RunContext, SinkContext, SinkWriter, StageContext } from "./types.ts";
@@ -84,6 +84,8 @@ export interface RunSummary {
   readonly deadLetterLines?: number;
   /** `warning` events of the run (a CSV record spanning thousands of lines, …). */
   readonly warnings?: WarningsSeen;
+  /** What the source reported about its input (Parquet: row groups read and skipped by statistics). */
+  readonly sourceNotes?: ReadonlyArray<string>;
   readonly runDir: string;
   readonly stages: ReadonlyArray<StageTotals>;
   readonly error?: SluiceError;
@@ -111,6 +113,7 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
   const clock = options.clock ?? systemClock;
   const bus = options.bus ?? new EventBus();
   const warnings = collectWarnings(bus);
+  const sourceNotes = collectSourceNotes(bus);
   const home = stateHome(options.home);
   const plugins: RunPlugin[] = [...(options.plugins ?? [])];
   if (options.onCheckpoint) plugins.push({ name: "onCheckpoint", checkpoint: options.onCheckpoint });
@@ -374,6 +377,7 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
     deadLetterFile: deadLetters.count > 0 ? deadLetters.path : undefined,
     deadLetterLines: deadLetters.lines,
     warnings: warnings.done(),
+    sourceNotes: sourceNotes.done(),
     runDir,
     stages: run.all(),
     error,

@@ -24,6 +24,14 @@ export interface FileInfo {
   isDirectory: boolean;
 }
 
+/** A file opened for reads at any offset (columnar formats read a footer, then column chunks). */
+export interface RandomReader {
+  readonly size: number;
+  /** Bytes `start..end` (end exclusive, clamped to the file's size). */
+  read(start: number, end: number): Promise<Uint8Array>;
+  close(): Promise<void>;
+}
+
 export interface ReadOptions {
   /** Byte offset to start at (resume). */
   start?: number;
@@ -77,6 +85,27 @@ export const fs = {
         stream.destroy();
       },
     });
+  },
+
+  /** Opens a file for reads at any offset; the handle stays open until `close()`. */
+  async openRandom(path: string): Promise<RandomReader> {
+    const handle = await open(path, "r");
+    const size = (await handle.stat()).size;
+    return {
+      size,
+      async read(start, end) {
+        const length = Math.max(0, Math.min(end, size) - start);
+        const buffer = new Uint8Array(length);
+        let off = 0;
+        while (off < length) {
+          const { bytesRead } = await handle.read(buffer, off, length - off, start + off);
+          if (bytesRead === 0) break;
+          off += bytesRead;
+        }
+        return off === length ? buffer : buffer.subarray(0, off);
+      },
+      close: () => handle.close(),
+    };
   },
 
   async stat(path: string): Promise<FileInfo | undefined> {

@@ -7,3 +7,4 @@ export { CsvSinkOptions, csv } from "./csv.ts";
 export { DuckDBSinkOptions, duckdb } from "./duckdb.ts";
 export { type FileFormat, fileSink } from "./internal/file-sink.ts";
 export { ndjson } from "./ndjson.ts";
+export { ParquetSinkOptions, parquet } from "./parquet.ts";

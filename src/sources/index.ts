@@ -8,3 +8,4 @@ export { FromObservableOptions, fromObservable } from "./from-observable.ts";
 export { type IterableOptions, iterable } from "./iterable.ts";
 export { JsonSourceOptions, json } from "./json.ts";
 export { NdjsonSourceOptions, ndjson } from "./ndjson.ts";
+export { ParquetSourceOptions, parquet } from "./parquet.ts";

@@ -30,6 +30,7 @@ const cases: Record<string, Record<string, Case>> = {
     excel: { call: (o) => sources.excel("x.xlsx", never(o)), known: "sheet" },
     iterable: { call: (o) => sources.iterable([1], never(o)), known: "chunkSize" },
     fromObservable: { call: (o) => sources.fromObservable(of(1), never(o)), known: "overflow" },
+    parquet: { call: (o) => sources.parquet("x.parquet", never(o)), known: "columns" },
   },
   operators: {
     aggregate: { call: (o) => operators.aggregate(never({ aggregate: { n: "count" }, ...o })), known: "key" },
@@ -58,6 +59,7 @@ const cases: Record<string, Record<string, Case>> = {
     console: { call: (o) => sinks.console(never(o)), known: "format" },
     csv: { call: (o) => sinks.csv("x.csv", never(o)), known: "columns" },
     duckdb: { call: (o) => sinks.duckdb(never({ table: "t", ...o })), known: "mode" },
+    parquet: { call: (o) => sinks.parquet("x.parquet", never(o)), known: "rowGroupRows" },
   },
 };
 

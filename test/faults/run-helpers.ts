@@ -90,8 +90,8 @@ export async function waitUntil(pred: () => boolean, timeoutMs: number, every = 
 }
 
 /** Record bytes in all journal segments of every run of the pipeline (grows at each durable checkpoint). */
-export function journalBytes(home: string): number {
-  const dir = join(home, PIPELINE);
+export function journalBytes(home: string, pipeline = PIPELINE): number {
+  const dir = join(home, pipeline);
   if (!existsSync(dir)) return 0;
   let n = 0;
   for (const run of readdirSync(dir)) {

@@ -21,7 +21,7 @@ import { EXIT, formatError } from "../errors.ts";
 import { bytes, compact, duration, int } from "../format.ts";
 import { loadPipeline } from "../load.ts";
 import { progressPlugin } from "../progress.ts";
-import { deadLetterLinesNote, warningLines } from "../summary-notes.ts";
+import { deadLetterLinesNote, sourceNoteLines, warningLines } from "../summary-notes.ts";
 
 export interface RunFlags {
   quiet: boolean;
@@ -114,6 +114,7 @@ export function renderSummary(s: RunSummary): string {
   ];
   if (s.output) lines.push(`  output: ${s.output}`);
   if (s.deadLetterFile) lines.push(`  dead letters: ${s.deadLetterFile}`);
+  lines.push(...sourceNoteLines(s));
   lines.push(...warningLines(s));
   if (s.status === "failed" && s.checkpoints > 0)
     lines.push(`  after fixing the cause, continue with: sluice resume ${s.runId}  (sluice run starts over)`);

@@ -31,3 +31,24 @@ export function collectWarnings(bus: EventBus): { done(): WarningsSeen } {
     },
   };
 }
+
+/**
+ * Subscribes to what the source says about its input at `info` level (the Parquet source: row
+ * groups read and skipped by statistics); `done()` unsubscribes and returns the messages.
+ */
+export function collectSourceNotes(bus: EventBus): { done(): string[] } {
+  const notes: string[] = [];
+  const sub = bus.subscribe(
+    (e) => {
+      if (e.kind === "log" && e.level === "info" && e.stage === "source" && notes.length < MAX_WARNINGS)
+        notes.push(e.message);
+    },
+    ["log"],
+  );
+  return {
+    done() {
+      sub.unsubscribe();
+      return notes;
+    },
+  };
+}
