@@ -63,7 +63,7 @@ describe.concurrent("kill -9 during a redrive, then resume", () => {
       const env = { SLUICE_DLQ_SINK: sink };
       const first = runCli("node", ["run", fixture, "--quiet", "--home", home], { cwd, env });
       expect(first.code, first.stderr).toBe(0);
-      const slowEnv = { ...env, ...FIXED, SLUICE_DLQ_DELAY: "250" }; // ~5 s of redrive
+      const slowEnv = { ...env, ...FIXED, SLUICE_DLQ_DELAY: "600" }; // ~12 s of redrive: room for a loaded machine before the kill
       const rand = prng(runtime === "node" ? 5 : 6);
 
       const child = start(runtime, ["redrive", "dlq", "--pipeline", fixture, "--quiet", "--home", home], {

@@ -74,6 +74,21 @@ describe("dead-letter routes", () => {
     expect((await app.request(`/api/runs/${runId}/dead-letters?bogus=1`)).status).toBe(400);
   });
 
+  it("filters by a group's normalised reason as shown, and refuses SQL- or path-like filters by name", async () => {
+    const q = encodeURIComponent("schema: amount <n> is bad");
+    const shown = await (await app.request(`/api/runs/${runId}/dead-letters?reason=${q}`)).json();
+    expect(shown.groups.map((g: { count: number }) => g.count)).toEqual([2]);
+    for (const [name, bad] of [
+      ["reason", "amount' OR 1=1 --"],
+      ["reason", "../../etc/passwd"],
+      ["stage", "x; DROP TABLE runs"],
+    ]) {
+      const res = await app.request(`/api/runs/${runId}/dead-letters?${name}=${encodeURIComponent(bad)}`);
+      expect(res.status, bad).toBe(400);
+      expect((await res.json()).error.field).toBe(`query.${name}`);
+    }
+  });
+
   it("answers 503 without a state directory", async () => {
     const { app: bare } = createApp({});
     expect((await bare.request(`/api/runs/${runId}/dead-letters`)).status).toBe(503);

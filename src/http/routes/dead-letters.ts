@@ -11,11 +11,27 @@ import { UnavailableError } from "../errors.ts";
 import type { AppContext, Env } from "../internal/context.ts";
 import { sendJson } from "../internal/json.ts";
 import type { RouteSpec } from "../openapi.ts";
-import { parseQuery, parseWith, RunIdParam } from "../schemas.ts";
+import { Identifier, parseQuery, parseWith, RunIdParam } from "../schemas.ts";
+
+/**
+ * Part of a reason, as `sluice dlq` groups show it (`"…"`, `<n>` included):
+ * words, digits, spaces and `_ . , : ( ) < > " … # + -`. Quotes `'`, `;`,
+ * `=`, `/`, `\` and `*` are refused: the filter is matched as text, but a
+ * parameter that looks like SQL or a path is a 400 naming it, never a guess.
+ */
+const ReasonPart = z
+  .string()
+  .min(1)
+  .max(400)
+  .regex(
+    /^[\p{L}\p{N} _.,:()<>"…#+-]+$/u,
+    "must be part of a reason: letters, digits, spaces and _ . , : ( ) < > \" … # + - (no ' ; = / \\ *)",
+  )
+  .refine((s) => !s.includes(".."), "must not contain '..'");
 
 const Filter = {
-  stage: z.string().max(200).optional(),
-  reason: z.string().max(400).optional(),
+  stage: Identifier.optional().describe("a stage name, e.g. 2:map"),
+  reason: ReasonPart.optional(),
   status: z.enum(["dead", "redriven", "all"]).optional(),
   since: z.coerce.number().int().nonnegative().optional().describe("ms since epoch"),
   until: z.coerce.number().int().nonnegative().optional().describe("ms since epoch"),
