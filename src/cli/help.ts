@@ -127,7 +127,8 @@ Options:
   --status S     dead (default), redriven or all
   --raw          show: print only each letter's original input, one per line
   --json         groups as { groups: [{ reason, stage, count, first, last, sample }] };
-                 show: one letter per line
+                 each group also has samples and series (letters per bucket of
+                 from..to, bucketMs wide); show: one letter per line
 ${COMMON}
 
 Example:

@@ -2,14 +2,15 @@
  * @module A run's dead-letter queue as it stands: every letter of its
  * dead-letter file with what redrives made of it (from the ledger, settled
  * first), filtered by status, stage, reason, time or input line, and grouped
- * by normalised reason (`events/dead-letter-reason.ts`) for `sluice dlq`, the
- * HTTP API and the dashboard.
+ * by normalised reason (`events/dead-letter-reason.ts`), over time with a
+ * timeline (`timeline.ts`), for `sluice dlq`, the HTTP API and the dashboard.
  */
 import { normaliseReason } from "../events/dead-letter-reason.ts";
 import type { Position } from "../events/schema.ts";
 import { findRun, listRunRefs, type RunRef, readRunMeta } from "../journal/runs.ts";
 import { type Ledger, type PendingRedrive, settle } from "./ledger.ts";
 import { type DeadLetterEvent, readLetters } from "./letters.ts";
+import { bucketOf, DEFAULT_BUCKETS, type Timeline, timelineOf } from "./timeline.ts";
 
 /** One dead letter of the run and where it stands. */
 export interface QueueLetter {
@@ -118,19 +119,46 @@ export interface LetterGroup {
   readonly lastTs: number;
   /** The raw input of the group's first letter (its record as JSON when it has no raw text). */
   readonly sample: string;
+  /** The raw input of the group's first letters, at most `SAMPLES` (the first is `sample`). */
+  readonly samples: string[];
+  /** With a timeline: the group's letters per bucket (by the time each letter failed). */
+  readonly series?: number[];
 }
 
-/** Letters grouped by (stage, normalised reason), largest group first. */
-export function groupLetters(letters: readonly QueueLetter[]): LetterGroup[] {
-  const groups = new Map<string, { first: QueueLetter; last: QueueLetter; count: number; reason: string }>();
+/** How many sample inputs a group keeps. */
+export const SAMPLES = 3;
+
+/**
+ * Letters grouped by (stage, normalised reason), largest group first; with
+ * a timeline, each group counts its letters per bucket of it (`series`).
+ */
+export function groupLetters(letters: readonly QueueLetter[], timeline?: Timeline): LetterGroup[] {
+  interface Acc {
+    first: QueueLetter;
+    last: QueueLetter;
+    count: number;
+    reason: string;
+    samples: string[];
+    series?: number[];
+  }
+  const groups = new Map<string, Acc>();
   for (const l of letters) {
     const reason = normaliseReason(l.event.reason);
     const key = `${l.event.stage}\u0000${reason}`;
-    const g = groups.get(key);
+    let g = groups.get(key);
     if (g) {
       g.count++;
       g.last = l;
-    } else groups.set(key, { first: l, last: l, count: 1, reason });
+      if (g.samples.length < SAMPLES) g.samples.push(sampleOf(l.event));
+    } else {
+      g = { first: l, last: l, count: 1, reason, samples: [sampleOf(l.event)] };
+      if (timeline) g.series = new Array<number>(timeline.buckets).fill(0);
+      groups.set(key, g);
+    }
+    if (g.series && timeline) {
+      const i = bucketOf(timeline, l.event.ts);
+      if (i >= 0) g.series[i]++;
+    }
   }
   return [...groups.values()]
     .map((g) => ({
@@ -141,9 +169,37 @@ export function groupLetters(letters: readonly QueueLetter[]): LetterGroup[] {
       last: g.last.event.position,
       firstTs: g.first.event.ts,
       lastTs: g.last.event.ts,
-      sample: sampleOf(g.first.event),
+      sample: g.samples[0],
+      samples: g.samples,
+      ...(g.series ? { series: g.series } : {}),
     }))
     .sort((a, b) => b.count - a.count || a.firstTs - b.firstTs);
+}
+
+/** Groups over time: the letters' time range cut in `buckets`, and each group's `series` over it. */
+export interface GroupsOverTime {
+  /** The timeline's range and bucket width (ms since epoch, ms); null without letters. */
+  readonly from: number | null;
+  readonly to: number | null;
+  readonly bucketMs: number | null;
+  readonly groups: LetterGroup[];
+}
+
+/** `groupLetters` over the time range of these letters (by the time each failed), in `buckets` buckets. */
+export function groupsOverTime(
+  letters: readonly QueueLetter[],
+  buckets: number = DEFAULT_BUCKETS,
+): GroupsOverTime {
+  const tl = timelineOf(
+    letters.map((l) => l.event.ts),
+    buckets,
+  );
+  return {
+    from: tl?.from ?? null,
+    to: tl?.to ?? null,
+    bucketMs: tl?.bucketMs ?? null,
+    groups: groupLetters(letters, tl),
+  };
 }
 
 /** The letter's original input: its raw text, or its record as JSON. */

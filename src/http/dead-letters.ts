@@ -1,14 +1,18 @@
 /**
  * @module What the dead-letter routes read: a run's queue (`dlq/queue.ts`)
- * from the state directory the server serves, grouped or as letters. Reading
+ * from the state directory the server serves, grouped (over time) or as letters. Reading
  * settles finished redrives into the run's ledger, as `sluice dlq` does.
  */
-import { filterLetters, groupLetters, type LetterFilter, openQueue, resolveRun } from "../dlq/queue.ts";
+import { filterLetters, groupsOverTime, type LetterFilter, openQueue, resolveRun } from "../dlq/queue.ts";
 import type { Clock } from "../runtime/clock.ts";
 
 export interface DeadLetterSource {
-  /** The run's counts, pending redrives and groups (by stage and normalised reason). */
-  groups(run: string, filter: LetterFilter): Promise<Record<string, unknown>>;
+  /**
+   * The run's counts, pending redrives and groups (by stage and normalised
+   * reason), each with its letters per bucket (`series`) of the matching
+   * letters' time range (`from`, `to`, `bucketMs`) cut in `buckets`.
+   */
+  groups(run: string, filter: LetterFilter, buckets: number): Promise<Record<string, unknown>>;
   /** The run's letters, at most `limit`. */
   letters(run: string, filter: LetterFilter, limit: number): Promise<Record<string, unknown>>;
 }
@@ -16,10 +20,19 @@ export interface DeadLetterSource {
 export function deadLetterSource(home: string, clock: Clock): DeadLetterSource {
   const open = async (run: string) => openQueue(await resolveRun(home, run), clock.now());
   return {
-    async groups(run, filter) {
+    async groups(run, filter, buckets) {
       const q = await open(run);
-      const groups = groupLetters(filterLetters(q.letters, filter));
-      return { run: q.run.runId, pipeline: q.run.pipeline, counts: q.counts, pending: q.pending, groups };
+      const { from, to, bucketMs, groups } = groupsOverTime(filterLetters(q.letters, filter), buckets);
+      return {
+        run: q.run.runId,
+        pipeline: q.run.pipeline,
+        counts: q.counts,
+        pending: q.pending,
+        from,
+        to,
+        bucketMs,
+        groups,
+      };
     },
     async letters(run, filter, limit) {
       const q = await open(run);

@@ -1,6 +1,6 @@
 /**
  * `/api/runs/{id}/dead-letters` (issue 20) through `app.request()`: the groups
- * `sluice dlq --json` prints, the letters with filters, a pipeline name for its
+ * `sluice dlq --json` prints (with their series over time), the letters with filters, a pipeline name for its
  * latest run, strict query validation, and 503 when the server has no state
  * directory.
  */
@@ -55,6 +55,26 @@ describe("dead-letter routes", () => {
     const byName = await (await app.request("/api/runs/orders/dead-letters?stage=2:map")).json();
     expect(byName.run).toBe(runId);
     expect(byName.groups).toHaveLength(1);
+  });
+
+  it("gives each group its letters per time bucket over the letters' range (?buckets=, 30 by default)", async () => {
+    const body = await (await app.request(`/api/runs/${runId}/dead-letters?buckets=3`)).json();
+    expect(body).toMatchObject({ from: 1003, to: 1012, bucketMs: 3 });
+    expect(body.groups.map((g: { stage: string; series: number[] }) => [g.stage, g.series])).toEqual([
+      ["source", [1, 1, 0]],
+      ["2:map", [0, 0, 1]],
+    ]);
+    expect(body.groups[0].samples).toEqual(["3,x", "7,x"]);
+    const byDefault = await (await app.request(`/api/runs/${runId}/dead-letters`)).json();
+    expect(byDefault.groups[0].series).toHaveLength(30);
+    const none = await (await app.request(`/api/runs/${runId}/dead-letters?since=999999`)).json();
+    expect(none).toMatchObject({ from: null, to: null, bucketMs: null, groups: [] });
+    for (const bad of ["0", "201", "1.5", "x", "' OR 1=1 --"]) {
+      const res = await app.request(`/api/runs/${runId}/dead-letters?buckets=${encodeURIComponent(bad)}`);
+      expect(res.status, bad).toBe(400);
+      expect((await res.json()).error.field).toBe("query.buckets");
+    }
+    expect((await app.request(`/api/runs/${runId}/dead-letters/letters?buckets=3`)).status).toBe(400);
   });
 
   it("lists letters, filtered, with their raw input", async () => {

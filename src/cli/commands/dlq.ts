@@ -10,6 +10,7 @@
 import {
   filterLetters,
   groupLetters,
+  groupsOverTime,
   type LetterFilter,
   openQueue,
   type QueueLetter,
@@ -49,13 +50,17 @@ export async function dlqCommand(args: readonly string[], flags: DlqFlags): Prom
   if (args.length > 1) throw new UsageError("dlq: expected at most one run id or pipeline name");
   if (args.length === 0) return overview(home, flags, now);
   const queue = await openQueue(await resolveRun(home, args[0]), now);
-  const groups = groupLetters(filterLetters(queue.letters, filterOf(flags, now)));
+  const matching = filterLetters(queue.letters, filterOf(flags, now));
   if (flags.json) {
+    // Each group also has its letters per bucket of their time range (from, to, bucketMs), as the API serves.
+    const { from, to, bucketMs, groups } = groupsOverTime(matching);
+    const { runId: run, pipeline } = queue.run;
     stdout.write(
-      `${JSON.stringify({ run: queue.run.runId, pipeline: queue.run.pipeline, counts: queue.counts, pending: queue.pending, groups })}\n`,
+      `${JSON.stringify({ run, pipeline, counts: queue.counts, pending: queue.pending, from, to, bucketMs, groups })}\n`,
     );
     return EXIT.ok;
   }
+  const groups = groupLetters(matching);
   const c = queue.counts;
   const lines = [
     `${queue.run.pipeline} run ${queue.run.runId}: ${int(c.total)} dead letters · ${int(c.redriven)} redriven · ${int(c.dead)} still dead`,

@@ -1,12 +1,13 @@
 /**
  * @module `/api/runs/{id}/dead-letters`: a run's dead letters as a queue —
- * grouped by stage and normalised reason (counts, first/last, a sample), and
+ * grouped by stage and normalised reason (counts, first/last, samples, and
+ * `series`: letters per bucket of their time range, `?buckets=` of them), and
  * the letters themselves — filtered like `sluice dlq` (read-only; a redrive is
  * started with `sluice redrive`). A pipeline name stands for its latest run.
  */
 import type { Hono } from "hono";
 import { z } from "zod";
-import type { LetterFilter } from "../../dlq/queue.ts";
+import { DEFAULT_BUCKETS, MAX_BUCKETS } from "../../dlq/timeline.ts";
 import { UnavailableError } from "../errors.ts";
 import type { AppContext, Env } from "../internal/context.ts";
 import { sendJson } from "../internal/json.ts";
@@ -36,7 +37,16 @@ const Filter = {
   since: z.coerce.number().int().nonnegative().optional().describe("ms since epoch"),
   until: z.coerce.number().int().nonnegative().optional().describe("ms since epoch"),
 };
-const GroupsQuery = z.strictObject(Filter);
+const GroupsQuery = z.strictObject({
+  ...Filter,
+  buckets: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_BUCKETS)
+    .default(DEFAULT_BUCKETS)
+    .describe("how many time buckets each group's series has"),
+});
 const LettersQuery = z.strictObject({
   ...Filter,
   line: z.coerce.number().int().positive().optional(),
@@ -49,7 +59,8 @@ export function specs(): RouteSpec[] {
     {
       method: "get",
       path: "/api/runs/{id}/dead-letters",
-      summary: "A run's dead letters grouped by stage and normalised reason, with counts (dead + redriven)",
+      summary:
+        "A run's dead letters grouped by stage and normalised reason, with counts (dead + redriven), samples and letters per time bucket",
       params: RunIdParam,
       query: GroupsQuery,
       response: z.record(z.string(), z.unknown()),
@@ -73,8 +84,8 @@ export function register(app: Hono<Env>, ctx: AppContext): void {
   };
   app.get("/api/runs/:id/dead-letters", async (c) => {
     const { id } = parseWith(RunIdParam, c.req.param(), "path");
-    const q: LetterFilter = parseQuery(c.req.url, GroupsQuery);
-    return sendJson(c, await source().groups(id, q));
+    const { buckets, ...q } = parseQuery(c.req.url, GroupsQuery);
+    return sendJson(c, await source().groups(id, q, buckets));
   });
   app.get("/api/runs/:id/dead-letters/letters", async (c) => {
     const { id } = parseWith(RunIdParam, c.req.param(), "path");
