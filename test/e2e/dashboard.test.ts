@@ -2,7 +2,8 @@
  * The dashboard in a real browser: `sluice run FILE --serve 0` on a CSV
  * pipeline whose dead-letter rate raises an alert; headless Chromium
  * (Debian's, driven by playwright-core) opens the page, the charts gain
- * points from the SSE stream, the alert appears; a screenshot goes to
+ * points from the SSE stream, the alert appears, the dead letters by reason
+ * show their bars over time and sample rows; a screenshot goes to
  * test-artifacts/dashboard.png.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
@@ -135,6 +136,42 @@ describe("dashboard", () => {
       expect(await page.$eval("#dead-letters", (e) => Number(e.getAttribute("data-total")))).toBeGreaterThan(
         0,
       );
+      // Over time: each group a chart of one bar per bucket of the letters' time range (the
+      // API's series), its count, stage and reason, and the raw input of its first letters.
+      const runId = await page.$eval("#run-title", (e) => e.textContent);
+      const dl = (await (
+        await fetch(`${url}/api/runs/${runId}/dead-letters?status=all&buckets=30`)
+      ).json()) as {
+        bucketMs: number;
+        groups: Array<{ stage: string; reason: string; count: number; series: number[]; samples: string[] }>;
+      };
+      const top = dl.groups[0];
+      expect(top.series).toHaveLength(30);
+      expect(top.series.reduce((a, b) => a + b, 0)).toBe(top.count);
+      // The panel is redrawn every 5 s: wait for the drawing of the finished run's letters.
+      await page.waitForFunction(
+        (n) => Number(document.querySelector("#dead-letters li.dl-group")?.getAttribute("data-count")) === n,
+        top.count,
+      );
+      const shown = await page.$eval("#dead-letters li.dl-group", (li) => {
+        const bars = Array.from(li.querySelectorAll("svg.dl-chart rect.bar"));
+        return {
+          buckets: Number(li.querySelector("svg.dl-chart")?.getAttribute("data-buckets")),
+          counts: bars.map((r) => Number(r.getAttribute("data-count"))),
+          drawn: bars.filter((r) => Number(r.getAttribute("height")) > 0).length,
+          samples: Array.from(li.querySelectorAll("code.sample")).map((c) => c.textContent),
+          text: li.textContent ?? "",
+        };
+      });
+      expect(shown.buckets).toBe(30);
+      expect(shown.counts).toEqual(top.series);
+      expect(shown.drawn).toBe(top.series.filter((v) => v > 0).length);
+      expect(shown.drawn).toBeGreaterThan(0);
+      expect(shown.text.startsWith(`${top.count} × [${top.stage}] ${top.reason}`)).toBe(true);
+      expect(shown.samples).toEqual(top.samples);
+      expect(shown.samples[0]).toMatch(/^\d+,u\d+,not-a-number$/);
+      expect(await page.isVisible("#dead-letters li.dl-group code.sample")).toBe(true);
+      expect(await page.isVisible("#dead-letters li.dl-group svg.dl-chart")).toBe(true);
       mkdirSync(join(repo, "test-artifacts"), { recursive: true });
       await page.screenshot({ path: join(repo, "test-artifacts/dashboard.png"), fullPage: true });
       expect(errors).toEqual([]);

@@ -101,6 +101,11 @@ canvas { width:640px; height:220px; display:block; }
 .panel ul { margin:0; padding-left:1.1rem; }
 .alert.critical { color:var(--bad); } .alert.warning { color:var(--warn); } .alert.resolved { color:var(--muted); text-decoration:line-through; }
 .muted { color:var(--muted); }
+#dead-letters li.dl-group { margin:.5rem 0; }
+.dl-chart { display:block; margin-top:.25rem; width:100%; max-width:480px; height:40px; }
+.dl-chart .bar { fill:var(--bad); } .dl-chart .axis { stroke:var(--line); vector-effect:non-scaling-stroke; }
+.dl-axis { display:flex; justify-content:space-between; max-width:480px; font-size:.75rem; }
+.samples code.sample { display:block; margin-top:.15rem; padding:.1rem .3rem; background:#f3f5f7; border-radius:3px; font-size:.8rem; white-space:pre-wrap; word-break:break-all; }
 .legend .improving { color:var(--ok); } .legend .worsening { color:var(--bad); }
 body.login { display:flex; align-items:center; justify-content:center; height:100vh; }
 body.login form { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:1.5rem; display:grid; gap:.8rem; }

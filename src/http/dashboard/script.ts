@@ -6,11 +6,15 @@
  * and the trends of the run's pipeline over its last runs (`/api/trends`):
  * one bar per stage and figure, its length the fitted change across the
  * window, green when improving, red when worsening, grey when flat or
- * unknown (too few runs).
+ * unknown (too few runs); and the dead letters by reason, each group with
+ * its letters over time as inline SVG bars (one per bucket) and its sample
+ * inputs (that panel's code is in `dead-letters.ts`).
  * Percentiles are read from the same fixed histogram buckets as the engine
  * (bounds: ×1.25 from 1 µs). The text avoids backticks so it can live in
  * this TypeScript string.
  */
+
+import { DEAD_LETTERS_JS } from "./dead-letters.ts";
 
 export const APP_JS = `"use strict";
 (function () {
@@ -208,22 +212,7 @@ export const APP_JS = `"use strict";
     if (!p) return;
     getJson("/api/trends?pipeline=" + encodeURIComponent(p)).then(drawTrends).catch(function () {});
   }
-  // Dead letters by reason: count, when the first and last came, and a sample of the raw input.
-  function renderDeadLetters(d) {
-    var ul = $("dead-letters");
-    ul.textContent = "";
-    var c = d.counts || { total: 0, redriven: 0, dead: 0 };
-    ul.setAttribute("data-total", String(c.total));
-    if (!d.groups || d.groups.length === 0) { ul.appendChild(el("li", "muted", "none")); return; }
-    ul.appendChild(el("li", "muted", c.total + " dead letters · " + c.redriven + " redriven · " + c.dead + " still dead"));
-    d.groups.forEach(function (g) {
-      var li = el("li", "dl-group", g.count + " × [" + g.stage + "] " + g.reason);
-      var span = new Date(g.firstTs).toISOString().slice(11, 19) + " → " + new Date(g.lastTs).toISOString().slice(11, 19);
-      li.appendChild(el("div", "muted", span));
-      li.appendChild(el("code", "sample", g.sample));
-      ul.appendChild(li);
-    });
-  }
+${DEAD_LETTERS_JS}
   function loadInsights() {
     if (!state.run) return;
     loadTrends();
@@ -246,7 +235,7 @@ export const APP_JS = `"use strict";
         ul.appendChild(li);
       });
     }).catch(function () {});
-    getJson("/api/runs/" + run + "/dead-letters?status=all").then(renderDeadLetters).catch(function () {});
+    getJson("/api/runs/" + run + "/dead-letters?status=all&buckets=" + DL_BUCKETS).then(renderDeadLetters).catch(function () {});
     getJson("/api/alerts?state=all&run=" + run).then(function (r) {
       r.items.forEach(function (a) { state.alerts[a.alertId] = a; });
       renderAlerts();
@@ -328,6 +317,7 @@ export const APP_JS = `"use strict";
       page.items.forEach(function (r) {
         var li = el("li");
         li.setAttribute("data-run", r.runId);
+        if (r.runId === state.run) li.classList.add("selected");
         state.pipelines[r.runId] = r.pipeline;
         li.appendChild(el("div", "p", r.pipeline + (r.live ? " ●" : "")));
         li.appendChild(el("div", "s", r.status + " · " + r.runId));
