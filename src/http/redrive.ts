@@ -117,10 +117,10 @@ export function redriveStarter(options: RedriveStarterOptions): RedriveStarter {
       slot.done = done
         .then((r) => {
           const s = r.summary;
-          if (s && s.status !== "completed")
-            log(
-              `sluice http: redrive ${s.runId} of run ${of.runId} ${s.status}${s.error ? `: ${describeError(s.error)}` : ""}`,
-            );
+          if (!s || s.status === "completed") return;
+          const why = s.error ? `: ${describeError(s.error)}` : "";
+          const next = s.status === "interrupted" ? ` (sluice resume ${s.runId} continues it)` : "";
+          log(`sluice http: redrive ${s.runId} of run ${of.runId} ${s.status}${why}${next}`);
         })
         .catch((e: unknown) => log(`sluice http: redrive of run ${of.runId} failed: ${describeError(e)}`))
         .finally(() => running.delete(of.runId));
