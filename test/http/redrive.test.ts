@@ -164,6 +164,21 @@ describe("POST /api/runs/{id}/redrive", () => {
     expect((await post(bare, `/api/runs/${runId}/redrive`, { pipeline: "fixed.ts" })).status).toBe(503);
   });
 
+  it("is in the OpenAPI document: a write with a JSON body, 202 and 409 described", async () => {
+    const doc = await (await app().request("/openapi.json")).json();
+    const op = doc.paths["/api/runs/{id}/redrive"].post;
+    expect(Object.keys(op.requestBody.content["application/json"].schema.properties)).toEqual([
+      "pipeline",
+      "stage",
+      "reason",
+      "line",
+    ]);
+    expect(Object.keys(op.responses)).toEqual(
+      expect.arrayContaining(["200", "202", "400", "403", "404", "409"]),
+    );
+    expect(op.parameters.map((p: { name: string }) => p.name)).toEqual(["id"]);
+  });
+
   it("answers 200 with nothing taken when no letter matches", async () => {
     const r = await post(app(), "/api/runs/orders/redrive", {
       pipeline: "fixed.ts",
