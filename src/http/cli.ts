@@ -1,7 +1,8 @@
 /**
  * @module The HTTP layer's two entry points for the CLI: `serveCommand`
  * (`sluice serve`: past runs from the state directory's metrics store,
- * caught up from the journals) and `servePlugin` (`sluice run FILE --serve
+ * caught up from the journals; with the CLI's pipeline loader, redrives
+ * started over HTTP) and `servePlugin` (`sluice run FILE --serve
  * [PORT]`: the live run's bus, and the store for past runs). Both refuse a
  * non-loopback address without a token, and print where they listen (never
  * the token).

@@ -81,7 +81,9 @@ export function redriveStarter(options: RedriveStarterOptions): RedriveStarter {
       const queue = await openQueue(of, clock.now());
       if (queue.pending.length) {
         const p = queue.pending[0];
-        throw busy(of.runId, `${p.runId} (${p.status}); finish it first: sluice resume ${p.runId}`);
+        const next =
+          p.status === "running" ? "wait for it to finish" : `finish it first: sluice resume ${p.runId}`;
+        throw busy(of.runId, `${p.runId} (${p.status}); ${next}`);
       }
       const filter: Omit<LetterFilter, "status"> = {
         stage: request.stage,
@@ -110,7 +112,7 @@ export function redriveStarter(options: RedriveStarterOptions): RedriveStarter {
         startedRun.then((run) => ({ run })),
         done.then((result) => ({ result })),
       ]).catch((e: unknown) => {
-        throw refusal(e, of.runId);
+        throw refusal(e);
       });
       if ("result" in first && !first.result.summary) return { of: of.runId, taken: 0 };
       background = true;
@@ -160,10 +162,10 @@ function busy(runId: string, pending?: string): ConflictError {
 }
 
 /** What a redrive that fails before its run starts answers: a 400 naming the field, a 409, or itself (500). */
-function refusal(e: unknown, runId: string): unknown {
+function refusal(e: unknown): unknown {
   if (e instanceof ConfigError) return new BadRequestError("body.pipeline", e.message);
-  if (e instanceof StateError && /did not complete/.test(e.message))
-    return busy(runId, "see its dead letters");
+  // Raced past the check above (a `sluice redrive` started meanwhile); the message names runs, not paths.
+  if (e instanceof StateError && /did not complete/.test(e.message)) return new ConflictError(e.message);
   return e;
 }
 
