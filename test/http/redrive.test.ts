@@ -179,6 +179,26 @@ describe("POST /api/runs/{id}/redrive", () => {
     expect(op.parameters.map((p: { name: string }) => p.name)).toEqual(["id"]);
   });
 
+  it("is 400 naming body.pipeline when the file does not load or is another pipeline", async () => {
+    const lines: string[] = [];
+    const loads = [
+      async (): Promise<Pipeline<unknown>> => {
+        throw new Error(`SyntaxError in ${root}/fixed.ts:1`);
+      },
+      async () => pipeline("other").from(iterable(ROWS)).to(ndjson(out)) as Pipeline<unknown>,
+    ];
+    for (const load of loads) {
+      const s = redriveStarter({ home, root, load, log: (l) => lines.push(l) });
+      const a = createApp({ home, redrive: s, auth: { allowWrites: true } }).app;
+      const r = await post(a, "/api/runs/orders/redrive", { pipeline: "fixed.ts" });
+      expect(r.status).toBe(400);
+      const { error } = await r.json();
+      expect(error.field).toBe("body.pipeline");
+      expect(error.message).not.toContain(root);
+    }
+    expect(lines).toEqual([expect.stringContaining("SyntaxError")]);
+  });
+
   it("answers 200 with nothing taken when no letter matches", async () => {
     const r = await post(app(), "/api/runs/orders/redrive", {
       pipeline: "fixed.ts",
