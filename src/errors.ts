@@ -99,6 +99,7 @@ export const ERROR_CODES = {
   UnauthorizedError: { exit: failed, http: 401 },
   WritesDisabledError: { exit: failed, http: 403 },
   NotFoundError: { exit: failed, http: 404 },
+  ConflictError: { exit: failed, http: 409 },
   PayloadTooLargeError: { exit: failed, http: 413 },
   RateLimitedError: { exit: failed, http: 429 },
   HostNotAllowedError: { exit: failed, http: 403 },

@@ -21,7 +21,8 @@ const SERVE_OPTIONS = `  --host H       address to bind (default 127.0.0.1; any 
   --token T      bearer token (default $SLUICE_TOKEN, at least 16 characters);
                  every route but /health then needs it
   --allowed-hosts H,H  more Host names the server answers to (DNS-rebinding guard)
-  --allow-writes enable resolving alerts, replacing rules and cancelling the run over HTTP`;
+  --allow-writes enable resolving alerts, replacing rules, cancelling the run and
+                 (sluice serve) starting redrives over HTTP`;
 
 const LIVE_SERVE = `  --serve [PORT] serve the API and dashboard of the live run (default port 7878,
                  127.0.0.1) until the run ends
@@ -69,7 +70,8 @@ Options:
   --host H       address to bind (default 127.0.0.1; any address outside loopback needs a token)
   --token T      bearer token (default $SLUICE_TOKEN); every route but /health then needs it
   --allowed-hosts H,H  more Host names the server answers to
-  --allow-writes enable resolving alerts, replacing rules and cancelling the run over HTTP
+  --allow-writes enable resolving alerts, replacing rules, cancelling the run and
+                 (sluice serve) starting redrives over HTTP
 
 Runs write only their journals; metrics, sql, serve and bench first load every
 journal the metrics store has not read yet.
@@ -236,6 +238,10 @@ Example:
   Serves the API, /metrics (Prometheus) and the dashboard of past runs from
   the metrics store, until Ctrl-C. The store is caught up on the journals
   under the state directory at start and every 2 s while serving.
+  With --allow-writes, POST /api/runs/{id}/redrive starts \`sluice redrive\`
+  in this process (the pipeline file: a path under the working directory,
+  or the run's own when it ran here); Ctrl-C interrupts a redrive still
+  running, and \`sluice resume\` continues it.
 
 Options:
   --port P       port (default 7878; 0 picks a free one)

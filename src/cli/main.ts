@@ -188,7 +188,12 @@ export async function main(args: string[]): Promise<number> {
         );
         if (positionals.length > 0) throw new UsageError(`serve: unexpected argument "${positionals[0]}"`);
         const { serveCommand } = await import("../http/cli.ts");
-        return await serveCommand(httpFlags(values, values.port as string | undefined));
+        // The HTTP layer starts redrives (`POST /api/runs/{id}/redrive`) with the CLI's pipeline loader.
+        const { loadPipeline } = await import("./load.ts");
+        return await serveCommand({
+          ...httpFlags(values, values.port as string | undefined),
+          loadPipeline,
+        });
       }
       case "resume": {
         const { serve, args: resumeArgs } = takeServeFlag(rest);

@@ -32,11 +32,13 @@ import { RateLimiter } from "./internal/rate-limit.ts";
 import { LiveState } from "./live.ts";
 import { openApiDocument } from "./openapi.ts";
 import type { RequestCounts } from "./prometheus.ts";
+import type { RedriveStarter } from "./redrive.ts";
 import * as alerts from "./routes/alerts.ts";
 import * as dashboard from "./routes/dashboard.ts";
 import * as deadLetterRoutes from "./routes/dead-letters.ts";
 import * as insights from "./routes/insights.ts";
 import * as metricsRoutes from "./routes/metrics.ts";
+import * as redriveRoutes from "./routes/redrive.ts";
 import * as runsRoutes from "./routes/runs.ts";
 import * as system from "./routes/system.ts";
 import { liveRuns, storeRuns } from "./runs.ts";
@@ -66,6 +68,8 @@ export interface AppOptions {
   readonly version?: string;
   /** The state directory, for the dead-letter routes (`sluice serve`, `--serve`). */
   readonly home?: string;
+  /** Starts redrives in this process (`sluice serve` builds it with the CLI's pipeline loader). */
+  readonly redrive?: RedriveStarter;
 }
 
 export interface SluiceApp {
@@ -107,6 +111,7 @@ export function createApp(options: AppOptions = {}): SluiceApp {
     q: querySchemas(limits),
     version: options.version ?? "0.1.0",
     deadLetters: options.home === undefined ? undefined : deadLetterSource(options.home, clock),
+    redrive: options.redrive,
   };
   const requests: RequestCounts = new Map();
   const limiter = new RateLimiter(clock, limits.ratePerSecond, limits.burst);
@@ -206,6 +211,7 @@ export function createApp(options: AppOptions = {}): SluiceApp {
     ...dashboard.specs,
     ...runsRoutes.specs(ctx),
     ...deadLetterRoutes.specs(),
+    ...redriveRoutes.specs(ctx),
     ...metricsRoutes.specs(ctx),
     ...alerts.specs(ctx),
     ...insights.specs(ctx),
@@ -218,6 +224,7 @@ export function createApp(options: AppOptions = {}): SluiceApp {
   dashboard.register(app);
   runsRoutes.register(app, ctx);
   deadLetterRoutes.register(app, ctx);
+  redriveRoutes.register(app, ctx);
   metricsRoutes.register(app, ctx);
   alerts.register(app, ctx);
   insights.register(app, ctx);

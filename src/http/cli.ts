@@ -1,7 +1,8 @@
 /**
  * @module The HTTP layer's two entry points for the CLI: `serveCommand`
  * (`sluice serve`: past runs from the state directory's metrics store,
- * caught up from the journals) and `servePlugin` (`sluice run FILE --serve
+ * caught up from the journals; with the CLI's pipeline loader, redrives
+ * started over HTTP) and `servePlugin` (`sluice run FILE --serve
  * [PORT]`: the live run's bus, and the store for past runs). Both refuse a
  * non-loopback address without a token, and print where they listen (never
  * the token).
@@ -9,6 +10,7 @@
 import type { AlertsPlugin } from "../metrics/alerts-plugin.ts";
 import { catchUp, openCaughtUp } from "../metrics/catch-up.ts";
 import type { MetricsStore } from "../metrics/store.ts";
+import type { Pipeline } from "../pipeline/pipeline.ts";
 import type { RunPlugin } from "../pipeline/plugin.ts";
 import { stateHome } from "../pipeline/run.ts";
 import { systemClock } from "../runtime/clock.ts";
@@ -19,6 +21,7 @@ import { createApp, type SluiceApp } from "./app.ts";
 import { ServeConfigError, UnavailableError } from "./errors.ts";
 import { isLoopback } from "./internal/auth.ts";
 import { parseHost } from "./internal/origin.ts";
+import { redriveStarter } from "./redrive.ts";
 import { type MetricsStoreLike, storeQueries } from "./store-queries.ts";
 import { type FromThread, serveThread } from "./thread.ts";
 import type { ThreadConfig } from "./thread-main.ts";
@@ -40,6 +43,11 @@ export interface ServeFlags {
   readonly keepServing?: boolean;
   /** Called with the server's URL once it listens (the CLI prints it; benchmarks use this). */
   readonly onListening?: (url: string) => void;
+  /**
+   * `sluice serve`: loads a pipeline file (the CLI's loader, injected: the HTTP layer does not
+   * import the CLI), so `POST /api/runs/{id}/redrive` can start redrives in this process.
+   */
+  readonly loadPipeline?: (file: string) => Promise<Pipeline<unknown>>;
 }
 
 /** Where and how to listen, or a `ServeConfigError` saying why not. */
@@ -111,9 +119,12 @@ export async function serveCommand(flags: ServeFlags): Promise<number> {
     LIVE_CATCH_UP_MS,
     () => void catchUp(store, stateHome(flags.home)).catch(() => {}),
   );
+  const home = stateHome(flags.home);
+  const redrive = flags.loadPipeline ? redriveStarter({ home, load: flags.loadPipeline }) : undefined;
   const app = createApp({
     metrics: storeQueries(store),
-    home: stateHome(flags.home),
+    home,
+    redrive,
     auth: {
       token: bind.token,
       allowWrites: flags.allowWrites,
@@ -126,6 +137,8 @@ export async function serveCommand(flags: ServeFlags): Promise<number> {
     await untilSignal();
     await served.close();
   } finally {
+    // Redrives still running end interrupted (resumable with `sluice resume`), their journals closed.
+    await redrive?.close();
     stopCatchUp();
     app.close();
     await store.close();

@@ -4,7 +4,10 @@
  * settles finished redrives into the run's ledger, as `sluice dlq` does.
  */
 import { filterLetters, groupsOverTime, type LetterFilter, openQueue, resolveRun } from "../dlq/queue.ts";
+import type { RunRef } from "../journal/runs.ts";
+import { StateError } from "../pipeline/errors.ts";
 import type { Clock } from "../runtime/clock.ts";
+import { NotFoundError } from "./errors.ts";
 
 export interface DeadLetterSource {
   /**
@@ -18,7 +21,7 @@ export interface DeadLetterSource {
 }
 
 export function deadLetterSource(home: string, clock: Clock): DeadLetterSource {
-  const open = async (run: string) => openQueue(await resolveRun(home, run), clock.now());
+  const open = async (run: string) => openQueue(await resolveRunOr404(home, run), clock.now());
   return {
     async groups(run, filter, buckets) {
       const q = await open(run);
@@ -53,4 +56,15 @@ export function deadLetterSource(home: string, clock: Clock): DeadLetterSource {
       return { run: q.run.runId, total: all.length, items };
     },
   };
+}
+
+/** The run whose queue `id` names (`resolveRun`), or a 404 when none (or several) match. */
+export async function resolveRunOr404(home: string, id: string): Promise<RunRef> {
+  try {
+    return await resolveRun(home, id);
+  } catch (e) {
+    // Its message names the state directory: the client gets the id alone.
+    if (e instanceof StateError) throw new NotFoundError(`run ${id}`);
+    throw e;
+  }
 }

@@ -44,6 +44,14 @@ export class NotFoundError extends TaggedError {
   }
 }
 
+/** The request conflicts with what is going on (a redrive of the run has not completed). */
+export class ConflictError extends TaggedError {
+  readonly _tag = "ConflictError" as const;
+  constructor(reason: string, hint?: string) {
+    super(reason, { hint });
+  }
+}
+
 export class PayloadTooLargeError extends TaggedError {
   readonly _tag = "PayloadTooLargeError" as const;
   constructor(readonly limit: number) {
@@ -118,6 +126,7 @@ export type HttpError =
   | UnauthorizedError
   | WritesDisabledError
   | NotFoundError
+  | ConflictError
   | PayloadTooLargeError
   | RateLimitedError
   | UnavailableError
@@ -137,6 +146,7 @@ const PUBLIC = new Set([
   "UnauthorizedError",
   "WritesDisabledError",
   "NotFoundError",
+  "ConflictError",
   "PayloadTooLargeError",
   "RateLimitedError",
   "UnavailableError",

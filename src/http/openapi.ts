@@ -22,6 +22,8 @@ export interface RouteSpec {
   readonly write?: boolean;
   /** Answers without a token (liveness, login). */
   readonly public?: boolean;
+  /** More answers, described: a 202 has the `response` shape, a 409 the error shape. */
+  readonly more?: Readonly<Partial<Record<"202" | "409", string>>>;
 }
 
 type JsonSchema = Record<string, unknown>;
@@ -73,6 +75,12 @@ export function openApiDocument(specs: readonly RouteSpec[], version: string): J
       responses["503"] = { description: "Too many store queries in flight; see Retry-After", ...error };
     if (r.path.includes("{")) responses["404"] = { description: "Not found", ...error };
     if (r.body) responses["413"] = { description: "Body too large", ...error };
+    if (r.more?.["202"])
+      responses["202"] = {
+        description: r.more["202"],
+        content: { "application/json": { schema: r.response ? schemaOf(r.response, "output") : {} } },
+      };
+    if (r.more?.["409"]) responses["409"] = { description: r.more["409"], ...error };
     const op: JsonSchema = {
       summary: r.summary,
       parameters: [...parameters(r.params, "path"), ...parameters(r.query, "query")],

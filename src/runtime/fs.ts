@@ -4,7 +4,18 @@
  * serves all three; it lives here so the rest of the engine stays on Web APIs.
  */
 import { closeSync, constants, createReadStream, openSync, readSync } from "node:fs";
-import { mkdir, open, readdir, readFile, rename, rm, stat, truncate, writeFile } from "node:fs/promises";
+import {
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  realpath,
+  rename,
+  rm,
+  stat,
+  truncate,
+  writeFile,
+} from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -158,6 +169,15 @@ export const fs = {
       return await readdir(path);
     } catch (e) {
       if (isNotFound(e)) return [];
+      throw e;
+    }
+  },
+  /** The path with every symbolic link resolved, or undefined when it does not exist. */
+  realpath: async (path: string): Promise<string | undefined> => {
+    try {
+      return await realpath(path);
+    } catch (e) {
+      if (isNotFound(e) || errorCode(e) === "ENOTDIR") return undefined;
       throw e;
     }
   },

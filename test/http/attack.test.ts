@@ -101,6 +101,23 @@ describe.each(["node", "bun", "deno"] as const)("attack suite on %s", (runtime: 
     });
     expect(r.status).toBe(400);
     expect(body(r).error.field).toMatch(/^body\.rules\./);
+    // Body fields of a redrive: the pipeline path stays in the server's directory, filters are plain.
+    for (const [field, bad] of [
+      ["pipeline", "../../etc/passwd"],
+      ["pipeline", "/etc/passwd.ts"],
+      ["pipeline", "x'; DROP TABLE runs; --.ts"],
+      ...INJECTIONS.map((i) => ["stage", i]),
+      ...INJECTIONS.map((i) => ["reason", i]),
+    ]) {
+      const rd = await send(port, `/api/runs/${RUN}/redrive`, {
+        method: "POST",
+        headers: writeHeaders,
+        body: JSON.stringify({ [field]: bad }),
+      });
+      expect(rd.status, `${field}=${bad}`).toBe(400);
+      expect(body(rd).error.field, `${field}=${bad}`).toBe(`body.${field}`);
+      expect(rd.text).not.toMatch(/root:|SELECT|duckdb/i);
+    }
   });
 
   it("traversal never reaches a file or a handler with a bad name", async (ctx) => {
@@ -151,8 +168,10 @@ describe.each(["node", "bun", "deno"] as const)("attack suite on %s", (runtime: 
       { "Content-Type": "application/json" },
     ];
     for (const headers of attempts) {
-      const r = await send(port, cancel, { method: "POST", headers, body: "x=1" });
-      expect(r.status, JSON.stringify(headers)).toBe(403);
+      for (const path of [cancel, `/api/runs/${RUN}/redrive`]) {
+        const r = await send(port, path, { method: "POST", headers, body: "x=1" });
+        expect(r.status, `${path} ${JSON.stringify(headers)}`).toBe(403);
+      }
     }
     expect(open!.stdout()).not.toContain("CANCEL");
     const ok = await send(port, cancel, {

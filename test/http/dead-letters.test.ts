@@ -109,6 +109,12 @@ describe("dead-letter routes", () => {
     }
   });
 
+  it("answers 404 for an unknown run, without naming the state directory", async () => {
+    const res = await app.request("/api/runs/nosuchrun/dead-letters");
+    expect(res.status).toBe(404);
+    expect((await res.json()).error.message).not.toContain(home);
+  });
+
   it("answers 503 without a state directory", async () => {
     const { app: bare } = createApp({});
     expect((await bare.request(`/api/runs/${runId}/dead-letters`)).status).toBe(503);

@@ -8,6 +8,7 @@ import type { Clock } from "../../runtime/clock.ts";
 import type { DeadLetterSource } from "../dead-letters.ts";
 import { BadRequestError, UnavailableError, WritesDisabledError } from "../errors.ts";
 import type { LiveState } from "../live.ts";
+import type { RedriveStarter } from "../redrive.ts";
 import type { querySchemas } from "../schemas.ts";
 import type { SseHub } from "../sse.ts";
 import type { Limits, MetricsQueries, RunsSource } from "../types.ts";
@@ -28,6 +29,8 @@ export interface AppContext {
   readonly version: string;
   /** A run's dead-letter queue (`/api/runs/{id}/dead-letters`); undefined: no state directory. */
   readonly deadLetters?: DeadLetterSource;
+  /** Starts redrives (`POST /api/runs/{id}/redrive`); undefined: this server cannot (no state directory). */
+  readonly redrive?: RedriveStarter;
 }
 
 export function requireStore(ctx: AppContext): MetricsQueries {

@@ -61,7 +61,11 @@ async function gzip(body: string): Promise<Uint8Array> {
 }
 
 /** Sends an encoded answer, or 304 when the client has it already. */
-export async function sendEncoded(c: Context, enc: Encoded, status: 200 | 201 = 200): Promise<Response> {
+export async function sendEncoded(
+  c: Context,
+  enc: Encoded,
+  status: 200 | 201 | 202 = 200,
+): Promise<Response> {
   c.header("Cache-Control", "no-cache");
   if (matches(c.req.header("If-None-Match"), enc.etag)) {
     c.header("ETag", enc.etag);
@@ -83,6 +87,6 @@ export async function sendEncoded(c: Context, enc: Encoded, status: 200 | 201 = 
 }
 
 /** Sends `value` as JSON with an ETag, or 304 when the client has it already. */
-export async function sendJson(c: Context, value: unknown, status: 200 | 201 = 200): Promise<Response> {
+export async function sendJson(c: Context, value: unknown, status: 200 | 201 | 202 = 200): Promise<Response> {
   return sendEncoded(c, await encodeJson(value), status);
 }

@@ -3,7 +3,8 @@
  * grouped by stage and normalised reason (counts, first/last, samples, and
  * `series`: letters per bucket of their time range, `?buckets=` of them), and
  * the letters themselves — filtered like `sluice dlq` (read-only; a redrive is
- * started with `sluice redrive`). A pipeline name stands for its latest run.
+ * started with `sluice redrive` or `POST /api/runs/{id}/redrive`, `redrive.ts`).
+ * A pipeline name stands for its latest run.
  */
 import type { Hono } from "hono";
 import { z } from "zod";
@@ -20,7 +21,7 @@ import { Identifier, parseQuery, parseWith, RunIdParam } from "../schemas.ts";
  * `=`, `/`, `\` and `*` are refused: the filter is matched as text, but a
  * parameter that looks like SQL or a path is a 400 naming it, never a guess.
  */
-const ReasonPart = z
+export const ReasonPart = z
   .string()
   .min(1)
   .max(400)
@@ -30,8 +31,11 @@ const ReasonPart = z
   )
   .refine((s) => !s.includes(".."), "must not contain '..'");
 
+/** A stage name, as letters show it. */
+export const StageName = Identifier.describe("a stage name, e.g. 2:map");
+
 const Filter = {
-  stage: Identifier.optional().describe("a stage name, e.g. 2:map"),
+  stage: StageName.optional(),
   reason: ReasonPart.optional(),
   status: z.enum(["dead", "redriven", "all"]).optional(),
   since: z.coerce.number().int().nonnegative().optional().describe("ms since epoch"),
