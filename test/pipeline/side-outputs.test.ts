@@ -125,6 +125,39 @@ describe("side outputs", () => {
     ]);
   });
 
+  it("a record the side sink dead-letters counts as dead-lettered, not as side output", async () => {
+    const picky: Sink<number> = {
+      ...probeSink<number>(),
+      async open(ctx) {
+        return {
+          write(chunk) {
+            for (const n of chunk.records)
+              if (n % 3 === 0) ctx.deadLetter({ reason: "no multiples of 3", record: n });
+          },
+          commit: (id) => id,
+          async close() {},
+        };
+      },
+    };
+    const s = await runPipeline(
+      pipeline("side-dead", { checkpoint: { rows: 100 } })
+        .from(iterable(numbers, { chunkSize: 10 }))
+        .via(split(picky))
+        .to(collect()),
+      { home, sampleResources: false },
+    );
+    const rejected = numbers.filter((n) => n % 2 && n % 3 === 0).length;
+    expect(s).toMatchObject({
+      rowsIn: N,
+      rowsOut: N / 2,
+      deadLettered: rejected,
+      sideOutput: N / 2 - rejected,
+    });
+    expect(s.sideOutputs?.[0].rows).toBe(N / 2 - rejected);
+    const st = s.stages.find((t) => t.stage === "1:split");
+    expect(st && st.rowsOut + st.deadLettered + st.sideOutput).toBe(N);
+  });
+
   it("refuse what is not a sink, and a side output opened after the run started", async () => {
     const notSink = await runPipeline(
       pipeline("side-bad")

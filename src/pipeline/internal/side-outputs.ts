@@ -19,6 +19,7 @@ import type { Chunk } from "../chunk.ts";
 import { ConfigError, describeError, SinkError } from "../errors.ts";
 import {
   type CommitToken,
+  type DeadLetterInput,
   isSink,
   type SideOutput,
   type Sink,
@@ -53,6 +54,7 @@ interface Side {
   readonly name: string;
   readonly sink: Sink<unknown>;
   readonly ctx: StageContext;
+  readonly meter: StageMeter;
   /** Written since the last cut. */
   pending: unknown[];
   /** Cut at a barrier, waiting for its commit. */
@@ -84,6 +86,7 @@ export class SideOutputs {
       name,
       sink: sink as Sink<unknown>,
       ctx,
+      meter,
       pending: [],
       cuts: [],
       rows: 0,
@@ -123,7 +126,13 @@ export class SideOutputs {
     for (const s of this.#sides) {
       const state = saved[s.key];
       s.rows = state?.rows ?? 0;
-      s.writer = await s.sink.open({ ...s.ctx, resumeToken: state?.token });
+      // A record the side sink dead-letters (a value its table cannot hold) is dead, not side output.
+      const deadLetter = (item: DeadLetterInput) => {
+        s.rows--;
+        s.meter.side(-1);
+        s.ctx.deadLetter(item);
+      };
+      s.writer = await s.sink.open({ ...s.ctx, deadLetter, resumeToken: state?.token });
     }
   }
 
