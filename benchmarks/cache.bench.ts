@@ -59,6 +59,7 @@ function stageContext(stage: string): StageContext {
     reportChunk: () => {},
     reportCpu: () => {},
     offerKnob: () => {},
+    sideOutput: () => ({ write: () => {} }),
   };
 }
 

@@ -61,6 +61,7 @@ export {
   type RunOptions,
   type RunSummary,
   runPipeline,
+  type SideOutputSummary,
   stateHome,
 } from "./pipeline/run.ts";
 export { type ToObservableOptions, toObservable } from "./pipeline/to-observable.ts";
@@ -69,6 +70,7 @@ export type {
   DeadLetterInput,
   Operator,
   RunContext,
+  SideOutput,
   Sink,
   SinkContext,
   SinkWriter,

@@ -1,6 +1,6 @@
 /**
- * @module Lines the run summary adds when a run has warnings or dead letters
- * covering many input lines (kept apart from `commands/run.ts`).
+ * @module Lines the run summary adds when a run has warnings, dead letters
+ * covering many input lines or side outputs (kept apart from `commands/run.ts`).
  */
 import type { RunSummary } from "../pipeline/run.ts";
 import { int } from "./format.ts";
@@ -28,4 +28,16 @@ export function warningLines(s: RunSummary): string[] {
 /** What the source reported about its input (Parquet: "parquet: 1 file, 3 of 82 row groups read (79 skipped …)"). */
 export function sourceNoteLines(s: RunSummary): string[] {
   return (s.sourceNotes ?? []).map((n) => `  ${n}`);
+}
+
+/** " · 12 to side outputs" after the dead-letter count, when stages sent records to side outputs. */
+export function sideOutputNote(s: RunSummary): string {
+  return s.sideOutput > 0
+    ? ` · ${int(s.sideOutput)} to side output${s.sideOutputs?.length === 1 ? "" : "s"}`
+    : "";
+}
+
+/** "  late (3:window.tumbling): 12 → /data/late.ndjson", one line per side output. */
+export function sideOutputLines(s: RunSummary): string[] {
+  return (s.sideOutputs ?? []).map((o) => `  ${o.name} (${o.stage}): ${int(o.rows)} → ${o.target ?? o.sink}`);
 }

@@ -10,11 +10,20 @@
  * them — and it is turned back into the chunk after the stage. Chunks a
  * stage did process carry an entry at or before it, so every later stage
  * processes them too.
+ *
+ * A stage's side outputs (a window's `late` sink) are opened to append, as
+ * the redrive's main sink is: they hold the first run's output.
  */
 import * as Stream from "effect/Stream";
 import type { Barrier, Chunk } from "../pipeline/chunk.ts";
 import type { SluiceError } from "../pipeline/errors.ts";
-import { type Operator, OperatorTypeId, type Stage, type StageContext } from "../pipeline/types.ts";
+import {
+  type Operator,
+  OperatorTypeId,
+  type Sink,
+  type Stage,
+  type StageContext,
+} from "../pipeline/types.ts";
 
 /** The chunk's entry stage (0: the first stage). */
 export function entryOf(chunk: Chunk<unknown>): number {
@@ -28,7 +37,10 @@ export function gated(op: Operator<unknown, unknown>, k: number): Operator<unkno
     name: op.name,
     cardinality: op.cardinality,
     make(ctx: StageContext): Stage<unknown, unknown> {
-      const st = op.make(ctx);
+      const st = op.make({
+        ...ctx,
+        sideOutput: <T>(name: string, sink: Sink<T>) => ctx.sideOutput(name, appending(sink)),
+      });
       const hooks = {
         snapshot: st.snapshot && (() => st.snapshot?.()),
         restore: st.restore && ((s: unknown) => st.restore?.(s)),
@@ -59,4 +71,9 @@ export function gated(op: Operator<unknown, unknown>, k: number): Operator<unkno
       };
     },
   };
+}
+
+/** `sink`, opened to add to what its target holds. */
+function appending<T>(sink: Sink<T>): Sink<T> {
+  return { ...sink, open: (c) => sink.open({ ...c, append: true }) };
 }

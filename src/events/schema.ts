@@ -68,6 +68,8 @@ export const RunEnded = z.object({
   rowsOut: z.number(),
   filtered: z.number(),
   deadLettered: z.number(),
+  /** Records sent to side outputs (a window's `late` sink); absent when none. */
+  sideOutput: z.number().optional(),
   durationMs: z.number(),
   error: z.string().optional(),
 });
@@ -83,6 +85,8 @@ export const StageProgress = z.object({
   rowsOut: z.number(),
   filtered: z.number(),
   deadLettered: z.number(),
+  /** Records the stage sent to a side output in the interval (a window's `late` sink); absent when none. */
+  sideOutput: z.number().optional(),
   errors: z.number(),
   bytes: z.number(),
   busyMs: z.number(),
@@ -134,6 +138,7 @@ export const Checkpoint = z.object({
       rowsOut: z.number(),
       filtered: z.number(),
       deadLettered: z.number(),
+      sideOutput: z.number().optional(),
     }),
   ),
   rowsOut: z.number(),
@@ -195,7 +200,7 @@ export const CacheStats = z.object({
  * An event-time window stage's state for one interval (`window.*`): where its
  * watermark is, how far it trails the largest event time seen (the lag), the
  * windows held and the records that came late (`late`: too late, sent to the
- * dead letter; `lateAccepted`: behind the watermark but within lateness).
+ * dead letter or the stage's `late` sink; `lateAccepted`: behind the watermark but within lateness).
  */
 export const WindowProgress = z.object({
   kind: z.literal("window.progress"),

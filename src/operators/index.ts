@@ -26,6 +26,7 @@ export { type RxOptions, rx } from "./rx.ts";
 export { tap } from "./tap.ts";
 export { TimeoutOptionsSchema, timeout } from "./timeout.ts";
 export {
+  type LateRecord,
   type Reducer,
   type WatermarkOptions,
   type WindowColumn,

@@ -8,8 +8,9 @@
  * 1. its event time `t` is read (unreadable → dead letter);
  * 2. it joins each of its windows still held at the current watermark `wm`
  *    (`wm < end + lateness`); when none is held it is too late and goes to
- *    the dead letter with "late by X" and the window it missed — never
- *    dropped silently;
+ *    the `late` sink when one is given (as a `LateRecord`: the record, the
+ *    window it missed and the reason), else to the dead letter with
+ *    "late by X" and that window — never dropped silently;
  * 3. the watermark moves to `max(t seen) − outOfOrder` (the minimum over
  *    partitions with `watermark.partition`), and windows it passed fire:
  *    `emit: "final"` emits once at `wm ≥ end + lateness`; `emit: "updates"`
@@ -33,11 +34,21 @@ import { parseOptions } from "./internal/options.ts";
 import { SessionWindows } from "./internal/session-windows.ts";
 import { Watermark, type WatermarkSnapshot } from "./internal/watermark.ts";
 import { type Acc, Columns, type WindowColumn } from "./internal/window-columns.ts";
-import { type WindowOptions, WindowOptionsSchema, type WindowResult } from "./internal/window-options.ts";
+import {
+  type LateRecord,
+  type WindowOptions,
+  WindowOptionsSchema,
+  type WindowResult,
+} from "./internal/window-options.ts";
 import { windowStats } from "./internal/window-stats.ts";
 
 export type { Reducer, WindowColumn } from "./internal/window-columns.ts";
-export type { WatermarkOptions, WindowOptions, WindowResult } from "./internal/window-options.ts";
+export type {
+  LateRecord,
+  WatermarkOptions,
+  WindowOptions,
+  WindowResult,
+} from "./internal/window-options.ts";
 
 /** What the operator needs of a window kind's state. */
 interface WindowState<A> {
@@ -86,6 +97,7 @@ function windowOperator<A, S extends Record<string, WindowColumn<A>>>(
             columns,
           );
     const stats = windowStats(ctx, wm, () => state.open, o.statsInterval);
+    const lateOut = options.late && ctx.sideOutput<LateRecord<A>>("late", options.late);
     let seq = 0;
     let out: WindowResult<S>[] = [];
     const emit: EmitWindow = (key, start, end, acc: Acc) => {
@@ -134,11 +146,20 @@ function windowOperator<A, S extends Record<string, WindowColumn<A>>>(
           } else {
             const [start, end] = missed(ts);
             stats.late++;
-            ctx.deadLetter({
-              reason: `late by ${showDuration(w - ts)}: event time ${showTime(ts)} arrived at watermark ${showTime(w)}, after its window [${showTime(start)}, ${showTime(end)}) of key ${JSON.stringify(key) ?? String(key)} closed (end + lateness ${showDuration(lateness)})`,
-              position: { chunk: chunk.seq, index: i },
-              record: r,
-            });
+            const reason = `late by ${showDuration(w - ts)}: event time ${showTime(ts)} arrived at watermark ${showTime(w)}, after its window [${showTime(start)}, ${showTime(end)}) of key ${JSON.stringify(key) ?? String(key)} closed (end + lateness ${showDuration(lateness)})`;
+            if (lateOut) {
+              lateOut.write({
+                record: r,
+                key,
+                start: new Date(start),
+                end: new Date(end),
+                eventTime: new Date(ts),
+                watermark: new Date(w),
+                lateByMs: w - ts,
+                reason,
+                stage: ctx.stage,
+              });
+            } else ctx.deadLetter({ reason, position: { chunk: chunk.seq, index: i }, record: r });
           }
           const skew = wm.maxSeen - ts;
           if (skew > stats.maxSkew) stats.maxSkew = skew;
@@ -175,8 +196,9 @@ function positive(what: string, d: Duration): number {
 /**
  * Event-time windows. Every kind takes the same options: `time`,
  * `watermark: { outOfOrder, partition?, idle? }`, `lateness` (required),
- * `key`, `aggregate` (as `aggregate`, plus reducers) and `emit`. Output
- * records are `{ key, start, end, ...columns }` with `start`/`end` as Dates.
+ * `key`, `aggregate` (as `aggregate`, plus reducers), `emit` and `late` (a
+ * sink for too-late records; default the dead letter). Output records are
+ * `{ key, start, end, ...columns }` with `start`/`end` as Dates.
  *
  * @example
  * ```ts
@@ -188,6 +210,7 @@ function positive(what: string, d: Duration): number {
  *     lateness: "2m",
  *     key: (o) => o.category,
  *     aggregate: { n: "count", revenue: ["sum", "amount"] },
+ *     late: ndjson("out/late-orders.ndjson"), // optional: else the dead letter
  *   }))
  *   .to(duckdb({ table: "revenue_per_minute" }));
  * ```

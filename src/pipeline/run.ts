@@ -14,8 +14,8 @@ import * as Effect from "effect/Effect";
 import * as Exit from "effect/Exit";
 import * as Stream from "effect/Stream";
 import { EventBus } from "../events/bus.ts";
-import type { EventInput, EventOf, SluiceEvent } from "../events/schema.ts";
-import { type Clock, systemClock } from "../runtime/clock.ts";
+import type { EventInput, SluiceEvent } from "../events/schema.ts";
+import { systemClock } from "../runtime/clock.ts";
 import { runtimeName, runtimeVersion } from "../runtime/detect.ts";
 import { fs, paths } from "../runtime/fs.ts";
 import { host } from "../runtime/process.ts";
@@ -24,72 +24,29 @@ import { ConfigError, describeError, SinkError, type SluiceError } from "./error
 import { BarrierState, withBarriers } from "./internal/barriers.ts";
 import { checkpointEvent, recordCheckpoint } from "./internal/checkpoint.ts";
 import { DeadLetterFile } from "./internal/dead-letter.ts";
-import { StageMeter, type StageTotals } from "./internal/meter.ts";
+import { StageMeter } from "./internal/meter.ts";
 import { closePlugins, preparePlugins } from "./internal/plugins.ts";
 import { rechunk, rowsSizer } from "./internal/rechunk.ts";
 import { restoreDeadLetters, restoreMeters, restoreOperator } from "./internal/resume.ts";
 import { definitionHash, newRunId, stateHome } from "./internal/run-id.ts";
 import { RunMeters } from "./internal/run-meters.ts";
 import { checkpointTimer, progressTimer, resourceTimer } from "./internal/run-timers.ts";
+import { SideOutputs } from "./internal/side-outputs.ts";
 import { drainInto } from "./internal/sink-driver.ts";
 import { stageContext } from "./internal/stage-context.ts";
 import { composeStages, type LiveStage, toSluiceError } from "./internal/stages.ts";
 import { makeRunDir } from "./internal/state-dir.ts";
-import { collectSourceNotes, collectWarnings, type WarningsSeen } from "./internal/warnings.ts";
+import { collectSourceNotes, collectWarnings } from "./internal/warnings.ts";
 import { type Pipeline, stageNames } from "./pipeline.ts";
-import type { OfferedKnob, ResumePoint, RunPlugin } from "./plugin.ts";
+import type { OfferedKnob, RunPlugin } from "./plugin.ts";
+import type { RunOptions, RunSummary } from "./run-types.ts";
 import type { CommitToken, RunContext, SinkContext, SinkWriter, StageContext } from "./types.ts";
 import { toMillis } from "./units.ts";
 
 export { definitionHash, newRunId, stateHome } from "./internal/run-id.ts";
+export type { SideOutputSummary } from "./internal/side-outputs.ts";
 export type { ResumePoint, RunPlugin } from "./plugin.ts";
-
-export interface RunOptions {
-  /** State directory root; default `SLUICE_HOME` or `./.sluice`. */
-  readonly home?: string;
-  readonly runId?: string;
-  readonly clock?: Clock;
-  /** The bus to publish on (subscribe before running to see every event). */
-  readonly bus?: EventBus;
-  /** Aborting stops reading, takes a last checkpoint and ends the run as `interrupted`. */
-  readonly signal?: AbortSignal;
-  readonly resume?: ResumePoint;
-  /**
-   * Called with each checkpoint event after the sink committed; the run waits
-   * for it and publishes the event on the bus only once it resolves. A
-   * rejection fails the run. (A plugin's `checkpoint` does the same.)
-   */
-  readonly onCheckpoint?: (checkpoint: EventOf<"checkpoint">) => Promise<void>;
-  /** Sample CPU/memory/event-loop every second (default true). */
-  readonly sampleResources?: boolean;
-  /** What watches or records the run: journal, alerts, tuning, live HTTP… (see `RunPlugin`). */
-  readonly plugins?: readonly RunPlugin[];
-}
-
-export interface RunSummary {
-  readonly runId: string;
-  readonly pipeline: string;
-  readonly status: "completed" | "failed" | "interrupted";
-  readonly rowsIn: number;
-  readonly rowsOut: number;
-  readonly filtered: number;
-  readonly deadLettered: number;
-  readonly bytes: number;
-  readonly durationMs: number;
-  readonly rowsPerSecond: number;
-  readonly checkpoints: number;
-  readonly output?: string;
-  readonly deadLetterFile?: string;
-  /** Input lines the dead-lettered records cover (a record with a quoted line break covers several). */
-  readonly deadLetterLines?: number;
-  /** `warning` events of the run (a CSV record spanning thousands of lines, …). */
-  readonly warnings?: WarningsSeen;
-  /** What the source reported about its input (Parquet: row groups read and skipped by statistics). */
-  readonly sourceNotes?: ReadonlyArray<string>;
-  readonly runDir: string;
-  readonly stages: ReadonlyArray<StageTotals>;
-  readonly error?: SluiceError;
-}
+export type { RunOptions, RunSummary } from "./run-types.ts";
 
 /**
  * Runs a pipeline to completion and returns its summary. Failures of the run
@@ -147,13 +104,14 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
   const onError = p.options.onError ?? "dead-letter";
   const deadLetters = new DeadLetterFile(paths.join(runDir, "dead-letter.ndjson"));
   const knobs: OfferedKnob[] = [];
+  const sides = new SideOutputs();
 
   const t0 = clock.monotonic();
   const names = stageNames(p);
   const run = new RunMeters(names.length, t0);
   const { source: sourceMeter, sink: sinkMeter, meters } = run;
 
-  const ctxDeps = { run: runCtx, onError, bus, deadLetters, knobs };
+  const ctxDeps = { run: runCtx, onError, bus, deadLetters, knobs, sides };
   const stageCtx = (stage: string, index: number, meter: StageMeter): StageContext =>
     stageContext(ctxDeps, stage, index, meter);
 
@@ -203,13 +161,14 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
         cause: e,
       });
     }
+    const sideState = await sides.commit(b.id);
     await deadLetters.flush(true);
     flushMetrics();
     const at = { ts: clock.now(), runId, pipeline: p.name };
     await recordCheckpoint(
       bus,
       plugins,
-      checkpointEvent(b, at, token, run, barriers.sourceAt(b.id), deadLetters, b.final || ended),
+      checkpointEvent(b, at, token, run, barriers.sourceAt(b.id), deadLetters, b.final || ended, sideState),
     );
     checkpoints++;
   };
@@ -224,7 +183,9 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
       const op = p.operators[i];
       const meter = new StageMeter(names[i], i + 1, t0);
       const impl = op.make(stageCtx(names[i], i + 1, meter));
-      stages.push({ name: names[i], op, impl, meter });
+      const name = names[i];
+      const onBarrier = sides.has(name) ? (b: Barrier) => sides.cut(name, b.id) : undefined;
+      stages.push({ name, op, impl, meter, onBarrier });
       meters.push(meter);
       await impl.start?.();
       if (cp) await restoreOperator(impl, cp, names[i]);
@@ -235,6 +196,7 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
       resumeToken: cp?.sinkToken,
     };
     writer = await sink.open(sinkCtx);
+    await sides.open(cp);
     if (prepared.rechunkSource) {
       knobs.push({
         stage: "source",
@@ -336,12 +298,17 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
       // instead of finishing (a file sink would publish a partial file).
       status = "interrupted";
       await writer.abort?.();
-    } else await writer.close();
+      await sides.abort();
+    } else {
+      await writer.close();
+      await sides.close();
+    }
   } catch (e) {
     error = toSluiceError(e, "pipeline");
     // A stop whose drain ran out of time (parallelMap's drainTimeout) stays resumable, like any stop.
     status = barriers.stopRequested && error._tag === "CancelledError" ? "interrupted" : "failed";
     await writer?.abort?.().catch(() => {});
+    await sides.abort();
   } finally {
     for (const stop of stopTimers) stop();
     for (const s of stages) await Promise.resolve(s.impl.close?.()).catch(() => {});
@@ -358,6 +325,7 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
     rowsOut: t.rowsOut,
     filtered: t.filtered,
     deadLettered: t.dead,
+    ...(t.side ? { sideOutput: t.side } : {}),
     durationMs,
     error: error ? `${error._tag}: ${error.message}` : undefined,
   });
@@ -369,12 +337,14 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
     rowsOut: t.rowsOut,
     filtered: t.filtered,
     deadLettered: t.dead,
+    sideOutput: t.side,
     bytes: bytesRead,
     durationMs,
     rowsPerSecond: durationMs > 0 ? (t.rowsIn / durationMs) * 1000 : 0,
     checkpoints,
     output: writer?.target,
     deadLetterFile: deadLetters.count > 0 ? deadLetters.path : undefined,
+    sideOutputs: sides.size > 0 ? sides.summary() : undefined,
     deadLetterLines: deadLetters.lines,
     warnings: warnings.done(),
     sourceNotes: sourceNotes.done(),

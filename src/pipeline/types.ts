@@ -86,6 +86,22 @@ export interface StageContext extends RunContext {
   reportCpu(ms: number): void;
   /** Offers a setting to adaptive configuration; does nothing when the run is not adaptive. */
   offerKnob(knob: Knob): void;
+  /**
+   * Opens a side output of this stage into `sink` (a window's `late` records):
+   * records written to it leave the stage's main flow and are counted as
+   * `sideOutput` on the stage. Call it in `Operator.make`, once per `name`.
+   * The run opens the sink before reading, cuts what was written as each
+   * checkpoint barrier passes the stage, writes and commits it with the
+   * checkpoint (the token is in the checkpoint, so a resume reconciles it as
+   * the main sink) and finishes it when the run completes.
+   */
+  sideOutput<T>(name: string, sink: Sink<T>): SideOutput<T>;
+}
+
+/** What `StageContext.sideOutput` gives a stage: where to send records beside its output. */
+export interface SideOutput<T> {
+  /** Sends one record to the side output (buffered until the next checkpoint). */
+  write(record: T): void;
 }
 
 export interface SourceContext extends StageContext {

@@ -7,13 +7,16 @@
  * two loops (tumbling/final and session/updates) of `SLUICE_WINDOW_KILLS`
  * kills each (default 12: 24 in all) and one of 4 over `keyed()`; on bun and deno
  * a smaller run (3 kills; sliding/final and tumbling/updates), compared with
- * node's uninterrupted output.
+ * node's uninterrupted output. Node's tumbling loop and the bun and deno runs
+ * send too-late records to a `late` sink (out/late.ndjson): it too must equal
+ * the uninterrupted run's, and the summary's count of late records must be
+ * its line count, with none of them in the dead letter.
  *
  * Kills wait until the attempt made a checkpoint durable (its journal grew),
  * then a random 0-250 ms more; every fourth is a blind random delay after
  * spawn, which also hits start-up and the resume itself.
  */
-import { rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureOrdersCsv, prng } from "../../src/testing/generate.ts";
@@ -44,23 +47,27 @@ interface Case {
   /** ms per 1000 records in the slow stage: long enough a run for the kills. */
   readonly delay: number;
   readonly kills: number;
+  /** Too-late records to the `late` sink (out/late.ndjson) instead of the dead letter. */
+  readonly late?: boolean;
 }
 
 const cases: Case[] = [
-  { runtime: "node", window: "tumbling", emit: "final", rows: 100_000, delay: 70, kills: KILLS },
+  { runtime: "node", window: "tumbling", emit: "final", rows: 100_000, delay: 70, kills: KILLS, late: true },
   { runtime: "node", window: "session", emit: "updates", rows: 100_000, delay: 70, kills: KILLS },
   { runtime: "node", window: "keyed", emit: "final", rows: 100_000, delay: 70, kills: 4 },
-  { runtime: "bun", window: "sliding", emit: "final", rows: 40_000, delay: 110, kills: 3 },
-  { runtime: "deno", window: "tumbling", emit: "updates", rows: 40_000, delay: 110, kills: 3 },
+  { runtime: "bun", window: "sliding", emit: "final", rows: 40_000, delay: 110, kills: 3, late: true },
+  { runtime: "deno", window: "tumbling", emit: "updates", rows: 40_000, delay: 110, kills: 3, late: true },
 ];
-const label = (c: Case) => `${c.window}/${c.emit}/${c.rows}`;
+const label = (c: Case) => `${c.window}/${c.emit}/${c.rows}${c.late ? "/late" : ""}`;
 const envOf = (c: Case, delay = 0) => ({
   SLUICE_TEST_ROWS: String(c.rows),
   SLUICE_TEST_WINDOW: c.window,
   SLUICE_TEST_EMIT: c.emit,
   SLUICE_TEST_DELAY: String(delay),
+  SLUICE_TEST_LATE: c.late ? "sink" : "",
 });
 const reference: Record<string, string> = {};
+const lateReference: Record<string, string> = {};
 
 beforeAll(async () => {
   for (const rows of new Set(cases.map((c) => c.rows))) {
@@ -68,13 +75,14 @@ beforeAll(async () => {
   }
   await Promise.all(
     cases.map(async (c) => {
-      const cwd = workdir(root, `ref-${c.window}-${c.emit}-${c.rows}`, data);
+      const cwd = workdir(root, `ref-${c.window}-${c.emit}-${c.rows}${c.late ? "-late" : ""}`, data);
       const r = await run("node", ["run", fixture, "--quiet", "--home", join(cwd, ".s")], {
         cwd,
         env: envOf(c),
       });
       expect(r.code, r.stderr).toBe(0);
       reference[label(c)] = sha(join(cwd, "out/orders.ndjson"));
+      if (c.late) lateReference[label(c)] = sha(join(cwd, "out/late.ndjson"));
     }),
   );
 }, 120_000);
@@ -124,7 +132,27 @@ describe.concurrent("kill -9 during windowed runs", () => {
       );
       expect(midRun).toBeGreaterThanOrEqual(Math.floor(c.kills * 0.5));
       expect(sha(join(cwd, "out/orders.ndjson"))).toBe(reference[label(c)]);
+      if (c.late) {
+        expect(sha(join(cwd, "out/late.ndjson"))).toBe(lateReference[label(c)]);
+        const lines = readFileSync(join(cwd, "out/late.ndjson"), "utf8").trim().split("\n");
+        expect(lines.length).toBeGreaterThan(100);
+        expect(JSON.parse(lines[0]).reason).toMatch(/^late by /);
+        // Counts reconcile: the summary counts every late record the sink holds, and none was dead-lettered.
+        expect(done.stdout).toContain(`: ${lines.length.toLocaleString("en-US")} → `);
+        const dead = latestDeadLetters(home);
+        expect(dead).not.toMatch(/late by/);
+      }
       expect((await latestRun(home))?.status).toBe("completed");
     }, 240_000);
   }
 });
+
+/** The dead-letter file of the pipeline's (one) run under `home`, or "" when it has none. */
+function latestDeadLetters(home: string): string {
+  const dir = join(home, "faults");
+  for (const run of existsSync(dir) ? readdirSync(dir) : []) {
+    const f = join(dir, run, "dead-letter.ndjson");
+    if (existsSync(f)) return readFileSync(f, "utf8");
+  }
+  return "";
+}

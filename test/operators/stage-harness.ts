@@ -1,6 +1,6 @@
 /**
  * Test helper: drives one operator's stage directly (no pipeline), with a
- * virtual clock, capturing events and dead letters — so wrapper operators are
+ * virtual clock, capturing events, dead letters and side outputs — so wrapper operators are
  * tested on scripted sequences and virtual time.
  */
 import type { SluiceEvent } from "../../src/events/schema.ts";
@@ -13,6 +13,8 @@ export interface Harness {
   readonly ctx: StageContext;
   readonly events: SluiceEvent[];
   readonly dead: Array<DeadLetterInput & { stage: string }>;
+  /** What the stage wrote to each side output, by name (`late`). */
+  readonly sides: Record<string, unknown[]>;
   eventsOf<K extends SluiceEvent["kind"]>(kind: K): Array<Extract<SluiceEvent, { kind: K }>>;
 }
 
@@ -20,6 +22,7 @@ export function harness(options: { home?: string; clock?: VirtualClock; pipeline
   const clock = options.clock ?? new VirtualClock(1_700_000_000_000);
   const events: SluiceEvent[] = [];
   const dead: Array<DeadLetterInput & { stage: string }> = [];
+  const sides: Record<string, unknown[]> = {};
   const ctx: StageContext = {
     runId: "run-1",
     pipeline: options.pipeline ?? "test",
@@ -39,12 +42,18 @@ export function harness(options: { home?: string; clock?: VirtualClock; pipeline
     reportChunk: () => {},
     reportCpu: () => {},
     offerKnob: () => {},
+    sideOutput: <T>(name: string) => {
+      const out: unknown[] = [];
+      sides[name] = out;
+      return { write: (r: T) => void out.push(r) };
+    },
   };
   return {
     clock,
     ctx,
     events,
     dead,
+    sides,
     eventsOf: (kind) => events.filter((e) => e.kind === kind) as never,
   };
 }

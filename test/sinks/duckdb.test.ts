@@ -50,6 +50,7 @@ function context(runId: string, resumeToken?: unknown) {
     reportChunk: () => {},
     reportCpu: () => {},
     offerKnob: () => {},
+    sideOutput: () => ({ write: () => {} }),
     resumeToken,
   };
   return { ctx, dead, logs };

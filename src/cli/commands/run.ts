@@ -21,7 +21,13 @@ import { EXIT, formatError } from "../errors.ts";
 import { bytes, compact, duration, int } from "../format.ts";
 import { loadPipeline } from "../load.ts";
 import { progressPlugin } from "../progress.ts";
-import { deadLetterLinesNote, sourceNoteLines, warningLines } from "../summary-notes.ts";
+import {
+  deadLetterLinesNote,
+  sideOutputLines,
+  sideOutputNote,
+  sourceNoteLines,
+  warningLines,
+} from "../summary-notes.ts";
 
 export interface RunFlags {
   quiet: boolean;
@@ -109,11 +115,12 @@ export function renderSummary(s: RunSummary): string {
   const mark = s.status === "completed" ? "✔" : s.status === "interrupted" ? "◼" : "✘";
   const lines = [
     `${mark} ${s.pipeline} ${s.status} in ${duration(s.durationMs)} (run ${s.runId})`,
-    `  rows in ${int(s.rowsIn)} · out ${int(s.rowsOut)} · filtered ${int(s.filtered)} · dead-lettered ${int(s.deadLettered)}${deadLetterLinesNote(s)}`,
+    `  rows in ${int(s.rowsIn)} · out ${int(s.rowsOut)} · filtered ${int(s.filtered)} · dead-lettered ${int(s.deadLettered)}${deadLetterLinesNote(s)}${sideOutputNote(s)}`,
     `  ${compact(s.rowsPerSecond)} rows/s${s.bytes ? ` · ${bytes(s.bytes)} read` : ""} · ${s.checkpoints} checkpoints`,
   ];
   if (s.output) lines.push(`  output: ${s.output}`);
   if (s.deadLetterFile) lines.push(`  dead letters: ${s.deadLetterFile}`);
+  lines.push(...sideOutputLines(s));
   lines.push(...sourceNoteLines(s));
   lines.push(...warningLines(s));
   if (s.status === "failed" && s.checkpoints > 0)

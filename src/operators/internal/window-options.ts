@@ -5,6 +5,7 @@
  * is no hidden default — are one `ConfigError` naming the field).
  */
 import { z } from "zod";
+import { isSink, type Sink } from "../../pipeline/types.ts";
 import type { Duration } from "../../pipeline/units.ts";
 import type { Key } from "../dedupe.ts";
 import type { EventTimeOption } from "./event-time.ts";
@@ -42,6 +43,36 @@ export interface WindowOptions<A, S extends Record<string, WindowColumn<A>>> {
   readonly emit?: "final" | "updates";
   /** Interval of `window.progress` events (default "1s"). */
   readonly statsInterval?: Duration;
+  /**
+   * Where too-late records go: a sink (e.g. `ndjson("out/late.ndjson")`) that
+   * gets one `LateRecord` per record, committed with the run's checkpoints and
+   * finished when the run completes, exactly once like the main sink. Absent:
+   * the dead letter, with the same reason.
+   */
+  readonly late?: Sink<LateRecord<A>>;
+}
+
+/**
+ * What the `late` sink gets for each too-late record: the record, the window
+ * it missed (the latest one that would have held it) and why.
+ */
+export interface LateRecord<A> {
+  /** The record, unchanged. */
+  readonly record: A;
+  /** Its group key (`null` without `key`). */
+  readonly key: Key;
+  /** The window it missed, `[start, end)`. */
+  readonly start: Date;
+  readonly end: Date;
+  /** Its event time, and the watermark it arrived at. */
+  readonly eventTime: Date;
+  readonly watermark: Date;
+  /** watermark − event time, in milliseconds. */
+  readonly lateByMs: number;
+  /** `"late by 2m41s: event time … arrived at watermark …, after its window […) of key … closed …"`: the dead letter's reason. */
+  readonly reason: string;
+  /** The window stage (`"2:window.tumbling"`). */
+  readonly stage: string;
 }
 
 /** One output record: the key, the window `[start, end)` and the columns. */
@@ -69,6 +100,21 @@ export const WindowOptionsSchema = z.strictObject({
     .default("final")
     .describe("final: once per window; updates: on each firing."),
   statsInterval: DurationSchema.prefault("1s").describe("Interval of window.progress events."),
+  late: z
+    .custom<Sink<unknown>>((v) => isSink(v), {
+      error: (issue) =>
+        `must be a sink such as ndjson("out/late.ndjson") (leave it out to send late records to the dead letter), got ${describeValue(issue.input)}`,
+    })
+    .optional()
+    .describe("Sink for too-late records (default: the dead letter)."),
 });
+
+function describeValue(v: unknown): string {
+  if (typeof v === "string")
+    return `the string ${JSON.stringify(v)}: wrap a path in a sink, e.g. ndjson(${JSON.stringify(v)})`;
+  if (v === null || v === undefined) return String(v);
+  if (Array.isArray(v)) return "an array";
+  return typeof v === "object" ? "an object that is not a sink" : `a ${typeof v}`;
+}
 
 export type ParsedWindowOptions = z.output<typeof WindowOptionsSchema>;

@@ -1,8 +1,8 @@
 /**
  * @module Recording a checkpoint (DESIGN §3): after the sink committed at a
  * barrier, the checkpoint event carries the source offset, each operator's
- * snapshot, the dead-letter file's committed length, the sink's commit token
- * and every stage's totals. The plugins' `checkpoint` hooks make it durable
+ * snapshot, the dead-letter file's committed length, the sink's commit token,
+ * the side outputs' tokens (`$sides`) and every stage's totals. The plugins' `checkpoint` hooks make it durable
  * (the journal appends and fsyncs) while the bus holds every other event, so
  * consumers see the checkpoint and what followed in the journal's order.
  */
@@ -24,6 +24,8 @@ export function checkpointEvent(
   atSource: StageTotals,
   deadLetters: DeadLetterFile,
   final: boolean,
+  /** Each side output's commit token and rows (`SideOutputs.commit`). */
+  sides?: Record<string, unknown>,
 ): EventOf<"checkpoint"> {
   const t = meters.totals();
   return {
@@ -35,6 +37,7 @@ export function checkpointEvent(
     operatorState: {
       ...b.snapshots,
       $deadLetter: { bytes: deadLetters.bytes, count: deadLetters.count, lines: deadLetters.lines },
+      ...(sides ? { $sides: sides } : {}),
       ...(final ? { $final: true } : {}),
     },
     sinkToken: token,
@@ -46,6 +49,7 @@ export function checkpointEvent(
         rowsOut: m.rowsOut,
         filtered: m.filtered,
         deadLettered: m.deadLettered,
+        ...(m.sideOutput ? { sideOutput: m.sideOutput } : {}),
       };
     }),
     rowsOut: t.rowsOut,

@@ -27,6 +27,8 @@ export interface StageTotals {
   rowsOut: number;
   filtered: number;
   deadLettered: number;
+  /** Records the stage sent to a side output (a window's `late` sink) instead of its output. */
+  sideOutput: number;
   errors: number;
   busyMs: number;
   /** Undefined until the stage reports CPU time. */
@@ -42,6 +44,7 @@ export class StageMeter {
   #rowsOut = 0;
   #filtered = 0;
   #dead = 0;
+  #side = 0;
   #errors = 0;
   #bytes = 0;
   #busy = 0;
@@ -62,6 +65,7 @@ export class StageMeter {
       rowsOut: 0,
       filtered: 0,
       deadLettered: 0,
+      sideOutput: 0,
       errors: 0,
       busyMs: 0,
       chunks: 0,
@@ -76,6 +80,7 @@ export class StageMeter {
       rowsOut: t.rowsOut ?? 0,
       filtered: t.filtered ?? 0,
       deadLettered: t.deadLettered ?? 0,
+      sideOutput: t.sideOutput ?? 0,
     });
   }
 
@@ -98,6 +103,11 @@ export class StageMeter {
   dead(rows: number): void {
     this.#dead += rows;
     this.totals.deadLettered += rows;
+  }
+
+  side(rows: number): void {
+    this.#side += rows;
+    this.totals.sideOutput += rows;
   }
 
   error(): void {
@@ -136,7 +146,14 @@ export class StageMeter {
   flush(now: number, queueDepth?: number): EventInput | undefined {
     const intervalMs = now - this.#lastFlush;
     this.#lastFlush = now;
-    if (this.#chunks === 0 && this.#rowsIn === 0 && this.#rowsOut === 0 && this.#dead === 0) return undefined;
+    if (
+      this.#chunks === 0 &&
+      this.#rowsIn === 0 &&
+      this.#rowsOut === 0 &&
+      this.#dead === 0 &&
+      this.#side === 0
+    )
+      return undefined;
     const ev: EventInput = {
       kind: "stage.progress",
       stage: this.stage,
@@ -146,6 +163,7 @@ export class StageMeter {
       rowsOut: this.#rowsOut,
       filtered: this.#filtered,
       deadLettered: this.#dead,
+      ...(this.#side ? { sideOutput: this.#side } : {}),
       errors: this.#errors,
       bytes: this.#bytes,
       busyMs: this.#busy,
@@ -159,6 +177,7 @@ export class StageMeter {
       this.#rowsOut =
       this.#filtered =
       this.#dead =
+      this.#side =
       this.#errors =
       this.#bytes =
         0;

@@ -51,6 +51,7 @@ function abortedSummary(p: Pipeline<unknown>, runId: string, home: string, e: un
     rowsOut: 0,
     filtered: 0,
     deadLettered: 0,
+    sideOutput: 0,
     bytes: 0,
     durationMs: 0,
     rowsPerSecond: 0,

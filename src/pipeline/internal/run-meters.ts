@@ -11,6 +11,8 @@ export interface RunTotals {
   readonly rowsOut: number;
   readonly filtered: number;
   readonly dead: number;
+  /** Records stages sent to side outputs (a window's `late` sink). */
+  readonly side: number;
 }
 
 export class RunMeters {
@@ -28,9 +30,11 @@ export class RunMeters {
   totals(): RunTotals {
     let dead = this.sink.totals.deadLettered;
     let filtered = 0;
+    let side = 0;
     for (const m of this.meters) {
       dead += m.totals.deadLettered;
       filtered += m.totals.filtered;
+      side += m.totals.sideOutput;
     }
     return {
       rowsIn: this.source.totals.rowsOut + this.source.totals.deadLettered,
@@ -38,6 +42,7 @@ export class RunMeters {
       rowsOut: this.sink.totals.rowsIn - this.sink.totals.deadLettered,
       filtered,
       dead,
+      side,
     };
   }
 

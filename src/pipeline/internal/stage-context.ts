@@ -1,8 +1,9 @@
 /**
  * @module The context each stage of a run gets: the run's context plus its
- * own name and index, its meter's report functions, the knob registry, and
+ * own name and index, its meter's report functions, the knob registry,
  * `deadLetter`, which counts the record on the stage's meter, appends it to
- * the dead-letter file (its raw input bounded) and publishes the event.
+ * the dead-letter file (its raw input bounded) and publishes the event, and
+ * `sideOutput`, which registers a side sink of the stage (`side-outputs.ts`).
  */
 import type { EventBus } from "../../events/bus.ts";
 import type { EventOf } from "../../events/schema.ts";
@@ -12,6 +13,7 @@ import type { DeadLetterInput, RunContext, StageContext } from "../types.ts";
 import type { DeadLetterFile } from "./dead-letter.ts";
 import type { StageMeter } from "./meter.ts";
 import { boundRaw } from "./raw.ts";
+import type { SideOutputs } from "./side-outputs.ts";
 
 export interface StageContextDeps {
   readonly run: RunContext;
@@ -19,6 +21,7 @@ export interface StageContextDeps {
   readonly bus: EventBus;
   readonly deadLetters: DeadLetterFile;
   readonly knobs: OfferedKnob[];
+  readonly sides: SideOutputs;
 }
 
 export function stageContext(
@@ -27,8 +30,8 @@ export function stageContext(
   index: number,
   meter: StageMeter,
 ): StageContext {
-  const { run, bus, deadLetters, knobs } = deps;
-  return {
+  const { run, bus, deadLetters, knobs, sides } = deps;
+  const ctx: StageContext = {
     ...run,
     stage,
     index,
@@ -55,5 +58,7 @@ export function stageContext(
       deadLetters.add(ev);
       bus.publish(ev);
     },
+    sideOutput: (name, sink) => sides.register(ctx, meter, name, sink),
   };
+  return ctx;
 }

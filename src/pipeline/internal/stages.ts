@@ -26,6 +26,8 @@ export interface LiveStage {
   readonly op: Operator<unknown, unknown>;
   readonly impl: Stage<unknown, unknown>;
   readonly meter: StageMeter;
+  /** Called as each barrier leaves the stage, after its snapshot (side outputs cut there). */
+  readonly onBarrier?: (barrier: Barrier) => void;
 }
 
 type Out = Chunk<unknown>[];
@@ -36,6 +38,7 @@ interface GroupStage {
   readonly meter: StageMeter;
   readonly cardinality: Operator<unknown, unknown>["cardinality"];
   readonly hooks: StageHooks<unknown>;
+  readonly onBarrier?: (barrier: Barrier) => void;
   /** undefined: pass-through that only counts rows out (after a stream stage). */
   readonly process?: (
     records: ReadonlyArray<unknown>,
@@ -68,6 +71,7 @@ export function composeStages(
         meter: s.meter,
         cardinality: s.op.cardinality,
         hooks: impl,
+        onBarrier: s.onBarrier,
         process: impl.process,
       });
       continue;
@@ -79,7 +83,7 @@ export function composeStages(
       return c;
     });
     stream = Stream.mapError(impl.apply(counted), (e) => toSluiceError(e, s.name));
-    group.push({ name: s.name, meter, cardinality: s.op.cardinality, hooks: impl });
+    group.push({ name: s.name, meter, cardinality: s.op.cardinality, hooks: impl, onBarrier: s.onBarrier });
     flushGroup();
   }
   flushGroup();
@@ -149,6 +153,7 @@ function fused(
         }
       }
       if (st.hooks.snapshot) barrier.snapshots[st.name] = await st.hooks.snapshot();
+      st.onBarrier?.(barrier);
     }
     out.push(chunk);
     return out;
