@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
@@ -9,6 +9,7 @@ import {
   encodeKey,
   hash2,
   hashKey,
+  hashStateKey,
   type StateKey,
 } from "../../../src/operators/internal/state/bloom.ts";
 import { type KeySetToken, SpillingKeySet } from "../../../src/operators/internal/state/key-set.ts";
@@ -168,5 +169,76 @@ describe("SpillingKeySet", () => {
     r.now = clock.now();
     expect([r.has("a"), r.has("d")]).toEqual([false, false]);
     await r.close();
+  });
+});
+
+describe("SpillingKeySet formats", () => {
+  it("hashes a string key as its encoding hashes", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.string(), fc.string({ unit: "grapheme" }), fc.integer(), fc.constant(null)),
+        (k) => {
+          const h1 = hashKey(encodeKey(k));
+          const h2 = hash2;
+          expect([hashStateKey(k), hash2]).toEqual([h1, h2]);
+        },
+      ),
+    );
+  });
+
+  it("spills keys that need escaping or are not ASCII, and finds them after a restore", async () => {
+    const d = dir();
+    const open = () =>
+      SpillingKeySet.open({ dir: d, memoryKeys: 50, expectedKeys: 1000, clock: new VirtualClock(0) });
+    const s = await open();
+    const keys: StateKey[] = [];
+    for (let i = 0; i < 120; i++) keys.push(i % 3 === 0 ? `é"\\${i}\n` : i % 3 === 1 ? `k${i}` : i);
+    keys.splice(10, 0, "\ud800", "💧");
+    for (const k of keys) {
+      expect(s.addIfAbsent(k)).toBe(true);
+      expect(s.addIfAbsent(k)).toBe(false);
+      if (s.wantsSpill) await s.spill();
+    }
+    const t = await s.checkpoint();
+    expect(t.v).toBe(2);
+    await s.close();
+    const r = await open();
+    await r.restore(t);
+    for (const k of keys) expect(r.has(k)).toBe(true);
+    expect(r.has("k0")).toBe(false);
+    await r.close();
+  });
+
+  it("resumes a checkpoint of an older sluice (classic filter, v1) and keeps its filter", async () => {
+    const d = dir();
+    const open = () =>
+      SpillingKeySet.open({ dir: d, memoryKeys: 100, expectedKeys: 1000, clock: new VirtualClock(0) });
+    const s = await open();
+    for (let i = 0; i < 250; i++) {
+      s.add(`key-${i}`);
+      if (s.wantsSpill) await s.spill();
+    }
+    const t = await s.checkpoint();
+    await s.close();
+    // The filter as the older sluice wrote it: unblocked, ~10 bits a key.
+    const classic = new Bloom(Math.ceil(1024 * 9.6));
+    for (let i = 0; i < 200; i++) classic.add(hashKey(encodeKey(`key-${i}`)), hash2);
+    writeFileSync(join(d, "bloom.bin"), new Uint8Array(classic.words.buffer));
+    const r = await open();
+    await r.restore({ ...t, v: 1 });
+    for (let i = 0; i < 250; i++) expect(r.has(`key-${i}`)).toBe(true);
+    expect(r.has("key-250")).toBe(false);
+    for (let i = 250; i < 400; i++) {
+      r.add(`key-${i}`);
+      if (r.wantsSpill) await r.spill();
+    }
+    const t2 = await r.checkpoint();
+    expect(t2.v).toBe(1);
+    await r.close();
+    const r2 = await open();
+    await r2.restore(t2);
+    for (let i = 0; i < 400; i += 7) expect(r2.has(`key-${i}`)).toBe(true);
+    await r2.close();
+    await expect((await open()).restore({ ...t2, v: 3 as 2 })).rejects.toThrow(/newer sluice/);
   });
 });

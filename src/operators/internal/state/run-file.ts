@@ -11,6 +11,11 @@
  * and LMDB's B-tree puts cost 3.5 µs each on this machine (2M distinct keys: 7.1 s CPU async,
  * 7.4 s in sync transactions, against 1.2 s to add them to a `Set`), so spilling 1M keys would
  * stall the pipeline for seconds; a bucketed run is written sequentially in one pass (no sort).
+ *
+ * Writing: keys are put in bucket order by a counting sort (no array a bucket), and when no key
+ * needs a JSON escape and all are ASCII (the usual ids) the buckets are joined strings encoded
+ * once; the data goes out in 1 MiB subarrays of that one buffer, never copied whole. On the
+ * 2M-key dedupe run this took the run writer from ~0.5 s to ~0.3 s of CPU.
  */
 import { StateError } from "../../../pipeline/errors.ts";
 import { fs, openRandomAccess, type RandomAccessFile } from "../../../runtime/fs.ts";
@@ -28,41 +33,97 @@ export interface RunHeader {
   readonly timed: boolean;
 }
 
-/** Writes `keys` (encoded; with `times` when the state has a TTL) as a run file, fsynced, at `path`. */
+/** Bytes a run's data is written in: subarrays of one buffer, no copy of the whole run. */
+const WRITE_PIECE = 1 << 20;
+
+/**
+ * Writes `keys` (encoded, each as `prefix + keys[i]`; with `times` when the state has a TTL) as a
+ * run file, fsynced, at `path`. `hashes[i]`, when given, is the hash of the encoded key (the caller
+ * has it for the Bloom filter). The prefix spares the caller a new string a key when spilling.
+ */
 export async function writeRun(
   path: string,
   keys: readonly string[],
   times?: readonly number[],
+  hashes?: Uint32Array,
+  prefix = "",
 ): Promise<RunHeader> {
   let buckets = 1;
   while (buckets * 64 < keys.length) buckets *= 2;
   const mask = buckets - 1;
-  const lists: Array<unknown[]> = Array.from({ length: buckets }, () => []);
+  // Keys in bucket order by a counting sort over index arrays: no array per bucket.
+  const bucketOf = new Uint32Array(keys.length);
+  const starts = new Uint32Array(buckets + 1);
   let maxTime = 0;
   for (let i = 0; i < keys.length; i++) {
-    const b = hashKey(keys[i]) & mask;
-    if (times) {
-      lists[b].push([keys[i], times[i]]);
-      if (times[i] > maxTime) maxTime = times[i];
-    } else lists[b].push(keys[i]);
+    const b = (hashes ? hashes[i] : hashKey(prefix + keys[i])) & mask;
+    bucketOf[i] = b;
+    starts[b + 1]++;
+    if (times && times[i] > maxTime) maxTime = times[i];
   }
+  for (let b = 0; b < buckets; b++) starts[b + 1] += starts[b];
+  const fill = starts.slice(0, buckets);
+  const sorted: unknown[] = new Array(keys.length);
+  for (let i = 0; i < keys.length; i++) sorted[fill[bucketOf[i]]++] = times ? [keys[i], times[i]] : keys[i];
   const header: RunHeader = { v: 1, buckets, count: keys.length, maxTime, timed: times !== undefined };
-  const parts = lists.map((l) => encoder.encode(JSON.stringify(l)));
-  const offsets = new Uint32Array(buckets + 1);
-  for (let b = 0; b < buckets; b++) offsets[b + 1] = offsets[b] + parts[b].length;
+  const { data, offsets } =
+    (!times && plainData(sorted as string[], starts, prefix)) ||
+    jsonData(prefix ? sorted.map((k) => prefix + k) : sorted, starts);
+  sorted.length = 0;
   const head = encoder.encode(JSON.stringify(header));
   const len = new Uint8Array(4);
   new DataView(len.buffer).setUint32(0, head.length, true);
   const tmp = `${path}.tmp`;
   const w = await fs.openWriter(tmp, { mode: 0o600 });
   try {
-    await w.write(concat([len, head, new Uint8Array(offsets.buffer), ...parts]));
+    await w.write(concat([len, head, new Uint8Array(offsets.buffer)]));
+    for (let at = 0; at < data.length; at += WRITE_PIECE) await w.write(data.subarray(at, at + WRITE_PIECE));
     await w.sync();
   } finally {
     await w.close();
   }
   await fs.rename(tmp, path);
   return header;
+}
+
+/**
+ * The buckets' bytes when no key needs a JSON escape and all are ASCII (checked in bulk: the
+ * array's JSON is as long as its keys with quotes and commas, its UTF-8 as long as its text):
+ * joined strings and one encode, ~3x cheaper than a `JSON.stringify` and an encode a bucket.
+ * Otherwise `undefined`.
+ */
+function plainData(
+  sorted: string[],
+  starts: Uint32Array,
+  prefix: string,
+): { data: Uint8Array; offsets: Uint32Array } | undefined {
+  let chars = 0;
+  for (const k of sorted) chars += k.length + 3;
+  if (JSON.stringify(sorted).length !== Math.max(2, chars + 1)) return undefined;
+  const buckets = starts.length - 1;
+  const texts: string[] = new Array(buckets);
+  const offsets = new Uint32Array(buckets + 1);
+  for (let b = 0; b < buckets; b++) {
+    const from = starts[b];
+    const to = starts[b + 1];
+    texts[b] = from === to ? "[]" : `["${prefix}${sorted.slice(from, to).join(`","${prefix}`)}"]`;
+    offsets[b + 1] = offsets[b] + texts[b].length;
+  }
+  const text = texts.join("");
+  const data = encoder.encode(text);
+  return data.length === text.length ? { data, offsets } : undefined;
+}
+
+/** The buckets' bytes, one `JSON.stringify` each (any key; `[key, time]` pairs with a TTL). */
+function jsonData(sorted: unknown[], starts: Uint32Array): { data: Uint8Array; offsets: Uint32Array } {
+  const buckets = starts.length - 1;
+  const parts: Uint8Array[] = new Array(buckets);
+  const offsets = new Uint32Array(buckets + 1);
+  for (let b = 0; b < buckets; b++) {
+    parts[b] = encoder.encode(JSON.stringify(sorted.slice(starts[b], starts[b + 1])));
+    offsets[b + 1] = offsets[b] + parts[b].length;
+  }
+  return { data: concat(parts), offsets };
 }
 
 /** An open run: `has` reads the one bucket a key hashes to. */
