@@ -25,9 +25,10 @@ export interface DedupeOptions {
   /**
    * Keys kept in memory before they are spilled to disk; default 250,000 (~20 MB of short strings).
    * Measured (`npm run bench:state`, peak RSS at 1M → 10M distinct keys): 1,000,000 gave
-   * 345 → 860 MB; 250,000 gives ~245 → ~325 MB; 100,000 ~240 → ~265 MB, but its 2M-row CSV
-   * run took ~1.8x the run without dedupe against ~1.6x (each spill rewrites the 20 MB Bloom
-   * filter, fsynced). Lookups of absent keys are settled by the filter, so more runs cost little else.
+   * 345 → 860 MB; 250,000 gives ~247 → ~324 MB; 100,000 ~240 → ~265 MB. The price is CPU: on
+   * the 2M-key CSV run 250,000 took ~1 s more CPU than 1,000,000 (~9.4 s against ~8.4 s, and
+   * RSS ~285 MB against ~395 MB), as every key after the first spill is looked up in, and added
+   * to, the Bloom filter (a cache miss each) and each spill rewrites the 20 MB filter, fsynced.
    */
   readonly memoryKeys?: number;
   /** Forget a key this long after it was first seen (then its next record passes again), e.g. `"1h"`. */

@@ -14,8 +14,8 @@
  *   "maybe" reads one bucket of each run, newest first. Memory stays flat however many keys
  *   there are. The filter is 16 bits a key, not 10 (1%), because a false positive reads a bucket
  *   of every run: with 250k-key runs, at 5M keys those reads cost ~0.9 s of 11 s at 10 bits.
- *   The run and the filter are written side by side (two fsyncs at once, measured to halve the
- *   spill's wait); a string key is hashed as encoded without building the encoded string.
+ *   The run and the filter are written side by side (two fsyncs in flight at once; not timed
+ *   apart); a string key is hashed as encoded without building the encoded string.
  * - **Resume** reads only what it needs: the filter, each run's bucket table, and the log of
  *   the current generation up to the checkpoint's length; files written after the checkpoint
  *   (a later run, a later log, the log's tail) are removed. The filter may hold keys from after
