@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { available, cli, command, type RuntimeName, runCli } from "../helpers/runtimes.ts";
+import { whenServing } from "../helpers/serving.ts";
 import { requireTool } from "../helpers/tools.ts";
 import { send } from "../http/attack-client.ts";
 import { fixture, sortedLines, workdir, writeInput } from "./helpers.ts";
@@ -43,22 +44,7 @@ function serve(
     env: { ...process.env, NO_COLOR: "1", SLUICE_DLQ_FIXED: "1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  let err = "";
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${rt}: not serving after 90 s: ${err}`)), 90_000);
-    child!.stderr!.on("data", (d) => {
-      err += d;
-      const m = /serving the API and dashboard at http:\/\/127\.0\.0\.1:(\d+)/.exec(err);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ port: Number(m[1]), stderr: () => err });
-      }
-    });
-    child!.on("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`sluice serve exited ${code}: ${err}`));
-    });
-  });
+  return whenServing(child, rt);
 }
 
 function scenario(rt: RuntimeName) {

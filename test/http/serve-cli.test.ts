@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { available, cli, command, type RuntimeName, repo } from "../helpers/runtimes.ts";
+import { whenServing } from "../helpers/serving.ts";
 import { requireTool } from "../helpers/tools.ts";
 import { send } from "./attack-client.ts";
 
@@ -36,22 +37,7 @@ function start(runtime: RuntimeName): Promise<{ port: number; stderr: () => stri
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  let err = "";
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${runtime}: not serving after 90 s: ${err}`)), 90_000);
-    child!.stderr!.on("data", (d) => {
-      err += d;
-      const m = /serving the API and dashboard at http:\/\/127\.0\.0\.1:(\d+)/.exec(err);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ port: Number(m[1]), stderr: () => err });
-      }
-    });
-    child!.on("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`sluice exited ${code}: ${err}`));
-    });
-  });
+  return whenServing(child, runtime);
 }
 
 describe.each(["node", "bun", "deno"] as const)("sluice run --serve on %s", (runtime) => {
