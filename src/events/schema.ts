@@ -252,6 +252,32 @@ export const WorkerStats = z.object({
   utilisation: z.number(),
 });
 
+/**
+ * A machine running `sluice worker` for a cluster `parallelMap` stage, as the coordinator sees it
+ * from the results and reports that come back. Counters (tasks, records, failures, busyMs) are
+ * deltas since the last event for that worker, like `worker.stats`; `state` is "active" while it
+ * returns results, "hung" when a task it took was redelivered after the ack wait, and "gone" when
+ * it said it is draining or was not heard from for a while.
+ */
+export const ClusterWorker = z.object({
+  kind: z.literal("cluster.worker"),
+  ...base,
+  stage: z.string(),
+  /** Stable per process: `host:pid:runtime`. */
+  workerId: z.string(),
+  host: z.string(),
+  pid: z.number(),
+  runtime: z.string(),
+  state: z.enum(["active", "hung", "gone"]),
+  tasks: z.number(),
+  records: z.number(),
+  failures: z.number(),
+  /** Worker time spent running this stage's tasks in the interval, ms. */
+  busyMs: z.number(),
+  /** Task attempts that came back to the coordinator as redelivered in the interval. */
+  redelivered: z.number(),
+});
+
 export const AlertRaised = z.object({
   kind: z.literal("alert.raised"),
   ...base,
@@ -329,6 +355,7 @@ export const EventSchema = z.discriminatedUnion("kind", [
   WindowProgress,
   WorkerLifecycle,
   WorkerStats,
+  ClusterWorker,
   AlertRaised,
   AlertResolved,
   ResourceSample,
@@ -368,6 +395,7 @@ export const durable: Readonly<Record<EventKind, boolean>> = {
   "window.progress": true,
   "worker.lifecycle": true,
   "worker.stats": true,
+  "cluster.worker": true,
   "alert.raised": true,
   "alert.resolved": true,
   "resource.sample": true,
