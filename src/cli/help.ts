@@ -48,6 +48,7 @@ Usage:
   sluice metrics --keep 30d                            prune runs older than that from the metrics store
   sluice sql "SELECT …" [--json]                       read-only SQL over the metrics store (views: runs, stage_metrics, trends, alerts…)
   sluice serve [--host H] [--port P] [--home DIR]      serve past runs' API and dashboard
+  sluice worker --nats URL [--concurrency N]           run cluster parallelMap tasks from NATS JetStream
   sluice schema FILE [--sample N] [--path P] [--sheet S]
                                                        print the zod schema inferred from a CSV, NDJSON,
                                                        JSON or .xlsx file's first rows, to paste and edit
@@ -162,6 +163,25 @@ ${COMMON}
 
 Example:
   sluice redrive orders --pipeline pipelines/orders-fixed.ts --reason schema
+`,
+  worker: `Usage: sluice worker --nats URL [options]
+
+  Runs the tasks of cluster parallelMap stages, pulled from NATS JetStream
+  (\`parallelMap(new URL("./score.ts", import.meta.url), { cluster: { nats: URL } })\`).
+  Start any number, on any machines; each loads the stage's module from the
+  same path on its own machine, runs tasks on local threads, and reports back.
+  A task whose worker dies or hangs goes to another worker after the ack wait.
+  SIGTERM or Ctrl-C drains: no new task, the ones in hand finish and are
+  reported, then it exits (a second signal stops at once).
+
+Options:
+  --nats URL          the NATS server with JetStream (several: comma-separated)
+  --concurrency N     threads running tasks (default: every core)
+  --quiet, -q         no status line
+
+Example:
+  nats-server -js -a 127.0.0.1 -p 4222 -sd /tmp/js &
+  sluice worker --nats nats://127.0.0.1:4222 --concurrency 2
 `,
   runs: `Usage: sluice runs [PIPELINE] [options]
 

@@ -281,6 +281,27 @@ export async function main(args: string[]): Promise<number> {
           json: Boolean(values.json),
         });
       }
+      case "worker": {
+        const { values, positionals } = parse(
+          rest,
+          { ...common, nats: { type: "string" }, concurrency: { type: "string" } },
+          "worker",
+        );
+        if (positionals.length > 0) throw new UsageError(`worker: unexpected argument "${positionals[0]}"`);
+        const nats = values.nats as string | undefined;
+        if (!nats)
+          throw new UsageError(
+            "worker: --nats URL is required, e.g. `sluice worker --nats nats://127.0.0.1:4222`",
+          );
+        const c = values.concurrency as string | undefined;
+        if (c !== undefined && !/^[1-9]\d*$/.test(c))
+          throw new UsageError(`worker: --concurrency: "${c}" is not a whole number of threads >= 1`);
+        return await (await import("./commands/worker.ts")).workerCommand({
+          nats,
+          concurrency: c === undefined ? undefined : Number(c),
+          quiet: Boolean(values.quiet),
+        });
+      }
       case "schema": {
         const { values: v, positionals } = parse(
           rest,

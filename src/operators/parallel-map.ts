@@ -20,6 +20,7 @@ import { CancelledError, ConfigError, describeError } from "../pipeline/errors.t
 import { rejectUnknownOptions } from "../pipeline/internal/options.ts";
 import type { Operator, StageContext } from "../pipeline/types.ts";
 import { type Duration, toMillis } from "../pipeline/units.ts";
+import { type ClusterOptions, checkClusterOptions, clusterPool } from "./cluster/options.ts";
 import { makeOperator } from "./internal/operator.ts";
 import { POOL_OPTION_NAMES } from "./internal/pool-config.ts";
 import { type Outbox, type PushStage, runPushStage } from "./internal/push-stage.ts";
@@ -33,6 +34,7 @@ import {
   type WorkerPool,
 } from "./internal/worker-pool.ts";
 
+export type { ClusterOptions } from "./cluster/options.ts";
 export type { Priority } from "./internal/worker-pool.ts";
 
 export interface ParallelMapOptions<A> extends Omit<PoolConfigInput, "onEvent"> {
@@ -44,13 +46,19 @@ export interface ParallelMapOptions<A> extends Omit<PoolConfigInput, "onEvent"> 
   readonly inFlight?: number;
   /** How long a stop waits for chunks on workers before abandoning them to the journal (default "30s"). */
   readonly drainTimeout?: Duration;
+  /** Run the tasks on `sluice worker` processes over NATS JetStream instead of local threads. */
+  readonly cluster?: ClusterOptions;
 }
+
+/** Chunks in flight on a cluster: the coordinator cannot see how many threads will come. */
+const CLUSTER_IN_FLIGHT = 16;
 
 const PARALLEL_MAP_OPTIONS = [
   "ordered",
   "priority",
   "inFlight",
   "drainTimeout",
+  "cluster",
   ...POOL_OPTION_NAMES.filter((n) => n !== "onEvent"),
 ];
 
@@ -77,13 +85,16 @@ export function parallelMap<A, B>(module: URL | string, options: ParallelMapOpti
   rejectUnknownOptions("parallelMap()", options, PARALLEL_MAP_OPTIONS);
   rejectUnknownOptions("parallelMap() backoff", options.backoff, ["initial", "max", "jitter"]);
   rejectUnknownOptions("parallelMap() heartbeat", options.heartbeat, ["interval", "timeout"]);
-  const { ordered = true, priority, inFlight, drainTimeout = "30s", ...pool } = options;
+  const { ordered = true, priority, inFlight, drainTimeout = "30s", cluster, ...pool } = options;
+  if (cluster !== undefined) checkClusterOptions(cluster, pool);
   const drainMs = toMillis(drainTimeout, "parallelMap(): drainTimeout");
   if (inFlight !== undefined && (!Number.isInteger(inFlight) || inFlight < 1)) {
     throw new ConfigError(`parallelMap(): inFlight must be a positive integer, got ${String(inFlight)}`);
   }
   return makeOperator<A, B>("parallelMap", "one", (ctx) => {
-    const workerPool = createWorkerPool<A, B>({ ...pool, module, onEvent: (e) => relay(ctx, e) });
+    const workerPool = cluster
+      ? clusterPool<A, B>(ctx, module, pool, cluster)
+      : createWorkerPool<A, B>({ ...pool, module, onEvent: (e) => relay(ctx, e) });
     const emitStats = statsEmitter(ctx, workerPool);
     const stats = ctx.clock.every(1000, emitStats);
     // The worker count: fixed, "auto" (cores − 1) or the pool's own between min and max.
@@ -92,18 +103,21 @@ export function parallelMap<A, B>(module: URL | string, options: ParallelMapOpti
     const w = pool.workers ?? "auto";
     let target: number | undefined =
       typeof w === "number" ? w : w === "auto" ? Math.max(1, cores - 1) : undefined;
-    ctx.offerKnob({
-      setting: "workers",
-      min: typeof w === "object" ? Math.max(1, w.min) : 1,
-      max: typeof w === "object" ? w.max : Math.max(cores, target ?? 1),
-      get: () => target ?? workerPool.stats().workers,
-      set: (n) => {
-        target = n;
-        workerPool.resize(n);
-      },
-    });
+    if (!cluster)
+      ctx.offerKnob({
+        setting: "workers",
+        min: typeof w === "object" ? Math.max(1, w.min) : 1,
+        max: typeof w === "object" ? w.max : Math.max(cores, target ?? 1),
+        get: () => target ?? workerPool.stats().workers,
+        set: (n) => {
+          target = n;
+          workerPool.resize(n);
+        },
+      });
     const limit = () =>
-      inFlight ?? Math.max(4, 2 * (target ?? (typeof w === "object" ? w.max : Math.max(1, cores - 1))));
+      inFlight ??
+      (cluster ? CLUSTER_IN_FLIGHT : undefined) ??
+      Math.max(4, 2 * (target ?? (typeof w === "object" ? w.max : Math.max(1, cores - 1))));
     return {
       type: "stream",
       apply: (input) =>

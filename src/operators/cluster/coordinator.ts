@@ -1,0 +1,441 @@
+/**
+ * @module The coordinator of a cluster `parallelMap`: the same `WorkerPool` contract as the local
+ * thread pool, so the stage's ordering, barrier fencing and dead letters are the local ones, but
+ * each run of records becomes tasks on the JetStream work queue that `sluice worker` processes
+ * pull (see `protocol.ts` for the wire). The journal stays the truth: a task is finished when
+ * its result reaches this process, a duplicate result is dropped by task id, and tasks left by a
+ * crashed coordinator are purged when the resumed run starts the job again.
+ *
+ * A task that no worker survives (every delivery died or hung until `maxDeliver`) is reported by
+ * the server's max-deliveries advisory, which names only the stream sequence: the coordinator
+ * maps it back to its task, splits a task of several records into one task per record, and
+ * dead-letters a lone record with attempts = `maxDeliver`. Records that throw are retried on
+ * the worker by its local pool and come back as failures with their attempts.
+ */
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import type { Msg, Subscription } from "@nats-io/nats-core";
+import type { EventInput } from "../../events/schema.ts";
+import type { Clock } from "../../runtime/clock.ts";
+import type { NatsConnection } from "../../runtime/nats.ts";
+import { missingFile, moduleHref } from "../../runtime/worker-thread.ts";
+import { PoolClosedError } from "../errors.ts";
+import type {
+  PoolStats,
+  RecordFailure,
+  RunResult,
+  SerializedError,
+  WorkerPool,
+} from "../internal/pool-protocol.ts";
+import {
+  HELLO_SUBJECT,
+  JOBS_SUBJECT,
+  type JobAnnouncement,
+  jobKey,
+  maxDeliveriesSubject,
+  parseJson,
+  type TaskBody,
+  type WorkerReport,
+} from "./protocol.ts";
+import { Roster } from "./roster.ts";
+import { TaskSizer } from "./task-sizer.ts";
+
+export interface ClusterPoolOptions {
+  readonly nats: string;
+  readonly module: URL | string;
+  readonly mode: "record" | "chunk";
+  readonly timeoutMs: number | false;
+  readonly retries: number;
+  readonly maxMemoryMB?: number;
+  readonly ackWaitMs: number;
+  readonly maxDeliver: number;
+  /** Records per task, or "auto" (about 100 ms of worker time, from measured cost). */
+  readonly batch: number | "auto";
+  readonly pipeline: string;
+  readonly stage: string;
+  readonly runId: string;
+  readonly clock: Clock;
+  readonly emit: (event: EventInput) => void;
+  /** Give up on a NATS server that stays away this long (default 60 s): the run fails and resumes. */
+  readonly reconnectForMs?: number;
+}
+
+interface Batch<I, O> {
+  readonly values: Array<O | undefined>;
+  readonly failures: Array<RecordFailure<I>>;
+  remaining: number;
+  readonly resolve: (r: RunResult<I, O>) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+interface Task<I, O> {
+  readonly id: number;
+  readonly batch: Batch<I, O>;
+  readonly offset: number;
+  readonly records: readonly I[];
+  seq: number;
+  taken: boolean;
+  readonly takers: Set<string>;
+}
+
+const NO_WORKER_WARN_MS = 10_000;
+
+export function createClusterPool<I, O>(o: ClusterPoolOptions): WorkerPool<I, O> {
+  return new ClusterPool<I, O>(o);
+}
+
+class ClusterPool<I, O> implements WorkerPool<I, O> {
+  readonly #job: JobAnnouncement;
+  readonly #roster: Roster;
+  readonly #sizer: TaskSizer;
+  readonly #tasks = new Map<number, Task<I, O>>();
+  readonly #bySeq = new Map<number, number>();
+  readonly #subs: Subscription[] = [];
+  readonly #warned = new Set<string>();
+  readonly #idle: Array<() => void> = [];
+  #nc: NatsConnection | undefined;
+  #js: JetStreamClient | undefined;
+  #jsm: JetStreamManager | undefined;
+  #stopTimer: (() => void) | undefined;
+  #nextId = 1;
+  #closed = false;
+  #startedAt = 0;
+  #lastProgress = 0;
+  #redelivered = 0;
+
+  constructor(readonly o: ClusterPoolOptions) {
+    const key = jobKey(o.pipeline, o.stage, o.runId);
+    this.#job = {
+      v: 1,
+      job: key,
+      pipeline: o.pipeline,
+      stage: o.stage,
+      runId: o.runId,
+      subject: `sluice.tasks.${key}`,
+      consumer: `w_${key}`,
+      results: `sluice.results.${key}`,
+      module: moduleHref(o.module),
+      mode: o.mode,
+      timeoutMs: o.timeoutMs,
+      retries: o.retries,
+      ackWaitMs: o.ackWaitMs,
+      maxDeliver: o.maxDeliver,
+      ...(o.maxMemoryMB !== undefined ? { maxMemoryMB: o.maxMemoryMB } : {}),
+    };
+    this.#roster = new Roster(o.stage, o.emit, () => o.clock.now());
+    this.#sizer = new TaskSizer(o.batch);
+  }
+
+  async start(): Promise<void> {
+    const missing = missingFile(this.#job.module);
+    if (missing !== null) throw new Error(`file not found: ${missing}`);
+    const { connectNats } = await import("../../runtime/nats.ts");
+    const { jetstream, jetstreamManager } = await import("@nats-io/jetstream");
+    const { ensureTaskStream, resetJob } = await import("./queue.ts");
+    const nc = await connectNats(this.o.nats, {
+      name: `sluice ${this.o.pipeline}/${this.o.stage}`,
+      reconnectForMs: this.o.reconnectForMs,
+    });
+    this.#nc = nc;
+    const jsm = await jetstreamManager(nc);
+    this.#jsm = jsm;
+    this.#js = jetstream(nc);
+    await ensureTaskStream(jsm);
+    await resetJob(jsm, this.#job);
+    this.#subs.push(
+      nc.subscribe(this.#job.results, { callback: (_e, m) => this.#report(m) }),
+      nc.subscribe(maxDeliveriesSubject(this.#job.consumer), { callback: (_e, m) => this.#maxDeliveries(m) }),
+      nc.subscribe(HELLO_SUBJECT, { callback: () => this.#announce() }),
+    );
+    void nc.closed().then((e) => {
+      if (!this.#closed)
+        this.#fail(new Error(`lost the NATS connection to ${this.o.nats}${e ? `: ${e.message}` : ""}`));
+    });
+    this.#startedAt = this.#lastProgress = this.o.clock.monotonic();
+    this.#announce();
+    this.#stopTimer = this.o.clock.every(1000, () => this.#tick());
+  }
+
+  run(records: readonly I[]): Promise<RunResult<I, O>> {
+    if (this.#closed) return Promise.reject(new PoolClosedError("the cluster pool is closed"));
+    if (records.length === 0) return Promise.resolve({ values: [], failures: [] });
+    return new Promise<RunResult<I, O>>((resolve, reject) => {
+      const batch: Batch<I, O> = {
+        values: new Array(records.length),
+        failures: [],
+        remaining: 0,
+        resolve,
+        reject,
+      };
+      const size = this.#sizer.size();
+      for (let at = 0; at < records.length; at += size) this.#submit(batch, at, records.slice(at, at + size));
+    });
+  }
+
+  drain(): Promise<void> {
+    if (this.#tasks.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  async close(options: { graceful?: boolean } = {}): Promise<void> {
+    if (this.#closed) return;
+    if (options.graceful !== false) await this.drain();
+    this.#closed = true;
+    this.#stopTimer?.();
+    this.#roster.flush();
+    const nc = this.#nc;
+    if (!nc || nc.isClosed()) return;
+    this.#publish(JOBS_SUBJECT, { ...this.#job, ended: true });
+    for (const s of this.#subs) s.unsubscribe();
+    if (this.#jsm) {
+      const { removeJob } = await import("./queue.ts");
+      await removeJob(this.#jsm, this.#job).catch(() => undefined);
+    }
+    await nc.drain().catch(() => nc.close());
+  }
+
+  stats(): PoolStats {
+    const t = this.#roster.totals();
+    let queued = 0;
+    let inFlight = 0;
+    let taken = 0;
+    for (const task of this.#tasks.values()) {
+      if (task.taken) {
+        taken++;
+        inFlight += task.records.length;
+      } else queued += task.records.length;
+    }
+    const elapsed = Math.max(1, this.o.clock.monotonic() - this.#startedAt);
+    return {
+      workers: t.threads,
+      idle: Math.max(0, t.threads - taken),
+      busy: Math.min(t.threads, taken),
+      starting: 0,
+      queued: { high: 0, normal: queued, low: 0 },
+      retrying: 0,
+      inFlight: { batches: taken, records: inFlight },
+      completed: t.records - t.failures,
+      failed: t.failures,
+      retried: this.#redelivered,
+      batches: t.tasks,
+      replaced: 0,
+      reuseRate: 1,
+      avgTaskMs: t.records ? t.busyMs / t.records : 0,
+      utilisation: t.threads ? Math.min(1, t.busyMs / (elapsed * t.threads)) : 0,
+      batchSize: this.#sizer.size(),
+    };
+  }
+
+  resize(): void {
+    // The cluster's size is the workers that run: `sluice worker --concurrency N` on each machine.
+  }
+
+  #submit(batch: Batch<I, O>, offset: number, records: readonly I[]): void {
+    const task: Task<I, O> = {
+      id: this.#nextId++,
+      batch,
+      offset,
+      records,
+      seq: 0,
+      taken: false,
+      takers: new Set(),
+    };
+    this.#tasks.set(task.id, task);
+    batch.remaining++;
+    void this.#send(task);
+  }
+
+  async #send(task: Task<I, O>): Promise<void> {
+    const body: TaskBody = { t: task.id, r: task.records };
+    const data = new TextEncoder().encode(JSON.stringify(body));
+    const max = (this.#nc?.info?.max_payload ?? 1024 * 1024) - 1024;
+    if (data.length > max) {
+      this.#tasks.delete(task.id);
+      task.batch.remaining--;
+      if (task.records.length > 1) {
+        const half = Math.ceil(task.records.length / 2);
+        this.#submit(task.batch, task.offset, task.records.slice(0, half));
+        this.#submit(task.batch, task.offset + half, task.records.slice(half));
+        return;
+      }
+      task.batch.remaining++;
+      this.#tasks.set(task.id, task);
+      const error = {
+        name: "RecordTooLarge",
+        message: `the record is ${data.length} bytes as JSON, over the NATS server's max_payload (${max + 1024}); raise max_payload in the server's config or map it locally`,
+      };
+      this.#complete(task, [], [[0, error, 0]]);
+      return;
+    }
+    const deadline = this.o.clock.monotonic() + (this.o.reconnectForMs ?? 60_000);
+    for (;;) {
+      if (this.#closed || !this.#js) return;
+      try {
+        const ack = await this.#js.publish(this.#job.subject, data, {
+          msgID: `${this.#job.job}:${task.id}`,
+          timeout: 5_000,
+        });
+        task.seq = ack.seq;
+        this.#bySeq.set(ack.seq, task.id);
+        return;
+      } catch (e) {
+        if (this.#closed) return;
+        if (this.o.clock.monotonic() > deadline) {
+          this.#fail(
+            new Error(
+              `could not publish a task to ${this.o.nats}: ${e instanceof Error ? e.message : String(e)}`,
+            ),
+          );
+          return;
+        }
+        await this.o.clock.sleep(250);
+      }
+    }
+  }
+
+  #report(m: Msg): void {
+    const r = parseJson<WorkerReport>(m.data);
+    if (!r || typeof r !== "object") {
+      if (m.reply) m.respond();
+      return;
+    }
+    switch (r.k) {
+      case "take": {
+        this.#roster.seen(r.w);
+        const task = this.#tasks.get(r.t);
+        if (!task) return;
+        task.taken = true;
+        if (r.n > 1) {
+          for (const id of task.takers) if (id !== r.w.id) this.#hung(id, task, r.n);
+        }
+        task.takers.add(r.w.id);
+        return;
+      }
+      case "result": {
+        const task = this.#tasks.get(r.t);
+        this.#roster.result(r.w, Array.isArray(r.v) ? r.v.length : 0, r.f?.length ?? 0, r.ms ?? 0, r.n > 1);
+        if (r.n > 1) this.#redelivered++;
+        if (task) {
+          this.#sizer.observe(task.records.length, r.ms ?? 0, m.data.length);
+          this.#complete(task, r.v, r.f ?? []);
+        }
+        if (m.reply) m.respond();
+        return;
+      }
+      case "cannot-load":
+        this.#roster.seen(r.w);
+        this.#warn(
+          `cannot-load:${r.w.id}`,
+          "cluster-worker-cannot-load",
+          `worker ${r.w.id} cannot run ${this.#job.module}: ${r.error}. A worker loads the module from the same path on its own machine: copy it there, or run the worker where it exists.`,
+        );
+        return;
+      case "bye":
+        this.#roster.gone(r.w);
+        return;
+    }
+  }
+
+  #hung(id: string, task: Task<I, O>, delivery: number): void {
+    this.#roster.hung(id);
+    this.#warn(
+      `hung:${id}:${task.id}`,
+      "cluster-worker-hung",
+      `worker ${id} took task ${task.id} (${task.records.length} records) and did not finish it within the ack wait (${this.o.ackWaitMs} ms): it was handed to another worker (delivery ${delivery} of ${this.o.maxDeliver})`,
+    );
+  }
+
+  /** The server gave up on a task after `maxDeliver` deliveries (every worker died or hung on it). */
+  #maxDeliveries(m: Msg): void {
+    const advisory = parseJson<{ stream_seq?: number; deliveries?: number }>(m.data);
+    const id = advisory?.stream_seq !== undefined ? this.#bySeq.get(advisory.stream_seq) : undefined;
+    const task = id !== undefined ? this.#tasks.get(id) : undefined;
+    if (!task) return;
+    this.#tasks.delete(task.id);
+    this.#bySeq.delete(task.seq);
+    const deliveries = advisory?.deliveries ?? this.o.maxDeliver;
+    if (task.records.length > 1) {
+      this.#warn(
+        `split:${task.id}`,
+        "cluster-task-split",
+        `task ${task.id} (${task.records.length} records) was delivered ${deliveries} times and no worker finished it: running its records one per task to find the one at fault`,
+      );
+      task.batch.remaining--;
+      for (let i = 0; i < task.records.length; i++)
+        this.#submit(task.batch, task.offset + i, [task.records[i]]);
+      return;
+    }
+    const error = {
+      name: "WorkerLost",
+      message: `every worker that took the record died or hung on it (${deliveries} deliveries, ack wait ${this.o.ackWaitMs} ms)`,
+    };
+    this.#tasks.set(task.id, task);
+    this.#complete(task, [], [[0, error, deliveries]]);
+  }
+
+  #complete(
+    task: Task<I, O>,
+    values: readonly unknown[],
+    failures: ReadonlyArray<readonly [number, SerializedError, number]>,
+  ): void {
+    if (!this.#tasks.delete(task.id)) return;
+    this.#bySeq.delete(task.seq);
+    this.#lastProgress = this.o.clock.monotonic();
+    const b = task.batch;
+    const failed = new Set<number>();
+    for (const [index, error, attempts] of failures) {
+      failed.add(index);
+      b.failures.push({ index: task.offset + index, record: task.records[index], error, attempts });
+    }
+    for (let i = 0; i < task.records.length; i++)
+      if (!failed.has(i)) b.values[task.offset + i] = values[i] as O;
+    if (--b.remaining === 0) {
+      b.failures.sort((x, y) => x.index - y.index);
+      b.resolve({ values: b.values, failures: b.failures });
+    }
+    if (this.#tasks.size === 0) for (const f of this.#idle.splice(0)) f();
+  }
+
+  #fail(error: Error): void {
+    const batches = new Set<Batch<I, O>>();
+    for (const t of this.#tasks.values()) batches.add(t.batch);
+    this.#tasks.clear();
+    for (const b of batches) b.reject(error);
+    for (const f of this.#idle.splice(0)) f();
+  }
+
+  #tick(): void {
+    this.#announce();
+    this.#roster.flush();
+    const stalled = this.#tasks.size > 0 && this.o.clock.monotonic() - this.#lastProgress > NO_WORKER_WARN_MS;
+    if (!stalled) {
+      this.#warned.delete("stalled");
+      return;
+    }
+    const t = this.#roster.totals();
+    this.#warn(
+      "stalled",
+      "cluster-stalled",
+      `no task of stage ${this.o.stage} finished in the last ${NO_WORKER_WARN_MS / 1000} s (${this.#tasks.size} waiting; ` +
+        `${t.workers ? `workers seen: ${t.workers}, they may have died or hung` : "no worker has taken one yet"}): ` +
+        `start one with \`sluice worker --nats ${this.o.nats}\`, or check the workers' logs`,
+    );
+  }
+
+  #announce(): void {
+    if (!this.#closed) this.#publish(JOBS_SUBJECT, this.#job);
+  }
+
+  #publish(subject: string, value: unknown): void {
+    try {
+      this.#nc?.publish(subject, JSON.stringify(value));
+    } catch {
+      // closed or reconnecting: the next announcement goes out a second later
+    }
+  }
+
+  #warn(key: string, code: string, message: string): void {
+    if (this.#warned.has(key)) return;
+    this.#warned.add(key);
+    this.o.emit({ kind: "warning", stage: this.o.stage, code, message });
+  }
+}
