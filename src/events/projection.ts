@@ -5,7 +5,10 @@
  * sum of `stage.progress` deltas; when a resumed attempt starts from
  * checkpoint N, totals are reset to what checkpoint N recorded, so work done
  * after N by the crashed attempt (and done again) is not counted twice.
+ * Remote workers' totals (`cluster.worker`) are summed per stage and worker
+ * (`internal/cluster-fold.ts`).
  */
+import { type ClusterWorkerTotals, foldClusterWorker } from "./internal/cluster-fold.ts";
 import { countProgress, emptyCounts, type StageCounts } from "./internal/progress-fold.ts";
 import type { EventOf, SluiceEvent } from "./schema.ts";
 
@@ -13,6 +16,8 @@ import type { EventOf, SluiceEvent } from "./schema.ts";
 export interface StageState extends StageCounts {
   stage: string;
 }
+
+export type { ClusterWorkerTotals };
 
 export interface RunState {
   runId: string;
@@ -35,6 +40,8 @@ export interface RunState {
   totalBytes?: number;
   lastCheckpoint?: { id: number; ts: number; sourceOffset: unknown; rowsIn: number };
   activeAlerts: string[];
+  /** Remote workers of a distributed parallelMap, per stage and worker; empty for a run without. */
+  clusterWorkers: ClusterWorkerTotals[];
   error?: string;
   definitionHash?: string;
 }
@@ -52,6 +59,7 @@ export function emptyRunState(runId = "", pipeline = ""): RunState {
     deadLettered: 0,
     bytes: 0,
     activeAlerts: [],
+    clusterWorkers: [],
   };
 }
 
@@ -130,6 +138,9 @@ export class RunProjection {
         break;
       case "alert.resolved":
         s.activeAlerts = s.activeAlerts.filter((a) => a !== e.alertId);
+        break;
+      case "cluster.worker":
+        foldClusterWorker(s.clusterWorkers, e);
         break;
       default:
         break;
