@@ -27,6 +27,12 @@ export interface RunState {
   startedAt?: number;
   endedAt?: number;
   lastEventAt?: number;
+  /**
+   * Time the run has run, as the metrics store's `runs` view counts it: the
+   * ended attempts' durations plus, while an attempt has not ended, the time
+   * from its start to the last event (a crash's downtime is not counted).
+   */
+  durationMs?: number;
   attempts: number;
   source?: string;
   sink?: string;
@@ -67,6 +73,8 @@ export function emptyRunState(runId = "", pipeline = ""): RunState {
 export class RunProjection {
   readonly runs = new Map<string, RunState>();
   readonly #checkpoints = new Map<string, Map<number, EventOf<"checkpoint">["stageTotals"]>>();
+  /** Per run: the ended attempts' durations, and the start of the attempt not yet ended. */
+  readonly #clock = new Map<string, { ended: number; openSince?: number }>();
 
   apply(e: SluiceEvent): void {
     let s = this.runs.get(e.runId);
@@ -75,6 +83,7 @@ export class RunProjection {
       this.runs.set(e.runId, s);
     }
     s.lastEventAt = e.ts;
+    this.#time(s, e);
     switch (e.kind) {
       case "run.started": {
         s.attempts++;
@@ -149,6 +158,21 @@ export class RunProjection {
 
   get(runId: string): RunState | undefined {
     return this.runs.get(runId);
+  }
+
+  #time(s: RunState, e: SluiceEvent): void {
+    let c = this.#clock.get(e.runId);
+    if (!c) {
+      c = { ended: 0 };
+      this.#clock.set(e.runId, c);
+    }
+    if (e.kind === "run.started") c.openSince = e.ts;
+    else if (e.kind === "run.ended") {
+      c.ended += e.durationMs;
+      c.openSince = undefined;
+    }
+    if (c.openSince !== undefined) s.durationMs = c.ended + Math.max(0, e.ts - c.openSince);
+    else if (e.kind === "run.ended") s.durationMs = c.ended;
   }
 }
 

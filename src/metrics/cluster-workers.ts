@@ -25,6 +25,8 @@ export interface ClusterWorkerRecord {
   /** Busy time over the run's duration (above 1 when it ran tasks concurrently); null when unknown. */
   readonly busyShare: number | null;
   readonly redelivered: number;
+  /** `cluster.worker` events summed. */
+  readonly events: number;
   readonly firstAt: string | null;
   readonly lastAt: string | null;
 }
@@ -43,6 +45,7 @@ export function toClusterWorker(r: SqlRow): ClusterWorkerRecord {
     busyMs: num(r.busy_ms),
     busyShare: numOrNull(r.busy_share),
     redelivered: num(r.redelivered),
+    events: num(r.events),
     firstAt: strOrNull(r.first_at),
     lastAt: strOrNull(r.last_at),
   };

@@ -128,7 +128,8 @@ describe("cluster workers in the metrics store", () => {
 
   it("the run report carries them; a run without remote workers has none", async () => {
     const r = await store.summary("run-cw");
-    expect(r?.clusterWorkers?.map(({ firstAt: _f, lastAt: _l, ...w }) => w)).toEqual(expected);
+    expect(r?.clusterWorkers?.map(({ events: _e, firstAt: _f, lastAt: _l, ...w }) => w)).toEqual(expected);
+    expect(r?.clusterWorkers?.map((w) => w.events)).toEqual([2, 3]);
     expect(JSON.parse(JSON.stringify(r))).toEqual(r);
     expect((await store.summary("run-plain"))?.clusterWorkers).toEqual([]);
   });
@@ -142,6 +143,7 @@ describe("cluster workers in the metrics store", () => {
       })),
     ).toEqual(expected);
     expect(state?.clusterWorkers[1]).toMatchObject({ events: 3, firstAt: T0 + 1000, lastAt: T0 + 3000 });
+    expect(state?.durationMs).toBe(4000);
     expect(projectRun(events.filter((e) => e.runId === "run-plain"))?.clusterWorkers).toEqual([]);
   });
 });
