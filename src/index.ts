@@ -5,6 +5,7 @@
 
 export { EventBus, type Subscriber, type Subscription } from "./events/bus.ts";
 export {
+  type ClusterWorkerTotals,
   emptyRunState,
   projectRun,
   RunProjection,

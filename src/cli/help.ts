@@ -186,7 +186,10 @@ Example:
   runs: `Usage: sluice runs [PIPELINE] [options]
 
   Lists the runs in the state directory (of one pipeline, or all): status,
-  rows in, progress and last checkpoint. Read-only, safe while runs go.
+  rows in, progress and last checkpoint. A run whose parallelMap ran on
+  remote workers (sluice worker) gets a table of them: host, pid, runtime,
+  tasks, records, busy share, failures, redeliveries, last state. Read-only,
+  safe while runs go.
 
 Options:
   --json         one JSON object per run

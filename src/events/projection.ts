@@ -5,7 +5,10 @@
  * sum of `stage.progress` deltas; when a resumed attempt starts from
  * checkpoint N, totals are reset to what checkpoint N recorded, so work done
  * after N by the crashed attempt (and done again) is not counted twice.
+ * Remote workers' totals (`cluster.worker`) are summed per stage and worker
+ * (`internal/cluster-fold.ts`).
  */
+import { type ClusterWorkerTotals, foldClusterWorker } from "./internal/cluster-fold.ts";
 import { countProgress, emptyCounts, type StageCounts } from "./internal/progress-fold.ts";
 import type { EventOf, SluiceEvent } from "./schema.ts";
 
@@ -13,6 +16,8 @@ import type { EventOf, SluiceEvent } from "./schema.ts";
 export interface StageState extends StageCounts {
   stage: string;
 }
+
+export type { ClusterWorkerTotals };
 
 export interface RunState {
   runId: string;
@@ -22,6 +27,12 @@ export interface RunState {
   startedAt?: number;
   endedAt?: number;
   lastEventAt?: number;
+  /**
+   * Time the run has run, as the metrics store's `runs` view counts it: the
+   * ended attempts' durations plus, while an attempt has not ended, the time
+   * from its start to the last event (a crash's downtime is not counted).
+   */
+  durationMs?: number;
   attempts: number;
   source?: string;
   sink?: string;
@@ -35,6 +46,8 @@ export interface RunState {
   totalBytes?: number;
   lastCheckpoint?: { id: number; ts: number; sourceOffset: unknown; rowsIn: number };
   activeAlerts: string[];
+  /** Remote workers of a distributed parallelMap, per stage and worker; empty for a run without. */
+  clusterWorkers: ClusterWorkerTotals[];
   error?: string;
   definitionHash?: string;
 }
@@ -52,6 +65,7 @@ export function emptyRunState(runId = "", pipeline = ""): RunState {
     deadLettered: 0,
     bytes: 0,
     activeAlerts: [],
+    clusterWorkers: [],
   };
 }
 
@@ -59,6 +73,8 @@ export function emptyRunState(runId = "", pipeline = ""): RunState {
 export class RunProjection {
   readonly runs = new Map<string, RunState>();
   readonly #checkpoints = new Map<string, Map<number, EventOf<"checkpoint">["stageTotals"]>>();
+  /** Per run: the ended attempts' durations, and the start of the attempt not yet ended. */
+  readonly #clock = new Map<string, { ended: number; openSince?: number }>();
 
   apply(e: SluiceEvent): void {
     let s = this.runs.get(e.runId);
@@ -67,6 +83,7 @@ export class RunProjection {
       this.runs.set(e.runId, s);
     }
     s.lastEventAt = e.ts;
+    this.#time(s, e);
     switch (e.kind) {
       case "run.started": {
         s.attempts++;
@@ -131,6 +148,9 @@ export class RunProjection {
       case "alert.resolved":
         s.activeAlerts = s.activeAlerts.filter((a) => a !== e.alertId);
         break;
+      case "cluster.worker":
+        foldClusterWorker(s.clusterWorkers, e);
+        break;
       default:
         break;
     }
@@ -138,6 +158,21 @@ export class RunProjection {
 
   get(runId: string): RunState | undefined {
     return this.runs.get(runId);
+  }
+
+  #time(s: RunState, e: SluiceEvent): void {
+    let c = this.#clock.get(e.runId);
+    if (!c) {
+      c = { ended: 0 };
+      this.#clock.set(e.runId, c);
+    }
+    if (e.kind === "run.started") c.openSince = e.ts;
+    else if (e.kind === "run.ended") {
+      c.ended += e.durationMs;
+      c.openSince = undefined;
+    }
+    if (c.openSince !== undefined) s.durationMs = c.ended + Math.max(0, e.ts - c.openSince);
+    else if (e.kind === "run.ended") s.durationMs = c.ended;
   }
 }
 

@@ -41,6 +41,7 @@ import * as metricsRoutes from "./routes/metrics.ts";
 import * as redriveRoutes from "./routes/redrive.ts";
 import * as runsRoutes from "./routes/runs.ts";
 import * as system from "./routes/system.ts";
+import * as workersRoutes from "./routes/workers.ts";
 import { liveRuns, storeRuns } from "./runs.ts";
 import { querySchemas } from "./schemas.ts";
 import { SseHub } from "./sse.ts";
@@ -211,6 +212,7 @@ export function createApp(options: AppOptions = {}): SluiceApp {
     ...dashboard.specs,
     ...runsRoutes.specs(ctx),
     ...deadLetterRoutes.specs(),
+    ...workersRoutes.specs(ctx),
     ...redriveRoutes.specs(ctx),
     ...metricsRoutes.specs(ctx),
     ...alerts.specs(ctx),
@@ -224,6 +226,7 @@ export function createApp(options: AppOptions = {}): SluiceApp {
   dashboard.register(app);
   runsRoutes.register(app, ctx);
   deadLetterRoutes.register(app, ctx);
+  workersRoutes.register(app, ctx);
   redriveRoutes.register(app, ctx);
   metricsRoutes.register(app, ctx);
   alerts.register(app, ctx);

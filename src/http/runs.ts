@@ -4,7 +4,12 @@
  * executing first and falls back to the store for the others, so the live
  * server lists, projects and pages through old and new runs alike.
  */
-import { emptyRunState, type RunState, type StageState } from "../events/projection.ts";
+import {
+  type ClusterWorkerTotals,
+  emptyRunState,
+  type RunState,
+  type StageState,
+} from "../events/projection.ts";
 import { UnavailableError } from "./errors.ts";
 import type { LiveState } from "./live.ts";
 import type {
@@ -28,6 +33,9 @@ const ms = (v: Json | undefined): number | undefined => {
       : Number.NaN;
   return Number.isFinite(t) ? t : undefined;
 };
+
+const rows = (v: Json | undefined): ReadonlyArray<{ readonly [k: string]: Json }> =>
+  Array.isArray(v) ? (v as ReadonlyArray<{ readonly [k: string]: Json }>) : [];
 
 /** The run projection rebuilt from the store's run report (`summary`). */
 export function runStateFromReport(report: { readonly [k: string]: Json }): RunState | undefined {
@@ -61,6 +69,25 @@ export function runStateFromReport(report: { readonly [k: string]: Json }): RunS
       errors: n(x.errors),
       chunks: n(x.chunks),
       busyMs: n(x.busyMs),
+    }),
+  );
+  state.durationMs = typeof run.durationMs === "number" ? run.durationMs : undefined;
+  state.clusterWorkers = rows(report.clusterWorkers).map(
+    (w): ClusterWorkerTotals => ({
+      stage: s(w.stage) ?? "",
+      workerId: s(w.workerId) ?? "",
+      host: s(w.host) ?? "",
+      pid: n(w.pid),
+      runtime: s(w.runtime) ?? "",
+      state: w.state === "hung" || w.state === "gone" ? w.state : "active",
+      tasks: n(w.tasks),
+      records: n(w.records),
+      failures: n(w.failures),
+      busyMs: n(w.busyMs),
+      redelivered: n(w.redelivered),
+      events: n(w.events),
+      firstAt: ms(w.firstAt) ?? 0,
+      lastAt: ms(w.lastAt) ?? 0,
     }),
   );
   const alerts = Array.isArray(report.alerts) ? (report.alerts as ReadonlyArray<{ [k: string]: Json }>) : [];

@@ -37,6 +37,7 @@ export {
   type StageLoad,
 } from "./bottlenecks.ts";
 export { type Bound, boundBy, CPU_BOUND_SHARE, IO_BOUND_SHARE } from "./bound.ts";
+export type { ClusterWorkerRecord } from "./cluster-workers.ts";
 export {
   MetricsConfigError,
   type MetricsError,

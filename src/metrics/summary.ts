@@ -5,6 +5,8 @@
  */
 import type { SqlRow, SqlValue } from "../duckdb/client.ts";
 import type { Bound } from "./bound.ts";
+import { type ClusterWorkerRecord, clusterWorkers } from "./cluster-workers.ts";
+import { num, numOrNull, strOrNull } from "./internal/sql-values.ts";
 import { MEMORY_MIN_WINDOW_MS, MEMORY_WARMUP_MS, settledGrowthPerMin } from "./memory-growth.ts";
 
 /** What the analysis functions need from the store: trusted SQL with bound parameters. */
@@ -154,19 +156,11 @@ export interface RunReport {
     failed: number;
     avgTaskMs: number | null;
   }>;
+  /** Remote workers of distributed parallelMaps (empty without); absent from reports built elsewhere. */
+  readonly clusterWorkers?: readonly ClusterWorkerRecord[];
 }
 
-export const num = (v: SqlValue | undefined): number => (typeof v === "number" ? v : Number(v ?? 0));
-export const numOrNull = (v: SqlValue | undefined): number | null =>
-  v === null || v === undefined
-    ? null
-    : typeof v === "number"
-      ? v
-      : Number.isFinite(Number(v))
-        ? Number(v)
-        : null;
-export const strOrNull = (v: SqlValue | undefined): string | null =>
-  v === null || v === undefined ? null : String(v);
+export { num, numOrNull, strOrNull };
 
 export function toRunInfo(r: SqlRow): RunInfo {
   return {
@@ -277,6 +271,7 @@ export async function runSummary(db: MetricsReader, runId: string): Promise<RunR
      FROM worker_stats WHERE run_id = $run GROUP BY stage ORDER BY stage`,
     p,
   );
+  const cluster = await clusterWorkers(db, runId);
   return {
     run: toRunInfo(run),
     stages: stages.map(toStageFigures),
@@ -353,5 +348,6 @@ export async function runSummary(db: MetricsReader, runId: string): Promise<RunR
       failed: num(r.failed),
       avgTaskMs: numOrNull(r.avg_task_ms),
     })),
+    clusterWorkers: cluster,
   };
 }

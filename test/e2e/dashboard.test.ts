@@ -4,7 +4,9 @@
  * (Debian's, driven by playwright-core) opens the page, the charts gain
  * points from the SSE stream, the alert appears, the dead letters by reason
  * show their bars over time and sample rows; a screenshot goes to
- * test-artifacts/dashboard.png.
+ * test-artifacts/dashboard.png. A synthetic past run with remote workers
+ * (`cluster.worker` events in its journal, caught up by the served store)
+ * shows the remote-workers panel, hidden for the live run.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -12,8 +14,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
+import type { SluiceEvent } from "../../src/events/schema.ts";
+import { openJournal } from "../../src/journal/journal.ts";
 import { repo } from "../helpers/runtimes.ts";
 import { hasTool, requireTool } from "../helpers/tools.ts";
+import { clusterWorker, runEnded, runStarted, T0 } from "../metrics/fixtures.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const home = mkdtempSync(join(tmpdir(), "sluice-dash-"));
@@ -24,6 +29,25 @@ afterAll(() => {
   if (child && child.exitCode === null) child.kill("SIGKILL");
   rmSync(home, { recursive: true, force: true });
 });
+
+/** A past run whose parallelMap ran on two remote workers, as its journal has it. */
+const CLUSTERED = { runId: "20260105T100030000Z-c1a5e7", pipeline: "cluster-fixture" };
+async function writeClusteredRun(): Promise<void> {
+  const dir = join(home, ".s", CLUSTERED.pipeline, CLUSTERED.runId, "journal");
+  mkdirSync(dir, { recursive: true });
+  const j = await openJournal<SluiceEvent>(dir);
+  const a = { stage: "2:score", host: "box-a", pid: 101 };
+  const b = { stage: "2:score", host: "box-b", pid: 202, runtime: "bun" };
+  for (const e of [
+    runStarted(CLUSTERED, T0, { stages: ["1:parse", "2:score"] }),
+    clusterWorker(CLUSTERED, T0 + 1000, { ...a, tasks: 6, records: 6000, busyMs: 2000, redelivered: 1 }),
+    clusterWorker(CLUSTERED, T0 + 1000, { ...b, tasks: 1, records: 1000, busyMs: 500, failures: 2 }),
+    clusterWorker(CLUSTERED, T0 + 2000, { ...b, state: "hung" }),
+    runEnded(CLUSTERED, T0 + 4000, { durationMs: 4000 }),
+  ])
+    j.append(e);
+  await j.close();
+}
 
 function startRun(): Promise<string> {
   child = spawn(
@@ -90,6 +114,7 @@ describe("dashboard", () => {
       { cwd: home, env: { ...process.env, NO_COLOR: "1", SLUICE_FIXTURE_DELAY_MS: "0" }, encoding: "utf8" },
     );
     expect(earlier.status, earlier.stderr).toBe(0);
+    await writeClusteredRun();
     const url = await startRun();
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -174,6 +199,21 @@ describe("dashboard", () => {
       expect(await page.isVisible("#dead-letters li.dl-group svg.dl-chart")).toBe(true);
       mkdirSync(join(repo, "test-artifacts"), { recursive: true });
       await page.screenshot({ path: join(repo, "test-artifacts/dashboard.png"), fullPage: true });
+      // Remote workers: none for this run (the panel is hidden); a row per worker for the clustered run.
+      expect(await page.isVisible("#workers-panel")).toBe(false);
+      await page.click(`#runs li[data-run="${CLUSTERED.runId}"]`);
+      await page.waitForSelector("#workers tr.worker");
+      const workers = await page.$$eval("#workers tr.worker", (trs) =>
+        trs.map((tr) => [
+          tr.className,
+          ...Array.from(tr.querySelectorAll("td")).map((td) => td.textContent?.trim()),
+        ]),
+      );
+      expect(workers).toEqual([
+        ["worker active", "2:score", "box-a", "101 · node", "6", "6000", "50%", "0", "1", "active"],
+        ["worker hung", "2:score", "box-b", "202 · bun", "1", "1000", "13%", "2", "0", "hung"],
+      ]);
+      expect(await page.isVisible("#workers-panel meter")).toBe(true);
       expect(errors).toEqual([]);
     } finally {
       await browser.close();

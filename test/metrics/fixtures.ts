@@ -227,3 +227,35 @@ export function runEvents(runId: string, seconds = 150, pipeline = "orders"): Sl
   );
   return out;
 }
+
+/** A `cluster.worker` interval from a remote worker `host:pid:runtime` (deltas default to 0). */
+export function clusterWorker(
+  base: Base,
+  ts: number,
+  w: {
+    readonly stage?: string;
+    readonly host: string;
+    readonly pid: number;
+    readonly runtime?: string;
+  } & Partial<
+    Pick<EventOf<"cluster.worker">, "state" | "tasks" | "records" | "failures" | "busyMs" | "redelivered">
+  >,
+): EventOf<"cluster.worker"> {
+  const runtime = w.runtime ?? "node";
+  return {
+    kind: "cluster.worker",
+    ...base,
+    ts,
+    stage: w.stage ?? "1:map",
+    workerId: `${w.host}:${w.pid}:${runtime}`,
+    host: w.host,
+    pid: w.pid,
+    runtime,
+    state: w.state ?? "active",
+    tasks: w.tasks ?? 0,
+    records: w.records ?? 0,
+    failures: w.failures ?? 0,
+    busyMs: w.busyMs ?? 0,
+    redelivered: w.redelivered ?? 0,
+  };
+}

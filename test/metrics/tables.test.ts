@@ -93,6 +93,19 @@ const samples: Record<EventKind, Record<string, unknown>> = {
     avgTaskMs: 1,
     utilisation: 1,
   },
+  "cluster.worker": {
+    stage: "2:score",
+    workerId: "box-a:4242:node",
+    host: "box-a",
+    pid: 4242,
+    runtime: "node",
+    state: "active",
+    tasks: 3,
+    records: 300,
+    failures: 1,
+    busyMs: 250,
+    redelivered: 1,
+  },
   "alert.raised": {
     alertId: "run-k/errorRate",
     rule: "errorRate",
@@ -150,6 +163,15 @@ describe("event kinds and tables", () => {
     expect(payload("checkpoint")).toMatchObject({ checkpoint_id: 1, rows_in: 1 });
     expect(JSON.stringify(payload("checkpoint"))).not.toContain("big");
     expect(payload("config.changed")).toMatchObject({ setting: "chunkSize", from: 100, to: 200 });
+    expect(payload("cluster.worker")).toMatchObject({
+      worker_id: "box-a:4242:node",
+      host: "box-a",
+      pid: 4242,
+      state: "active",
+      tasks: 3,
+      busy_ms: 250,
+      redelivered: 1,
+    });
     await store.close();
   });
 });

@@ -1,7 +1,7 @@
 /**
  * @module `sluice metrics [RUN]` (a run's figures from the metrics store:
- * stages with throughput and latency percentiles, resources, alerts, the
- * configuration changes, the bottleneck and recommendations), `sluice
+ * stages with throughput and latency percentiles, resources, alerts, remote
+ * workers, the configuration changes, the bottleneck and recommendations), `sluice
  * metrics --keep 30d` (retention) and `sluice sql "…"` (read-only SQL over the
  * store; `--json` prints rows as one JSON array).
  */
@@ -136,6 +136,25 @@ export async function metricsCommand(runId: string | undefined, flags: MetricsFl
           `  ${a.severity} ${a.rule}${a.stage ? ` (${a.stage})` : ""}: ${a.message ?? a.value}${a.resolvedAt ? " — resolved" : ""}`,
         );
     }
+    const workers = report.clusterWorkers ?? [];
+    if (workers.length)
+      lines.push(
+        "",
+        "remote workers (busy: busy time over the run's duration):",
+        table(
+          ["stage", "worker", "tasks", "records", "busy %", "failures", "redelivered", "state"],
+          workers.map((w) => [
+            w.stage,
+            w.workerId,
+            int(w.tasks),
+            int(w.records),
+            w.busyShare === null ? "-" : `${(w.busyShare * 100).toFixed(0)}%`,
+            int(w.failures),
+            int(w.redelivered),
+            w.state,
+          ]),
+        ),
+      );
     const changes = report.configChanges ?? [];
     if (changes.length) lines.push("", "config changes:", ...configChangeLines(changes, r.runId));
     if (bottlenecks?.bottleneck)

@@ -4,6 +4,8 @@
  * run with no `run.ended` whose lock no live process holds is "crashed
  * (resumable)"). Nothing is written, so it is safe while runs are going.
  */
+import { busyShare, type ClusterWorkerTotals } from "../../events/internal/cluster-fold.ts";
+import { type JournalClusterWorkers, readClusterWorkers } from "../../journal/cluster-workers.ts";
 import { listRuns, type RunInfo } from "../../journal/runs.ts";
 import { stateHome } from "../../pipeline/run.ts";
 import { systemClock } from "../../runtime/clock.ts";
@@ -20,8 +22,14 @@ export interface RunsFlags {
 export async function runsCommand(pipeline: string | undefined, flags: RunsFlags): Promise<number> {
   const home = stateHome(flags.home);
   const runs = await listRuns(home, pipeline);
+  const cluster = new Map<RunInfo, JournalClusterWorkers>();
+  for (const r of runs) {
+    if (r.status === "unreadable") continue;
+    const c = await readClusterWorkers(r.runDir);
+    if (c.workers.length > 0) cluster.set(r, c);
+  }
   if (flags.json) {
-    for (const r of runs) stdout.write(`${JSON.stringify(runJson(r))}\n`);
+    for (const r of runs) stdout.write(`${JSON.stringify(runJson(r, cluster.get(r)))}\n`);
     return EXIT.ok;
   }
   if (runs.length === 0) {
@@ -40,7 +48,51 @@ export async function runsCommand(pipeline: string | undefined, flags: RunsFlags
       : "—",
   ]);
   stdout.write(table(["RUN", "PIPELINE", "STATUS", "ROWS IN", "PROGRESS", "LAST CHECKPOINT"], rows));
+  for (const [r, c] of cluster) {
+    const of = c.durationMs === null ? "" : ` (BUSY: busy time over the run's ${duration(c.durationMs)})`;
+    stdout.write(`\nremote workers of ${r.runId}${of}:\n`);
+    stdout.write(
+      table(
+        ["STAGE", "HOST", "PID", "RUNTIME", "TASKS", "RECORDS", "BUSY", "FAILURES", "REDELIVERED", "STATE"],
+        c.workers.map((w) => [
+          w.stage,
+          w.host,
+          String(w.pid),
+          w.runtime,
+          int(w.tasks),
+          int(w.records),
+          percent(busyShare(w.busyMs, c.durationMs)),
+          int(w.failures),
+          int(w.redelivered),
+          w.state,
+        ]),
+      ),
+    );
+  }
   return EXIT.ok;
+}
+
+function percent(share: number | null): string {
+  return share === null ? "—" : `${(share * 100).toFixed(0)}%`;
+}
+
+function workerJson(w: ClusterWorkerTotals, durationMs: number | null) {
+  return {
+    stage: w.stage,
+    workerId: w.workerId,
+    host: w.host,
+    pid: w.pid,
+    runtime: w.runtime,
+    state: w.state,
+    tasks: w.tasks,
+    records: w.records,
+    failures: w.failures,
+    busyMs: w.busyMs,
+    busyShare: busyShare(w.busyMs, durationMs),
+    redelivered: w.redelivered,
+    firstAt: w.firstAt,
+    lastAt: w.lastAt,
+  };
 }
 
 export function statusText(r: RunInfo): string {
@@ -72,7 +124,7 @@ function ago(ms: number): string {
   return ms < 1000 ? "just now" : `${duration(ms)} ago`;
 }
 
-function runJson(r: RunInfo) {
+function runJson(r: RunInfo, cluster: JournalClusterWorkers | undefined) {
   return {
     runId: r.runId,
     pipeline: r.pipeline,
@@ -91,6 +143,7 @@ function runJson(r: RunInfo) {
     },
     file: r.meta?.file,
     runDir: r.runDir,
+    clusterWorkers: cluster?.workers.map((w) => workerJson(w, cluster.durationMs)),
   };
 }
 

@@ -50,6 +50,7 @@ export const INDEX_HTML = `<!doctype html>
       <div class="panel"><h2>Recommendations</h2><ul id="recommendations"><li class="muted">none yet</li></ul></div>
       <div class="panel"><h2>Dead letters by reason</h2><ul id="dead-letters"><li class="muted">none</li></ul></div>
       <div class="panel"><h2>Event time</h2><ul id="windows"><li class="muted">no window stage</li></ul></div>
+      <div class="panel wide" id="workers-panel" data-workers="0" hidden><h2>Remote workers</h2><table id="workers"></table></div>
     </div>
   </section>
 </main>
@@ -106,6 +107,13 @@ canvas { width:640px; height:220px; display:block; }
 .dl-chart .bar { fill:var(--bad); } .dl-chart .axis { stroke:var(--line); vector-effect:non-scaling-stroke; }
 .dl-axis { display:flex; justify-content:space-between; max-width:480px; font-size:.75rem; }
 .samples code.sample { display:block; margin-top:.15rem; padding:.1rem .3rem; background:#f3f5f7; border-radius:3px; font-size:.8rem; white-space:pre-wrap; word-break:break-all; }
+.panel.wide { flex-basis:100%; }
+#workers { border-collapse:collapse; font-size:.85rem; width:100%; }
+#workers th, #workers td { text-align:left; padding:.15rem .5rem; border-bottom:1px solid var(--line); white-space:nowrap; }
+#workers th { color:var(--muted); font-weight:600; }
+#workers .num { text-align:right; } #workers td.bad { color:var(--bad); }
+#workers meter { width:4rem; vertical-align:middle; }
+#workers tr.hung td.state { color:var(--warn); font-weight:600; } #workers tr.gone { color:var(--muted); }
 .legend .improving { color:var(--ok); } .legend .worsening { color:var(--bad); }
 body.login { display:flex; align-items:center; justify-content:center; height:100vh; }
 body.login form { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:1.5rem; display:grid; gap:.8rem; }

@@ -8,13 +8,15 @@
  * window, green when improving, red when worsening, grey when flat or
  * unknown (too few runs); and the dead letters by reason, each group with
  * its letters over time as inline SVG bars (one per bucket) and its sample
- * inputs (that panel's code is in `dead-letters.ts`).
+ * inputs (that panel's code is in `dead-letters.ts`); and, for a run of a
+ * distributed parallelMap, its remote workers (`workers.ts`).
  * Percentiles are read from the same fixed histogram buckets as the engine
  * (bounds: ×1.25 from 1 µs). The text avoids backticks so it can live in
  * this TypeScript string.
  */
 
 import { DEAD_LETTERS_JS } from "./dead-letters.ts";
+import { WORKERS_JS } from "./workers.ts";
 
 export const APP_JS = `"use strict";
 (function () {
@@ -213,6 +215,7 @@ export const APP_JS = `"use strict";
     getJson("/api/trends?pipeline=" + encodeURIComponent(p)).then(drawTrends).catch(function () {});
   }
 ${DEAD_LETTERS_JS}
+${WORKERS_JS}
   function loadInsights() {
     if (!state.run) return;
     loadTrends();
@@ -236,6 +239,7 @@ ${DEAD_LETTERS_JS}
       });
     }).catch(function () {});
     getJson("/api/runs/" + run + "/dead-letters?status=all&buckets=" + DL_BUCKETS).then(renderDeadLetters).catch(function () {});
+    loadWorkers(state.run);
     getJson("/api/alerts?state=all&run=" + run).then(function (r) {
       r.items.forEach(function (a) { state.alerts[a.alertId] = a; });
       renderAlerts();
@@ -279,6 +283,7 @@ ${DEAD_LETTERS_JS}
   function follow(runId) {
     if (state.source) state.source.close();
     state.run = runId; state.series = {}; state.colors = {}; state.alerts = {}; state.windows = {}; renderWindows();
+    renderWorkers(null);
     renderAlerts();
     redraw();
     document.querySelectorAll("#runs li").forEach(function (li) {

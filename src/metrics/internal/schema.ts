@@ -17,6 +17,7 @@
  */
 import { CPU_BOUND_SHARE, IO_BOUND_SHARE } from "../bound.ts";
 import { BUCKET_BOUNDS_MS } from "../histogram.ts";
+import { CLUSTER_SQL } from "./cluster-sql.ts";
 import { storedColumns } from "./columns.ts";
 import { ROLLUPS } from "./rollup.ts";
 import { rollupColumns } from "./rollup-rows.ts";
@@ -353,6 +354,7 @@ SELECT r.run_id, r.pipeline, r.status, r.started_at, r.ended_at, r.runtime, r.ho
 FROM runs r LEFT JOIN st USING (run_id) LEFT JOIN rs USING (run_id);
 
 ${TRENDS_SQL}
+${CLUSTER_SQL}
 -- Dead letters grouped by pipeline, run, stage and normalised reason (issue 20): how many, when
 -- the first and last came, where (input lines), and a sample of the raw input.
 CREATE OR REPLACE VIEW dead_letter_groups AS
@@ -367,6 +369,7 @@ UNION ALL SELECT run_id, pipeline, seq, ts, 'resource.sample', NULL, to_json(t) 
 UNION ALL SELECT run_id, pipeline, seq, ts, 'dead.letter', stage, to_json(t) FROM dead_letters t
 UNION ALL SELECT run_id, pipeline, seq, ts, 'retry.scheduled', stage, to_json(t) FROM retries t
 UNION ALL SELECT run_id, pipeline, seq, ts, 'worker.stats', stage, to_json(t) FROM worker_stats t
+UNION ALL SELECT run_id, pipeline, seq, ts, 'cluster.worker', stage, to_json(t) FROM cluster_workers t
 UNION ALL SELECT run_id, pipeline, seq, ts, 'cache.stats', stage, to_json(t) FROM cache_stats t
 UNION ALL SELECT run_id, pipeline, seq, ts, 'window.progress', stage, to_json(t) FROM window_progress t
 UNION ALL SELECT run_id, pipeline, seq, ts, 'alert.' || event, stage, to_json(t) FROM alert_events t
