@@ -214,7 +214,7 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<WorkerS
   }
 
   const onAnnouncement = (a: JobAnnouncement | undefined) => {
-    if (!a || a.v !== 1 || typeof a.job !== "string") return;
+    if (a?.v !== 1 || typeof a.job !== "string") return;
     const known = jobs.get(a.job);
     if (a.ended) {
       if (known) void stopJob(known);
