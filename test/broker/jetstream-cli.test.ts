@@ -59,7 +59,7 @@ describe("jetstream pipeline through the CLI", () => {
 
     const killed = (await listRuns(home, "broker")).at(-1);
     expect(killed?.status).toBe("crashed");
-    const cpSeq = Number(killed?.checkpoint?.sourceOffset?.seq ?? 0);
+    const cpSeq = Number((killed?.checkpoint?.sourceOffset as { seq?: number } | undefined)?.seq ?? 0);
     expect(cpSeq).toBeLessThan(last);
     expect(await ackFloor(b, "IN", consumerName("broker"))).toBeLessThanOrEqual(cpSeq);
 
