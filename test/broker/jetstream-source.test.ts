@@ -85,6 +85,17 @@ describe("jetstream source", () => {
     expect(letters[0].reason).toMatch(/jetstream\(IN\): message 4 is not JSON/);
     // Acked with its checkpoint like every other message.
     expect(await ackFloor(b, "IN", consumerName("bad-json"))).toBe(6);
+    // A redrive parses the fixed body as the source would have.
+    const source = jetstream({ nats: url(), stream: "IN" });
+    const ctx = { pipeline: "bad-json" } as Parameters<NonNullable<typeof source.reparse>>[2];
+    expect(await source.reparse?.('{"i":3}', letters[0].position, ctx)).toEqual({
+      records: [{ i: 3 }],
+      failures: [],
+    });
+    expect((await source.reparse?.("{oops", letters[0].position, ctx))?.failures[0].position).toEqual({
+      stream: "IN",
+      seq: 4,
+    });
   });
 
   it('until "drained" ends on an empty stream, and a new run reads on from the ack floor', async () => {
