@@ -37,9 +37,3 @@ export async function connectNats(url: string, options: NatsConnectOptions = {})
     );
   }
 }
-
-/** Drains `nc` (flushes what was published or acked) and closes it; never throws. */
-export async function closeNats(nc: NatsConnection | undefined): Promise<void> {
-  if (!nc || nc.isClosed()) return;
-  await nc.drain().catch(() => nc.close().catch(() => {}));
-}

@@ -19,7 +19,7 @@ import type { Chunk } from "../../pipeline/chunk.ts";
 import { describeError, SinkError } from "../../pipeline/errors.ts";
 import type { SinkContext, SinkWriter } from "../../pipeline/types.ts";
 import { type FileWriter, fs, paths } from "../../runtime/fs.ts";
-import { closeNats, connectNats, type NatsConnection } from "../../runtime/nats.ts";
+import { connectNats, type NatsConnection } from "../../runtime/nats.ts";
 
 export interface WriterSettings {
   readonly url: string;
@@ -155,4 +155,10 @@ class JetStreamWriter<A> implements SinkWriter<A> {
   async abort(): Promise<void> {
     await this.close();
   }
+}
+
+/** Drains `nc` (flushing what was published or acked) and closes it; never throws. */
+async function closeNats(nc: NatsConnection | undefined): Promise<void> {
+  if (!nc || nc.isClosed()) return;
+  await nc.drain().catch(() => nc.close().catch(() => {}));
 }

@@ -24,7 +24,7 @@ import * as Effect from "effect/Effect";
 import type { Chunk } from "../../pipeline/chunk.ts";
 import { describeError, SourceError } from "../../pipeline/errors.ts";
 import type { Committed, DeadLetterInput, SourceContext } from "../../pipeline/types.ts";
-import { closeNats, connectNats, type NatsConnection } from "../../runtime/nats.ts";
+import { connectNats, type NatsConnection } from "../../runtime/nats.ts";
 
 export interface ReaderSettings {
   readonly url: string;
@@ -323,4 +323,10 @@ export class JetStreamReader<A> {
       });
     }
   }
+}
+
+/** Drains `nc` (flushing what was published or acked) and closes it; never throws. */
+async function closeNats(nc: NatsConnection | undefined): Promise<void> {
+  if (!nc || nc.isClosed()) return;
+  await nc.drain().catch(() => nc.close().catch(() => {}));
 }
