@@ -68,6 +68,7 @@ export {
 export { type ToObservableOptions, toObservable } from "./pipeline/to-observable.ts";
 export type {
   CommitToken,
+  Committed,
   DeadLetterInput,
   Operator,
   RunContext,

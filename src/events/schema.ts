@@ -28,6 +28,9 @@ export const PositionSchema = z.object({
   /** Columnar files (Parquet): the row group, and the row's index in the file (0-based). */
   rowGroup: z.number().optional(),
   row: z.number().optional(),
+  /** Broker sources (JetStream): the stream and the message's stream sequence. */
+  stream: z.string().optional(),
+  seq: z.number().optional(),
 });
 export type Position = z.infer<typeof PositionSchema>;
 

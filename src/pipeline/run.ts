@@ -40,7 +40,7 @@ import { collectSourceNotes, collectWarnings } from "./internal/warnings.ts";
 import { type Pipeline, stageNames } from "./pipeline.ts";
 import type { OfferedKnob, RunPlugin } from "./plugin.ts";
 import type { RunOptions, RunSummary } from "./run-types.ts";
-import type { CommitToken, RunContext, SinkContext, SinkWriter, StageContext } from "./types.ts";
+import type { CommitToken, Committed, RunContext, SinkContext, SinkWriter, StageContext } from "./types.ts";
 import { toMillis } from "./units.ts";
 
 export { definitionHash, newRunId, stateHome } from "./internal/run-id.ts";
@@ -105,6 +105,8 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
   const deadLetters = new DeadLetterFile(paths.join(runDir, "dead-letter.ndjson"));
   const knobs: OfferedKnob[] = [];
   const sides = new SideOutputs();
+  // The source's `onCommitted` callbacks: told each checkpoint once it is durable.
+  const committed: Array<(c: Committed) => void | Promise<void>> = [];
 
   const t0 = clock.monotonic();
   const names = stageNames(p);
@@ -171,6 +173,7 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
       checkpointEvent(b, at, token, run, barriers.sourceAt(b.id), deadLetters, b.final || ended, sideState),
     );
     checkpoints++;
+    for (const cb of committed) await cb({ checkpointId: b.id, offset: b.offset });
   };
 
   try {
@@ -263,6 +266,9 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
           resumeFrom: barriers.lastOffset,
           reportRead: (b) => {
             bytesRead = b;
+          },
+          onCommitted: (cb) => {
+            committed.push(cb);
           },
         });
     const source = withBarriers(opened, barriers, ended);

@@ -109,6 +109,25 @@ export interface SourceContext extends StageContext {
   readonly resumeFrom?: SourceOffset;
   /** Reports bytes read so far (for progress and ETA). */
   reportRead(bytes: number): void;
+  /**
+   * Registers `cb`, called after each checkpoint is durable (every plugin's
+   * `checkpoint` hook, the journal's append and fsync, has returned), with
+   * the checkpoint's id and the source offset it covers (the `end` of the
+   * last chunk before its barrier). A source that acknowledges its input
+   * upstream (a broker) acks what that offset covers here and never sooner,
+   * so a crash never loses a record the upstream thinks delivered. Called in
+   * checkpoint order and awaited before the next checkpoint; a rejection
+   * fails the run. Absent when the source is opened outside a run (a cache
+   * replay): such a source acknowledges nothing.
+   */
+  readonly onCommitted?: (cb: (committed: Committed) => void | Promise<void>) => void;
+}
+
+/** A checkpoint made durable, as `SourceContext.onCommitted` reports it. */
+export interface Committed {
+  readonly checkpointId: number;
+  /** The source offset the checkpoint covers (undefined before the first chunk). */
+  readonly offset: SourceOffset | undefined;
 }
 
 export interface Source<A> {

@@ -1,17 +1,19 @@
 /**
- * @module The NATS connection. `@nats-io/transport-node` runs on Node, Bun and Deno alike (checked
- * on all three: publish, JetStream work queue, pull consumers), so this is the one place that
- * names a transport; a Deno-native one (`@nats-io/transport-deno`) would slot in here. Loaded only
- * by the cluster `parallelMap`, `sluice worker` and the JetStream source and sink, with a dynamic
- * import, so a run that does not use NATS never loads the client.
+ * @module The NATS connection (DESIGN §8). `@nats-io/transport-node` runs on Node, Bun and Deno
+ * alike (checked on all three: publish, JetStream work queue, pull consumers), so this is the one
+ * place that names a transport; a Deno-native one (`@nats-io/transport-deno`) would slot in here.
+ * The client is loaded with a dynamic `import()` when a connection is made, so a run that uses
+ * no broker and no cluster never loads it. A failure to connect says where and what to do.
  */
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/nats-core";
 
-export type { NatsConnection } from "@nats-io/transport-node";
+export type { NatsConnection } from "@nats-io/nats-core";
 
 export interface NatsConnectOptions {
   /** Shown by the server (`nats server report connections`). */
   readonly name?: string;
+  /** Give up connecting after this many ms (default 5000). */
+  readonly timeoutMs?: number;
   /** Keep reconnecting this long after the server went away, then close (default 60 s). */
   readonly reconnectForMs?: number;
 }
@@ -24,8 +26,8 @@ export class NatsUnreachableError extends Error {
     cause: unknown,
   ) {
     super(
-      `cannot reach NATS at ${url}: ${cause instanceof Error ? cause.message : String(cause)}. ` +
-        "Is nats-server running with JetStream? Start one with `nats-server -js -a 127.0.0.1 -p 4222 -sd /tmp/js`.",
+      `cannot reach NATS at ${url}: is nats-server running with -js? (${cause instanceof Error ? cause.message : String(cause)}). ` +
+        "Start one with `nats-server -js -a 127.0.0.1 -p 4222 -sd /tmp/js`.",
       { cause },
     );
   }
@@ -33,16 +35,17 @@ export class NatsUnreachableError extends Error {
 
 /** Connects to `url` (e.g. `nats://127.0.0.1:4222`; several separated by commas). */
 export async function connectNats(url: string, options: NatsConnectOptions = {}): Promise<NatsConnection> {
+  const { connect } = await import("@nats-io/transport-node");
   const waitMs = 250;
   const attempts = Math.max(1, Math.ceil((options.reconnectForMs ?? 60_000) / waitMs));
   try {
     return await connect({
       servers: url.split(",").map((s) => s.trim()),
       name: options.name,
+      timeout: options.timeoutMs ?? 5_000,
       maxReconnectAttempts: attempts,
       reconnectTimeWait: waitMs,
       reconnectJitter: 50,
-      timeout: 5_000,
     });
   } catch (e) {
     throw new NatsUnreachableError(url, e);

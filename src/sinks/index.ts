@@ -6,5 +6,6 @@ export { console } from "./console.ts";
 export { CsvSinkOptions, csv } from "./csv.ts";
 export { DuckDBSinkOptions, duckdb } from "./duckdb.ts";
 export { type FileFormat, fileSink } from "./internal/file-sink.ts";
+export { JetStreamSinkOptions, jetstream } from "./jetstream.ts";
 export { ndjson } from "./ndjson.ts";
 export { ParquetSinkOptions, parquet } from "./parquet.ts";

@@ -31,6 +31,10 @@ const cases: Record<string, Record<string, Case>> = {
     iterable: { call: (o) => sources.iterable([1], never(o)), known: "chunkSize" },
     fromObservable: { call: (o) => sources.fromObservable(of(1), never(o)), known: "overflow" },
     parquet: { call: (o) => sources.parquet("x.parquet", never(o)), known: "columns" },
+    jetstream: {
+      call: (o) => sources.jetstream(never({ nats: "nats://127.0.0.1:4222", stream: "S", ...o })),
+      known: "until",
+    },
   },
   operators: {
     aggregate: { call: (o) => operators.aggregate(never({ aggregate: { n: "count" }, ...o })), known: "key" },
@@ -60,6 +64,10 @@ const cases: Record<string, Record<string, Case>> = {
     csv: { call: (o) => sinks.csv("x.csv", never(o)), known: "columns" },
     duckdb: { call: (o) => sinks.duckdb(never({ table: "t", ...o })), known: "mode" },
     parquet: { call: (o) => sinks.parquet("x.parquet", never(o)), known: "rowGroupRows" },
+    jetstream: {
+      call: (o) => sinks.jetstream(never({ nats: "nats://127.0.0.1:4222", subject: "s.a", ...o })),
+      known: "stream",
+    },
   },
 };
 
