@@ -14,7 +14,7 @@ export interface NatsConnectOptions {
   readonly name?: string;
   /** Give up connecting after this many ms (default 5000). */
   readonly timeoutMs?: number;
-  /** Keep reconnecting this long after the server went away, then close (default 60 s). */
+  /** Keep reconnecting this long after the server went away, then close (default 60 s; Infinity: for ever). */
   readonly reconnectForMs?: number;
 }
 
@@ -37,7 +37,9 @@ export class NatsUnreachableError extends Error {
 export async function connectNats(url: string, options: NatsConnectOptions = {}): Promise<NatsConnection> {
   const { connect } = await import("@nats-io/transport-node");
   const waitMs = 250;
-  const attempts = Math.max(1, Math.ceil((options.reconnectForMs ?? 60_000) / waitMs));
+  const forMs = options.reconnectForMs ?? 60_000;
+  // -1: for ever (a worker waits out any outage).
+  const attempts = Number.isFinite(forMs) ? Math.max(1, Math.ceil(forMs / waitMs)) : -1;
   try {
     return await connect({
       servers: url.split(",").map((s) => s.trim()),

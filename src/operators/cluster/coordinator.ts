@@ -19,13 +19,7 @@ import type { Clock } from "../../runtime/clock.ts";
 import type { NatsConnection } from "../../runtime/nats.ts";
 import { missingFile, moduleHref } from "../../runtime/worker-thread.ts";
 import { PoolClosedError } from "../errors.ts";
-import type {
-  PoolStats,
-  RecordFailure,
-  RunResult,
-  SerializedError,
-  WorkerPool,
-} from "../internal/pool-protocol.ts";
+import type { PoolStats, RunResult, WorkerPool } from "../internal/pool-protocol.ts";
 import {
   HELLO_SUBJECT,
   JOBS_SUBJECT,
@@ -38,6 +32,7 @@ import {
 } from "./protocol.ts";
 import { Roster } from "./roster.ts";
 import { TaskSizer } from "./task-sizer.ts";
+import { newBatch, type Task, type TaskFailure, TaskTable } from "./tasks.ts";
 
 export interface ClusterPoolOptions {
   readonly nats: string;
@@ -45,6 +40,7 @@ export interface ClusterPoolOptions {
   readonly mode: "record" | "chunk";
   readonly timeoutMs: number | false;
   readonly retries: number;
+  readonly backoff: { readonly initialMs: number; readonly maxMs: number; readonly jitter: number };
   readonly maxMemoryMB?: number;
   readonly ackWaitMs: number;
   readonly maxDeliver: number;
@@ -59,24 +55,6 @@ export interface ClusterPoolOptions {
   readonly reconnectForMs?: number;
 }
 
-interface Batch<I, O> {
-  readonly values: Array<O | undefined>;
-  readonly failures: Array<RecordFailure<I>>;
-  remaining: number;
-  readonly resolve: (r: RunResult<I, O>) => void;
-  readonly reject: (e: unknown) => void;
-}
-
-interface Task<I, O> {
-  readonly id: number;
-  readonly batch: Batch<I, O>;
-  readonly offset: number;
-  readonly records: readonly I[];
-  seq: number;
-  taken: boolean;
-  readonly takers: Set<string>;
-}
-
 const NO_WORKER_WARN_MS = 10_000;
 
 export function createClusterPool<I, O>(o: ClusterPoolOptions): WorkerPool<I, O> {
@@ -85,18 +63,16 @@ export function createClusterPool<I, O>(o: ClusterPoolOptions): WorkerPool<I, O>
 
 class ClusterPool<I, O> implements WorkerPool<I, O> {
   readonly #job: JobAnnouncement;
+  readonly #instance: string;
   readonly #roster: Roster;
   readonly #sizer: TaskSizer;
-  readonly #tasks = new Map<number, Task<I, O>>();
-  readonly #bySeq = new Map<number, number>();
+  readonly #tasks = new TaskTable<I, O>();
   readonly #subs: Subscription[] = [];
   readonly #warned = new Set<string>();
-  readonly #idle: Array<() => void> = [];
   #nc: NatsConnection | undefined;
   #js: JetStreamClient | undefined;
   #jsm: JetStreamManager | undefined;
   #stopTimer: (() => void) | undefined;
-  #nextId = 1;
   #closed = false;
   #startedAt = 0;
   #lastProgress = 0;
@@ -104,6 +80,12 @@ class ClusterPool<I, O> implements WorkerPool<I, O> {
 
   constructor(readonly o: ClusterPoolOptions) {
     const key = jobKey(o.pipeline, o.stage, o.runId);
+    // This coordinator's own results subject and msg-ids: a resumed run reuses the job (its
+    // consumer and subject are reset), but a worker still holding a task of the crashed
+    // coordinator finds no one on the old results subject, and a task id of the resumed run
+    // never collides with one of the crashed run inside the server's duplicate window.
+    const instance = Math.floor(Math.random() * 36 ** 8).toString(36);
+    this.#instance = instance;
     this.#job = {
       v: 1,
       job: key,
@@ -112,11 +94,12 @@ class ClusterPool<I, O> implements WorkerPool<I, O> {
       runId: o.runId,
       subject: `sluice.tasks.${key}`,
       consumer: `w_${key}`,
-      results: `sluice.results.${key}`,
+      results: `sluice.results.${key}.${instance}`,
       module: moduleHref(o.module),
       mode: o.mode,
       timeoutMs: o.timeoutMs,
       retries: o.retries,
+      backoff: o.backoff,
       ackWaitMs: o.ackWaitMs,
       maxDeliver: o.maxDeliver,
       ...(o.maxMemoryMB !== undefined ? { maxMemoryMB: o.maxMemoryMB } : {}),
@@ -159,21 +142,14 @@ class ClusterPool<I, O> implements WorkerPool<I, O> {
     if (this.#closed) return Promise.reject(new PoolClosedError("the cluster pool is closed"));
     if (records.length === 0) return Promise.resolve({ values: [], failures: [] });
     return new Promise<RunResult<I, O>>((resolve, reject) => {
-      const batch: Batch<I, O> = {
-        values: new Array(records.length),
-        failures: [],
-        remaining: 0,
-        resolve,
-        reject,
-      };
+      const batch = newBatch<I, O>(records.length, resolve, reject);
       const size = this.#sizer.size();
       for (let at = 0; at < records.length; at += size) this.#submit(batch, at, records.slice(at, at + size));
     });
   }
 
   drain(): Promise<void> {
-    if (this.#tasks.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idle.push(resolve));
+    return this.#tasks.drain();
   }
 
   async close(options: { graceful?: boolean } = {}): Promise<void> {
@@ -229,36 +205,30 @@ class ClusterPool<I, O> implements WorkerPool<I, O> {
     // The cluster's size is the workers that run: `sluice worker --concurrency N` on each machine.
   }
 
-  #submit(batch: Batch<I, O>, offset: number, records: readonly I[]): void {
-    const task: Task<I, O> = {
-      id: this.#nextId++,
-      batch,
-      offset,
-      records,
-      seq: 0,
-      taken: false,
-      takers: new Set(),
-    };
-    this.#tasks.set(task.id, task);
-    batch.remaining++;
-    void this.#send(task);
+  #submit(batch: Parameters<TaskTable<I, O>["add"]>[0], offset: number, records: readonly I[]): void {
+    void this.#send(this.#tasks.add(batch, offset, records));
+  }
+
+  #resend(tasks: Array<Task<I, O>>): void {
+    for (const t of tasks) void this.#send(t);
   }
 
   async #send(task: Task<I, O>): Promise<void> {
     const body: TaskBody = { t: task.id, r: task.records };
-    const data = new TextEncoder().encode(JSON.stringify(body));
+    let json: string;
+    try {
+      json = JSON.stringify(body);
+    } catch (e) {
+      this.#unsendable(task, e);
+      return;
+    }
+    const data = new TextEncoder().encode(json);
     const max = (this.#nc?.info?.max_payload ?? 1024 * 1024) - 1024;
     if (data.length > max) {
-      this.#tasks.delete(task.id);
-      task.batch.remaining--;
       if (task.records.length > 1) {
-        const half = Math.ceil(task.records.length / 2);
-        this.#submit(task.batch, task.offset, task.records.slice(0, half));
-        this.#submit(task.batch, task.offset + half, task.records.slice(half));
+        this.#resend(this.#tasks.split(task, 2));
         return;
       }
-      task.batch.remaining++;
-      this.#tasks.set(task.id, task);
       const error = {
         name: "RecordTooLarge",
         message: `the record is ${data.length} bytes as JSON, over the NATS server's max_payload (${max + 1024}); raise max_payload in the server's config or map it locally`,
@@ -271,11 +241,10 @@ class ClusterPool<I, O> implements WorkerPool<I, O> {
       if (this.#closed || !this.#js) return;
       try {
         const ack = await this.#js.publish(this.#job.subject, data, {
-          msgID: `${this.#job.job}:${task.id}`,
+          msgID: `${this.#job.job}:${this.#instance}:${task.id}`,
           timeout: 5_000,
         });
-        task.seq = ack.seq;
-        this.#bySeq.set(ack.seq, task.id);
+        this.#tasks.published(task, ack.seq);
         return;
       } catch (e) {
         if (this.#closed) return;
@@ -290,6 +259,19 @@ class ClusterPool<I, O> implements WorkerPool<I, O> {
         await this.o.clock.sleep(250);
       }
     }
+  }
+
+  /** A record JSON cannot carry (a BigInt, a cycle): find it and dead-letter it, send the rest. */
+  #unsendable(task: Task<I, O>, e: unknown): void {
+    if (task.records.length > 1) {
+      this.#resend(this.#tasks.split(task, task.records.length));
+      return;
+    }
+    const error = {
+      name: "NotJson",
+      message: `the record cannot be sent to a worker as JSON (${e instanceof Error ? e.message : String(e)}); convert such values (e.g. String(bigint)) before the cluster stage`,
+    };
+    this.#complete(task, [], [[0, error, 0]]);
   }
 
   #report(m: Msg): void {
@@ -347,11 +329,8 @@ class ClusterPool<I, O> implements WorkerPool<I, O> {
   /** The server gave up on a task after `maxDeliver` deliveries (every worker died or hung on it). */
   #maxDeliveries(m: Msg): void {
     const advisory = parseJson<{ stream_seq?: number; deliveries?: number }>(m.data);
-    const id = advisory?.stream_seq !== undefined ? this.#bySeq.get(advisory.stream_seq) : undefined;
-    const task = id !== undefined ? this.#tasks.get(id) : undefined;
+    const task = advisory?.stream_seq !== undefined ? this.#tasks.bySeq(advisory.stream_seq) : undefined;
     if (!task) return;
-    this.#tasks.delete(task.id);
-    this.#bySeq.delete(task.seq);
     const deliveries = advisory?.deliveries ?? this.o.maxDeliver;
     if (task.records.length > 1) {
       this.#warn(
@@ -359,48 +338,22 @@ class ClusterPool<I, O> implements WorkerPool<I, O> {
         "cluster-task-split",
         `task ${task.id} (${task.records.length} records) was delivered ${deliveries} times and no worker finished it: running its records one per task to find the one at fault`,
       );
-      task.batch.remaining--;
-      for (let i = 0; i < task.records.length; i++)
-        this.#submit(task.batch, task.offset + i, [task.records[i]]);
+      this.#resend(this.#tasks.split(task, task.records.length));
       return;
     }
     const error = {
       name: "WorkerLost",
       message: `every worker that took the record died or hung on it (${deliveries} deliveries, ack wait ${this.o.ackWaitMs} ms)`,
     };
-    this.#tasks.set(task.id, task);
     this.#complete(task, [], [[0, error, deliveries]]);
   }
 
-  #complete(
-    task: Task<I, O>,
-    values: readonly unknown[],
-    failures: ReadonlyArray<readonly [number, SerializedError, number]>,
-  ): void {
-    if (!this.#tasks.delete(task.id)) return;
-    this.#bySeq.delete(task.seq);
-    this.#lastProgress = this.o.clock.monotonic();
-    const b = task.batch;
-    const failed = new Set<number>();
-    for (const [index, error, attempts] of failures) {
-      failed.add(index);
-      b.failures.push({ index: task.offset + index, record: task.records[index], error, attempts });
-    }
-    for (let i = 0; i < task.records.length; i++)
-      if (!failed.has(i)) b.values[task.offset + i] = values[i] as O;
-    if (--b.remaining === 0) {
-      b.failures.sort((x, y) => x.index - y.index);
-      b.resolve({ values: b.values, failures: b.failures });
-    }
-    if (this.#tasks.size === 0) for (const f of this.#idle.splice(0)) f();
+  #complete(task: Task<I, O>, values: readonly unknown[], failures: ReadonlyArray<TaskFailure>): void {
+    if (this.#tasks.complete(task, values, failures)) this.#lastProgress = this.o.clock.monotonic();
   }
 
   #fail(error: Error): void {
-    const batches = new Set<Batch<I, O>>();
-    for (const t of this.#tasks.values()) batches.add(t.batch);
-    this.#tasks.clear();
-    for (const b of batches) b.reject(error);
-    for (const f of this.#idle.splice(0)) f();
+    this.#tasks.fail(error);
   }
 
   #tick(): void {

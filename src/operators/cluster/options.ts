@@ -65,6 +65,7 @@ export function clusterPool<A, B>(
     mode: config.mode,
     timeoutMs: Number.isFinite(config.timeoutMs) ? config.timeoutMs : false,
     retries: config.retries,
+    backoff: { initialMs: config.backoffInitialMs, maxMs: config.backoffMaxMs, jitter: config.jitter },
     ...(config.maxMemoryMB !== null ? { maxMemoryMB: config.maxMemoryMB } : {}),
     ackWaitMs,
     maxDeliver: cluster.maxDeliver ?? Math.max(2, config.retries + 1),

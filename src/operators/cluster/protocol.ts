@@ -43,6 +43,7 @@ export interface JobAnnouncement {
   readonly mode: "record" | "chunk";
   readonly timeoutMs: number | false;
   readonly retries: number;
+  readonly backoff: { readonly initialMs: number; readonly maxMs: number; readonly jitter: number };
   readonly ackWaitMs: number;
   readonly maxDeliver: number;
   readonly maxMemoryMB?: number;

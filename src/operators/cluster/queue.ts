@@ -63,6 +63,8 @@ export async function resetJob(
     deliver_policy: DeliverPolicy.All,
     ack_wait: job.ackWaitMs * NS,
     max_deliver: job.maxDeliver,
+    // Tasks held by workers at once, over every worker (the server's default is 1,000).
+    max_ack_pending: 20_000,
     ...(backoff.length ? { backoff: backoff.map((ms) => ms * NS) } : {}),
   });
 }

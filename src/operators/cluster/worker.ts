@@ -13,6 +13,7 @@ import type { Clock } from "../../runtime/clock.ts";
 import { runtimeName } from "../../runtime/detect.ts";
 import { host, pid } from "../../runtime/process.ts";
 import { availableCores, missingFile } from "../../runtime/worker-thread.ts";
+import type { SerializedError } from "../internal/pool-protocol.ts";
 import { createWorkerPool, type WorkerPool } from "../internal/worker-pool.ts";
 import {
   HELLO_SUBJECT,
@@ -72,7 +73,15 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<WorkerS
     runtime: runtimeName,
     concurrency,
   };
-  const nc = await connectNats(o.nats, { name: `sluice worker ${me.id}` });
+  // A worker waits out any server outage (it holds nothing the server does not also hold).
+  const nc = await connectNats(o.nats, {
+    name: `sluice worker ${me.id}`,
+    reconnectForMs: Number.POSITIVE_INFINITY,
+  });
+  let lost: Error | undefined;
+  const closed = nc.closed().then((e) => {
+    lost = new Error(`lost the connection to NATS at ${o.nats}${e ? `: ${e.message}` : ""}`);
+  });
   const js = jetstream(nc);
   const jobs = new Map<string, Job>();
   const inHand = new Set<Promise<void>>();
@@ -111,7 +120,7 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<WorkerS
     slots.wake();
     await job.loop;
     await job.pool?.close({ graceful: true });
-    jobs.delete(job.a.job);
+    if (jobs.get(job.a.job) === job) jobs.delete(job.a.job);
     o.onStatus?.(status());
   };
 
@@ -137,28 +146,20 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<WorkerS
     }
     renew();
     const ms = o.clock.monotonic() - t0;
-    const f = result.failures.map((x) => [x.index, x.error, x.attempts] as const);
-    const reply: WorkerReport = {
-      k: "result",
-      t: body.t,
-      w: me,
-      v: result.values.map((v) => v ?? null),
-      f,
-      ms,
-      n,
-    };
+    const reply = resultReport(me, body.t, result, ms, n);
     try {
-      await nc.request(job.a.results, encode(reply), { timeout: 10_000 });
+      await nc.request(job.a.results, reply.json, { timeout: 10_000 });
       m.ack();
       tasks++;
       records += body.r.length;
-      failures += f.length;
+      failures += reply.failures;
       busyMs += ms;
     } catch (e) {
       const noResponders =
         e instanceof Error && /no responders|503/i.test(`${e.message} ${String(e.cause ?? "")}`);
-      if (noResponders) m.term("the coordinator is gone");
-      else m.nak(1000);
+      // No one answers (the coordinator is gone, or a resumed run replaced it): hand the task
+      // back rather than drop it; a resumed run has reset the job and never sees it again.
+      m.nak(noResponders ? 0 : 1000);
     }
   }
 
@@ -173,6 +174,9 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<WorkerS
         workers: concurrency,
         timeout: job.a.timeoutMs,
         retries: job.a.retries,
+        backoff: job.a.backoff
+          ? { initial: job.a.backoff.initialMs, max: job.a.backoff.maxMs, jitter: job.a.backoff.jitter }
+          : undefined,
         maxMemoryMB: job.a.maxMemoryMB,
       });
       job.pool = pool;
@@ -220,10 +224,12 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<WorkerS
       if (known) void stopJob(known);
       return;
     }
-    if (known && !known.stopped) {
+    if (known && !known.stopped && known.a.results === a.results) {
       known.lastSeen = o.clock.monotonic();
       return;
     }
+    // The same job from a new coordinator (a resumed run): the old one is gone.
+    if (known) void stopJob(known);
     if (o.stop.aborted) return;
     const job: Job = { a, pool: undefined, lastSeen: o.clock.monotonic(), stopped: false, loop: undefined };
     jobs.set(a.job, job);
@@ -242,10 +248,13 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<WorkerS
     o.onStatus?.(status());
   });
 
-  await new Promise<void>((resolve) => {
-    if (o.stop.aborted) resolve();
-    else o.stop.addEventListener("abort", () => resolve(), { once: true });
-  });
+  await Promise.race([
+    closed,
+    new Promise<void>((resolve) => {
+      if (o.stop.aborted) resolve();
+      else o.stop.addEventListener("abort", () => resolve(), { once: true });
+    }),
+  ]);
   slots.wake();
   o.onStatus?.(status());
   await Promise.allSettled([...inHand]);
@@ -253,8 +262,49 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<WorkerS
   await Promise.allSettled([...jobs.values()].map((j) => stopJob(j)));
   stopTimer();
   for (const s of subs) s.unsubscribe();
-  await nc.drain().catch(() => nc.close());
+  if (!nc.isClosed()) await nc.drain().catch(() => nc.close());
+  if (lost && !o.stop.aborted) throw lost;
   return status();
+}
+
+/**
+ * The result as JSON. An output JSON cannot carry (a BigInt, a cycle) fails its record with a
+ * clear reason instead of failing the task, so one bad value never loses the others.
+ */
+function resultReport(
+  me: WorkerIdentity,
+  t: number,
+  result: Awaited<ReturnType<WorkerPool["run"]>>,
+  ms: number,
+  n: number,
+): { json: string; failures: number } {
+  const f = result.failures.map((x) => [x.index, x.error, x.attempts] as [number, SerializedError, number]);
+  const v = result.values.map((x) => x ?? null);
+  try {
+    const json = JSON.stringify({ k: "result", t, w: me, v, f, ms, n } satisfies WorkerReport);
+    return { json, failures: f.length };
+  } catch {
+    for (let i = 0; i < v.length; i++) {
+      try {
+        JSON.stringify(v[i]);
+      } catch (e) {
+        v[i] = null;
+        f.push([
+          i,
+          {
+            name: "NotJson",
+            message: `the output cannot be sent back as JSON (${e instanceof Error ? e.message : String(e)}); return plain JSON values (e.g. String(bigint))`,
+          },
+          1,
+        ]);
+      }
+    }
+    f.sort((a, b) => a[0] - b[0]);
+    return {
+      json: JSON.stringify({ k: "result", t, w: me, v, f, ms, n } satisfies WorkerReport),
+      failures: f.length,
+    };
+  }
 }
 
 /** Tasks in hand at once: a counting semaphore whose waiters `wake()` releases (to stop). */
