@@ -60,6 +60,7 @@ describe("cluster parallelMap", () => {
     requireNats(ctx);
     const cwd = await dir("identical");
     const workers = startWorkers(nats!.url, { count: 2, cwd });
+    await workers.ready();
     const r = await run("node", ["run", fixture, "--home", join(cwd, ".s")], {
       cwd,
       env: { SLUICE_TEST_ROWS: ROWS, NATS_URL: nats!.url },
@@ -88,23 +89,29 @@ describe("cluster parallelMap", () => {
     const env = {
       SLUICE_TEST_ROWS: ROWS,
       NATS_URL: nats!.url,
-      SLUICE_TEST_POISON: "17:throw,1200:throw,400:kill,2500:kill",
+      SLUICE_TEST_POISON: "17:throw,1200:throw,400:kill,2500:kill,50:bigout,60:bigin",
       SLUICE_TEST_ACK_WAIT: "1s",
     };
     const workers = startWorkers(nats!.url, { count: 2, cwd, restart: true });
+    await workers.ready();
     const r = await run("node", ["run", fixture, "--home", join(cwd, ".s")], { cwd, env });
     await workers.stop();
     expect(r.code, `${r.stderr}\n${workers.logs()}`).toBe(0);
-    expect(r.stdout).toMatch(/out 2,996 · filtered 0 · dead-lettered 4/);
+    expect(r.stdout).toMatch(/out 2,994 · filtered 0 · dead-lettered 6/);
     const letters = await deadLetters(cwd);
     const byId = new Map(letters.map((l) => [String(l.record?.id), l]));
-    expect([...byId.keys()].sort()).toEqual(["1200", "17", "2500", "400"]);
+    expect([...byId.keys()].sort()).toEqual(["1200", "17", "2500", "400", "50", "60"]);
     // retries: 1 on the worker's threads → 2 attempts; killed workers: maxDeliver 3 deliveries.
     expect(byId.get("17")?.attempts).toBe(2);
     expect(byId.get("400")?.attempts).toBe(3);
     expect(byId.get("400")?.reason).toMatch(/died or hung/);
+    // Values JSON cannot carry, either way, are dead-lettered with what to do.
+    expect(byId.get("50")?.reason).toMatch(/cannot be sent back as JSON.*BigInt/);
+    expect(byId.get("60")?.reason).toMatch(/cannot be sent to a worker as JSON.*BigInt/);
     expect(workers.deaths()).toBeGreaterThanOrEqual(6);
-    const expected = lines(reference).filter((l) => ![17, 400, 1200, 2500].includes(JSON.parse(l).id));
+    const expected = lines(reference).filter(
+      (l) => ![17, 50, 60, 400, 1200, 2500].includes(JSON.parse(l).id),
+    );
     expect(lines(readFileSync(join(cwd, "out.ndjson"), "utf8"))).toEqual(expected);
   }, 180_000);
 
@@ -118,6 +125,7 @@ describe("cluster parallelMap", () => {
       SLUICE_TEST_WORK_US: "1000",
     };
     const workers = startWorkers(nats!.url, { count: 2, cwd, env });
+    await workers.ready();
     const coordinator = start("node", ["run", fixture, "--home", join(cwd, ".s")], { cwd, env });
     // Once the first worker has taken a job and finished tasks, kill it.
     await waitUntil(() => /took job/.test(workers.live()) || coordinator.done(), 30_000, 50);
@@ -140,6 +148,7 @@ describe("cluster parallelMap", () => {
       SLUICE_TEST_WORK_US: "1000",
     };
     const workers = startWorkers(nats!.url, { count: 2, cwd, env });
+    await workers.ready();
     const coordinator = start("node", ["run", fixture, "--home", join(cwd, ".s")], { cwd, env });
     await waitUntil(() => /took job/.test(workers.live()) || coordinator.done(), 30_000, 50);
     await sleep(1000);
@@ -169,6 +178,7 @@ describe("cluster parallelMap", () => {
     requireNats(ctx);
     const cwd = await dir("again");
     const workers = startWorkers(nats!.url, { count: 1, cwd, concurrency: 2 });
+    await workers.ready();
     const env = { SLUICE_TEST_ROWS: ROWS, NATS_URL: nats!.url };
     const a = await run("node", ["run", fixture, "--quiet", "--home", join(cwd, ".s")], { cwd, env });
     expect(a.code, a.stderr).toBe(0);

@@ -45,6 +45,7 @@ describe("cluster faults", () => {
         SLUICE_TEST_ACK_WAIT: "1s",
       };
       const workers = startWorkers(nats.url, { count: 2, cwd, env });
+      await workers.ready();
       const first = start("node", ["run", fixture, "--home", home], { cwd, env });
       // A durable checkpoint first (the journal grows past run.started), then the kill.
       const base = await (async () => {
@@ -77,6 +78,7 @@ describe("cluster faults", () => {
         SLUICE_TEST_ACK_WAIT: "1s",
       };
       const workers = startWorkers(nats.url, { count: 2, cwd, env });
+      await workers.ready();
       const coordinator = start("node", ["run", fixture, "--home", join(cwd, ".s")], { cwd, env });
       await waitUntil(() => /took job/.test(workers.live()) || coordinator.done(), 30_000, 50);
       await sleep(800);

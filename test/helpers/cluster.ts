@@ -14,6 +14,8 @@ export interface Workers {
   readonly logs: () => string;
   /** What the workers wrote to stderr so far (status lines, "took job …"). */
   readonly live: () => string;
+  /** Resolves once every worker has connected and shown its status line. */
+  ready(): Promise<void>;
   /** SIGTERM to all (they drain), waits for them; returns their exits. */
   stop(): Promise<Exit[]>;
 }
@@ -62,6 +64,13 @@ export function startWorkers(
     deaths: () => deaths,
     logs: () => logs,
     live: () => live,
+    async ready() {
+      const deadline = Date.now() + 30_000;
+      while (new Set([...live.matchAll(/sluice worker (\S+) ·/g)].map((m) => m[1])).size < opts.count) {
+        if (Date.now() > deadline) throw new Error(`workers not ready in 30 s:\n${live}${logs}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
     async stop() {
       stopping = true;
       for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill("SIGTERM");

@@ -242,6 +242,7 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<WorkerS
   ];
   await nc.flush();
   nc.publish(HELLO_SUBJECT, encode({ w: me }));
+  o.onStatus?.(status());
   const stopTimer = o.clock.every(1000, () => {
     const now = o.clock.monotonic();
     for (const job of jobs.values()) if (now - job.lastSeen > jobTimeoutMs) void stopJob(job);
