@@ -30,9 +30,9 @@ import {
   type TaskBody,
   type WorkerReport,
 } from "./protocol.ts";
-import { Roster } from "./roster.ts";
+import { poolStats, Roster } from "./roster.ts";
 import { TaskSizer } from "./task-sizer.ts";
-import { newBatch, type Task, type TaskFailure, TaskTable } from "./tasks.ts";
+import { type Batch, newBatch, type Task, type TaskFailure, TaskTable } from "./tasks.ts";
 
 export interface ClusterPoolOptions {
   readonly nats: string;
@@ -67,6 +67,8 @@ class ClusterPool<I, O> implements WorkerPool<I, O> {
   readonly #roster: Roster;
   readonly #sizer: TaskSizer;
   readonly #tasks = new TaskTable<I, O>();
+  /** Records of `run()` calls not cut into tasks yet, in order. */
+  readonly #uncut: Array<{ readonly batch: Batch<I, O>; readonly records: readonly I[]; at: number }> = [];
   readonly #subs: Subscription[] = [];
   readonly #warned = new Set<string>();
   #nc: NatsConnection | undefined;
@@ -143,9 +145,38 @@ class ClusterPool<I, O> implements WorkerPool<I, O> {
     if (records.length === 0) return Promise.resolve({ values: [], failures: [] });
     return new Promise<RunResult<I, O>>((resolve, reject) => {
       const batch = newBatch<I, O>(records.length, resolve, reject);
-      const size = this.#sizer.size();
-      for (let at = 0; at < records.length; at += size) this.#submit(batch, at, records.slice(at, at + size));
+      this.#tasks.hold(batch);
+      this.#uncut.push({ batch, records, at: 0 });
+      this.#pump();
     });
+  }
+
+  /**
+   * Cuts tasks from the records waiting, at the size measured so far, while fewer than
+   * `#window()` are in flight: the queue on the server stays short (a resumed or re-sized run
+   * has little to purge) and tasks are cut at the measured cost, not the first guess.
+   */
+  #pump(): void {
+    while (this.#uncut.length && this.#tasks.size < this.#window()) {
+      const seg = this.#uncut[0];
+      const size = this.#sizer.size();
+      const end = Math.min(seg.records.length, seg.at + size);
+      this.#submit(
+        seg.batch,
+        seg.at,
+        seg.at === 0 && end === seg.records.length ? seg.records : seg.records.slice(seg.at, end),
+      );
+      seg.at = end;
+      if (end === seg.records.length) {
+        this.#uncut.shift();
+        this.#tasks.settle(seg.batch);
+      }
+    }
+  }
+
+  /** Tasks in flight: two per thread of the workers seen, at least 8. */
+  #window(): number {
+    return Math.max(8, 2 * this.#roster.totals().threads + 2);
   }
 
   drain(): Promise<void> {
@@ -170,35 +201,17 @@ class ClusterPool<I, O> implements WorkerPool<I, O> {
   }
 
   stats(): PoolStats {
-    const t = this.#roster.totals();
     let queued = 0;
-    let inFlight = 0;
-    let taken = 0;
-    for (const task of this.#tasks.values()) {
-      if (task.taken) {
-        taken++;
-        inFlight += task.records.length;
-      } else queued += task.records.length;
-    }
+    for (const u of this.#uncut) queued += u.records.length - u.at;
     const elapsed = Math.max(1, this.o.clock.monotonic() - this.#startedAt);
-    return {
-      workers: t.threads,
-      idle: Math.max(0, t.threads - taken),
-      busy: Math.min(t.threads, taken),
-      starting: 0,
-      queued: { high: 0, normal: queued, low: 0 },
-      retrying: 0,
-      inFlight: { batches: taken, records: inFlight },
-      completed: t.records - t.failures,
-      failed: t.failures,
-      retried: this.#redelivered,
-      batches: t.tasks,
-      replaced: 0,
-      reuseRate: 1,
-      avgTaskMs: t.records ? t.busyMs / t.records : 0,
-      utilisation: t.threads ? Math.min(1, t.busyMs / (elapsed * t.threads)) : 0,
-      batchSize: this.#sizer.size(),
-    };
+    return poolStats(
+      this.#roster.totals(),
+      this.#tasks.values(),
+      queued,
+      elapsed,
+      this.#redelivered,
+      this.#sizer.size(),
+    );
   }
 
   resize(): void {
@@ -283,6 +296,7 @@ class ClusterPool<I, O> implements WorkerPool<I, O> {
     switch (r.k) {
       case "take": {
         this.#roster.seen(r.w);
+        this.#pump(); // a new worker widens the window
         const task = this.#tasks.get(r.t);
         if (!task) return;
         task.taken = true;
@@ -350,14 +364,18 @@ class ClusterPool<I, O> implements WorkerPool<I, O> {
 
   #complete(task: Task<I, O>, values: readonly unknown[], failures: ReadonlyArray<TaskFailure>): void {
     if (this.#tasks.complete(task, values, failures)) this.#lastProgress = this.o.clock.monotonic();
+    this.#pump();
   }
 
   #fail(error: Error): void {
+    const batches = new Set(this.#uncut.splice(0).map((u) => u.batch));
     this.#tasks.fail(error);
+    for (const b of batches) b.reject(error);
   }
 
   #tick(): void {
     this.#announce();
+    this.#pump();
     this.#roster.flush();
     const stalled = this.#tasks.size > 0 && this.o.clock.monotonic() - this.#lastProgress > NO_WORKER_WARN_MS;
     if (!stalled) {

@@ -5,6 +5,7 @@
  * the metrics store adds them up) and once more when the stage closes.
  */
 import type { EventInput } from "../../events/schema.ts";
+import type { PoolStats } from "../internal/pool-protocol.ts";
 import type { WorkerIdentity } from "./protocol.ts";
 
 interface Entry {
@@ -139,4 +140,42 @@ export class Roster {
       e.dirty = false;
     }
   }
+}
+
+/** The local pool's stats shape, for `worker.stats`: threads are the workers' `--concurrency`. */
+export function poolStats(
+  t: RosterTotals,
+  tasks: Iterable<{ readonly taken: boolean; readonly records: { readonly length: number } }>,
+  uncut: number,
+  elapsedMs: number,
+  redelivered: number,
+  batchSize: number,
+): PoolStats {
+  let queued = uncut;
+  let inFlight = 0;
+  let taken = 0;
+  for (const task of tasks) {
+    if (task.taken) {
+      taken++;
+      inFlight += task.records.length;
+    } else queued += task.records.length;
+  }
+  return {
+    workers: t.threads,
+    idle: Math.max(0, t.threads - taken),
+    busy: Math.min(t.threads, taken),
+    starting: 0,
+    queued: { high: 0, normal: queued, low: 0 },
+    retrying: 0,
+    inFlight: { batches: taken, records: inFlight },
+    completed: t.records - t.failures,
+    failed: t.failures,
+    retried: redelivered,
+    batches: t.tasks,
+    replaced: 0,
+    reuseRate: 1,
+    avgTaskMs: t.records ? t.busyMs / t.records : 0,
+    utilisation: t.threads ? Math.min(1, t.busyMs / (elapsedMs * t.threads)) : 0,
+    batchSize,
+  };
 }

@@ -100,12 +100,22 @@ export class TaskTable<I, O> {
     }
     for (let i = 0; i < task.records.length; i++)
       if (!failed.has(i)) b.values[task.offset + i] = values[i] as O;
+    this.settle(b);
+    this.#checkIdle();
+    return true;
+  }
+
+  /** Holds `batch` open while some of its records are not cut into tasks yet; `settle` lets go. */
+  hold(batch: Batch<I, O>): void {
+    batch.remaining++;
+  }
+
+  /** One part of `batch` is done: resolves the `run()` call when it was the last. */
+  settle(b: Batch<I, O>): void {
     if (--b.remaining === 0) {
       b.failures.sort((x, y) => x.index - y.index);
       b.resolve({ values: b.values, failures: b.failures });
     }
-    this.#checkIdle();
-    return true;
   }
 
   /** Fails every `run()` call with tasks in flight. */
