@@ -5,7 +5,7 @@
  *   npm run bench:cluster      (= npm run build && node --import tsx benchmarks/cluster.bench.ts)
  *
  * Settings (env, or the flag in brackets): CLUSTER_BENCH_ROWS [--rows] records of the CPU-bound
- * part (default 5000), CLUSTER_BENCH_WORK_US [--work-us] µs of CPU per record there (default
+ * part (default 20000: ~20 s of work, so start-up does not hide the scaling), CLUSTER_BENCH_WORK_US [--work-us] µs of CPU per record there (default
  * 1000), CLUSTER_BENCH_CHEAP_ROWS [--cheap-rows] records of the overhead part (default 20000,
  * 0 skips it), CLUSTER_BENCH_TASK_RECORDS [--task-records] records a task in its fixed-size
  * configuration (default 10), CLUSTER_BENCH_ROUNDS [--rounds] (default 3). Smoke test: CLUSTER_BENCH_ROWS=300
@@ -60,7 +60,7 @@ const setting = (flag: string, env: string, fallback: number): number => {
   if (!Number.isFinite(n) || n < 0) throw new Error(`--${flag} / ${env}: not a number: ${v}`);
   return n;
 };
-const ROWS = setting("rows", "CLUSTER_BENCH_ROWS", 5000);
+const ROWS = setting("rows", "CLUSTER_BENCH_ROWS", 20000);
 const WORK_US = setting("work-us", "CLUSTER_BENCH_WORK_US", 1000);
 const CHEAP_ROWS = setting("cheap-rows", "CLUSTER_BENCH_CHEAP_ROWS", 20_000);
 const TASK_RECORDS = Math.max(1, setting("task-records", "CLUSTER_BENCH_TASK_RECORDS", 10));
