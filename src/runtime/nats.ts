@@ -18,21 +18,6 @@ export interface NatsConnectOptions {
   readonly reconnectForMs?: number;
 }
 
-/** An error naming the URL and what to check; `cause` keeps the client's own. */
-export class NatsUnreachableError extends Error {
-  override readonly name = "NatsUnreachableError";
-  constructor(
-    readonly url: string,
-    cause: unknown,
-  ) {
-    super(
-      `cannot reach NATS at ${url}: is nats-server running with -js? (${cause instanceof Error ? cause.message : String(cause)}). ` +
-        "Start one with `nats-server -js -a 127.0.0.1 -p 4222 -sd /tmp/js`.",
-      { cause },
-    );
-  }
-}
-
 /** Connects to `url` (e.g. `nats://127.0.0.1:4222`; several separated by commas). */
 export async function connectNats(url: string, options: NatsConnectOptions = {}): Promise<NatsConnection> {
   const { connect } = await import("@nats-io/transport-node");
@@ -50,6 +35,11 @@ export async function connectNats(url: string, options: NatsConnectOptions = {})
       reconnectJitter: 50,
     });
   } catch (e) {
-    throw new NatsUnreachableError(url, e);
+    // A plain Error (this layer has no tagged errors); callers wrap it in their layer's error.
+    throw new Error(
+      `cannot reach NATS at ${url}: is nats-server running with -js? (${e instanceof Error ? e.message : String(e)}). ` +
+        "Start one with `nats-server -js -a 127.0.0.1 -p 4222 -sd /tmp/js`.",
+      { cause: e },
+    );
   }
 }

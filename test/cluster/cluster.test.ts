@@ -43,6 +43,16 @@ async function dir(name: string): Promise<string> {
   return mkdtempSync(join(root, `${name}-`));
 }
 
+/** Task results that came back on a redelivery, from the run's cluster.worker events. */
+async function redelivered(cwd: string): Promise<number> {
+  const e = await run(
+    "node",
+    ["events", "cluster-test", "--kind", "cluster.worker", "--json", "--home", join(cwd, ".s")],
+    { cwd },
+  );
+  return lines(e.stdout).reduce((n, l) => n + (JSON.parse(l) as { redelivered: number }).redelivered, 0);
+}
+
 function lines(text: string): string[] {
   return text.split("\n").filter(Boolean);
 }
@@ -130,11 +140,13 @@ describe("cluster parallelMap", () => {
     // Once the first worker has taken a job and finished tasks, kill it.
     await waitUntil(() => /took job/.test(workers.live()) || coordinator.done(), 30_000, 50);
     await sleep(1000);
+    expect(coordinator.done(), "the run ended before the worker could be killed").toBe(false);
     workers.procs[0].kill("SIGKILL");
     const r = await coordinator.exited;
     await workers.stop();
     expect(r.code, `${r.stderr}\n${workers.logs()}`).toBe(0);
     expect(workers.deaths()).toBe(1);
+    expect(await redelivered(cwd), "the killed worker's tasks came back redelivered").toBeGreaterThan(0);
     expect(readFileSync(join(cwd, "out.ndjson"), "utf8")).toBe(reference);
   }, 120_000);
 
@@ -172,6 +184,66 @@ describe("cluster parallelMap", () => {
       .filter((e) => e.pid === hung.pid)
       .map((e) => e.state);
     expect(states).toContain("hung");
+  }, 120_000);
+
+  it("SIGTERM to a worker mid-run: it finishes and reports its tasks in hand, exits 0; nothing is redelivered", async (ctx) => {
+    requireNats(ctx);
+    const cwd = await dir("drain");
+    const env = {
+      SLUICE_TEST_ROWS: ROWS,
+      NATS_URL: nats!.url,
+      SLUICE_TEST_ACK_WAIT: "5s",
+      SLUICE_TEST_WORK_US: "2500",
+    };
+    const workers = startWorkers(nats!.url, { count: 2, cwd, env });
+    await workers.ready();
+    const coordinator = start("node", ["run", fixture, "--home", join(cwd, ".s")], { cwd, env });
+    await waitUntil(() => /took job/.test(workers.live()) || coordinator.done(), 30_000, 50);
+    await sleep(1000);
+    expect(coordinator.done(), "the run ended before the worker could be stopped").toBe(false);
+    const drained = workers.procs[0];
+    const gone = new Promise<number | null>((resolve) => drained.once("exit", (code) => resolve(code)));
+    drained.kill("SIGTERM");
+    expect(await gone).toBe(0);
+    const r = await coordinator.exited;
+    await workers.stop();
+    expect(r.code, `${r.stderr}\n${workers.logs()}`).toBe(0);
+    expect(workers.logs()).toMatch(/draining .* stopped|stopped/);
+    expect(readFileSync(join(cwd, "out.ndjson"), "utf8")).toBe(reference);
+    expect(await redelivered(cwd)).toBe(0);
+  }, 120_000);
+
+  it("one task per record (batch: 1) with a value JSON cannot carry: one dead letter, the rest identical", async (ctx) => {
+    requireNats(ctx);
+    const cwd = await dir("batch-1");
+    const env = {
+      SLUICE_TEST_ROWS: "6",
+      NATS_URL: nats!.url,
+      SLUICE_TEST_POISON: "2:bigin",
+      SLUICE_TEST_BATCH: "1",
+    };
+    const workers = startWorkers(nats!.url, { count: 1, cwd, env });
+    await workers.ready();
+    const r = await run("node", ["run", fixture, "--home", join(cwd, ".s")], { cwd, env });
+    await workers.stop();
+    expect(r.code, `${r.stderr}\n${workers.logs()}`).toBe(0);
+    expect(r.stdout).toMatch(/rows in 6 · out 5 · filtered 0 · dead-lettered 1/);
+    const ids = lines(readFileSync(join(cwd, "out.ndjson"), "utf8")).map((l) => JSON.parse(l).id);
+    expect(ids).toEqual([0, 1, 3, 4, 5]);
+  }, 60_000);
+
+  it("a worker that cannot load the module is reported and the others do the work", async (ctx) => {
+    requireNats(ctx);
+    const cwd = await dir("broken");
+    const env = { SLUICE_TEST_ROWS: ROWS, NATS_URL: nats!.url };
+    const broken = startWorkers(nats!.url, { count: 1, cwd, env: { ...env, SLUICE_TEST_BROKEN: "1" } });
+    const good = startWorkers(nats!.url, { count: 1, cwd, env });
+    await Promise.all([broken.ready(), good.ready()]);
+    const r = await run("node", ["run", fixture, "--home", join(cwd, ".s")], { cwd, env });
+    await Promise.all([broken.stop(), good.stop()]);
+    expect(r.code, `${r.stderr}\n${good.logs()}${broken.logs()}`).toBe(0);
+    expect(readFileSync(join(cwd, "out.ndjson"), "utf8")).toBe(reference);
+    expect(r.stderr).toMatch(/cannot run file:.*work\.ts: .*broken.*copy it there/);
   }, 120_000);
 
   it("sha of the cluster output equals the local one on a second run (new run id, same bytes)", async (ctx) => {

@@ -117,10 +117,16 @@ describe("unknown options", () => {
     }
   }
 
-  it("parallelMap rejects the cluster option (not designed yet) like any other", () => {
-    expect(() => operators.parallelMap("./work.ts", never({ cluster: { nodes: 2 } }))).toThrow(
-      /parallelMap\(\): unknown option "cluster"/,
+  it("parallelMap's cluster option rejects unknown keys, a missing server and local-only options", () => {
+    expect(() =>
+      operators.parallelMap("./work.ts", never({ cluster: { nats: "nats://h:4222", nodes: 2 } })),
+    ).toThrow(/parallelMap\(\) cluster: unknown option "nodes"/);
+    expect(() => operators.parallelMap("./work.ts", never({ cluster: {} }))).toThrow(
+      /cluster needs the NATS server/,
     );
+    expect(() =>
+      operators.parallelMap("./work.ts", { workers: 2, cluster: { nats: "nats://h:4222" } }),
+    ).toThrow(/workers applies to a local pool, not with cluster/);
   });
 
   it("window.tumbling, window.sliding and window.session (an object of factories) reject unknown options", () => {

@@ -20,7 +20,9 @@ import type { NatsConnection } from "../../runtime/nats.ts";
 import { missingFile, moduleHref } from "../../runtime/worker-thread.ts";
 import { PoolClosedError } from "../errors.ts";
 import type { PoolStats, RunResult, WorkerPool } from "../internal/pool-protocol.ts";
+import * as say from "./messages.ts";
 import {
+  announcement,
   HELLO_SUBJECT,
   JOBS_SUBJECT,
   type JobAnnouncement,
@@ -30,6 +32,7 @@ import {
   type TaskBody,
   type WorkerReport,
 } from "./protocol.ts";
+import { backoffMs } from "./queue-timing.ts";
 import { poolStats, Roster } from "./roster.ts";
 import { TaskSizer } from "./task-sizer.ts";
 import { type Batch, newBatch, type Task, type TaskFailure, TaskTable } from "./tasks.ts";
@@ -56,6 +59,8 @@ export interface ClusterPoolOptions {
 }
 
 const NO_WORKER_WARN_MS = 10_000;
+/** Beyond the sum of the delivery waits, before a silent task is published again. */
+const STALE_MARGIN_MS = 10_000;
 
 export function createClusterPool<I, O>(o: ClusterPoolOptions): WorkerPool<I, O> {
   return new ClusterPool<I, O>(o);
@@ -76,6 +81,8 @@ class ClusterPool<I, O> implements WorkerPool<I, O> {
   #jsm: JetStreamManager | undefined;
   #stopTimer: (() => void) | undefined;
   #closed = false;
+  /** The connection is gone for good: every run fails with this. */
+  #fatal: Error | undefined;
   #startedAt = 0;
   #lastProgress = 0;
   #redelivered = 0;
@@ -88,24 +95,7 @@ class ClusterPool<I, O> implements WorkerPool<I, O> {
     // never collides with one of the crashed run inside the server's duplicate window.
     const instance = Math.floor(Math.random() * 36 ** 8).toString(36);
     this.#instance = instance;
-    this.#job = {
-      v: 1,
-      job: key,
-      pipeline: o.pipeline,
-      stage: o.stage,
-      runId: o.runId,
-      subject: `sluice.tasks.${key}`,
-      consumer: `w_${key}`,
-      results: `sluice.results.${key}.${instance}`,
-      module: moduleHref(o.module),
-      mode: o.mode,
-      timeoutMs: o.timeoutMs,
-      retries: o.retries,
-      backoff: o.backoff,
-      ackWaitMs: o.ackWaitMs,
-      maxDeliver: o.maxDeliver,
-      ...(o.maxMemoryMB !== undefined ? { maxMemoryMB: o.maxMemoryMB } : {}),
-    };
+    this.#job = announcement(key, instance, { ...o, module: moduleHref(o.module) });
     this.#roster = new Roster(o.stage, o.emit, () => o.clock.now());
     this.#sizer = new TaskSizer(o.batch);
   }
@@ -141,6 +131,7 @@ class ClusterPool<I, O> implements WorkerPool<I, O> {
   }
 
   run(records: readonly I[]): Promise<RunResult<I, O>> {
+    if (this.#fatal) return Promise.reject(this.#fatal);
     if (this.#closed) return Promise.reject(new PoolClosedError("the cluster pool is closed"));
     if (records.length === 0) return Promise.resolve({ values: [], failures: [] });
     return new Promise<RunResult<I, O>>((resolve, reject) => {
@@ -157,6 +148,7 @@ class ClusterPool<I, O> implements WorkerPool<I, O> {
    * has little to purge) and tasks are cut at the measured cost, not the first guess.
    */
   #pump(): void {
+    if (this.#fatal) return;
     while (this.#uncut.length && this.#tasks.size < this.#window()) {
       const seg = this.#uncut[0];
       const size = this.#sizer.size();
@@ -187,6 +179,7 @@ class ClusterPool<I, O> implements WorkerPool<I, O> {
     if (this.#closed) return;
     if (options.graceful !== false) await this.drain();
     this.#closed = true;
+    this.#fail(new PoolClosedError("the cluster pool was closed with tasks in flight"));
     this.#stopTimer?.();
     this.#roster.flush();
     const nc = this.#nc;
@@ -227,6 +220,10 @@ class ClusterPool<I, O> implements WorkerPool<I, O> {
   }
 
   async #send(task: Task<I, O>): Promise<void> {
+    // Never settle a task inside the caller's loop (`#pump` is still cutting its segment).
+    await null;
+    if (this.#fatal) return;
+    task.sentAt = this.o.clock.monotonic();
     const body: TaskBody = { t: task.id, r: task.records };
     let json: string;
     try {
@@ -242,11 +239,7 @@ class ClusterPool<I, O> implements WorkerPool<I, O> {
         this.#resend(this.#tasks.split(task, 2));
         return;
       }
-      const error = {
-        name: "RecordTooLarge",
-        message: `the record is ${data.length} bytes as JSON, over the NATS server's max_payload (${max + 1024}); raise max_payload in the server's config or map it locally`,
-      };
-      this.#complete(task, [], [[0, error, 0]]);
+      this.#complete(task, [], [[0, say.recordTooLarge(data.length, max + 1024), 1]]);
       return;
     }
     const deadline = this.o.clock.monotonic() + (this.o.reconnectForMs ?? 60_000);
@@ -254,7 +247,7 @@ class ClusterPool<I, O> implements WorkerPool<I, O> {
       if (this.#closed || !this.#js) return;
       try {
         const ack = await this.#js.publish(this.#job.subject, data, {
-          msgID: `${this.#job.job}:${this.#instance}:${task.id}`,
+          msgID: `${this.#job.job}:${this.#instance}:${task.id}.${task.sends}`,
           timeout: 5_000,
         });
         this.#tasks.published(task, ack.seq);
@@ -280,11 +273,7 @@ class ClusterPool<I, O> implements WorkerPool<I, O> {
       this.#resend(this.#tasks.split(task, task.records.length));
       return;
     }
-    const error = {
-      name: "NotJson",
-      message: `the record cannot be sent to a worker as JSON (${e instanceof Error ? e.message : String(e)}); convert such values (e.g. String(bigint)) before the cluster stage`,
-    };
-    this.#complete(task, [], [[0, error, 0]]);
+    this.#complete(task, [], [[0, say.notJson(e), 1]]);
   }
 
   #report(m: Msg): void {
@@ -300,6 +289,7 @@ class ClusterPool<I, O> implements WorkerPool<I, O> {
         const task = this.#tasks.get(r.t);
         if (!task) return;
         task.taken = true;
+        task.sentAt = this.o.clock.monotonic();
         if (r.n > 1) {
           for (const id of task.takers) if (id !== r.w.id) this.#hung(id, task, r.n);
         }
@@ -308,8 +298,10 @@ class ClusterPool<I, O> implements WorkerPool<I, O> {
       }
       case "result": {
         const task = this.#tasks.get(r.t);
-        this.#roster.result(r.w, Array.isArray(r.v) ? r.v.length : 0, r.f?.length ?? 0, r.ms ?? 0, r.n > 1);
         if (r.n > 1) this.#redelivered++;
+        // Only a result that lands counts as the worker's work (a duplicate is answered and dropped).
+        if (task) this.#roster.result(r.w, task.records.length, r.f?.length ?? 0, r.ms ?? 0, r.n > 1);
+        else this.#roster.seen(r.w);
         if (task) {
           this.#sizer.observe(task.records.length, r.ms ?? 0, m.data.length);
           this.#complete(task, r.v, r.f ?? []);
@@ -322,7 +314,7 @@ class ClusterPool<I, O> implements WorkerPool<I, O> {
         this.#warn(
           `cannot-load:${r.w.id}`,
           "cluster-worker-cannot-load",
-          `worker ${r.w.id} cannot run ${this.#job.module}: ${r.error}. A worker loads the module from the same path on its own machine: copy it there, or run the worker where it exists.`,
+          say.cannotLoad(r.w.id, this.#job.module, r.error),
         );
         return;
       case "bye":
@@ -333,11 +325,8 @@ class ClusterPool<I, O> implements WorkerPool<I, O> {
 
   #hung(id: string, task: Task<I, O>, delivery: number): void {
     this.#roster.hung(id);
-    this.#warn(
-      `hung:${id}:${task.id}`,
-      "cluster-worker-hung",
-      `worker ${id} took task ${task.id} (${task.records.length} records) and did not finish it within the ack wait (${this.o.ackWaitMs} ms): it was handed to another worker (delivery ${delivery} of ${this.o.maxDeliver})`,
-    );
+    const text = say.hung(id, task.id, task.records.length, this.o.ackWaitMs, delivery, this.o.maxDeliver);
+    this.#warn(`hung:${id}:${task.id}`, "cluster-worker-hung", text);
   }
 
   /** The server gave up on a task after `maxDeliver` deliveries (every worker died or hung on it). */
@@ -350,16 +339,12 @@ class ClusterPool<I, O> implements WorkerPool<I, O> {
       this.#warn(
         `split:${task.id}`,
         "cluster-task-split",
-        `task ${task.id} (${task.records.length} records) was delivered ${deliveries} times and no worker finished it: running its records one per task to find the one at fault`,
+        say.split(task.id, task.records.length, deliveries),
       );
       this.#resend(this.#tasks.split(task, task.records.length));
       return;
     }
-    const error = {
-      name: "WorkerLost",
-      message: `every worker that took the record died or hung on it (${deliveries} deliveries, ack wait ${this.o.ackWaitMs} ms)`,
-    };
-    this.#complete(task, [], [[0, error, deliveries]]);
+    this.#complete(task, [], [[0, say.workerLost(deliveries, this.o.ackWaitMs), deliveries]]);
   }
 
   #complete(task: Task<I, O>, values: readonly unknown[], failures: ReadonlyArray<TaskFailure>): void {
@@ -368,6 +353,7 @@ class ClusterPool<I, O> implements WorkerPool<I, O> {
   }
 
   #fail(error: Error): void {
+    if (!this.#closed) this.#fatal ??= error;
     const batches = new Set(this.#uncut.splice(0).map((u) => u.batch));
     this.#tasks.fail(error);
     for (const b of batches) b.reject(error);
@@ -376,20 +362,35 @@ class ClusterPool<I, O> implements WorkerPool<I, O> {
   #tick(): void {
     this.#announce();
     this.#pump();
+    this.#resendStale();
     this.#roster.flush();
     const stalled = this.#tasks.size > 0 && this.o.clock.monotonic() - this.#lastProgress > NO_WORKER_WARN_MS;
     if (!stalled) {
       this.#warned.delete("stalled");
       return;
     }
-    const t = this.#roster.totals();
-    this.#warn(
-      "stalled",
-      "cluster-stalled",
-      `no task of stage ${this.o.stage} finished in the last ${NO_WORKER_WARN_MS / 1000} s (${this.#tasks.size} waiting; ` +
-        `${t.workers ? `workers seen: ${t.workers}, they may have died or hung` : "no worker has taken one yet"}): ` +
-        `start one with \`sluice worker --nats ${this.o.nats}\`, or check the workers' logs`,
+    const text = say.stalled(
+      this.o.stage,
+      NO_WORKER_WARN_MS,
+      this.#tasks.size,
+      this.#roster.totals().workers,
+      this.o.nats,
     );
+    this.#warn("stalled", "cluster-stalled", text);
+  }
+
+  /**
+   * A task neither finished nor taken again long after every delivery's wait has passed: its
+   * max-deliveries advisory (core NATS, not stored) or its result was lost while this process
+   * was disconnected. Publish it again under a new msg-id; a late duplicate result is dropped.
+   */
+  #resendStale(): void {
+    const waits = backoffMs(this.o.ackWaitMs, this.o.maxDeliver).reduce((a, b) => a + b, this.o.ackWaitMs);
+    for (const task of this.#tasks.stale(this.o.clock.monotonic() - waits - STALE_MARGIN_MS)) {
+      task.sends++;
+      task.taken = false;
+      void this.#send(task);
+    }
   }
 
   #announce(): void {

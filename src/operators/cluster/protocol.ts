@@ -51,6 +51,35 @@ export interface JobAnnouncement {
   readonly ended?: boolean;
 }
 
+/**
+ * The announcement of one stage of one run (`key`) by one coordinator (`instance`): its own
+ * consumer and results subject, so nothing of a crashed coordinator is taken for the resumed one's.
+ */
+export function announcement(
+  key: string,
+  instance: string,
+  o: Omit<JobAnnouncement, "v" | "job" | "subject" | "consumer" | "results" | "ended">,
+): JobAnnouncement {
+  return {
+    v: 1,
+    job: key,
+    pipeline: o.pipeline,
+    stage: o.stage,
+    runId: o.runId,
+    subject: `sluice.tasks.${key}`,
+    consumer: `w_${key}_${instance}`,
+    results: `sluice.results.${key}.${instance}`,
+    module: o.module,
+    mode: o.mode,
+    timeoutMs: o.timeoutMs,
+    retries: o.retries,
+    backoff: o.backoff,
+    ackWaitMs: o.ackWaitMs,
+    maxDeliver: o.maxDeliver,
+    ...(o.maxMemoryMB !== undefined ? { maxMemoryMB: o.maxMemoryMB } : {}),
+  };
+}
+
 export interface WorkerIdentity {
   /** `host:pid:runtime`. */
   readonly id: string;

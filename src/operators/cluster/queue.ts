@@ -11,6 +11,7 @@ import {
   StorageType,
 } from "@nats-io/jetstream";
 import { TASK_STREAM, TASK_SUBJECTS } from "./protocol.ts";
+import { backoffMs } from "./queue-timing.ts";
 
 const NS = 1_000_000;
 
@@ -38,22 +39,21 @@ export async function ensureTaskStream(jsm: JetStreamManager): Promise<void> {
   }
 }
 
-/** The redelivery waits: `ackWait`, doubling, at most 4×; one fewer than `maxDeliver`. */
-export function backoffMs(ackWaitMs: number, maxDeliver: number): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < maxDeliver - 1; i++) out.push(ackWaitMs * Math.min(4, 2 ** i));
-  return out;
-}
-
 /**
- * Replaces the job's consumer with a fresh one and empties its subject: a resumed run starts
- * from its checkpoint, so tasks left by the crashed coordinator are stale.
+ * Gives the job a fresh consumer of this coordinator's own and empties its subject: a resumed
+ * run starts from its checkpoint, so tasks left by the crashed coordinator are stale, and the
+ * crashed coordinator's consumer (another name: a worker still pulling from it finds it gone
+ * instead of taking the new run's tasks) is deleted first, as work-queue retention allows one
+ * consumer per subject.
  */
 export async function resetJob(
   jsm: JetStreamManager,
   job: { subject: string; consumer: string; ackWaitMs: number; maxDeliver: number },
 ): Promise<void> {
-  await jsm.consumers.delete(TASK_STREAM, job.consumer).catch(() => false);
+  for await (const c of await jsm.consumers.list(TASK_STREAM)) {
+    if (c.config.filter_subject === job.subject || c.name === job.consumer)
+      await jsm.consumers.delete(TASK_STREAM, c.name).catch(() => false);
+  }
   await jsm.streams.purge(TASK_STREAM, { filter: job.subject });
   const backoff = backoffMs(job.ackWaitMs, job.maxDeliver);
   await jsm.consumers.add(TASK_STREAM, {

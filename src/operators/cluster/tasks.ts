@@ -21,6 +21,9 @@ export interface Task<I, O> {
   readonly records: readonly I[];
   seq: number;
   taken: boolean;
+  /** When it was last published (monotonic ms), and how many times. */
+  sentAt: number;
+  sends: number;
   readonly takers: Set<string>;
 }
 
@@ -65,6 +68,8 @@ export class TaskTable<I, O> {
       records,
       seq: 0,
       taken: false,
+      sentAt: 0,
+      sends: 0,
       takers: new Set(),
     };
     this.#tasks.set(task.id, task);
@@ -74,6 +79,7 @@ export class TaskTable<I, O> {
 
   published(task: Task<I, O>, seq: number): void {
     if (!this.#tasks.has(task.id)) return;
+    if (task.seq) this.#bySeq.delete(task.seq);
     task.seq = seq;
     this.#bySeq.set(seq, task.id);
   }
@@ -86,6 +92,13 @@ export class TaskTable<I, O> {
     for (let at = 0; at < task.records.length; at += size)
       out.push(this.add(task.batch, task.offset + at, task.records.slice(at, at + size)));
     task.batch.remaining--;
+    return out;
+  }
+
+  /** Tasks published before `before` (monotonic ms) with no sign of them since. */
+  stale(before: number): Array<Task<I, O>> {
+    const out: Array<Task<I, O>> = [];
+    for (const t of this.#tasks.values()) if (t.sentAt > 0 && t.sentAt < before) out.push(t);
     return out;
   }
 

@@ -13,7 +13,6 @@ import type { Clock } from "../../runtime/clock.ts";
 import { runtimeName } from "../../runtime/detect.ts";
 import { host, pid } from "../../runtime/process.ts";
 import { availableCores, missingFile } from "../../runtime/worker-thread.ts";
-import type { SerializedError } from "../internal/pool-protocol.ts";
 import { createWorkerPool, type WorkerPool } from "../internal/worker-pool.ts";
 import {
   HELLO_SUBJECT,
@@ -25,6 +24,7 @@ import {
   type WorkerIdentity,
   type WorkerReport,
 } from "./protocol.ts";
+import { isNoResponders, isTimeout, JOB_RETRY_MS, quietly, resultReport, Slots } from "./worker-support.ts";
 
 export interface ClusterWorkerOptions {
   readonly nats: string;
@@ -92,6 +92,8 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<WorkerS
   let failures = 0;
   let busyMs = 0;
   const jobTimeoutMs = o.jobTimeoutMs ?? 5_000;
+  /** Jobs that could not run here, and when to try them again. */
+  const retryAfter = new Map<string, number>();
   const encode = (v: unknown) => JSON.stringify(v);
 
   const status = (): WorkerStatus => ({
@@ -124,42 +126,63 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<WorkerS
     o.onStatus?.(status());
   };
 
+  /** The job cannot run here (module, pool or consumer): say so, stop it, retry it in a while. */
+  const failJob = (job: Job, error: string) => {
+    o.log?.(`cannot run ${job.a.stage} of ${job.a.pipeline}: ${error}`);
+    report(job, { k: "cannot-load", w: me, error });
+    retryAfter.set(job.a.job, o.clock.monotonic() + JOB_RETRY_MS);
+    void stopJob(job);
+  };
+
+  /** Sends the result until the coordinator answers; false when no one will (it is gone). */
+  async function deliver(job: Job, json: string): Promise<boolean> {
+    for (;;) {
+      try {
+        await nc.request(job.a.results, json, { timeout: 10_000 });
+        return true;
+      } catch (e) {
+        // No responders while the job is still announced: the coordinator is reconnecting.
+        // Keep the task (its ack wait is renewed) and try again; else give it back.
+        const fresh = !job.stopped && o.clock.monotonic() - job.lastSeen < jobTimeoutMs;
+        if (!fresh || nc.isClosed() || !(isNoResponders(e) || isTimeout(e))) return false;
+        await o.clock.sleep(500);
+      }
+    }
+  }
+
   async function runTask(job: Job, pool: WorkerPool, m: JsMsg): Promise<void> {
     const body = parseJson<TaskBody>(m.data);
     if (!body || !Array.isArray(body.r)) {
-      m.term("not a sluice task");
+      quietly(() => m.term("not a sluice task"));
       return;
     }
     const n = m.info.deliveryCount;
     report(job, { k: "take", t: body.t, w: me, n });
-    const renew = o.clock.every(Math.max(100, Math.floor(job.a.ackWaitMs / 3)), () => m.working());
-    const t0 = o.clock.monotonic();
-    let result: Awaited<ReturnType<WorkerPool["run"]>>;
+    const renew = o.clock.every(Math.max(100, Math.floor(job.a.ackWaitMs / 3)), () =>
+      quietly(() => m.working()),
+    );
     try {
-      result = await pool.run(body.r);
-    } catch (e) {
+      const t0 = o.clock.monotonic();
+      let result: Awaited<ReturnType<WorkerPool["run"]>>;
+      try {
+        result = await pool.run(body.r);
+      } catch (e) {
+        // The pool itself broke (the module stopped loading): give the task back, stop the job here.
+        quietly(() => m.nak(1000));
+        failJob(job, e instanceof Error ? e.message : String(e));
+        return;
+      }
+      const ms = o.clock.monotonic() - t0;
+      const reply = resultReport(me, body.t, result, ms, n, nc.info?.max_payload);
+      if (await deliver(job, reply.json)) {
+        quietly(() => m.ack());
+        tasks++;
+        records += body.r.length;
+        failures += reply.failures;
+        busyMs += ms;
+      } else quietly(() => m.nak(0)); // the coordinator is gone: a resumed run has reset the job
+    } finally {
       renew();
-      // The pool itself broke (the module stopped loading): let another worker have the task.
-      m.nak(1000);
-      o.log?.(`task ${body.t} of ${job.a.stage}: ${e instanceof Error ? e.message : String(e)}`);
-      return;
-    }
-    renew();
-    const ms = o.clock.monotonic() - t0;
-    const reply = resultReport(me, body.t, result, ms, n);
-    try {
-      await nc.request(job.a.results, reply.json, { timeout: 10_000 });
-      m.ack();
-      tasks++;
-      records += body.r.length;
-      failures += reply.failures;
-      busyMs += ms;
-    } catch (e) {
-      const noResponders =
-        e instanceof Error && /no responders|503/i.test(`${e.message} ${String(e.cause ?? "")}`);
-      // No one answers (the coordinator is gone, or a resumed run replaced it): hand the task
-      // back rather than drop it; a resumed run has reset the job and never sees it again.
-      m.nak(noResponders ? 0 : 1000);
     }
   }
 
@@ -182,14 +205,15 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<WorkerS
       job.pool = pool;
       await pool.start();
     } catch (e) {
-      const error = e instanceof Error ? e.message : String(e);
-      o.log?.(`cannot run ${job.a.stage} of ${job.a.pipeline}: ${error}`);
-      report(job, { k: "cannot-load", w: me, error });
+      failJob(job, e instanceof Error ? e.message : String(e));
       return;
     }
-    o.log?.(`took job ${job.a.pipeline}/${job.a.stage} (run ${job.a.runId})`);
-    const consumer = await js.consumers.get(TASK_STREAM, job.a.consumer).catch(() => undefined);
+    const consumer = await js.consumers.get(TASK_STREAM, job.a.consumer).catch((e: unknown) => {
+      failJob(job, `its task consumer is not there (${e instanceof Error ? e.message : String(e)})`);
+      return undefined;
+    });
     if (!consumer) return;
+    o.log?.(`took job ${job.a.pipeline}/${job.a.stage} (run ${job.a.runId})`);
     while (!job.stopped && !o.stop.aborted) {
       await slots.acquire();
       if (job.stopped || o.stop.aborted) {
@@ -209,10 +233,14 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<WorkerS
         slots.release();
         continue;
       }
-      const p = runTask(job, pool, m).finally(() => {
-        inHand.delete(p);
-        slots.release();
-      });
+      const p: Promise<void> = runTask(job, pool, m)
+        .catch((e: unknown) =>
+          o.log?.(`task of ${job.a.stage}: ${e instanceof Error ? e.message : String(e)}`),
+        )
+        .finally(() => {
+          inHand.delete(p);
+          slots.release();
+        });
       inHand.add(p);
     }
   }
@@ -230,7 +258,7 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<WorkerS
     }
     // The same job from a new coordinator (a resumed run): the old one is gone.
     if (known) void stopJob(known);
-    if (o.stop.aborted) return;
+    if (o.stop.aborted || (retryAfter.get(a.job) ?? 0) > o.clock.monotonic()) return;
     const job: Job = { a, pool: undefined, lastSeen: o.clock.monotonic(), stopped: false, loop: undefined };
     jobs.set(a.job, job);
     job.loop = consumeJob(job);
@@ -258,6 +286,8 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<WorkerS
   ]);
   slots.wake();
   o.onStatus?.(status());
+  // Every loop first (one may still be taking a message), then every task in hand.
+  await Promise.allSettled([...jobs.values()].map((j) => j.loop));
   await Promise.allSettled([...inHand]);
   for (const job of jobs.values()) report(job, { k: "bye", w: me });
   await Promise.allSettled([...jobs.values()].map((j) => stopJob(j)));
@@ -266,72 +296,4 @@ export async function runClusterWorker(o: ClusterWorkerOptions): Promise<WorkerS
   if (!nc.isClosed()) await nc.drain().catch(() => nc.close());
   if (lost && !o.stop.aborted) throw lost;
   return status();
-}
-
-/**
- * The result as JSON. An output JSON cannot carry (a BigInt, a cycle) fails its record with a
- * clear reason instead of failing the task, so one bad value never loses the others.
- */
-function resultReport(
-  me: WorkerIdentity,
-  t: number,
-  result: Awaited<ReturnType<WorkerPool["run"]>>,
-  ms: number,
-  n: number,
-): { json: string; failures: number } {
-  const f = result.failures.map((x) => [x.index, x.error, x.attempts] as [number, SerializedError, number]);
-  const v = result.values.map((x) => x ?? null);
-  try {
-    const json = JSON.stringify({ k: "result", t, w: me, v, f, ms, n } satisfies WorkerReport);
-    return { json, failures: f.length };
-  } catch {
-    for (let i = 0; i < v.length; i++) {
-      try {
-        JSON.stringify(v[i]);
-      } catch (e) {
-        v[i] = null;
-        f.push([
-          i,
-          {
-            name: "NotJson",
-            message: `the output cannot be sent back as JSON (${e instanceof Error ? e.message : String(e)}); return plain JSON values (e.g. String(bigint))`,
-          },
-          1,
-        ]);
-      }
-    }
-    f.sort((a, b) => a[0] - b[0]);
-    return {
-      json: JSON.stringify({ k: "result", t, w: me, v, f, ms, n } satisfies WorkerReport),
-      failures: f.length,
-    };
-  }
-}
-
-/** Tasks in hand at once: a counting semaphore whose waiters `wake()` releases (to stop). */
-class Slots {
-  #free: number;
-  readonly #waiting: Array<() => void> = [];
-  constructor(n: number) {
-    this.#free = n;
-  }
-  acquire(): Promise<void> {
-    if (this.#free > 0) {
-      this.#free--;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.#waiting.push(resolve));
-  }
-  release(): void {
-    const next = this.#waiting.shift();
-    if (next) next();
-    else this.#free++;
-  }
-  /** Lets every waiter through (they check for a stop and give the slot back). */
-  wake(): void {
-    for (const w of this.#waiting.splice(0)) {
-      this.#free--;
-      w();
-    }
-  }
 }
