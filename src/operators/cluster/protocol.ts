@@ -11,9 +11,10 @@
  * - Jobs are announced on core subject `sluice.jobs` every second (and at once when a worker
  *   says hello on `sluice.jobs.hello`); a worker drops a job whose announcements stop.
  * - Reports go back on the job's results subject: `take` when a worker starts a task, `result`
- *   as a request the coordinator answers before the worker acks (no answer: nak and the task is
- *   redelivered; no responders: the coordinator is gone and the worker terms it), and `bye`
- *   when a worker drains. The coordinator keeps the journal; a result for a task it has
+ *   as a request the coordinator answers before the worker acks (no answer while the job is
+ *   still announced: the coordinator is reconnecting and the worker asks again; else it naks
+ *   and the task is redelivered), and `bye` when a worker drains. Each coordinator has its own
+ *   results subject and consumer, so nothing of a crashed one is taken for a resumed one's. The coordinator keeps the journal; a result for a task it has
  *   already finished is answered and dropped.
  */
 import type { SerializedError } from "../internal/pool-protocol.ts";
