@@ -132,7 +132,8 @@ describe("cluster parallelMap", () => {
       SLUICE_TEST_ROWS: ROWS,
       NATS_URL: nats!.url,
       SLUICE_TEST_ACK_WAIT: "1s",
-      SLUICE_TEST_WORK_US: "1000",
+      SLUICE_TEST_WORK_US: "0",
+      SLUICE_TEST_SLEEP_US: "2500",
     };
     const workers = startWorkers(nats!.url, { count: 2, cwd, env });
     await workers.ready();
@@ -157,7 +158,8 @@ describe("cluster parallelMap", () => {
       SLUICE_TEST_ROWS: ROWS,
       NATS_URL: nats!.url,
       SLUICE_TEST_ACK_WAIT: "1s",
-      SLUICE_TEST_WORK_US: "1000",
+      SLUICE_TEST_WORK_US: "0",
+      SLUICE_TEST_SLEEP_US: "2500",
     };
     const workers = startWorkers(nats!.url, { count: 2, cwd, env });
     await workers.ready();
@@ -193,7 +195,8 @@ describe("cluster parallelMap", () => {
       SLUICE_TEST_ROWS: ROWS,
       NATS_URL: nats!.url,
       SLUICE_TEST_ACK_WAIT: "5s",
-      SLUICE_TEST_WORK_US: "2500",
+      SLUICE_TEST_WORK_US: "0",
+      SLUICE_TEST_SLEEP_US: "2500",
     };
     const workers = startWorkers(nats!.url, { count: 2, cwd, env });
     await workers.ready();

@@ -41,7 +41,8 @@ describe("cluster faults", () => {
       const env = {
         SLUICE_TEST_ROWS: ROWS,
         NATS_URL: nats.url,
-        SLUICE_TEST_WORK_US: "2500",
+        SLUICE_TEST_WORK_US: "0",
+        SLUICE_TEST_SLEEP_US: "2500",
         SLUICE_TEST_ACK_WAIT: "1s",
       };
       const workers = startWorkers(nats.url, { count: 2, cwd, env });
@@ -74,7 +75,8 @@ describe("cluster faults", () => {
       const env = {
         SLUICE_TEST_ROWS: ROWS,
         NATS_URL: nats.url,
-        SLUICE_TEST_WORK_US: "2500",
+        SLUICE_TEST_WORK_US: "0",
+        SLUICE_TEST_SLEEP_US: "2500",
         SLUICE_TEST_ACK_WAIT: "1s",
       };
       const workers = startWorkers(nats.url, { count: 2, cwd, env });
