@@ -7,12 +7,10 @@
  */
 import { z } from "zod";
 
-const base = {
-  /** Wall-clock ms since epoch. */
-  ts: z.number(),
-  runId: z.string(),
-  pipeline: z.string(),
-};
+import { base } from "./internal/event-base.ts";
+import { ClusterWorker, WorkerLifecycle, WorkerStats } from "./internal/worker-events.ts";
+
+export { ClusterWorker, WorkerLifecycle, WorkerStats };
 
 /** Where a record came from: a file position, or a chunk and index within it. */
 export const PositionSchema = z.object({
@@ -220,65 +218,6 @@ export const WindowProgress = z.object({
   /** Largest skew of a record in the interval: max event time seen before it − its event time. */
   maxSkewMs: z.number(),
   partitions: z.number(),
-});
-
-export const WorkerLifecycle = z.object({
-  kind: z.literal("worker.lifecycle"),
-  ...base,
-  stage: z.string(),
-  action: z.enum([
-    "started",
-    "exited",
-    "replaced",
-    "scaled-up",
-    "scaled-down",
-    "task-retried",
-    "task-timeout",
-  ]),
-  workerId: z.number().optional(),
-  workers: z.number().optional(),
-  reason: z.string().optional(),
-});
-
-export const WorkerStats = z.object({
-  kind: z.literal("worker.stats"),
-  ...base,
-  stage: z.string(),
-  workers: z.number(),
-  idle: z.number(),
-  busy: z.number(),
-  queueDepth: z.number(),
-  completed: z.number(),
-  failed: z.number(),
-  retried: z.number(),
-  avgTaskMs: z.number(),
-  utilisation: z.number(),
-});
-
-/**
- * A machine running `sluice worker` for a cluster `parallelMap` stage, as the coordinator sees it
- * from the results and reports that come back. Counters (tasks, records, failures, busyMs) are
- * deltas since the last event for that worker, like `worker.stats`; `state` is "active" while it
- * returns results, "hung" when a task it took was redelivered after the ack wait, and "gone" when
- * it said it is draining or was not heard from for a while.
- */
-export const ClusterWorker = z.object({
-  kind: z.literal("cluster.worker"),
-  ...base,
-  stage: z.string(),
-  /** Stable per process: `host:pid:runtime`. */
-  workerId: z.string(),
-  host: z.string(),
-  pid: z.number(),
-  runtime: z.string(),
-  state: z.enum(["active", "hung", "gone"]),
-  tasks: z.number(),
-  records: z.number(),
-  failures: z.number(),
-  /** Worker time spent running this stage's tasks in the interval, ms. */
-  busyMs: z.number(),
-  /** Task attempts that came back to the coordinator as redelivered in the interval. */
-  redelivered: z.number(),
 });
 
 export const AlertRaised = z.object({

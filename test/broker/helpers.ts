@@ -3,9 +3,15 @@
  * nats-server, streams made fresh per test, input published in order, and a
  * stream's messages read back (ordered consumer) with their message ids.
  */
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
+import { afterAll, beforeAll } from "vitest";
+import { type NatsServer, natsServerPresent, startNats } from "../helpers/nats.ts";
 
 export interface Broker {
   readonly nc: NatsConnection;
@@ -17,6 +23,28 @@ export async function broker(url: string): Promise<Broker> {
   const nc = await connect({ servers: url });
   const jsm = await jetstreamManager(nc);
   return { nc, jsm, close: () => nc.close() };
+}
+
+/**
+ * A test file's nats-server and client connection, started before its tests (when nats-server is
+ * there) and stopped after, with a temporary root dir; `use` receives them. Returns the root.
+ */
+export function useBroker(prefix: string, use: (server: NatsServer, b: Broker) => void): string {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  let server: NatsServer | undefined;
+  let b: Broker | undefined;
+  beforeAll(async () => {
+    if (!natsServerPresent()) return;
+    server = await startNats();
+    b = await broker(server.url);
+    use(server, b);
+  });
+  afterAll(async () => {
+    await b?.close();
+    await server?.dispose();
+    rmSync(root, { recursive: true, force: true });
+  });
+  return root;
 }
 
 /** Creates (or empties) a stream capturing `subjects`. */

@@ -5,32 +5,33 @@
  * journal had made durable; and the same pipeline on node, bun and deno
  * gives the same output.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { listRuns } from "../../src/journal/runs.ts";
 import { consumerName } from "../../src/sources/jetstream.ts";
 import { run, start } from "../faults/run-helpers.ts";
-import { type NatsServer, natsServerPresent, requireNats, startNats } from "../helpers/nats.ts";
+import { type NatsServer, requireNats } from "../helpers/nats.ts";
 import { type RuntimeName, repo } from "../helpers/runtimes.ts";
-import { ackFloor, type Broker, broker, freshStream, poll, publish, readStream, records } from "./helpers.ts";
+import {
+  ackFloor,
+  type Broker,
+  freshStream,
+  poll,
+  publish,
+  readStream,
+  records,
+  useBroker,
+} from "./helpers.ts";
 
 const fixture = join(repo, "test/fixtures/pipelines/broker.ts");
 const ROWS = 3000;
 let server: NatsServer | undefined;
 let b: Broker;
-const root = mkdtempSync(join(tmpdir(), "sluice-js-cli-"));
 
-beforeAll(async () => {
-  if (!natsServerPresent()) return;
-  server = await startNats();
-  b = await broker(server.url);
-});
-afterAll(async () => {
-  await b?.close();
-  await server?.dispose();
-  rmSync(root, { recursive: true, force: true });
+const root = useBroker("sluice-js-cli-", (s, br) => {
+  server = s;
+  b = br;
 });
 beforeEach((ctx) => requireNats(ctx));
 

@@ -5,31 +5,23 @@
  * on a core subscription, which sees every publish, duplicate or not), and
  * a clear error for a missing stream.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subscription } from "@nats-io/nats-core";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { makeChunk } from "../../src/pipeline/chunk.ts";
 import type { SinkContext } from "../../src/pipeline/types.ts";
 import { jetstream } from "../../src/sinks/index.ts";
-import { type NatsServer, natsServerPresent, requireNats, startNats } from "../helpers/nats.ts";
-import { type Broker, broker, freshStream, readStream } from "./helpers.ts";
+import { type NatsServer, requireNats } from "../helpers/nats.ts";
+import { type Broker, freshStream, readStream, useBroker } from "./helpers.ts";
 
 let server: NatsServer | undefined;
 let b: Broker;
-const root = mkdtempSync(join(tmpdir(), "sluice-js-sink-"));
 let n = 0;
 
-beforeAll(async () => {
-  if (!natsServerPresent()) return;
-  server = await startNats();
-  b = await broker(server.url);
-});
-afterAll(async () => {
-  await b?.close();
-  await server?.dispose();
-  rmSync(root, { recursive: true, force: true });
+const root = useBroker("sluice-js-sink-", (s, br) => {
+  server = s;
+  b = br;
 });
 beforeEach(async (ctx) => {
   requireNats(ctx);

@@ -6,33 +6,34 @@
  * the same pipeline reads on from the ack floor), and clear errors for a
  * missing stream and an unreachable server.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { pipeline, runPipeline } from "../../src/index.ts";
 import { map } from "../../src/operators/index.ts";
 import { jetstream as toSubject } from "../../src/sinks/index.ts";
 import { jetstream } from "../../src/sources/index.ts";
 import { consumerName } from "../../src/sources/jetstream.ts";
-import { freePort, type NatsServer, natsServerPresent, requireNats, startNats } from "../helpers/nats.ts";
-import { ackFloor, type Broker, broker, freshStream, poll, publish, readStream, records } from "./helpers.ts";
+import { freePort, type NatsServer, requireNats } from "../helpers/nats.ts";
+import {
+  ackFloor,
+  type Broker,
+  freshStream,
+  poll,
+  publish,
+  readStream,
+  records,
+  useBroker,
+} from "./helpers.ts";
 
 let server: NatsServer | undefined;
 let b: Broker;
-const root = mkdtempSync(join(tmpdir(), "sluice-js-src-"));
 let n = 0;
 let home: string;
 
-beforeAll(async () => {
-  if (!natsServerPresent()) return;
-  server = await startNats();
-  b = await broker(server.url);
-});
-afterAll(async () => {
-  await b?.close();
-  await server?.dispose();
-  rmSync(root, { recursive: true, force: true });
+const root = useBroker("sluice-js-src-", (s, br) => {
+  server = s;
+  b = br;
 });
 beforeEach(async (ctx) => {
   requireNats(ctx);

@@ -7,12 +7,16 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { run, sha, sleep, start, tempRoot, waitUntil } from "../faults/run-helpers.ts";
-import { startWorkers } from "../helpers/cluster.ts";
+import { run, sha, tempRoot } from "../faults/run-helpers.ts";
+import {
+  clusterFixture as fixture,
+  localReference,
+  midRun,
+  slowEnv,
+  startWorkers,
+} from "../helpers/cluster.ts";
 import { type NatsServer, natsServerPresent, requireNats, startNats } from "../helpers/nats.ts";
-import { repo } from "../helpers/runtimes.ts";
 
-const fixture = join(repo, "test/fixtures/cluster/pipeline.ts");
 const root = tempRoot("sluice-cluster-");
 let nats: NatsServer | undefined;
 let reference = "";
@@ -21,15 +25,7 @@ const ROWS = "3000";
 beforeAll(async () => {
   if (!natsServerPresent()) return;
   nats = await startNats();
-  const cwd = join(root, "local");
-  const { mkdirSync } = await import("node:fs");
-  mkdirSync(cwd);
-  const r = await run("node", ["run", fixture, "--quiet", "--home", join(cwd, ".s")], {
-    cwd,
-    env: { SLUICE_TEST_ROWS: ROWS },
-  });
-  expect(r.code, r.stderr).toBe(0);
-  reference = readFileSync(join(cwd, "out.ndjson"), "utf8");
+  reference = await localReference(root, ROWS);
 }, 120_000);
 
 afterAll(async () => {
@@ -128,20 +124,7 @@ describe("cluster parallelMap", () => {
   it("kill -9 of a worker mid-task: its tasks are redelivered, output identical", async (ctx) => {
     requireNats(ctx);
     const cwd = await dir("kill-worker");
-    const env = {
-      SLUICE_TEST_ROWS: ROWS,
-      NATS_URL: nats!.url,
-      SLUICE_TEST_ACK_WAIT: "1s",
-      SLUICE_TEST_WORK_US: "0",
-      SLUICE_TEST_SLEEP_US: "2500",
-    };
-    const workers = startWorkers(nats!.url, { count: 2, cwd, env });
-    await workers.ready();
-    const coordinator = start("node", ["run", fixture, "--home", join(cwd, ".s")], { cwd, env });
-    // Once the first worker has taken a job and finished tasks, kill it.
-    await waitUntil(() => /took job/.test(workers.live()) || coordinator.done(), 30_000, 50);
-    await sleep(1000);
-    expect(coordinator.done(), "the run ended before the worker could be killed").toBe(false);
+    const { workers, coordinator } = await midRun(nats!.url, cwd, slowEnv(nats!.url, ROWS, "1s"));
     workers.procs[0].kill("SIGKILL");
     const r = await coordinator.exited;
     await workers.stop();
@@ -154,18 +137,7 @@ describe("cluster parallelMap", () => {
   it("a hung worker (SIGSTOP): its tasks go to another worker after the ack wait and it is reported", async (ctx) => {
     requireNats(ctx);
     const cwd = await dir("hung");
-    const env = {
-      SLUICE_TEST_ROWS: ROWS,
-      NATS_URL: nats!.url,
-      SLUICE_TEST_ACK_WAIT: "1s",
-      SLUICE_TEST_WORK_US: "0",
-      SLUICE_TEST_SLEEP_US: "2500",
-    };
-    const workers = startWorkers(nats!.url, { count: 2, cwd, env });
-    await workers.ready();
-    const coordinator = start("node", ["run", fixture, "--home", join(cwd, ".s")], { cwd, env });
-    await waitUntil(() => /took job/.test(workers.live()) || coordinator.done(), 30_000, 50);
-    await sleep(1000);
+    const { workers, coordinator } = await midRun(nats!.url, cwd, slowEnv(nats!.url, ROWS, "1s"));
     const hung = workers.procs[0];
     hung.kill("SIGSTOP");
     const r = await coordinator.exited;
@@ -191,19 +163,7 @@ describe("cluster parallelMap", () => {
   it("SIGTERM to a worker mid-run: it finishes and reports its tasks in hand, exits 0; nothing is redelivered", async (ctx) => {
     requireNats(ctx);
     const cwd = await dir("drain");
-    const env = {
-      SLUICE_TEST_ROWS: ROWS,
-      NATS_URL: nats!.url,
-      SLUICE_TEST_ACK_WAIT: "5s",
-      SLUICE_TEST_WORK_US: "0",
-      SLUICE_TEST_SLEEP_US: "2500",
-    };
-    const workers = startWorkers(nats!.url, { count: 2, cwd, env });
-    await workers.ready();
-    const coordinator = start("node", ["run", fixture, "--home", join(cwd, ".s")], { cwd, env });
-    await waitUntil(() => /took job/.test(workers.live()) || coordinator.done(), 30_000, 50);
-    await sleep(1000);
-    expect(coordinator.done(), "the run ended before the worker could be stopped").toBe(false);
+    const { workers, coordinator } = await midRun(nats!.url, cwd, slowEnv(nats!.url, ROWS, "5s"));
     const drained = workers.procs[0];
     const gone = new Promise<number | null>((resolve) => drained.once("exit", (code) => resolve(code)));
     drained.kill("SIGTERM");

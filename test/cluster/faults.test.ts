@@ -4,29 +4,26 @@
  * nats-server restarted on the same store dir (the run carries on). Both end with exactly the
  * output of the local pool.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { journalBytes, run, sleep, start, tempRoot, waitUntil } from "../faults/run-helpers.ts";
-import { startWorkers } from "../helpers/cluster.ts";
+import {
+  clusterFixture as fixture,
+  localReference,
+  midRun,
+  slowEnv,
+  startWorkers,
+} from "../helpers/cluster.ts";
 import { natsServerPresent, requireNats, startNats } from "../helpers/nats.ts";
-import { repo } from "../helpers/runtimes.ts";
 
-const fixture = join(repo, "test/fixtures/cluster/pipeline.ts");
 const root = tempRoot("sluice-cluster-faults-");
 const ROWS = "3000";
 let reference = "";
 
 beforeAll(async () => {
   if (!natsServerPresent()) return;
-  const cwd = join(root, "local");
-  mkdirSync(cwd);
-  const r = await run("node", ["run", fixture, "--quiet", "--home", join(cwd, ".s")], {
-    cwd,
-    env: { SLUICE_TEST_ROWS: ROWS },
-  });
-  expect(r.code, r.stderr).toBe(0);
-  reference = readFileSync(join(cwd, "out.ndjson"), "utf8");
+  reference = await localReference(root, ROWS);
 }, 120_000);
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -38,13 +35,7 @@ describe("cluster faults", () => {
     try {
       const cwd = mkdtempSync(join(root, "coordinator-"));
       const home = join(cwd, ".s");
-      const env = {
-        SLUICE_TEST_ROWS: ROWS,
-        NATS_URL: nats.url,
-        SLUICE_TEST_WORK_US: "0",
-        SLUICE_TEST_SLEEP_US: "2500",
-        SLUICE_TEST_ACK_WAIT: "1s",
-      };
+      const env = slowEnv(nats.url, ROWS, "1s");
       const workers = startWorkers(nats.url, { count: 2, cwd, env });
       await workers.ready();
       const first = start("node", ["run", fixture, "--home", home], { cwd, env });
@@ -72,19 +63,7 @@ describe("cluster faults", () => {
     const nats = await startNats();
     try {
       const cwd = mkdtempSync(join(root, "server-"));
-      const env = {
-        SLUICE_TEST_ROWS: ROWS,
-        NATS_URL: nats.url,
-        SLUICE_TEST_WORK_US: "0",
-        SLUICE_TEST_SLEEP_US: "2500",
-        SLUICE_TEST_ACK_WAIT: "1s",
-      };
-      const workers = startWorkers(nats.url, { count: 2, cwd, env });
-      await workers.ready();
-      const coordinator = start("node", ["run", fixture, "--home", join(cwd, ".s")], { cwd, env });
-      await waitUntil(() => /took job/.test(workers.live()) || coordinator.done(), 30_000, 50);
-      await sleep(800);
-      expect(coordinator.done(), "the run ended before the server could be killed").toBe(false);
+      const { workers, coordinator } = await midRun(nats.url, cwd, slowEnv(nats.url, ROWS, "1s"), 800);
       await nats.stop(true);
       await sleep(1500);
       await nats.restart();

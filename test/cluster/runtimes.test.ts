@@ -2,15 +2,14 @@
  * The cluster on every runtime: workers on bun and deno under a node coordinator, and
  * coordinators on bun and deno with a node worker, all give the local pool's exact output.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run, tempRoot } from "../faults/run-helpers.ts";
-import { startWorkers } from "../helpers/cluster.ts";
+import { clusterFixture as fixture, localReference, startWorkers } from "../helpers/cluster.ts";
 import { type NatsServer, natsServerPresent, requireNats, startNats } from "../helpers/nats.ts";
-import { available, type RuntimeName, repo } from "../helpers/runtimes.ts";
+import { available, type RuntimeName } from "../helpers/runtimes.ts";
 
-const fixture = join(repo, "test/fixtures/cluster/pipeline.ts");
 const root = tempRoot("sluice-cluster-rt-");
 const ROWS = "1500";
 let nats: NatsServer | undefined;
@@ -19,14 +18,7 @@ let reference = "";
 beforeAll(async () => {
   if (!natsServerPresent()) return;
   nats = await startNats();
-  const cwd = join(root, "local");
-  mkdirSync(cwd);
-  const r = await run("node", ["run", fixture, "--quiet", "--home", join(cwd, ".s")], {
-    cwd,
-    env: { SLUICE_TEST_ROWS: ROWS },
-  });
-  expect(r.code, r.stderr).toBe(0);
-  reference = readFileSync(join(cwd, "out.ndjson"), "utf8");
+  reference = await localReference(root, ROWS);
 }, 120_000);
 
 afterAll(async () => {

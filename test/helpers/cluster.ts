@@ -1,10 +1,58 @@
 /**
  * Test helper for the cluster tests: `sluice worker` processes on a runtime, optionally
- * supervised (a worker that dies is started again, as systemd would), with their logs kept.
+ * supervised (a worker that dies is started again, as systemd would), with their logs kept;
+ * the local pool's output of the cluster fixture (the reference); and a run caught mid-way.
  */
 import type { ChildProcess } from "node:child_process";
-import { type Exit, start } from "../faults/run-helpers.ts";
-import type { RuntimeName } from "./runtimes.ts";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { expect } from "vitest";
+import { type Exit, run, type Started, sleep, start, waitUntil } from "../faults/run-helpers.ts";
+import { type RuntimeName, repo } from "./runtimes.ts";
+
+export const clusterFixture = join(repo, "test/fixtures/cluster/pipeline.ts");
+
+/** The fixture's output on local threads, for `rows` records (run in `root/local`). */
+export async function localReference(root: string, rows: string): Promise<string> {
+  const cwd = join(root, "local");
+  mkdirSync(cwd);
+  const r = await run("node", ["run", clusterFixture, "--quiet", "--home", join(cwd, ".s")], {
+    cwd,
+    env: { SLUICE_TEST_ROWS: rows },
+  });
+  expect(r.code, r.stderr).toBe(0);
+  return readFileSync(join(cwd, "out.ndjson"), "utf8");
+}
+
+/** Records that take 2.5 ms each, blocked rather than spinning: a run of a few seconds, cheaply. */
+export function slowEnv(url: string, rows: string, ackWait: string): Record<string, string> {
+  return {
+    SLUICE_TEST_ROWS: rows,
+    NATS_URL: url,
+    SLUICE_TEST_ACK_WAIT: ackWait,
+    SLUICE_TEST_WORK_US: "0",
+    SLUICE_TEST_SLEEP_US: "2500",
+  };
+}
+
+/**
+ * Two workers, then the run; returns once a worker has taken the job and worked on it for
+ * `afterMs`, with the run still going (so a fault injected now lands mid-run).
+ */
+export async function midRun(
+  url: string,
+  cwd: string,
+  env: Record<string, string>,
+  afterMs = 1000,
+): Promise<{ workers: Workers; coordinator: Started }> {
+  const workers = startWorkers(url, { count: 2, cwd, env });
+  await workers.ready();
+  const coordinator = start("node", ["run", clusterFixture, "--home", join(cwd, ".s")], { cwd, env });
+  await waitUntil(() => /took job/.test(workers.live()) || coordinator.done(), 30_000, 50);
+  await sleep(afterMs);
+  expect(coordinator.done(), "the run ended before the fault could be injected").toBe(false);
+  return { workers, coordinator };
+}
 
 export interface Workers {
   /** The live processes (a restarted worker replaces its slot). */

@@ -4,7 +4,7 @@
  * run with no `run.ended` whose lock no live process holds is "crashed
  * (resumable)"). Nothing is written, so it is safe while runs are going.
  */
-import { busyShare, type ClusterWorkerTotals } from "../../events/internal/cluster-fold.ts";
+import { busyShare, withBusyShare } from "../../events/internal/cluster-fold.ts";
 import { type JournalClusterWorkers, readClusterWorkers } from "../../journal/cluster-workers.ts";
 import { listRuns, type RunInfo } from "../../journal/runs.ts";
 import { stateHome } from "../../pipeline/run.ts";
@@ -76,25 +76,6 @@ function percent(share: number | null): string {
   return share === null ? "—" : `${(share * 100).toFixed(0)}%`;
 }
 
-function workerJson(w: ClusterWorkerTotals, durationMs: number | null) {
-  return {
-    stage: w.stage,
-    workerId: w.workerId,
-    host: w.host,
-    pid: w.pid,
-    runtime: w.runtime,
-    state: w.state,
-    tasks: w.tasks,
-    records: w.records,
-    failures: w.failures,
-    busyMs: w.busyMs,
-    busyShare: busyShare(w.busyMs, durationMs),
-    redelivered: w.redelivered,
-    firstAt: w.firstAt,
-    lastAt: w.lastAt,
-  };
-}
-
 export function statusText(r: RunInfo): string {
   switch (r.status) {
     case "running":
@@ -143,7 +124,7 @@ function runJson(r: RunInfo, cluster: JournalClusterWorkers | undefined) {
     },
     file: r.meta?.file,
     runDir: r.runDir,
-    clusterWorkers: cluster?.workers.map((w) => workerJson(w, cluster.durationMs)),
+    clusterWorkers: cluster?.workers.map((w) => withBusyShare(w, cluster.durationMs)),
   };
 }
 

@@ -77,3 +77,12 @@ export function foldClusterWorker(workers: ClusterWorkerTotals[], e: ClusterWork
 export function busyShare(busyMs: number, durationMs: number | null | undefined): number | null {
   return durationMs !== null && durationMs !== undefined && durationMs > 0 ? busyMs / durationMs : null;
 }
+
+/** A worker's totals with its busy share, as `sluice runs --json` and the HTTP route give them. */
+export function withBusyShare(
+  w: ClusterWorkerTotals,
+  durationMs: number | null | undefined,
+): Omit<ClusterWorkerTotals, "events"> & { busyShare: number | null } {
+  const { events: _folded, ...totals } = w;
+  return { ...totals, busyShare: busyShare(w.busyMs, durationMs) };
+}

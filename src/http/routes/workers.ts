@@ -9,7 +9,7 @@
  */
 import type { Hono } from "hono";
 import { z } from "zod";
-import { busyShare } from "../../events/internal/cluster-fold.ts";
+import { withBusyShare } from "../../events/internal/cluster-fold.ts";
 import type { RunState } from "../../events/projection.ts";
 import { NotFoundError } from "../errors.ts";
 import type { AppContext, Env } from "../internal/context.ts";
@@ -55,22 +55,7 @@ export function clusterWorkersOf(run: RunState): ClusterWorkersBody {
     pipeline: run.pipeline,
     status: run.status,
     durationMs,
-    workers: run.clusterWorkers.map((w) => ({
-      stage: w.stage,
-      workerId: w.workerId,
-      host: w.host,
-      pid: w.pid,
-      runtime: w.runtime,
-      state: w.state,
-      tasks: w.tasks,
-      records: w.records,
-      failures: w.failures,
-      busyMs: w.busyMs,
-      busyShare: busyShare(w.busyMs, durationMs),
-      redelivered: w.redelivered,
-      firstAt: w.firstAt,
-      lastAt: w.lastAt,
-    })),
+    workers: run.clusterWorkers.map((w) => withBusyShare(w, durationMs)),
   };
 }
 
