@@ -21,7 +21,7 @@
  * they are written only in the footer and would have to survive a resume too. Not measured against
  * DuckDB's `COPY … TO` (that would load DuckDB into every run writing Parquet).
  */
-import { ByteWriter, ParquetWriter } from "hyparquet-writer";
+import type { ByteWriter, ParquetWriter } from "hyparquet-writer";
 import { z } from "zod";
 import type { Chunk } from "../pipeline/chunk.ts";
 import { SinkError } from "../pipeline/errors.ts";
@@ -126,11 +126,13 @@ export function parquet<A = Record<string, unknown>>(
       const file = await fs.openWriter(part, { append: Boolean(resume), mode: 0o644 });
       const metaFile = await fs.openWriter(meta, { append: Boolean(resume), mode: 0o644 });
       const encoder = new TextEncoder();
+      // The encoder loads when a Parquet sink opens, not when a pipeline is built.
+      const hw = await import("hyparquet-writer");
       let writer: ParquetWriter | undefined;
       let out: ByteWriter | undefined;
       const startWriter = (cols: Column[]) => {
-        out = new ByteWriter();
-        writer = new ParquetWriter({
+        out = new hw.ByteWriter();
+        writer = new hw.ParquetWriter({
           writer: out,
           schema: schemaElements(cols),
           codec: o.compression === "none" ? "UNCOMPRESSED" : "SNAPPY",

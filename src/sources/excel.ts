@@ -23,13 +23,9 @@ import { fs, paths } from "../runtime/fs.ts";
 import { type CellRange, parseRange, RowMapper, type RowResult } from "./internal/excel-rows.ts";
 import { InferOption, inferSchema, inferSpec, toZod } from "./internal/infer.ts";
 import { checkInputFile, validateRecords } from "./internal/validate.ts";
-import {
-  type OpenWorkbook,
-  openWorkbook,
-  type SheetInfo,
-  sheetRows,
-  ZipFormatProblem,
-} from "./internal/xlsx-workbook.ts";
+// The workbook reader (and exceljs under it) loads when an Excel source opens, not when a pipeline is built.
+import type { OpenWorkbook, SheetInfo } from "./internal/xlsx-workbook.ts";
+import { ZipFormatProblem } from "./internal/xlsx-zip.ts";
 
 export const ExcelSourceOptions = z
   .object({
@@ -123,6 +119,7 @@ function toSourceError(e: unknown, file: string): SourceError {
 
 /** Opens the workbook and finds the sheet (by name or position; default the first). */
 async function openSheet(path: string, file: string, want: string | number | undefined) {
+  const { openWorkbook } = await import("./internal/xlsx-workbook.ts");
   const book = await openWorkbook(path);
   const sheet =
     want === undefined
@@ -148,6 +145,7 @@ async function* sheetResults(
   signal?: AbortSignal,
   onRead?: (offset: number) => void,
 ): AsyncGenerator<RowResult | { broken: string; after: number }> {
+  const { sheetRows } = await import("./internal/xlsx-workbook.ts");
   const mapper = new RowMapper(spec.range, spec.header);
   let last = 0;
   try {

@@ -21,13 +21,7 @@ import { toBytes } from "../pipeline/units.ts";
 import { fs, paths } from "../runtime/fs.ts";
 import { PUSH_BYTES } from "./internal/file-source.ts";
 import { InferOption, inferSchema, inferSpec, toZod } from "./internal/infer.ts";
-import {
-  type JsonArrayBatch,
-  JsonArrayParser,
-  JsonShapeProblem,
-  parseJsonPath,
-} from "./internal/json-array-parser.ts";
-import { sampleJson } from "./internal/sample.ts";
+import { type JsonArrayBatch, JsonShapeProblem, parseJsonPath } from "./internal/json-path.ts";
 import { checkInputFile, validateRecords } from "./internal/validate.ts";
 
 export const JsonSourceOptions = z
@@ -108,6 +102,9 @@ async function* read(spec: JsonSpec, abs: string, ctx: SourceContext): AsyncGene
   const r = ctx.resumeFrom;
   const resume =
     typeof r?.byte === "number" && typeof r.index === "number" ? { byte: r.byte, index: r.index } : undefined;
+  // The tokenizer loads when a JSON source opens, not when a pipeline is built.
+  const { JsonArrayParser } = await import("./internal/json-array-parser.ts");
+  const { sampleJson } = await import("./internal/sample.ts");
   const schema = spec.infer
     ? toZod(inferSchema(await sampleJson(abs, spec.pathText, spec.infer.sample), { text: false }))
     : spec.schema;

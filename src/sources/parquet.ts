@@ -30,7 +30,7 @@ import { parseComponentOptions } from "../pipeline/internal/options.ts";
 import { type Source, type SourceContext, SourceTypeId } from "../pipeline/types.ts";
 import { errorCode, fs, paths } from "../runtime/fs.ts";
 import { expandGlob, isGlob } from "./internal/glob.ts";
-import { type ParquetReadStats, readParquet } from "./internal/parquet-read.ts";
+import type { ParquetReadStats } from "./internal/parquet-read.ts";
 import { compileWhere, WhereSchema } from "./internal/parquet-where.ts";
 
 export const ParquetSourceOptions = z
@@ -115,6 +115,8 @@ export function parquet(path: string, options: Opts = {}): Source<unknown> {
         matched: 0,
       };
       async function* run() {
+        // The reader (hyparquet) loads when a Parquet source opens, not when a pipeline is built.
+        const { readParquet } = await import("./internal/parquet-read.ts");
         yield* readParquet(
           {
             files: await files(),

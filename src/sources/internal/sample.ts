@@ -5,7 +5,8 @@
 import { fs } from "../../runtime/fs.ts";
 import { CsvParser } from "./csv-parser.ts";
 import { PUSH_BYTES, sampleParser } from "./file-source.ts";
-import { JsonArrayParser, JsonShapeProblem, parseJsonPath } from "./json-array-parser.ts";
+import { JsonArrayParser } from "./json-array-parser.ts";
+import { JsonShapeProblem, parseJsonPath } from "./json-path.ts";
 import { NdjsonParser } from "./ndjson-parser.ts";
 
 export type SampleFormat = "csv" | "ndjson" | "json";
