@@ -11,12 +11,24 @@
  * resolve from the user's `node_modules` exactly as the file's own imports
  * would), imported, and removed. A file that imports TypeScript files of its
  * own, or whose directory cannot be written, is loaded with tsx as before.
+ *
+ * The compiled text is kept in a per-user cache (`$TMPDIR/sluice-compiled-<uid>`,
+ * mode 0700), keyed by a hash of the file's path and text: esbuild runs as a
+ * child process, and starting it cost ~0.1 s of CPU of a ~0.7 s 10-row run
+ * (measured: `node` + esbuild.build of a 10-line file 0.17 s CPU against 0.07 s
+ * for `node -e 0`). A hit re-checks that every relative import still exists as
+ * the file it named, so a helper renamed to `.ts` is noticed and tsx takes over.
  */
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import process from "node:process";
 import { pathToFileURL } from "node:url";
+
+/** Bumped when the compile options below change, so older cache entries are not used. */
+const CACHE_FORMAT = "1";
 
 interface EsbuildMessage {
   text: string;
@@ -43,10 +55,82 @@ const TS = /\.[cm]?tsx?$/;
  * without a loader, or the directory is not writable): the caller then uses tsx.
  */
 export async function importBundled(path: string): Promise<Record<string, unknown> | undefined> {
+  const source = await readFile(path, "utf8");
+  const key = createHash("sha256")
+    .update(`${CACHE_FORMAT}\0${process.version}\0${path}\0${source}`)
+    .digest("hex")
+    .slice(0, 40);
+  // Named by process and text: an edited file imported again in this process is a new module.
+  const target = join(dirname(path), `.${basename(path)}.${process.pid}.${key.slice(0, 8)}.sluice.mjs`);
+  const cache = await cacheEntry(key);
+  let code = cache ? await cachedCode(cache) : undefined;
+  if (code === undefined) {
+    const compiled = await compile(path, target);
+    if (!compiled) return undefined;
+    code = compiled.code;
+    if (cache) await storeCode(cache, compiled);
+  }
+  try {
+    await writeFile(target, code, { flag: "wx", mode: 0o600 });
+  } catch {
+    return undefined;
+  }
+  try {
+    // Only modules loaded from here on have their maps read: sluice's own are loaded by now.
+    process.setSourceMapsEnabled(true);
+    return (await import(pathToFileURL(target).href)) as Record<string, unknown>;
+  } finally {
+    await rm(target, { force: true });
+  }
+}
+
+interface Compiled {
+  readonly code: string;
+  /** The file's relative imports, as resolved paths that must still exist for the code to serve. */
+  readonly own: readonly string[];
+}
+
+/** The cache file for this key (path and text), or undefined when the cache directory is not ours. */
+async function cacheEntry(key: string): Promise<string | undefined> {
+  const uid = typeof process.getuid === "function" ? process.getuid() : undefined;
+  const dir = join(tmpdir(), `sluice-compiled-${uid ?? "user"}`);
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const info = await stat(dir);
+    // Someone else's directory (or one others can write) is never read from.
+    if ((uid !== undefined && info.uid !== uid) || (info.mode & 0o022) !== 0) return undefined;
+  } catch {
+    return undefined;
+  }
+  return join(dir, `${key}.json`);
+}
+
+async function cachedCode(file: string): Promise<string | undefined> {
+  try {
+    const entry = JSON.parse(await readFile(file, "utf8")) as Partial<Compiled>;
+    if (typeof entry.code !== "string" || !Array.isArray(entry.own)) return undefined;
+    return entry.own.every((p) => typeof p === "string" && existsSync(p)) ? entry.code : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function storeCode(file: string, compiled: Compiled): Promise<void> {
+  const temp = `${file}.${process.pid}.tmp`;
+  try {
+    await writeFile(temp, JSON.stringify(compiled), { mode: 0o600 });
+    await rename(temp, file);
+  } catch {
+    await rm(temp, { force: true }).catch(() => undefined);
+  }
+}
+
+/** esbuild's output for the file alone; undefined when it imports TypeScript of its own (tsx's job). */
+async function compile(path: string, target: string): Promise<Compiled | undefined> {
   const esbuild = await import("esbuild");
-  const target = join(dirname(path), `.${basename(path)}.${process.pid}.sluice.mjs`);
-  let code: string;
+  const ownImports: string[] = [];
   let tsImports = false;
+  let code: string;
   try {
     const out = await esbuild.build({
       entryPoints: [path],
@@ -75,8 +159,11 @@ export async function importBundled(path: string): Promise<Record<string, unknow
               // A file of the user's own that Node cannot load by itself (TypeScript, or
               // a path without its extension, or `./x.js` standing for `./x.ts`) needs tsx.
               const own = /^\.\.?\//.test(args.path);
-              if (own && (TS.test(args.path) || !existsSync(join(args.resolveDir, args.path))))
-                tsImports = true;
+              if (own) {
+                const resolved = join(args.resolveDir, args.path);
+                if (TS.test(args.path) || !existsSync(resolved)) tsImports = true;
+                ownImports.push(resolved);
+              }
               return { path: args.path, external: true };
             });
           },
@@ -87,17 +174,5 @@ export async function importBundled(path: string): Promise<Record<string, unknow
   } catch (e) {
     throw buildError(e);
   }
-  if (tsImports) return undefined;
-  try {
-    await writeFile(target, code, { flag: "wx", mode: 0o600 });
-  } catch {
-    return undefined;
-  }
-  try {
-    // Only modules loaded from here on have their maps read: sluice's own are loaded by now.
-    process.setSourceMapsEnabled(true);
-    return (await import(pathToFileURL(target).href)) as Record<string, unknown>;
-  } finally {
-    await rm(target, { force: true });
-  }
+  return tsImports ? undefined : { code, own: ownImports };
 }
