@@ -68,7 +68,7 @@ const ROUNDS = Math.max(1, setting("rounds", "CLUSTER_BENCH_ROUNDS", 3));
 const TIME = "/usr/bin/time";
 const NATS_SERVER = process.env.NATS_SERVER ?? "nats-server";
 if (!existsSync(TIME)) throw new Error(`${TIME} (GNU time) is needed: apt-get install -y time`);
-if (!existsSync(join(repo, "dist", "cli", "main.js"))) throw new Error("run `npm run build` first");
+if (!existsSync(join(repo, "dist", "bundle", "cli.js"))) throw new Error("run `npm run build` first");
 if (spawnSync(NATS_SERVER, ["--version"]).status !== 0)
   throw new Error(`${NATS_SERVER} is needed: apt-get install -y nats-server`);
 const CLK_TCK = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;

@@ -33,7 +33,7 @@ const SMALL = Number(arg("small", "250000"));
 const ROUNDS = Number(arg("rounds", "3"));
 const TIME = "/usr/bin/time";
 if (!existsSync(TIME)) throw new Error(`${TIME} (GNU time) is needed: apt-get install -y time`);
-if (!existsSync(join(repo, "dist", "cli", "main.js"))) throw new Error("run `npm run build` first");
+if (!existsSync(join(repo, "dist", "bundle", "cli.js"))) throw new Error("run `npm run build` first");
 
 const data = join(here, "data");
 mkdirSync(data, { recursive: true });

@@ -213,7 +213,7 @@ if (!SKIP.has("append")) {
 if (!SKIP.has("resume")) {
   const cli = join(repo, "bin", "sluice.js");
   const pipelineFile = join(here, "peers", "resume-pipeline.ts");
-  if (!existsSync(join(repo, "dist", "cli", "main.js")))
+  if (!existsSync(join(repo, "dist", "bundle", "cli.js")))
     throw new Error("run `npm run build` first (the CLI runs from dist/)");
   say("\n3. resume after kill -9 (CLI on node; spawn → first record processed)");
   const results: Array<{

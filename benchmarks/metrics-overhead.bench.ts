@@ -36,7 +36,7 @@ const ROWS = Number(arg("rows", "10000000"));
 const ROUNDS = Number(arg("rounds", "5"));
 const TIME = "/usr/bin/time";
 
-if (!existsSync(join(repo, "dist", "cli", "main.js")))
+if (!existsSync(join(repo, "dist", "bundle", "cli.js")))
   throw new Error("run `npm run build` first (the CLI runs from dist/)");
 if (!existsSync(TIME))
   throw new Error(`${TIME} (GNU time) is needed for CPU figures: apt-get install -y time`);

@@ -40,7 +40,7 @@ const ROUNDS = Number(arg("rounds", "3"));
 const SKIP = new Set(arg("skip", "").split(","));
 const TIME = "/usr/bin/time";
 if (!existsSync(TIME)) throw new Error(`${TIME} (GNU time) is needed: apt-get install -y time`);
-if (!existsSync(join(repo, "dist", "cli", "main.js"))) throw new Error("run `npm run build` first");
+if (!existsSync(join(repo, "dist", "bundle", "cli.js"))) throw new Error("run `npm run build` first");
 
 const data = join(here, "data");
 mkdirSync(data, { recursive: true });

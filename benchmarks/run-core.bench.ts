@@ -42,7 +42,7 @@ const RUNTIMES = arg("runtimes", "node,bun,deno").split(",").filter(Boolean);
 const SKIP = new Set(arg("skip", "").split(","));
 const TIME = "/usr/bin/time";
 if (!existsSync(TIME)) throw new Error(`${TIME} (GNU time) is needed: apt-get install -y time`);
-if (!existsSync(join(repo, "dist", "cli", "main.js"))) throw new Error("run `npm run build` first");
+if (!existsSync(join(repo, "dist", "bundle", "cli.js"))) throw new Error("run `npm run build` first");
 
 const data = join(here, "data");
 const work = existsSync("/dev/shm") ? "/dev/shm/sluice-run-core" : join(data, "run-core");

@@ -1,3 +1,3 @@
 #!/usr/bin/env node
-// The `sluice` command on Node, Bun and Deno: the compiled CLI (npm run build).
-import "../dist/cli/main.js";
+// The `sluice` command on Node, Bun and Deno: the compiled, bundled CLI (npm run build).
+import "../dist/bundle/cli.js";

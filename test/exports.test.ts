@@ -14,9 +14,10 @@ describe("entry points", () => {
   });
 
   it("each deno.json export is the TypeScript source of the package.json export", () => {
-    for (const [key, target] of Object.entries(pkg.exports as Record<string, string | { default: string }>)) {
-      const js = typeof target === "string" ? target : target.default;
-      const expected = js.replace("./dist/", "./src/").replace(/\.js$/, ".ts");
+    for (const [key, target] of Object.entries(pkg.exports as Record<string, string | { types: string }>)) {
+      // The bundle (`default`) is built from tsc's files, whose declarations (`types`) name the source.
+      const built = typeof target === "string" ? target : target.types;
+      const expected = built.replace("./dist/", "./src/").replace(/\.d\.ts$|\.js$/, ".ts");
       expect(deno.exports[key], key).toBe(expected);
     }
   });

@@ -82,7 +82,7 @@ function journaledRuntime(stdout: string, home: string): string {
 }
 
 beforeAll(async () => {
-  expect(existsSync(join(repo, "dist/cli/main.js")), "run `npm run build` first").toBe(true);
+  expect(existsSync(join(repo, "dist/bundle/cli.js")), "run `npm run build` first").toBe(true);
   mkdirSync(join(project, "pipelines"), { recursive: true });
   writeFileSync(
     join(project, "package.json"),
