@@ -16,7 +16,7 @@
  * found by the fatal decoder throwing, so valid input pays nothing for the check (`encoding.ts`).
  */
 
-import { decodeAscii } from "../../runtime/text.ts";
+import { decodeAscii, decodeUtf8 } from "../../runtime/text.ts";
 import {
   decodeLatin1,
   type InvalidLines,
@@ -26,7 +26,6 @@ import {
 } from "./encoding.ts";
 
 const LF = 0x0a;
-const fatalDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const lenientDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /** Number of bytes the UTF-8 encoding of `s.slice(start, end)` takes. */
@@ -138,7 +137,7 @@ export class DecodedText {
     if (encoding === "latin1")
       return new DecodedText(decodeLatin1(bytes), byteStart, bytes.length, lineStart, undefined);
     try {
-      return new DecodedText(fatalDecoder.decode(bytes), byteStart, bytes.length, lineStart, undefined);
+      return new DecodedText(decodeUtf8(bytes), byteStart, bytes.length, lineStart, undefined);
     } catch {
       const copy = owned ? bytes : bytes.slice();
       const bad = encoding === "utf-8" ? invalidLines(copy) : undefined;
