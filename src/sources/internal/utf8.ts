@@ -5,10 +5,9 @@
  *
  * Why it is built this way: decoding is cheap only when it happens once per large run of input, so
  * input is cut after an LF (0x0A never occurs inside a multibyte sequence, so a cut never splits a
- * character), complete lines are decoded with one `TextDecoder` call per piece and the tail is
- * carried as bytes. Pieces are at most 32 KiB (strings stay in V8's young generation) and runs of
- * ASCII lines are decoded apart from lines with other bytes (V8's decoder is several times slower
- * past the first non-ASCII byte). Byte offsets must be exact — they are resume positions and
+ * character), complete lines are decoded with one call per piece (`runtime/text.ts`: Latin-1 for an
+ * all-ASCII piece, else UTF-8 with only the runs of high bytes decoded in JS) and the tail is
+ * carried as bytes. Pieces are at most 32 KiB (strings stay in V8's young generation). Byte offsets must be exact — they are resume positions and
  * dead-letter addresses — but are rarely asked for, so they are derived lazily from the decoded
  * text: the identity for ASCII, the UTF-8 length for other valid text, and LF counting over a
  * private copy of the bytes for invalid input (U+FFFD replacements break the arithmetic). Only line
@@ -257,15 +256,13 @@ export class HighByteScanner {
   }
 }
 
-/** Non-ASCII lines closer than this are decoded together rather than as separate pieces. */
-const MERGE_GAP = 512;
-
 /**
  * Where to end the next piece of `bytes[from, to)` (which ends in an LF): just after an LF, at most
  * about `size` bytes on. Small pieces keep each decoded string in the young generation (V8 puts
- * strings over 128 KiB in large-object space, freed only by full collections). Runs of ASCII lines
- * are cut apart from lines holding other bytes, because V8's UTF-8 decoder is several times slower
- * from the first non-ASCII byte to the end of its input, and the whole string becomes two-byte.
+ * strings over 128 KiB in large-object space, freed only by full collections). Pieces used to be
+ * cut at the first line holding a byte ≥ 0x80, for V8's UTF-8 decoder; with `decodeUtf8` that
+ * made input with an accent every few rows ~930-byte pieces and cost more than it saved (the
+ * run-core CSV, sluice's parser alone, 5 alternating rounds: median 1.00 s CPU against 1.31 s).
  * Sets `scanner.ascii` to whether the piece holds only ASCII bytes (then `decodeAscii` reads it).
  */
 export function pieceEnd(
@@ -277,24 +274,12 @@ export function pieceEnd(
 ): number {
   const limit = Math.min(to, from + size);
   const h = scanner.next(bytes, from, limit);
-  scanner.ascii = true;
-  if (h === -1) {
-    if (limit === to) return to;
+  let end = to;
+  if (limit < to) {
     const e = bytes.lastIndexOf(LF, limit - 1);
-    if (e >= from) return e + 1;
     // One line longer than `size`: the piece runs to its end, past what was scanned.
-    const end = bytes.indexOf(LF, limit) + 1;
-    scanner.ascii = scanner.next(bytes, limit, end) === -1;
-    return end;
+    end = e >= from ? e + 1 : bytes.indexOf(LF, limit) + 1;
   }
-  const lineStart = bytes.lastIndexOf(LF, h) + 1;
-  if (lineStart > from) return lineStart; // ASCII lines first
-  scanner.ascii = false;
-  let e = bytes.indexOf(LF, h) + 1; // the line holding `h`, and the next ones while non-ASCII bytes are close
-  while (e < to && e - from < size) {
-    const next = scanner.next(bytes, e, Math.min(to, e + MERGE_GAP));
-    if (next === -1) break;
-    e = bytes.indexOf(LF, next) + 1;
-  }
-  return e;
+  scanner.ascii = h !== -1 ? h >= end : end <= limit || scanner.next(bytes, limit, end) === -1;
+  return end;
 }

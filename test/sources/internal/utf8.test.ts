@@ -80,14 +80,22 @@ describe("utf8 helpers", () => {
     expect(scanner.next(new Uint8Array([0x61, 0x61, 0x61, 0x61, 0x61, 0x80]), 0, 6)).toBe(5);
   });
 
-  it("cuts ASCII lines apart from lines holding other bytes, merging close ones", () => {
+  it("cuts pieces by size whatever they hold, and says which are all ASCII", () => {
     const b = enc.encode(`aa\nbb\né1\n${"c".repeat(20)}\né2\nz\né3\n`);
-    const ends: number[] = [];
-    for (let p = 0; p < b.length; p = pieceEnd(b, p, b.length, 1024))
-      ends.push(pieceEnd(b, p, b.length, 1024));
-    const text = (from: number, to: number) => new TextDecoder().decode(b.subarray(from, to));
-    const pieces = ends.map((e, i) => text(i === 0 ? 0 : ends[i - 1], e));
-    expect(pieces).toEqual(["aa\nbb\n", `é1\n${"c".repeat(20)}\né2\nz\né3\n`]);
+    const scanner = new HighByteScanner();
+    const pieces: Array<[string, boolean]> = [];
+    for (let p = 0; p < b.length; ) {
+      const e = pieceEnd(b, p, b.length, 8, scanner);
+      pieces.push([new TextDecoder().decode(b.subarray(p, e)), scanner.ascii]);
+      p = e;
+    }
+    expect(pieces).toEqual([
+      ["aa\nbb\n", true],
+      ["é1\n", false],
+      [`${"c".repeat(20)}\n`, true],
+      ["é2\nz\n", false],
+      ["é3\n", false],
+    ]);
   });
 
   it("cuts pieces after an LF, near the asked size", () => {
@@ -101,10 +109,10 @@ describe("utf8 helpers", () => {
   it("says whether the piece it ended is ASCII, also for a line longer than the piece size", () => {
     const scanner = new HighByteScanner();
     const b = enc.encode(`aa\n${"x".repeat(40)}é\nbb\n`);
-    expect(pieceEnd(b, 0, b.length, 1024, scanner)).toBe(3);
-    expect(scanner.ascii).toBe(true);
-    expect(pieceEnd(b, 3, b.length, 1024, scanner)).toBe(b.length - 3);
+    expect(pieceEnd(b, 0, b.length, 1024, scanner)).toBe(b.length);
     expect(scanner.ascii).toBe(false);
+    expect(pieceEnd(b, 0, b.length, 8, scanner)).toBe(3); // the high byte is past the cut
+    expect(scanner.ascii).toBe(true);
     // A 44-byte line cut at 8 bytes: the high byte lies past the scanned size.
     expect(pieceEnd(b, 3, b.length, 8, scanner)).toBe(b.length - 3);
     expect(scanner.ascii).toBe(false);
