@@ -7,7 +7,8 @@
  *
  * Part 1, `dedupe` on a column of distinct keys (`peers/state/dedupe.ts`: the orders CSV's `id`,
  * one key a row, to NDJSON, a checkpoint every 250 ms): `sluice run` with dedupe and without
- * it, and — with `--baseline REV` — with dedupe at that revision (built in a worktree under
+ * it, a floor (a `filter` over a plain `Set`: what any dedupe in JS pays before it is durable or
+ * bounded), and — with `--baseline REV` — with dedupe at that revision (built in a worktree under
  * benchmarks/data/); the journal's and the state directory's size beside the input's.
  * Part 2, memory against distinct keys (`peers/state/keys.ts`, generated keys, no input file).
  * Part 3, resume: the largest key count is killed (SIGKILL) after 60% of its uninterrupted time,
@@ -153,6 +154,8 @@ if (!SKIP.has("csv")) {
   const variants = [
     { name: "sluice, no dedupe", run: () => sluiceRun(repo, file, env("0")) },
     { name: "sluice, dedupe", run: () => sluiceRun(repo, file, env("1")) },
+    // The floor of any dedupe in JS: a filter over a plain Set (nothing durable, nothing bounded).
+    { name: "floor: filter over a Set", run: () => sluiceRun(repo, file, env("set")) },
   ];
   if (BASELINE) {
     const base = baselineCheckout(repo, data, BASELINE, peers, "state");

@@ -16,7 +16,7 @@
  *   still finds the thread entries, which run from dist/ as tsc wrote them.
  * - tsc's .d.ts files stay where they are; the exports' `types` point at them.
  */
-import { readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -54,6 +54,8 @@ const moduleUrl = {
   },
 };
 
+// Chunk names are content hashes: without this, chunks of earlier builds would stay (and ship).
+await rm(out, { recursive: true, force: true });
 const result = await build({
   entryPoints: Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, join(dist, v)])),
   outdir: out,
