@@ -35,6 +35,9 @@ export const entries = {
   testing: "testing/index.js",
   bench: "bench/index.js",
   cli: "cli/main.js",
+  // `sluice bench` measures in a child process that runs a user's scenario, which imports
+  // "sluice": the child must be the bundle too, or the process would hold two copies of sluice.
+  "bench-child": "bench/child.js",
 };
 
 const moduleUrl = {
@@ -44,10 +47,17 @@ const moduleUrl = {
     // at its top from the bundle file's URL (every output file is in dist/bundle/).
     b.onLoad({ filter: /\.js$/ }, async (args) => {
       const text = await readFile(args.path, "utf8");
+      // These would resolve against dist/bundle/ instead of the module's own directory (a mention
+      // in quotes, such as a define key, is not a use).
+      const where =
+        /(?<!["'`])import\.meta\.(dirname|filename)\b|import\.meta\.resolve\(\s*["'`]\.\.?\//.exec(text);
+      if (where)
+        throw new Error(`${args.path}: \`${where[0]}\` cannot be bundled; use new URL(…, import.meta.url)`);
       if (!text.includes("import.meta.url")) return undefined;
       const rel = relative(out, args.path).split("\\").join("/");
+      // On the module's first line, so its source map (tsc's, chained by esbuild) stays aligned.
       return {
-        contents: `const __sluice_module_url = new URL(${JSON.stringify(rel)}, Object(import.meta).url).href;\n${text}`,
+        contents: `const __sluice_module_url = new URL(${JSON.stringify(rel)}, Object(import.meta).url).href;${text}`,
         loader: "js",
       };
     });

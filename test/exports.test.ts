@@ -1,7 +1,8 @@
 /** package.json `exports` and deno.json `exports` must name the same entry points, and each must load. */
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { repo } from "./helpers/runtimes.ts";
 
@@ -43,6 +44,13 @@ describe("entry points", () => {
     expect(typeof (await import("sluice/sources")).parquet).toBe("function");
     expect(typeof (await import("sluice/sinks")).parquet).toBe("function");
     expect(typeof (await import("sluice/testing")).VirtualClock).toBe("function");
+  });
+
+  it("sluice bench measures in the bundled child: the copy of sluice a user's scenario imports", async () => {
+    const measure = pathToFileURL(join(repo, "dist/bench/internal/measure.js")).href;
+    const { childScript } = (await import(measure)) as { childScript: () => string };
+    expect(childScript()).toBe(join(repo, "dist/bundle/bench-child.js"));
+    expect(existsSync(childScript())).toBe(true);
   });
 
   it("internals cannot be deep-imported", () => {

@@ -12,23 +12,27 @@
  * would), imported, and removed. A file that imports TypeScript files of its
  * own, or whose directory cannot be written, is loaded with tsx as before.
  *
- * The compiled text is kept in a per-user cache (`$TMPDIR/sluice-compiled-<uid>`,
- * mode 0700), keyed by a hash of the file's path and text: esbuild runs as a
+ * The compiled text is kept in a per-user cache (`$XDG_CACHE_HOME/sluice/compiled`,
+ * else `~/.cache/sluice/compiled`; a real directory of this user's, mode 0700, or
+ * no cache at all), keyed by a hash of the file's path and text, the nearest
+ * tsconfig.json's text (esbuild reads it) and esbuild's version: esbuild runs as a
  * child process, and starting it cost ~0.1 s of CPU of a ~0.7 s 10-row run
  * (measured: `node` + esbuild.build of a 10-line file 0.17 s CPU against 0.07 s
  * for `node -e 0`). A hit re-checks that every relative import still exists as
  * the file it named, so a helper renamed to `.ts` is noticed and tsx takes over.
+ * What esbuild compiled is stored only if the file still holds the text hashed.
  */
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { lstat, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { homedir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import process from "node:process";
 import { pathToFileURL } from "node:url";
 
 /** Bumped when the compile options below change, so older cache entries are not used. */
-const CACHE_FORMAT = "1";
+const CACHE_FORMAT = "2";
 
 interface EsbuildMessage {
   text: string;
@@ -57,7 +61,8 @@ const TS = /\.[cm]?tsx?$/;
 export async function importBundled(path: string): Promise<Record<string, unknown> | undefined> {
   const source = await readFile(path, "utf8");
   const key = createHash("sha256")
-    .update(`${CACHE_FORMAT}\0${process.version}\0${path}\0${source}`)
+    .update(`${CACHE_FORMAT}\0${process.version}\0${await esbuildVersion()}\0${path}\0${source}\0`)
+    .update(await nearestTsconfig(dirname(path)))
     .digest("hex")
     .slice(0, 40);
   // Named by process and text: an edited file imported again in this process is a new module.
@@ -68,7 +73,9 @@ export async function importBundled(path: string): Promise<Record<string, unknow
     const compiled = await compile(path, target);
     if (!compiled) return undefined;
     code = compiled.code;
-    if (cache) await storeCode(cache, compiled);
+    // esbuild read the file itself: keep its output only if that was the text hashed.
+    if (cache && (await readFile(path, "utf8").catch(() => undefined)) === source)
+      await storeCode(cache, compiled);
   }
   try {
     await writeFile(target, code, { flag: "wx", mode: 0o600 });
@@ -90,19 +97,39 @@ interface Compiled {
   readonly own: readonly string[];
 }
 
-/** The cache file for this key (path and text), or undefined when the cache directory is not ours. */
+/** The cache file for this key, or undefined when there is no cache directory that is ours alone. */
 async function cacheEntry(key: string): Promise<string | undefined> {
   const uid = typeof process.getuid === "function" ? process.getuid() : undefined;
-  const dir = join(tmpdir(), `sluice-compiled-${uid ?? "user"}`);
+  const base = process.env.XDG_CACHE_HOME || join(homedir(), ".cache");
+  const dir = join(base, "sluice", "compiled");
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const info = await stat(dir);
-    // Someone else's directory (or one others can write) is never read from.
-    if ((uid !== undefined && info.uid !== uid) || (info.mode & 0o022) !== 0) return undefined;
+    // A real directory (not a link to one), this user's, that no one else can write.
+    const info = await lstat(dir);
+    if (!info.isDirectory() || (uid !== undefined && info.uid !== uid) || (info.mode & 0o022) !== 0)
+      return undefined;
   } catch {
     return undefined;
   }
   return join(dir, `${key}.json`);
+}
+
+/** The text of the tsconfig.json esbuild would use (the nearest one up from `dir`), or "". */
+async function nearestTsconfig(dir: string): Promise<string> {
+  for (let d = dir; ; d = dirname(d)) {
+    const text = await readFile(join(d, "tsconfig.json"), "utf8").catch(() => undefined);
+    if (text !== undefined) return text;
+    if (dirname(d) === d) return "";
+  }
+}
+
+let esbuildVersionText: Promise<string> | undefined;
+/** esbuild's version, read from its package.json (importing esbuild itself costs a child process). */
+function esbuildVersion(): Promise<string> {
+  esbuildVersionText ??= readFile(createRequire(import.meta.url).resolve("esbuild/package.json"), "utf8")
+    .then((t) => String((JSON.parse(t) as { version?: unknown }).version))
+    .catch(() => "unknown");
+  return esbuildVersionText;
 }
 
 async function cachedCode(file: string): Promise<string | undefined> {

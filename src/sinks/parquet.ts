@@ -79,6 +79,12 @@ export function parquet<A = Record<string, unknown>>(
     name: `parquet(${path})`,
     delivery: "exactly-once",
     async open(ctx: SinkContext): Promise<SinkWriter<A>> {
+      // The encoder loads when a Parquet sink opens (before any file), not when a pipeline is built.
+      const hw = await import("hyparquet-writer").catch((e: unknown) => {
+        throw new SinkError(`parquet: cannot load hyparquet-writer: ${(e as Error).message}`, {
+          hint: "Reinstall sluice's dependencies (npm install).",
+        });
+      });
       const target = paths.resolve(path);
       const part = `${target}.${ctx.runId}.part`;
       const meta = `${part}.meta`;
@@ -126,8 +132,6 @@ export function parquet<A = Record<string, unknown>>(
       const file = await fs.openWriter(part, { append: Boolean(resume), mode: 0o644 });
       const metaFile = await fs.openWriter(meta, { append: Boolean(resume), mode: 0o644 });
       const encoder = new TextEncoder();
-      // The encoder loads when a Parquet sink opens, not when a pipeline is built.
-      const hw = await import("hyparquet-writer");
       let writer: ParquetWriter | undefined;
       let out: ByteWriter | undefined;
       const startWriter = (cols: Column[]) => {

@@ -1,10 +1,22 @@
 /**
  * Node's loader for TypeScript pipeline files: compiled alone with esbuild, the compiled text
- * kept in a per-user cache keyed by path and text. A hit must serve the cached text, an edit
- * must compile again, and a relative import that no longer exists must send the file to tsx.
+ * kept in a per-user cache keyed by path, text, the nearest tsconfig.json and esbuild's version.
+ * A hit must serve the cached text, an edit (of the file or its tsconfig) must compile again, a
+ * relative import that no longer exists must send the file to tsx, and a cache directory that is
+ * a link or that others can write is never used.
  */
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -17,7 +29,7 @@ function load(file: string): { value?: unknown; fallback?: true; error?: string 
     (m) => console.log(JSON.stringify(m ? { value: m.value } : { fallback: true })),
     (e) => console.log(JSON.stringify({ error: String(e.message) })))`;
   const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
-    env: { ...process.env, TMPDIR: temp },
+    env: { ...process.env, XDG_CACHE_HOME: temp },
     encoding: "utf8",
   });
   return JSON.parse(out.trim());
@@ -26,7 +38,7 @@ function load(file: string): { value?: unknown; fallback?: true; error?: string 
 const root = mkdtempSync(join(tmpdir(), "sluice-ts-loader-"));
 const temp = join(root, "tmp");
 const project = join(root, "project");
-const cacheDir = () => join(temp, `sluice-compiled-${process.getuid?.() ?? "user"}`);
+const cacheDir = () => join(temp, "sluice", "compiled");
 const entries = () => readdirSync(cacheDir()).filter((f) => f.endsWith(".json"));
 
 beforeAll(() => {
@@ -63,6 +75,11 @@ describe("importBundled (Node's TypeScript path)", () => {
     expect(entries()).toHaveLength(2);
     // The temporary module written next to the file is gone after each import.
     expect(readdirSync(project).sort()).toEqual(["helper.mjs", "pipeline.ts"]);
+    // A tsconfig.json beside it changes what esbuild does: a new key.
+    writeFileSync(join(project, "tsconfig.json"), '{ "compilerOptions": { "strict": true } }\n');
+    expect(load(file)).toEqual({ value: 30 });
+    expect(entries()).toHaveLength(3);
+    rmSync(join(project, "tsconfig.json"));
   });
 
   it("does not serve a hit whose relative import is gone: the file goes to tsx", () => {
@@ -72,6 +89,23 @@ describe("importBundled (Node's TypeScript path)", () => {
     rmSync(join(project, "helper.mjs"));
     writeFileSync(join(project, "helper.ts"), "export const helper = (n: number) => n;\n");
     expect(load(file)).toEqual({ fallback: true });
+  });
+
+  it("never uses a cache directory that is a link", () => {
+    writeFileSync(join(project, "helper.mjs"), "export const helper = (n) => n * 10;\n");
+    const file = join(project, "pipeline.ts");
+    writeFileSync(file, source(6));
+    const real = join(root, "elsewhere");
+    renameSync(cacheDir(), real);
+    symlinkSync(real, cacheDir());
+    try {
+      const before = readdirSync(real).length;
+      expect(load(file)).toEqual({ value: 60 });
+      expect(readdirSync(real)).toHaveLength(before);
+    } finally {
+      rmSync(cacheDir());
+      renameSync(real, cacheDir());
+    }
   });
 
   it("never reads a cache directory others can write", () => {

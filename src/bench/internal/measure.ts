@@ -19,10 +19,14 @@ import { runProcess, runtimeCommand } from "./host.ts";
 
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 
-/** The measuring process's entry: `child.ts` next to the runner from source, `child.js` when built. */
+/**
+ * The measuring process's entry: `child.ts` next to the runner from source; when built, the
+ * bundled child (`dist/bundle/bench-child.js`), the same copy of sluice a scenario's
+ * `import "sluice"` loads.
+ */
 export function childScript(): string {
   const ts = import.meta.url.endsWith(".ts");
-  return paths.fromFileUrl(new URL(ts ? "../child.ts" : "../child.js", import.meta.url));
+  return paths.fromFileUrl(new URL(ts ? "../child.ts" : "../../bundle/bench-child.js", import.meta.url));
 }
 
 interface Phase {
