@@ -4,9 +4,12 @@
  * valid text of every sequence length, and bytes that break the rules (overlong forms, surrogates,
  * code points past U+10FFFF, stray continuation bytes, cut-off sequences).
  */
+import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decodeUtf8 } from "../../src/runtime/text.ts";
+import { available, repo, runScript } from "../helpers/runtimes.ts";
+import { requireTool } from "../helpers/tools.ts";
 
 const reference = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const encoder = new TextEncoder();
@@ -64,5 +67,16 @@ describe("decodeUtf8", () => {
     const bytes = encoder.encode(rows);
     expect(decodeUtf8(bytes)).toBe(rows);
     expect(() => decodeUtf8(concat([bytes, Uint8Array.of(0xc3)]))).toThrow(TypeError);
+  });
+
+  describe.each(["node", "bun", "deno"] as const)("on %s", (runtime) => {
+    it("agrees with TextDecoder (fatal) on seeded random and every lead byte", (ctx) => {
+      requireTool(ctx, available(runtime), runtime, "npm install (bun and deno are dev dependencies)");
+      const r = runScript(runtime, join(repo, "test/runtime/text-smoke.ts"), []);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.output.differ).toEqual([]);
+      expect(r.output.same).toBe(r.output.cases);
+      expect(r.output.cases).toBeGreaterThan(40_000);
+    });
   });
 });
