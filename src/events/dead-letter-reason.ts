@@ -12,6 +12,16 @@ const HEX_ID = /\b(?=[0-9a-f-]*\d)[0-9a-f]{8,}(?:-[0-9a-f]{4,})*\b/gi;
 const NUMBER = /(?<![\w.])-?\d+(?:\.\d+)?(?:e[+-]?\d+)?(?![\w.]|:\w)/gi;
 
 /**
+ * Reasons already normalised. Most dead letters of a run repeat a few reasons
+ * word for word (a schema error, a ragged row), and a catch-up normalises
+ * every one it stores: the three regular expressions were ~0.14 s of a
+ * 100 000-dead-letter catch-up, a lookup is not. Bounded: cleared when full,
+ * so reasons that quote a different value each time cost one insert each.
+ */
+const groups = new Map<string, string>();
+const GROUPS_MAX = 4096;
+
+/**
  * The reason with its varying values replaced: quoted text by `"…"`, long hex
  * ids by `<id>`, numbers by `<n>`.
  *
@@ -21,5 +31,11 @@ const NUMBER = /(?<![\w.])-?\d+(?:\.\d+)?(?:e[+-]?\d+)?(?![\w.]|:\w)/gi;
  * ```
  */
 export function normaliseReason(reason: string): string {
-  return reason.replace(QUOTED, '"…"').replace(HEX_ID, "<id>").replace(NUMBER, "<n>");
+  let group = groups.get(reason);
+  if (group === undefined) {
+    group = reason.replace(QUOTED, '"…"').replace(HEX_ID, "<id>").replace(NUMBER, "<n>");
+    if (groups.size >= GROUPS_MAX) groups.clear();
+    groups.set(reason, group);
+  }
+  return group;
 }

@@ -33,6 +33,15 @@ describe("dead-letter reasons", () => {
     expect(normaliseReason("user 3f2a9c1e-77aa-4b1c failed at 1.5e3")).toBe("user <id> failed at <n>");
   });
 
+  it("gives the same group for a reason seen again, also after more distinct reasons than it remembers", () => {
+    const first = normaliseReason("schema: amount: expected number, received 'abc' at row 7");
+    for (let i = 0; i < 5000; i++) {
+      expect(normaliseReason(`no price for order ${i}`)).toBe("no price for order <n>");
+    }
+    expect(normaliseReason("schema: amount: expected number, received 'abc' at row 7")).toBe(first);
+    expect(first).toBe('schema: amount: expected number, received "…" at row <n>');
+  });
+
   it("groups the same error on different rows into one group, with first, last and a sample", () => {
     const letters = [3, 9, 5].map((line, index) => ({
       index,
