@@ -62,6 +62,24 @@ describe("decodeUtf8", () => {
     );
   });
 
+  it("agrees with TextDecoder on bytes that start at any alignment inside a larger buffer", () => {
+    // decodeUtf8 skips ASCII four bytes at a time from the first 4-byte boundary of the buffer.
+    fc.assert(
+      fc.property(
+        fc.array(piece, { maxLength: 24 }),
+        fc.integer({ min: 0, max: 7 }),
+        fc.integer({ min: 0, max: 7 }),
+        (parts, before, after) => {
+          const inner = concat(parts);
+          const outer = concat([new Uint8Array(before).fill(0xe9), inner, new Uint8Array(after).fill(0xe9)]);
+          const bytes = outer.subarray(before, before + inner.length);
+          expect(outcome(decodeUtf8, bytes)).toEqual(outcome((b) => reference.decode(b), bytes));
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
   it("decodes text with accents every few lines as TextDecoder does", () => {
     const rows = Array.from({ length: 2000 }, (_, i) => `${i},${i % 6 === 0 ? "zoë" : "alan"},x\n`).join("");
     const bytes = encoder.encode(rows);
