@@ -17,7 +17,10 @@ export function baselineCheckout(
   name: string,
 ): string {
   const dir = join(data, `baseline-${rev}`);
-  if (!existsSync(join(dir, "dist", "cli", "main.js"))) {
+  const built = existsSync(join(dir, "scripts", "bundle.mjs"))
+    ? join(dir, "dist", "bundle", "cli.js")
+    : join(dir, "dist", "cli", "main.js");
+  if (!existsSync(built)) {
     rmSync(dir, { recursive: true, force: true });
     spawnSync("git", ["worktree", "prune"], { cwd: repo });
     const add = spawnSync("git", ["worktree", "add", "--detach", dir, rev], { cwd: repo, encoding: "utf8" });
@@ -32,6 +35,12 @@ export function baselineCheckout(
       },
     );
     if (b.status !== 0) throw new Error(`building ${rev}: ${b.stdout}${b.stderr}`);
+    // Since the bundle (scripts/bundle.mjs), `npm run build` is tsc and then the bundle, which
+    // bin/sluice.js runs.
+    if (existsSync(join(dir, "scripts", "bundle.mjs"))) {
+      const u = spawnSync("node", [join(dir, "scripts", "bundle.mjs")], { cwd: dir, encoding: "utf8" });
+      if (u.status !== 0) throw new Error(`bundling ${rev}: ${u.stdout}${u.stderr}`);
+    }
   }
   cpSync(peers, join(dir, "benchmarks", "peers", name), { recursive: true });
   return dir;
