@@ -473,6 +473,26 @@ describe("liveness", () => {
     });
   });
 
+  test("a replacement that does not start in time is replaced; after three in a row the pool fails", async () => {
+    const { host, pool, start, clock, events } = setup({ startTimeout: "2s" });
+    await start();
+    const run = pool.run(range(3));
+    host.workers[0].exit(1); // its replacement, worker 2, never says ready
+    await clock.advance(2500);
+    expect(host.workers[1].terminated).toBe(true);
+    expect(events.find((e) => e.kind === "worker.replaced" && e.reason === "start-timeout")).toMatchObject({
+      workerId: 2,
+      replacementId: 3,
+    });
+    await clock.advance(2500); // worker 3: the second in a row
+    expect(pool.stats().workers).toBe(1);
+    await clock.advance(2500); // worker 4: the third
+    await expect(run).rejects.toThrow(
+      /worker module file:\/\/\/score.ts: 3 workers in a row did not start within 2000ms/,
+    );
+    await expect(pool.run([1])).rejects.toBeInstanceOf(WorkerModuleError);
+  });
+
   test("a replacement that cannot load the module fails pending runs instead of hanging", async () => {
     const { host, pool, start } = setup();
     await start();

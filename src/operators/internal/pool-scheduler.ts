@@ -13,7 +13,8 @@
  *
  * This file runs the workers (start, dispatch, health, scaling, close). What happens to records
  * (results, retries, bisection, settling runs) is `pool-jobs.ts`; batch sizes and scale-up counts
- * are `pool-sizing.ts`; a worker's bookkeeping, its periodic check and the stats are `pool-slot.ts`.
+ * are `pool-sizing.ts`; a worker's bookkeeping, its periodic check (and what to do about it) and
+ * the stats are `pool-slot.ts`.
  */
 import type { Clock } from "../../runtime/clock.ts";
 import type { PoolConfig } from "./pool-config.ts";
@@ -34,9 +35,16 @@ import {
 } from "./pool-protocol.ts";
 import { jobIndex, PriorityQueues, recordsOf, type Segment, slice } from "./pool-queue.ts";
 import * as sizing from "./pool-sizing.ts";
-import { checkSlot, exitFailure, newSlot, poolStats, type Slot } from "./pool-slot.ts";
-
-const MAX_START_FAILURES = 3;
+import {
+  actOnCheck,
+  type CheckActions,
+  checkSlot,
+  exitFailure,
+  MAX_START_FAILURES,
+  newSlot,
+  poolStats,
+  type Slot,
+} from "./pool-slot.ts";
 
 export interface SchedulerDeps {
   config: PoolConfig;
@@ -251,68 +259,24 @@ export function createPoolScheduler<I = unknown, O = unknown>(deps: SchedulerDep
     emit({ kind: "worker.scaled", from: all, to: all + want, reason: "queue-depth" });
   }
 
+  const actions: CheckActions = {
+    config,
+    moduleName,
+    startFailed: () => ++startFailures,
+    workers: () => slots.size,
+    retire,
+    spawn,
+    fail,
+    workerFailed,
+    emit,
+  };
+
   /** Periodic: start timeouts, per-call timeouts (by progress), heartbeats, idle scale-down. */
   function tick(): void {
     const t = now();
     for (const slot of live()) {
       if (slot.state === "gone") continue;
-      switch (checkSlot(slot, t, config, slots.size, queue.size)) {
-        case "start-timeout": {
-          retire(slot);
-          if (++startFailures >= MAX_START_FAILURES) {
-            fail(
-              new WorkerModuleError(
-                `worker module ${moduleName}: ${startFailures} workers in a row did not start within ${config.startTimeoutMs}ms`,
-              ),
-            );
-            return;
-          }
-          const replacementId = spawn("replacement")?.id ?? null;
-          emit({
-            kind: "worker.replaced",
-            workerId: slot.id,
-            replacementId,
-            reason: "start-timeout",
-            exitCode: null,
-            error: null,
-          });
-          break;
-        }
-        case "timeout": {
-          const unit = config.mode === "record" ? "record" : "batch";
-          emit({
-            kind: "task.timeout",
-            workerId: slot.id,
-            timeoutMs: config.timeoutMs,
-            records: unit === "record" ? 1 : slot.inflight[0].count,
-          });
-          const error = {
-            name: "TaskTimeoutError",
-            message: `no result for this ${unit} within ${config.timeoutMs}ms; its worker was stopped`,
-          };
-          workerFailed(slot, "timeout", error, null, false);
-          break;
-        }
-        case "heartbeat": {
-          const error = {
-            name: "HeartbeatError",
-            message: `worker ${slot.id} did not answer a heartbeat within ${config.heartbeatTimeoutMs}ms`,
-          };
-          workerFailed(slot, "heartbeat", error, null, false);
-          break;
-        }
-        case "idle": {
-          const from = slots.size;
-          retire(slot);
-          emit({ kind: "worker.stopped", workerId: slot.id, reason: "idle" });
-          emit({ kind: "worker.scaled", from, to: slots.size, reason: "idle" });
-          break;
-        }
-        case "ping":
-          slot.pingSentAt = t;
-          slot.handle.post({ t: "ping" });
-          break;
-      }
+      if (!actOnCheck(checkSlot(slot, t, config, slots.size, queue.size), slot, t, actions)) return;
     }
   }
 

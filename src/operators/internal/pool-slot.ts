@@ -2,15 +2,18 @@
  * @module One worker as the scheduler tracks it (a "slot"): its state, the batches it has in
  * flight, its signs of life, and what the periodic check concludes about it (start timeout,
  * call timeout by progress, heartbeat, idle, time to ping). Also the pool's stats, summed over
- * its slots. The scheduler (`pool-scheduler.ts`) acts on these conclusions.
+ * its slots. `actOnCheck` carries out a conclusion with the scheduler's actions
+ * (`pool-scheduler.ts` lends them).
  */
 import type { PoolConfig } from "./pool-config.ts";
-import type {
-  PoolStats,
-  SerializedError,
-  WorkerFailureReason,
-  WorkerHandle,
-  WorkerStartReason,
+import type { EventBody } from "./pool-jobs.ts";
+import {
+  type PoolStats,
+  type SerializedError,
+  type WorkerFailureReason,
+  type WorkerHandle,
+  WorkerModuleError,
+  type WorkerStartReason,
 } from "./pool-protocol.ts";
 import type { Segment } from "./pool-queue.ts";
 
@@ -53,6 +56,9 @@ export function newSlot(id: number, reason: WorkerStartReason, t: number): Slot 
 }
 
 /** What the periodic check found for a slot. */
+/** Workers in a row that may fail to start before the pool gives up. */
+export const MAX_START_FAILURES = 3;
+
 export type SlotCheck = "ok" | "start-timeout" | "timeout" | "heartbeat" | "idle" | "ping";
 
 /**
@@ -79,6 +85,98 @@ export function checkSlot(
   if (workers > config.min && t - slot.idleSince >= config.idleTimeoutMs && queued === 0) return "idle";
   if (slot.pingSentAt === null && t - slot.lastActive >= config.heartbeatIntervalMs) return "ping";
   return "ok";
+}
+
+/** What the scheduler lends `actOnCheck` to act on a slot's check. */
+export interface CheckActions {
+  readonly config: PoolConfig;
+  /** Names the module in error messages. */
+  readonly moduleName: string;
+  /** Counts one more worker that did not start in time; returns how many in a row. */
+  startFailed(): number;
+  /** Workers now (starting, ready or busy). */
+  workers(): number;
+  retire(slot: Slot): void;
+  spawn(reason: WorkerStartReason): Slot | null;
+  fail(error: Error): void;
+  workerFailed(
+    slot: Slot,
+    reason: WorkerFailureReason,
+    error: SerializedError,
+    code: number | null,
+    suspectHead: boolean,
+  ): void;
+  emit(body: EventBody): void;
+}
+
+/**
+ * Acts on what `checkSlot` concluded about `slot` at time `t`: replaces a worker that did not
+ * start (failing the pool after too many in a row), fails the batch of one that stopped
+ * progressing or answering heartbeats, stops an idle one, pings a quiet one. Returns false when
+ * the pool has failed and the periodic check must stop.
+ */
+export function actOnCheck(check: SlotCheck, slot: Slot, t: number, a: CheckActions): boolean {
+  const { config } = a;
+  switch (check) {
+    case "start-timeout": {
+      a.retire(slot);
+      const failures = a.startFailed();
+      if (failures >= MAX_START_FAILURES) {
+        a.fail(
+          new WorkerModuleError(
+            `worker module ${a.moduleName}: ${failures} workers in a row did not start within ${config.startTimeoutMs}ms`,
+          ),
+        );
+        return false;
+      }
+      const replacementId = a.spawn("replacement")?.id ?? null;
+      a.emit({
+        kind: "worker.replaced",
+        workerId: slot.id,
+        replacementId,
+        reason: "start-timeout",
+        exitCode: null,
+        error: null,
+      });
+      return true;
+    }
+    case "timeout": {
+      const unit = config.mode === "record" ? "record" : "batch";
+      a.emit({
+        kind: "task.timeout",
+        workerId: slot.id,
+        timeoutMs: config.timeoutMs,
+        records: unit === "record" ? 1 : slot.inflight[0].count,
+      });
+      const error = {
+        name: "TaskTimeoutError",
+        message: `no result for this ${unit} within ${config.timeoutMs}ms; its worker was stopped`,
+      };
+      a.workerFailed(slot, "timeout", error, null, false);
+      return true;
+    }
+    case "heartbeat": {
+      const error = {
+        name: "HeartbeatError",
+        message: `worker ${slot.id} did not answer a heartbeat within ${config.heartbeatTimeoutMs}ms`,
+      };
+      a.workerFailed(slot, "heartbeat", error, null, false);
+      return true;
+    }
+    case "idle": {
+      const from = a.workers();
+      a.retire(slot);
+      a.emit({ kind: "worker.stopped", workerId: slot.id, reason: "idle" });
+      a.emit({ kind: "worker.scaled", from, to: a.workers(), reason: "idle" });
+      return true;
+    }
+    case "ping":
+      slot.pingSentAt = t;
+      slot.handle.post({ t: "ping" });
+      return true;
+    case "ok":
+      return true;
+  }
 }
 
 export interface StatsInput {
