@@ -12,7 +12,7 @@
  * hold, a run resumed from an earlier process, a run not seen here, no run
  * named) is `undefined`: the caller asks the store.
  */
-import { emptySums, foldProgress, mergeSums, type StageSums } from "../events/internal/progress-fold.ts";
+import { foldProgress, mergeSums, type StageSums, withEmptySums } from "../events/internal/progress-fold.ts";
 import type { EventOf, SluiceEvent } from "../events/schema.ts";
 import { Histogram } from "../metrics/histogram.ts";
 import { SparseHist } from "../metrics/internal/sparse-hist.ts";
@@ -50,7 +50,7 @@ export interface LiveSeriesOptions {
   readonly maxRuns?: number;
 }
 
-const emptyAcc = (start: number): Acc => ({ ...emptySums(), start, hist: new SparseHist() });
+const emptyAcc = (start: number): Acc => withEmptySums({ start, hist: new SparseHist() });
 
 function addAcc(into: Acc, a: Acc, hist: boolean): void {
   mergeSums(into, a);

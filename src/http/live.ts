@@ -7,7 +7,7 @@
  * bounded: events per run in a ring, alert history capped, series buckets
  * and runs capped.
  */
-import { emptySums, foldProgress, type StageSums } from "../events/internal/progress-fold.ts";
+import { foldProgress, type StageSums, withEmptySums } from "../events/internal/progress-fold.ts";
 import { RunProjection, type RunState } from "../events/projection.ts";
 import { durable, type SluiceEvent } from "../events/schema.ts";
 import { Histogram } from "../metrics/histogram.ts";
@@ -88,7 +88,7 @@ export class LiveState {
         const k = `${e.pipeline}\u0000${e.stage}`;
         let s = this.stages.get(k);
         if (!s) {
-          s = { ...emptySums(), pipeline: e.pipeline, stage: e.stage, latency: new Histogram() };
+          s = withEmptySums({ pipeline: e.pipeline, stage: e.stage, latency: new Histogram() });
           this.stages.set(k, s);
         }
         foldProgress(s, e, s.latency);

@@ -46,13 +46,24 @@ export interface LatencyAcc {
   merge(data: HistogramData, sign?: 1 | -1): void;
 }
 
+// The constructors below are object literals, and accumulators that carry more than the sums
+// are made by `withEmptySums`: on Node 20 an object spread (`{ ...emptySums(), stage }`) took
+// ~10 µs a call against ~0.1 µs for a literal (100,000 calls: 920–1020 ms against 8–35 ms),
+// about a third of a catch-up's rollups.
+
 export function emptyCounts(): StageCounts {
   return { rowsIn: 0, rowsOut: 0, filtered: 0, deadLettered: 0, errors: 0, chunks: 0, busyMs: 0 };
 }
 
 export function emptySums(): StageSums {
   return {
-    ...emptyCounts(),
+    rowsIn: 0,
+    rowsOut: 0,
+    filtered: 0,
+    deadLettered: 0,
+    errors: 0,
+    chunks: 0,
+    busyMs: 0,
     events: 0,
     bytes: 0,
     intervalMs: 0,
@@ -60,6 +71,25 @@ export function emptySums(): StageSums {
     firstTs: Number.POSITIVE_INFINITY,
     lastTs: Number.NEGATIVE_INFINITY,
   };
+}
+
+/** `o` with the fields of `emptySums()` set on it: an accumulator that carries more than the sums. */
+export function withEmptySums<T extends object>(o: T): T & StageSums {
+  const s = o as T & StageSums;
+  s.rowsIn = 0;
+  s.rowsOut = 0;
+  s.filtered = 0;
+  s.deadLettered = 0;
+  s.errors = 0;
+  s.chunks = 0;
+  s.busyMs = 0;
+  s.events = 0;
+  s.bytes = 0;
+  s.intervalMs = 0;
+  s.queueDepthMax = Number.NaN;
+  s.firstTs = Number.POSITIVE_INFINITY;
+  s.lastTs = Number.NEGATIVE_INFINITY;
+  return s;
 }
 
 /** Adds (or, with sign -1, takes back) one event's counters. */

@@ -13,7 +13,7 @@
  * stored row and merges into it before the rewrite, so nothing is counted
  * twice or lost.
  */
-import { emptySums, foldProgress, mergeSums } from "../../events/internal/progress-fold.ts";
+import { foldProgress, mergeSums, withEmptySums } from "../../events/internal/progress-fold.ts";
 import type { EventOf } from "../../events/schema.ts";
 import type { RollupAcc, StoredRollup } from "./rollup-rows.ts";
 import { SparseHist } from "./sparse-hist.ts";
@@ -96,8 +96,7 @@ export class StageRollup {
       (this.widthMs > 0
         ? bucket <= Math.floor(storedUpTo / this.widthMs) * this.widthMs
         : storedUpTo > Number.NEGATIVE_INFINITY);
-    const a: RollupAcc = {
-      ...emptySums(),
+    const a: RollupAcc = withEmptySums({
       runId: e.runId,
       pipeline: e.pipeline,
       stage: e.stage,
@@ -107,7 +106,7 @@ export class StageRollup {
       needsLoad,
       stored: needsLoad,
       touched: false,
-    };
+    });
     st.accs.set(bucket, a);
     this.#size++;
     this.#open.add(e.runId);
