@@ -22,7 +22,8 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { listRunRefs, listRuns, readRunEvents } from "../src/journal/runs.ts";
+import { listRunRefs, listRuns, readRunEventBatches, readRunEvents } from "../src/journal/runs.ts";
+import { TRUSTED_KINDS } from "../src/metrics/catch-up.ts";
 import { ensureOrdersCsv } from "../src/testing/generate.ts";
 import { writeMixRuns } from "./lib/journal-mix.ts";
 
@@ -118,8 +119,40 @@ for (let round = 1; round <= ROUNDS; round++) {
       );
   }
 }
+/**
+ * The floor under a catch-up: reading the journals alone (segments read, frames checked by CRC,
+ * payloads decoded, as `catchUp` reads them), in this process, warm, no store. 0.25M events/s
+ * leaves 0.4 s per 100,000 events for everything; this is what reading takes of it.
+ */
+async function readFloor(state: string): Promise<{ wallS: number; cpuS: number }> {
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  let n = 0;
+  for (const ref of await listRunRefs(state))
+    for await (const batch of readRunEventBatches(ref.runDir, { trustKinds: TRUSTED_KINDS }))
+      n += batch.length;
+  const c = process.cpuUsage(c0);
+  if (n === 0) throw new Error(`no events under ${state}`);
+  return { wallS: (performance.now() - t0) / 1000, cpuS: (c.user + c.system) / 1e6 };
+}
+const floors = new Map<string, string[]>(mixes.map((m) => [m.name, []]));
+for (const mix of mixes) await readFloor(mix.state); // warm-up: the JIT, the page cache
+for (let round = 1; round <= ROUNDS; round++) {
+  for (const mix of mixes) {
+    const f = await readFloor(mix.state);
+    floors
+      .get(mix.name)
+      ?.push(
+        `${f.wallS.toFixed(2)} s wall (${Math.round(mix.events / f.wallS).toLocaleString("en")} events/s), ${f.cpuS.toFixed(2)} s CPU`,
+      );
+  }
+}
+
 for (const mix of mixes) {
   console.log(`\n## ${mix.name}: ${mix.events.toLocaleString("en")} events`);
+  console.log(
+    `\nFloor, reading the journals alone (no store), per round: ${floors.get(mix.name)?.join("; ")}`,
+  );
   console.log(
     "\n| round | load | cold: wall s | CPU s | RSS MB | caught up: wall s | CPU s | events/s (wall) | events/s (CPU) |",
   );
