@@ -12,8 +12,8 @@
  *   native call per batch instead of one per row;
  * - `str`: free text, capped in length;
  * - `json`: any value, serialised at flush time (off the publish path);
- * - `hist`: a sparse latency histogram (kept by reference, split into two
- *   list columns at flush time).
+ * - `hist`: a sparse latency histogram, its pairs copied into flat arrays as
+ *   it arrives and written as two list columns.
  *
  * A buffer is reused after its flush (`reset`), so steady-state ingest does
  * not reallocate its typed arrays.
@@ -52,6 +52,8 @@ export class ColumnBuffer {
   #ref: unknown[][];
   #cap = 256;
   readonly #isNum: boolean[];
+  /** Per `hist` column: its histograms' pairs, copied as they arrive (see `HistBuffer`). */
+  readonly #hist: Array<HistBuffer | undefined>;
 
   /** Whether the columns start with two non-numeric and two numeric ones (see `push4`). */
   readonly #common: boolean;
@@ -62,6 +64,7 @@ export class ColumnBuffer {
       specs.length >= 4 && !this.#isNum[0] && !this.#isNum[1] && this.#isNum[2] && this.#isNum[3];
     this.#num = this.#isNum.map((n) => new Float64Array(n ? this.#cap : 0));
     this.#ref = specs.map(() => []);
+    this.#hist = specs.map((s) => (s.kind === "hist" ? new HistBuffer() : undefined));
   }
 
   /** Doubles the room of every numeric column (one check per row instead of one per value). */
@@ -108,12 +111,17 @@ export class ColumnBuffer {
   #put(c: number, v: unknown): void {
     if (this.#isNum[c]) {
       this.#num[c][this.rows] = typeof v === "number" ? v : typeof v === "boolean" ? (v ? 1 : 0) : Number.NaN;
-    } else this.#ref[c].push(v);
+    } else {
+      const h = this.#hist[c];
+      if (h) h.push(this.rows, v as HistogramLike | undefined);
+      else this.#ref[c].push(v);
+    }
   }
 
   /** Empties the buffer for reuse (after its batch was written). */
   reset(): void {
     this.#ref = this.specs.map(() => []);
+    for (const h of this.#hist) h?.reset();
     this.rows = 0;
   }
 
@@ -133,7 +141,7 @@ export class ColumnBuffer {
           break;
         }
         case "hist":
-          columns.push(...histColumns(data, this.rows));
+          columns.push(...(this.#hist[c] as HistBuffer).columns(this.rows));
           break;
         case "sym": {
           const codes = new Int32Array(this.rows);
@@ -200,32 +208,56 @@ export class ColumnBuffer {
   }
 }
 
-/** A `hist` column as two flat list columns sharing one offsets array, items back to back. */
-function histColumns(
-  data: readonly unknown[],
-  rows: number,
-): [BatchColumnData & { type: "usmallint_list" }, BatchColumnData & { type: "ubigint_list" }] {
-  const offsets = new Uint32Array(rows + 1);
-  let total = 0;
-  for (let i = 0; i < rows; i++) {
-    total += (data[i] as HistogramLike | undefined)?.buckets.length ?? 0;
-    offsets[i + 1] = total;
-  }
-  const idx = new Uint16Array(total);
-  const cnt = new Float64Array(total);
-  let k = 0;
-  for (let i = 0; i < rows; i++) {
-    const b = (data[i] as HistogramLike | undefined)?.buckets;
-    if (!b) continue;
-    for (let j = 0; j < b.length; j++, k++) {
-      idx[k] = b[j][0];
-      cnt[k] = b[j][1];
+/**
+ * A `hist` column's rows: each histogram's (bucket, count) pairs copied into flat arrays as the
+ * row arrives, so that the event it came from is not kept until the flush.
+ */
+class HistBuffer {
+  /** Row r's pairs are [offsets[r], offsets[r + 1]). */
+  #offsets = new Uint32Array(257);
+  #idx = new Uint16Array(4096);
+  #cnt = new Float64Array(4096);
+  #n = 0;
+
+  push(row: number, h: HistogramLike | undefined): void {
+    if (row + 2 > this.#offsets.length) {
+      const o = new Uint32Array(this.#offsets.length * 2);
+      o.set(this.#offsets);
+      this.#offsets = o;
     }
+    const b = h?.buckets;
+    if (b && b.length > 0) {
+      if (this.#n + b.length > this.#idx.length) {
+        const size = Math.max(this.#idx.length * 2, this.#n + b.length);
+        const idx = new Uint16Array(size);
+        idx.set(this.#idx);
+        const cnt = new Float64Array(size);
+        cnt.set(this.#cnt);
+        this.#idx = idx;
+        this.#cnt = cnt;
+      }
+      for (let j = 0; j < b.length; j++) {
+        this.#idx[this.#n] = b[j][0];
+        this.#cnt[this.#n++] = b[j][1];
+      }
+    }
+    this.#offsets[row + 1] = this.#n;
   }
-  return [
-    { type: "usmallint_list", offsets, values: idx },
-    { type: "ubigint_list", offsets, values: cnt },
-  ];
+
+  /** The column as two flat list columns sharing one offsets array, items back to back. */
+  columns(
+    rows: number,
+  ): [BatchColumnData & { type: "usmallint_list" }, BatchColumnData & { type: "ubigint_list" }] {
+    const offsets = this.#offsets.slice(0, rows + 1);
+    return [
+      { type: "usmallint_list", offsets, values: this.#idx.slice(0, this.#n) },
+      { type: "ubigint_list", offsets, values: this.#cnt.slice(0, this.#n) },
+    ];
+  }
+
+  reset(): void {
+    this.#n = 0;
+  }
 }
 
 /** The 1-based code of `s` in a batch's symbol list, adding it if new. */

@@ -66,7 +66,8 @@ export class SparseHist {
 
   add(buckets: ReadonlyArray<readonly [number, number]>, count: number, sumMs: number, maxMs: number): void {
     if (buckets.length > 0) {
-      this.#parts.push(buckets);
+      const p = this.pairs;
+      for (let k = 0; k < buckets.length; k++) p.push(buckets[k][0], buckets[k][1]);
       this.#partPairs += buckets.length;
     }
     this.count += count;
@@ -78,7 +79,7 @@ export class SparseHist {
   /** Merges duplicates and sorts by bucket. */
   compact(): void {
     const parts = this.#parts;
-    if (parts.length === 0) return;
+    if (parts.length === 0 && this.#partPairs === 0) return;
     const p = this.pairs;
     let lo = SCRATCH.length;
     let hi = -1;
