@@ -14,7 +14,9 @@
  * (5% dead letters)". Two mixes are timed, alternating: the runs above, where 5% of the rows are
  * bad and so almost every journaled event is a dead letter; and as many events of long runs
  * (`lib/journal-mix.ts`), where dead letters are 5% of the events and the rest what a run journals
- * each second.
+ * each second. Each round also times the floor: a fresh process reading the same journals as the
+ * catch-up reads them and storing nothing (`peers/catch-up/read-journals.mjs`, on the built
+ * `dist/`), minus that process reading nothing.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync } from "node:fs";
@@ -22,8 +24,7 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { listRunRefs, listRuns, readRunEventBatches, readRunEvents } from "../src/journal/runs.ts";
-import { TRUSTED_KINDS } from "../src/metrics/catch-up.ts";
+import { listRunRefs, listRuns, readRunEvents } from "../src/journal/runs.ts";
 import { ensureOrdersCsv } from "../src/testing/generate.ts";
 import { writeMixRuns } from "./lib/journal-mix.ts";
 
@@ -83,20 +84,42 @@ console.log(
   `# second mix: ${RUNS} long runs' journals, ${mixEvents.toLocaleString("en")} events: per second a stage.progress per stage and a resource.sample, a checkpoint every 10 s, every 20th event a dead letter`,
 );
 
-function sql(state: string, runs: number): { wallS: number; cpuS: number; rssMB: number } {
-  const r = spawnSync(
-    TIME,
-    ["-f", "%e %U %S %M", "node", cli, "sql", "SELECT count(*) AS n FROM runs", "--json"],
-    {
-      cwd: work,
-      env: { ...env, SLUICE_HOME: state },
-      encoding: "utf8",
-    },
-  );
+interface Timed {
+  wallS: number;
+  cpuS: number;
+  rssMB: number;
+  out: string;
+}
+
+function timed(args: string[], state: string): Timed {
+  const r = spawnSync(TIME, ["-f", "%e %U %S %M", "node", ...args], {
+    cwd: work,
+    env: { ...env, SLUICE_HOME: state },
+    encoding: "utf8",
+  });
   if (r.status !== 0) throw new Error(r.stderr);
-  if (JSON.parse(r.stdout)[0].n !== runs) throw new Error(`expected ${runs} runs: ${r.stdout}`);
   const [wall, user, sys, rss] = (r.stderr.trim().split("\n").pop() ?? "").split(" ").map(Number);
-  return { wallS: wall, cpuS: user + sys, rssMB: rss / 1024 };
+  return { wallS: wall, cpuS: user + sys, rssMB: rss / 1024, out: r.stdout };
+}
+
+function sql(state: string, runs: number): Timed {
+  const t = timed([cli, "sql", "SELECT count(*) AS n FROM runs", "--json"], state);
+  if (JSON.parse(t.out)[0].n !== runs) throw new Error(`expected ${runs} runs: ${t.out}`);
+  return t;
+}
+
+/**
+ * The floor under a catch-up, as a fresh process (as cold as `sluice sql`): reading the journals
+ * alone (segments read, frames checked by CRC, payloads decoded, as `catchUp` reads them; no
+ * store), minus the same process reading nothing. 0.25M events/s leaves 0.4 s per 100,000 events
+ * for all of it.
+ */
+function readFloor(state: string, events: number): { wallS: number; cpuS: number } {
+  const script = join(here, "peers", "catch-up", "read-journals.mjs");
+  const all = timed([script, state], state);
+  if (JSON.parse(all.out).events !== events) throw new Error(`read ${all.out}, expected ${events} events`);
+  const none = timed([script, state, "--none"], state);
+  return { wallS: all.wallS - none.wallS, cpuS: all.cpuS - none.cpuS };
 }
 
 const mixes = [
@@ -111,51 +134,20 @@ for (let round = 1; round <= ROUNDS; round++) {
     rmSync(join(mix.state, "metrics.duckdb.wal"), { force: true });
     const cold = sql(mix.state, RUNS);
     const warm = sql(mix.state, RUNS);
+    const floor = readFloor(mix.state, mix.events);
     const rate = (s: number) => Math.round(mix.events / Math.max(0.001, s)).toLocaleString("en");
     rows
       .get(mix.name)
       ?.push(
-        `| ${round} | ${load.toFixed(2)}${load > 1 ? " (rerun)" : ""} | ${cold.wallS.toFixed(2)} | ${cold.cpuS.toFixed(2)} | ${cold.rssMB.toFixed(0)} | ${warm.wallS.toFixed(2)} | ${warm.cpuS.toFixed(2)} | ${rate(cold.wallS - warm.wallS)} | ${rate(cold.cpuS - warm.cpuS)} |`,
+        `| ${round} | ${load.toFixed(2)}${load > 1 ? " (rerun)" : ""} | ${cold.wallS.toFixed(2)} | ${cold.cpuS.toFixed(2)} | ${cold.rssMB.toFixed(0)} | ${warm.wallS.toFixed(2)} | ${warm.cpuS.toFixed(2)} | ${rate(cold.wallS - warm.wallS)} | ${rate(cold.cpuS - warm.cpuS)} | ${floor.wallS.toFixed(2)} | ${floor.cpuS.toFixed(2)} | ${rate(floor.wallS)} |`,
       );
   }
 }
-/**
- * The floor under a catch-up: reading the journals alone (segments read, frames checked by CRC,
- * payloads decoded, as `catchUp` reads them), in this process, warm, no store. 0.25M events/s
- * leaves 0.4 s per 100,000 events for everything; this is what reading takes of it.
- */
-async function readFloor(state: string): Promise<{ wallS: number; cpuS: number }> {
-  const t0 = performance.now();
-  const c0 = process.cpuUsage();
-  let n = 0;
-  for (const ref of await listRunRefs(state))
-    for await (const batch of readRunEventBatches(ref.runDir, { trustKinds: TRUSTED_KINDS }))
-      n += batch.length;
-  const c = process.cpuUsage(c0);
-  if (n === 0) throw new Error(`no events under ${state}`);
-  return { wallS: (performance.now() - t0) / 1000, cpuS: (c.user + c.system) / 1e6 };
-}
-const floors = new Map<string, string[]>(mixes.map((m) => [m.name, []]));
-for (const mix of mixes) await readFloor(mix.state); // warm-up: the JIT, the page cache
-for (let round = 1; round <= ROUNDS; round++) {
-  for (const mix of mixes) {
-    const f = await readFloor(mix.state);
-    floors
-      .get(mix.name)
-      ?.push(
-        `${f.wallS.toFixed(2)} s wall (${Math.round(mix.events / f.wallS).toLocaleString("en")} events/s), ${f.cpuS.toFixed(2)} s CPU`,
-      );
-  }
-}
-
 for (const mix of mixes) {
   console.log(`\n## ${mix.name}: ${mix.events.toLocaleString("en")} events`);
   console.log(
-    `\nFloor, reading the journals alone (no store), per round: ${floors.get(mix.name)?.join("; ")}`,
+    "\n| round | load | cold: wall s | CPU s | RSS MB | caught up: wall s | CPU s | events/s (wall) | events/s (CPU) | floor, reading alone: wall s | CPU s | events/s (wall) |",
   );
-  console.log(
-    "\n| round | load | cold: wall s | CPU s | RSS MB | caught up: wall s | CPU s | events/s (wall) | events/s (CPU) |",
-  );
-  console.log("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  console.log("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const row of rows.get(mix.name) ?? []) console.log(row);
 }
