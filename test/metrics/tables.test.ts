@@ -191,3 +191,48 @@ describe("JSON columns", () => {
     expect(values.slice(3)).toEqual([null, '"text"']);
   });
 });
+
+describe("histogram columns", () => {
+  it("copy each row's pairs as it arrives, across growth and reuse, and keep nothing of the event", () => {
+    const buf = new ColumnBuffer([
+      { name: "n", kind: "num" },
+      { name: "lat", kind: "hist" },
+    ]);
+    const rowsOf = (round: number) =>
+      Array.from({ length: 700 }, (_, i) =>
+        i % 7 === 3
+          ? undefined
+          : {
+              buckets: Array.from(
+                { length: (i + round) % 13 },
+                (_, j) => [j * 3 + round, i * 10 + j] as const,
+              ),
+            },
+      );
+    for (const round of [0, 1]) {
+      const rows = rowsOf(round);
+      for (let i = 0; i < rows.length; i++) {
+        const h = rows[i];
+        buf.push([i, h]);
+        // The event's lists may be reused or changed once taken: the buffer holds its own copy.
+        if (h) for (const pair of h.buckets) (pair as unknown as number[])[1] = -1;
+      }
+      const [, idx, cnt] = buf.toBatch(new Map()).columns as Array<{
+        offsets?: Uint32Array;
+        values: ArrayLike<number>;
+      }>;
+      const want = rowsOf(round);
+      expect(idx.offsets?.length).toBe(want.length + 1);
+      for (let i = 0; i < want.length; i++) {
+        const from = idx.offsets?.[i] ?? 0;
+        const to = idx.offsets?.[i + 1] ?? 0;
+        const pairs = Array.from({ length: to - from }, (_, k) => [
+          idx.values[from + k],
+          cnt.values[from + k],
+        ]);
+        expect(pairs).toEqual((want[i]?.buckets ?? []).map(([b, c]) => [b, c]));
+      }
+      buf.reset();
+    }
+  });
+});
