@@ -20,6 +20,8 @@ const NUMBER = /(?<![\w.])-?\d+(?:\.\d+)?(?:e[+-]?\d+)?(?![\w.]|:\w)/gi;
  */
 const groups = new Map<string, string>();
 const GROUPS_MAX = 4096;
+/** Longer reasons (a thrown object's JSON) are normalised each time, so the memo stays small. */
+const REASON_MAX = 512;
 
 /**
  * The reason with its varying values replaced: quoted text by `"…"`, long hex
@@ -34,8 +36,10 @@ export function normaliseReason(reason: string): string {
   let group = groups.get(reason);
   if (group === undefined) {
     group = reason.replace(QUOTED, '"…"').replace(HEX_ID, "<id>").replace(NUMBER, "<n>");
-    if (groups.size >= GROUPS_MAX) groups.clear();
-    groups.set(reason, group);
+    if (reason.length <= REASON_MAX) {
+      if (groups.size >= GROUPS_MAX) groups.clear();
+      groups.set(reason, group);
+    }
   }
   return group;
 }

@@ -255,8 +255,14 @@ class HistBuffer {
     ];
   }
 
+  /** Empties it for reuse; arrays grown past a few thousand rows' worth (a catch-up's batch) go. */
   reset(): void {
     this.#n = 0;
+    if (this.#idx.length > 1 << 16) {
+      this.#idx = new Uint16Array(4096);
+      this.#cnt = new Float64Array(4096);
+    }
+    if (this.#offsets.length > 1 << 14) this.#offsets = new Uint32Array(257);
   }
 }
 

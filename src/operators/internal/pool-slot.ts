@@ -55,10 +55,10 @@ export function newSlot(id: number, reason: WorkerStartReason, t: number): Slot 
   };
 }
 
-/** What the periodic check found for a slot. */
 /** Workers in a row that may fail to start before the pool gives up. */
 export const MAX_START_FAILURES = 3;
 
+/** What the periodic check found for a slot. */
 export type SlotCheck = "ok" | "start-timeout" | "timeout" | "heartbeat" | "idle" | "ping";
 
 /**
