@@ -25,6 +25,8 @@ const home = mkdtempSync(join(tmpdir(), "sluice-dash-"));
 /** The run pauses half-way until this file exists. */
 const gate = join(home, "release");
 let child: ChildProcess | undefined;
+/** What the served run has printed so far: shown when the page does not get what it waits for. */
+let childStderr = "";
 afterAll(() => {
   if (child && child.exitCode === null) child.kill("SIGKILL");
   rmSync(home, { recursive: true, force: true });
@@ -82,6 +84,7 @@ function startRun(): Promise<string> {
     let err = "";
     child!.stderr!.on("data", (d) => {
       err += d;
+      childStderr = err.slice(-4000);
       const m = /serving the API and dashboard at (http:\/\/\S+?)\/?\n/.exec(err);
       if (m) resolve(m[1]);
     });
@@ -135,9 +138,14 @@ describe("dashboard", () => {
       // alert of its own first: the dead-letter one is the alert waited for.)
       // The run is compiled by tsx from src/ as it starts: on a loaded machine (a CI running other
       // suites beside this one) the alert has come after more than 30 s, so it gets 90.
-      const alert = await page.waitForSelector('#alerts li.alert.critical:has-text("dead-letter rate")', {
-        timeout: 90_000,
-      });
+      const alert = await page
+        .waitForSelector('#alerts li.alert.critical:has-text("dead-letter rate")', { timeout: 90_000 })
+        .catch(async (e: Error) => {
+          const shown = await page.$eval("#alerts", (el) => el.textContent ?? "").catch(() => "?");
+          throw new Error(
+            `${e.message}\nalerts shown: ${shown}\nsluice run --serve printed:\n${childStderr}`,
+          );
+        });
       expect(await alert.textContent()).toMatch(/dead-letter rate/i);
       const first = await points();
       const rules = (await (await fetch(`${url}/api/rules?pipeline=http-fixture`)).json()) as {
