@@ -76,10 +76,11 @@ function figure(metric: SeriesMetric, a: Acc): number | null {
   };
   return seriesFigure(metric, sums, (p) => {
     h.compact();
-    if (h.pairs.length === 0) return null;
+    const pairs = h.pairs;
+    if (pairs.length === 0) return null;
     // As the store does: the bucket's histograms merged, the percentile read from the sum.
     scratch.reset();
-    for (let k = 0; k < h.pairs.length; k += 2) scratch.counts[h.pairs[k]] += h.pairs[k + 1];
+    for (let k = 0; k < pairs.length; k += 2) scratch.counts[pairs[k]] += pairs[k + 1];
     scratch.count = h.count;
     scratch.maxMs = h.maxMs;
     return scratch.percentile(p);

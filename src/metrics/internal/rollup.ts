@@ -147,7 +147,33 @@ export class StageRollup {
 
   /** A copy of an accumulator (its histogram too), to write while the original keeps counting. */
   static copy(a: RollupAcc): RollupAcc {
-    return { ...a, hist: a.hist.copy() };
+    // A literal, not `{ ...a }`: on Node 20 that spread cost ~5 µs an accumulator (73 ms for the
+    // 13,310 of a catch-up's flush).
+    return {
+      runId: a.runId,
+      pipeline: a.pipeline,
+      stage: a.stage,
+      stageIndex: a.stageIndex,
+      bucket: a.bucket,
+      hist: a.hist.copy(),
+      needsLoad: a.needsLoad,
+      stored: a.stored,
+      touched: a.touched,
+      rowsIn: a.rowsIn,
+      rowsOut: a.rowsOut,
+      filtered: a.filtered,
+      deadLettered: a.deadLettered,
+      errors: a.errors,
+      chunks: a.chunks,
+      busyMs: a.busyMs,
+      cpuMs: a.cpuMs,
+      events: a.events,
+      bytes: a.bytes,
+      intervalMs: a.intervalMs,
+      queueDepthMax: a.queueDepthMax,
+      firstTs: a.firstTs,
+      lastTs: a.lastTs,
+    };
   }
 
   /** Merges a stored row into an accumulator (before it is rewritten). */
