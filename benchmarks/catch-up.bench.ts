@@ -1,7 +1,7 @@
 /**
  * @module How fast a reader catches the metrics store up on journals, whole process:
  *
- *   node --import tsx benchmarks/catch-up.bench.ts [--rows 400000] [--runs 5] [--rounds 3]
+ *   node --import tsx benchmarks/catch-up.bench.ts [--rows 400000] [--runs 5] [--rounds 3] [--baseline REV]
  *   (npm run bench:catch-up)
  *
  * Makes `--runs` journals with `sluice run` (the orders CSV with 5% bad rows, validated
@@ -16,7 +16,10 @@
  * (`lib/journal-mix.ts`), where dead letters are 5% of the events and the rest what a run journals
  * each second. Each round also times the floor: a fresh process reading the same journals as the
  * catch-up reads them and storing nothing (`peers/catch-up/read-journals.mjs`, on the built
- * `dist/`), minus that process reading nothing.
+ * `dist/`), minus that process reading nothing. With `--baseline REV`, the same `sluice sql` of sluice
+ * at that revision (built in a git worktree) is timed in the same rounds, alternating, and the
+ * ratio of the two catch-ups is printed: this machine's speed drifts by up to 2× within minutes,
+ * so a change is judged by that ratio, not by events/s of two commands.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync } from "node:fs";
@@ -26,6 +29,7 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { listRunRefs, listRuns, readRunEvents } from "../src/journal/runs.ts";
 import { ensureOrdersCsv } from "../src/testing/generate.ts";
+import { baselineCheckout } from "./lib/baseline.ts";
 import { writeMixRuns } from "./lib/journal-mix.ts";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
@@ -38,6 +42,7 @@ const arg = (name: string, fallback: string) => {
 const ROWS = Number(arg("rows", "400000"));
 const RUNS = Number(arg("runs", "5"));
 const ROUNDS = Number(arg("rounds", "3"));
+const BASELINE = arg("baseline", "");
 const TIME = "/usr/bin/time";
 if (!existsSync(TIME)) throw new Error(`${TIME} (GNU time) is needed: apt-get install -y time`);
 
@@ -91,6 +96,14 @@ interface Timed {
   out: string;
 }
 
+const base = BASELINE
+  ? baselineCheckout(repo, join(here, "data"), BASELINE, join(here, "peers", "catch-up"), "catch-up")
+  : undefined;
+const variants = [
+  { name: "sluice", cli },
+  ...(base ? [{ name: `baseline ${BASELINE}`, cli: join(base, "bin", "sluice.js") }] : []),
+];
+
 function timed(args: string[], state: string): Timed {
   const r = spawnSync(TIME, ["-f", "%e %U %S %M", "node", ...args], {
     cwd: work,
@@ -102,8 +115,8 @@ function timed(args: string[], state: string): Timed {
   return { wallS: wall, cpuS: user + sys, rssMB: rss / 1024, out: r.stdout };
 }
 
-function sql(state: string, runs: number): Timed {
-  const t = timed([cli, "sql", "SELECT count(*) AS n FROM runs", "--json"], state);
+function sql(state: string, runs: number, bin = cli): Timed {
+  const t = timed([bin, "sql", "SELECT count(*) AS n FROM runs", "--json"], state);
   if (JSON.parse(t.out)[0].n !== runs) throw new Error(`expected ${runs} runs: ${t.out}`);
   return t;
 }
@@ -127,27 +140,45 @@ const mixes = [
   { name: "long runs, 5% of the events dead letters", state: mixHome, events: mixEvents },
 ];
 const rows = new Map<string, string[]>(mixes.map((m) => [m.name, []]));
+/** Per mix and variant: the catch-ups' wall and CPU seconds (cold minus caught up), for the ratio. */
+const spent = new Map<string, Array<{ wallS: number; cpuS: number }>>();
 for (let round = 1; round <= ROUNDS; round++) {
   for (const mix of round % 2 ? mixes : [...mixes].reverse()) {
-    const load = loadavg()[0];
-    rmSync(join(mix.state, "metrics.duckdb"), { force: true });
-    rmSync(join(mix.state, "metrics.duckdb.wal"), { force: true });
-    const cold = sql(mix.state, RUNS);
-    const warm = sql(mix.state, RUNS);
-    const floor = readFloor(mix.state, mix.events);
-    const rate = (s: number) => Math.round(mix.events / Math.max(0.001, s)).toLocaleString("en");
-    rows
-      .get(mix.name)
-      ?.push(
-        `| ${round} | ${load.toFixed(2)}${load > 1 ? " (rerun)" : ""} | ${cold.wallS.toFixed(2)} | ${cold.cpuS.toFixed(2)} | ${cold.rssMB.toFixed(0)} | ${warm.wallS.toFixed(2)} | ${warm.cpuS.toFixed(2)} | ${rate(cold.wallS - warm.wallS)} | ${rate(cold.cpuS - warm.cpuS)} | ${floor.wallS.toFixed(2)} | ${floor.cpuS.toFixed(2)} | ${rate(floor.wallS)} |`,
-      );
+    for (const v of round % 2 ? variants : [...variants].reverse()) {
+      const load = loadavg()[0];
+      rmSync(join(mix.state, "metrics.duckdb"), { force: true });
+      rmSync(join(mix.state, "metrics.duckdb.wal"), { force: true });
+      const cold = sql(mix.state, RUNS, v.cli);
+      const warm = sql(mix.state, RUNS, v.cli);
+      const floor = readFloor(mix.state, mix.events);
+      const rate = (s: number) => Math.round(mix.events / Math.max(0.001, s)).toLocaleString("en");
+      const key = `${mix.name}\t${v.name}`;
+      if (!spent.has(key)) spent.set(key, []);
+      spent.get(key)?.push({ wallS: cold.wallS - warm.wallS, cpuS: cold.cpuS - warm.cpuS });
+      rows
+        .get(mix.name)
+        ?.push(
+          `| ${round} | ${v.name} | ${load.toFixed(2)}${load > 1 ? " (rerun)" : ""} | ${cold.wallS.toFixed(2)} | ${cold.cpuS.toFixed(2)} | ${cold.rssMB.toFixed(0)} | ${warm.wallS.toFixed(2)} | ${warm.cpuS.toFixed(2)} | ${rate(cold.wallS - warm.wallS)} | ${rate(cold.cpuS - warm.cpuS)} | ${floor.wallS.toFixed(2)} | ${floor.cpuS.toFixed(2)} | ${rate(floor.wallS)} |`,
+        );
+    }
   }
 }
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 for (const mix of mixes) {
   console.log(`\n## ${mix.name}: ${mix.events.toLocaleString("en")} events`);
   console.log(
-    "\n| round | load | cold: wall s | CPU s | RSS MB | caught up: wall s | CPU s | events/s (wall) | events/s (CPU) | floor, reading alone: wall s | CPU s | events/s (wall) |",
+    "\n| round | sluice | load | cold: wall s | CPU s | RSS MB | caught up: wall s | CPU s | events/s (wall) | events/s (CPU) | floor, reading alone: wall s | CPU s | events/s (wall) |",
   );
-  console.log("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  console.log("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const row of rows.get(mix.name) ?? []) console.log(row);
+  if (base) {
+    const now = spent.get(`${mix.name}\t${variants[0].name}`) ?? [];
+    const then = spent.get(`${mix.name}\t${variants[1].name}`) ?? [];
+    console.log(
+      `\nCatch-up time, this tree ÷ ${BASELINE} (medians of ${ROUNDS}): wall ${(median(now.map((x) => x.wallS)) / median(then.map((x) => x.wallS))).toFixed(2)}, CPU ${(median(now.map((x) => x.cpuS)) / median(then.map((x) => x.cpuS))).toFixed(2)}`,
+    );
+  }
 }
