@@ -16,7 +16,8 @@
  * (`lib/journal-mix.ts`), where dead letters are 5% of the events and the rest what a run journals
  * each second. Each round also times the floor: a fresh process reading the same journals as the
  * catch-up reads them and storing nothing (`peers/catch-up/read-journals.mjs`, on the built
- * `dist/`), minus that process reading nothing. With `--baseline REV`, the same `sluice sql` of sluice
+ * `dist/`), minus that process reading nothing; and, lower still, the same journals' frames
+ * checked and payloads walked without making any value (`peers/catch-up/walk-journals.mjs`). With `--baseline REV`, the same `sluice sql` of sluice
  * at that revision (built in a git worktree) is timed in the same rounds, alternating, and the
  * ratio of the two catch-ups is printed: this machine's speed drifts by up to 2× within minutes,
  * so a change is judged by that ratio, not by events/s of two commands.
@@ -127,12 +128,18 @@ function sql(state: string, runs: number, bin = cli): Timed {
  * store), minus the same process reading nothing. 0.25M events/s leaves 0.4 s per 100,000 events
  * for all of it.
  */
-function readFloor(state: string, events: number): { wallS: number; cpuS: number } {
+function readFloor(state: string, events: number): { wallS: number; cpuS: number; walkS: number } {
   const script = join(here, "peers", "catch-up", "read-journals.mjs");
   const all = timed([script, state], state);
   if (JSON.parse(all.out).events !== events) throw new Error(`read ${all.out}, expected ${events} events`);
   const none = timed([script, state, "--none"], state);
-  return { wallS: all.wallS - none.wallS, cpuS: all.cpuS - none.cpuS };
+  // Lower still: frames checked and payloads walked without making any value (walk-journals.mjs).
+  const walker = join(here, "peers", "catch-up", "walk-journals.mjs");
+  const walk = timed([walker, state], state);
+  if (JSON.parse(walk.out).events !== events)
+    throw new Error(`walked ${walk.out}, expected ${events} events`);
+  const still = timed([walker, state, "--none"], state);
+  return { wallS: all.wallS - none.wallS, cpuS: all.cpuS - none.cpuS, walkS: walk.wallS - still.wallS };
 }
 
 const mixes = [
@@ -158,7 +165,7 @@ for (let round = 1; round <= ROUNDS; round++) {
       rows
         .get(mix.name)
         ?.push(
-          `| ${round} | ${v.name} | ${load.toFixed(2)}${load > 1 ? " (rerun)" : ""} | ${cold.wallS.toFixed(2)} | ${cold.cpuS.toFixed(2)} | ${cold.rssMB.toFixed(0)} | ${warm.wallS.toFixed(2)} | ${warm.cpuS.toFixed(2)} | ${rate(cold.wallS - warm.wallS)} | ${rate(cold.cpuS - warm.cpuS)} | ${floor.wallS.toFixed(2)} | ${floor.cpuS.toFixed(2)} | ${rate(floor.wallS)} |`,
+          `| ${round} | ${v.name} | ${load.toFixed(2)}${load > 1 ? " (rerun)" : ""} | ${cold.wallS.toFixed(2)} | ${cold.cpuS.toFixed(2)} | ${cold.rssMB.toFixed(0)} | ${warm.wallS.toFixed(2)} | ${warm.cpuS.toFixed(2)} | ${rate(cold.wallS - warm.wallS)} | ${rate(cold.cpuS - warm.cpuS)} | ${floor.wallS.toFixed(2)} | ${floor.cpuS.toFixed(2)} | ${rate(floor.wallS)} | ${floor.walkS.toFixed(2)} |`,
         );
     }
   }
@@ -170,9 +177,11 @@ const median = (xs: number[]) => {
 for (const mix of mixes) {
   console.log(`\n## ${mix.name}: ${mix.events.toLocaleString("en")} events`);
   console.log(
-    "\n| round | sluice | load | cold: wall s | CPU s | RSS MB | caught up: wall s | CPU s | events/s (wall) | events/s (CPU) | floor, reading alone: wall s | CPU s | events/s (wall) |",
+    "\n| round | sluice | load | cold: wall s | CPU s | RSS MB | caught up: wall s | CPU s | events/s (wall) | events/s (CPU) | floor, reading alone: wall s | CPU s | events/s (wall) | walk alone: wall s |",
   );
-  console.log("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  console.log(
+    "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  );
   for (const row of rows.get(mix.name) ?? []) console.log(row);
   if (base) {
     const now = spent.get(`${mix.name}\t${variants[0].name}`) ?? [];
