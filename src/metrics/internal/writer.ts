@@ -10,9 +10,10 @@
  * reaches its size trigger.
  */
 
-import type { AppendBatch, AppendColumnData, BatchSource, Connection } from "../../duckdb/client.ts";
+import type { AppendColumnData, BatchSource, Connection } from "../../duckdb/client.ts";
 import { durable, type EventOf, type SluiceEvent } from "../../events/schema.ts";
-import { batchColumns, ColumnBuffer, type ColumnSpec, storedColumns } from "./columns.ts";
+import { openAppend, type TableAppend } from "./append.ts";
+import { batchColumns, ColumnBuffer, type ColumnSpec } from "./columns.ts";
 import {
   ROLLUPS,
   type RollupAcc,
@@ -368,38 +369,4 @@ export class MetricsWriter {
       ),
     });
   }
-}
-
-interface TableAppend {
-  append(batch: AppendBatch): void;
-  close(): void;
-}
-
-/**
- * An appender for `table`, whose batches are built in `specs` order
- * (`storedColumns`). A table whose columns a migration appended in another
- * order gets its batch columns reordered.
- */
-async function openAppend(
-  conn: Connection,
-  table: string,
-  specs: readonly ColumnSpec[],
-): Promise<TableAppend> {
-  const appender = await conn.appender(table);
-  const names = storedColumns(specs).map(([n]) => n);
-  const order = appender.columns.map((c) => {
-    const k = names.indexOf(c);
-    if (k === -1) {
-      throw new Error(
-        `metrics table ${table} has a column ${c} this version of sluice does not write; move the metrics file aside (sluice starts a new one)`,
-      );
-    }
-    return k;
-  });
-  const inOrder = order.length === names.length && order.every((k, i) => k === i);
-  return {
-    append: (batch) =>
-      appender.append(inOrder ? batch : { rows: batch.rows, columns: order.map((k) => batch.columns[k]) }),
-    close: () => appender.close(),
-  };
 }
