@@ -129,6 +129,26 @@ describe("dashboard", () => {
       page.on("pageerror", (e) => errors.push(e.message));
       await page.goto(`${url}/`);
       await page.waitForSelector("#runs li[data-run]");
+      // The page follows the live run, also when it opened before the run was listed (the
+      // server is up before its run starts): it switches to it once listed.
+      const liveRun = async (): Promise<string> => {
+        for (let i = 0; i < 600; i++) {
+          const runs = (await (await fetch(`${url}/api/runs?limit=50`)).json()) as {
+            items: Array<{ runId: string; live?: boolean }>;
+          };
+          const live = runs.items.find((r) => r.live);
+          if (live) return live.runId;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        throw new Error(`no live run listed at ${url}/api/runs`);
+      };
+      await page.waitForFunction(
+        (id) => document.querySelector("#run-title")?.textContent === id,
+        await liveRun(),
+        {
+          timeout: 30_000,
+        },
+      );
       const points = () => page.$eval("#chart-throughput", (c) => Number(c.getAttribute("data-points")));
       await page.waitForFunction(
         () => Number(document.querySelector("#chart-throughput")?.getAttribute("data-points")) > 0,

@@ -24,7 +24,7 @@ export const APP_JS = `"use strict";
   for (var b = 0.001; b < 1e7; b *= 1.25) BOUNDS.push(Number(b.toPrecision(6)));
   var COLORS = ["#1565c0", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#c62828", "#5d4037", "#ad1457"];
   var MAX_POINTS = 300;
-  var state = { run: null, source: null, series: {}, colors: {}, alerts: {}, points: 0, pipelines: {}, windows: {} };
+  var state = { run: null, chosen: false, source: null, series: {}, colors: {}, alerts: {}, points: 0, pipelines: {}, windows: {} };
   var FIGURE = { rows_per_s: "rows/s", p99_ms: "p99", peak_rss_bytes: "peak RSS" };
 
   function $(id) { return document.getElementById(id); }
@@ -282,7 +282,7 @@ ${WORKERS_JS}
 
   function follow(runId) {
     if (state.source) state.source.close();
-    state.run = runId; state.series = {}; state.colors = {}; state.alerts = {}; state.windows = {}; renderWindows();
+    state.run = runId; state.series = {}; state.colors = {}; state.alerts = {}; state.windows = {}; state.points = 0; renderWindows();
     renderWorkers(null);
     renderAlerts();
     redraw();
@@ -326,13 +326,17 @@ ${WORKERS_JS}
         state.pipelines[r.runId] = r.pipeline;
         li.appendChild(el("div", "p", r.pipeline + (r.live ? " ●" : "")));
         li.appendChild(el("div", "s", r.status + " · " + r.runId));
-        li.addEventListener("click", function () { follow(r.runId); });
+        li.addEventListener("click", function () { state.chosen = true; follow(r.runId); });
         ul.appendChild(li);
       });
-      if (!state.run && page.items.length > 0) {
-        var live = page.items.filter(function (r) { return r.live; })[0];
-        follow((live || page.items[0]).runId);
-      }
+      // Until a run is clicked, the page follows a live run: one that starts after the page
+      // opened (sluice run --serve serves before its run is listed) is taken up once listed.
+      if (state.chosen || page.items.length === 0) return;
+      var current = page.items.filter(function (r) { return r.runId === state.run; })[0];
+      if (current && current.live) return;
+      var live = page.items.filter(function (r) { return r.live; })[0];
+      if (live) follow(live.runId);
+      else if (!state.run) follow(page.items[0].runId);
     });
   }
 
