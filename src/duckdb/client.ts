@@ -185,6 +185,10 @@ function wrap(conn: DuckDBConnection, onClose: () => void): Connection {
       for (let c = 0; c < app.columnCount; c++) types.push(app.columnType(c));
       const targets = types.map((t, c) => targetOf(t, `${table}.${names[c]}`));
       const scratch = newScratch();
+      // One data chunk, reset and refilled for every 2048 rows: the appender copies what it is
+      // given. (A chunk per 2048 rows is freed only by its finalizer, after a GC the small JS
+      // heap of a catch-up seldom needs.)
+      let chunk: DuckDBDataChunk | undefined;
       return {
         columns: names,
         append(batch) {
@@ -193,7 +197,9 @@ function wrap(conn: DuckDBConnection, onClose: () => void): Connection {
           try {
             for (let from = 0; from < batch.rows; from += CHUNK) {
               const n = Math.min(CHUNK, batch.rows - from);
-              const chunk = DuckDBDataChunk.create(types, n);
+              if (chunk) chunk.reset();
+              else chunk = DuckDBDataChunk.create(types);
+              chunk.rowCount = n;
               for (let c = 0; c < types.length; c++) {
                 const vec = duckdb.data_chunk_get_vector(chunk.chunk, c);
                 fillTarget(vec, targets[c], batch.columns[c], from, n, scratch, names[c]);
