@@ -148,7 +148,12 @@ export function fillSymbols(
     if (first[code] === 0) {
       first[code] = i + 1;
       const s = symbols[code - 1];
-      if (s === undefined) throw new RangeError(`symbol code ${code} is not in a list of ${symbols.length}`);
+      if (s === undefined) {
+        // The scratch marks are left clean: the next fill (of a reused chunk, too) must not copy a
+        // struct from a row this one never wrote.
+        first.fill(0);
+        throw new RangeError(`symbol code ${code} is not in a list of ${symbols.length}`);
+      }
       duckdb.vector_assign_string_element(vec, i, s);
     }
   }

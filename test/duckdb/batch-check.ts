@@ -298,6 +298,23 @@ const outOfRange = (() => {
     return (e as Error).message.includes("ubigint_list") ? "refused" : (e as Error).message;
   }
 })();
+// A symbol code beyond its list, after rows that set their first occurrence: refused, and the
+// next batch (into the same reused data chunk) comes out whole (checked row by row below).
+const badSymbol = (() => {
+  try {
+    app.append({
+      ...ab,
+      columns: ab.columns.map((c) =>
+        c.type === "symbols" && c.codes === codes
+          ? { ...c, codes: codes.map((x, j) => (j === 100 ? 99 : x)) }
+          : c,
+      ),
+    });
+    return "accepted";
+  } catch (e) {
+    return (e as Error).message.includes("symbol code 99") ? "refused" : (e as Error).message;
+  }
+})();
 const wrongShape = (() => {
   try {
     app.append({ rows: 1, columns: ab.columns.slice(1) });
@@ -376,6 +393,14 @@ const unsupported = await a.appender("z").then(
 app.close();
 a.close();
 adb.close();
-const appended = { rolledBack: rolledBack.n, outOfRange, wrongShape, unsupported, rows: back.length, ranges };
+const appended = {
+  rolledBack: rolledBack.n,
+  outOfRange,
+  badSymbol,
+  wrongShape,
+  unsupported,
+  rows: back.length,
+  ranges,
+};
 
 console.log(JSON.stringify({ mismatches, sums, refused, after, total, appended }));

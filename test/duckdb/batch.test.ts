@@ -36,6 +36,7 @@ describe.each(["node", "bun", "deno"] as const)("batch source on %s", (runtime) 
     expect(out.appended).toEqual({
       rolledBack: 0,
       outOfRange: "refused",
+      badSymbol: "refused",
       wrongShape: "x: a batch of 15 columns for 16",
       unsupported: "z.day: columns of type DATE cannot be appended in batches",
       rows: 5000,
