@@ -189,8 +189,9 @@ export class LiveSeries {
       const k = a && a.start > start ? lowerBound(accs, start) : accs.length;
       a = accs[k];
       if (!a || a.start !== start) {
-        // The previous bucket is most likely complete: merge its histogram's repeated indexes.
-        accs[k - 1]?.hist.compact();
+        // The previous bucket is most likely complete: merge its histogram's repeated indexes and
+        // give back its spare room (an hour of seconds is kept).
+        accs[k - 1]?.hist.trim();
         a = emptyAcc(start);
         accs.splice(k, 0, a);
       }

@@ -54,6 +54,30 @@ describe("SparseHist", () => {
     }
   });
 
+  it("drops an index that is no bucket, and trims without losing a count", () => {
+    const h = new SparseHist();
+    h.add(
+      [
+        [2, 1],
+        [-1, 5],
+        [1.5, 5],
+        [N, 5],
+        [2, 3],
+      ],
+      19,
+      1,
+      1,
+    );
+    h.compact();
+    expect(Array.from(h.pairs)).toEqual([2, 4]);
+    for (let k = 0; k < 50; k++) h.add([[k % N, 1]], 1, 1, 1);
+    const before = dense(h);
+    h.trim();
+    expect(dense(h)).toEqual(before);
+    h.add([[0, 7]], 7, 1, 1);
+    expect(dense(h)[0]).toBe(before[0] + 7);
+  });
+
   it("copies its pairs: adds to the original leave the copy as it was", () => {
     const h = new SparseHist();
     h.add(

@@ -210,23 +210,29 @@ export const APP_JS = `"use strict";
     });
   }
   function loadTrends() {
-    var p = state.pipelines[state.run];
+    var runId = state.run;
+    var p = state.pipelines[runId];
     if (!p) return;
-    getJson("/api/trends?pipeline=" + encodeURIComponent(p)).then(drawTrends).catch(function () {});
+    getJson("/api/trends?pipeline=" + encodeURIComponent(p)).then(function (t) {
+      if (state.run === runId) drawTrends(t);
+    }).catch(function () {});
   }
 ${DEAD_LETTERS_JS}
 ${WORKERS_JS}
   function loadInsights() {
     if (!state.run) return;
     loadTrends();
-    var run = encodeURIComponent(state.run);
-    getJson("/api/bottlenecks?run=" + run).then(function (b) {
+    var runId = state.run;
+    var run = encodeURIComponent(runId);
+    // Answers that arrive after the page switched runs are dropped (they are the other run's).
+    var mine = function (fn) { return function (x) { if (state.run === runId) fn(x); }; };
+    getJson("/api/bottlenecks?run=" + run).then(mine(function (b) {
       var d = $("bottleneck");
       d.className = "";
       d.textContent = b.bottleneck ? b.bottleneck.stage + " (" + b.bottleneck.kind + ")" : "no single stage limits the run";
       (b.evidence || []).forEach(function (line) { d.appendChild(el("p", "muted", line)); });
-    }).catch(function () {});
-    getJson("/api/recommendations?run=" + run).then(function (r) {
+    })).catch(function () {});
+    getJson("/api/recommendations?run=" + run).then(mine(function (r) {
       var list = Array.isArray(r) ? r : r.items || r.recommendations || [];
       var ul = $("recommendations");
       ul.textContent = "";
@@ -237,13 +243,13 @@ ${WORKERS_JS}
         if (x.reason) li.appendChild(el("div", "muted", x.reason));
         ul.appendChild(li);
       });
-    }).catch(function () {});
-    getJson("/api/runs/" + run + "/dead-letters?status=all&buckets=" + DL_BUCKETS).then(renderDeadLetters).catch(function () {});
+    })).catch(function () {});
+    getJson("/api/runs/" + run + "/dead-letters?status=all&buckets=" + DL_BUCKETS).then(mine(renderDeadLetters)).catch(function () {});
     loadWorkers(state.run);
-    getJson("/api/alerts?state=all&run=" + run).then(function (r) {
+    getJson("/api/alerts?state=all&run=" + run).then(mine(function (r) {
       r.items.forEach(function (a) { state.alerts[a.alertId] = a; });
       renderAlerts();
-    }).catch(function () {});
+    })).catch(function () {});
   }
 
   function onEvents(events) {

@@ -63,7 +63,10 @@ export class SparseHist {
   /** Pairs appended since the last compaction. */
   #pending = 0;
 
-  /** The pairs (interleaved bucket index, count), a view valid until the next `add`. Sorted and unique after `compact`. */
+  /**
+   * The pairs (interleaved bucket index, count), a view valid until the next `add`, `compact` or
+   * `trim`. Sorted and unique after `compact`.
+   */
   get pairs(): Float64Array {
     return this.#buf.subarray(0, this.#len);
   }
@@ -81,25 +84,38 @@ export class SparseHist {
       let j = this.#len;
       for (let k = 0; k < n; k++) {
         const b = buckets[k];
-        p[j++] = b[0];
+        const i = b[0];
+        // An index that is no bucket (only a forged journal has one) cannot be placed: dropped
+        // (count, sum and max are the event's own).
+        if ((i | 0) !== i || i < 0 || i >= SCRATCH.length) continue;
+        p[j++] = i;
         p[j++] = b[1];
       }
+      this.#pending += (j - this.#len) >> 1;
       this.#len = j;
-      this.#pending += n;
     }
     this.count += count;
     this.sumMs += sumMs;
     if (maxMs > this.maxMs) this.maxMs = maxMs;
   }
 
-  /** Makes room for `extra` more values: compacts first, grows only when that is not enough. */
+  /**
+   * Makes room for `extra` more values: compacts first, and grows (to twice what is needed) when
+   * that leaves less than half the buffer free, so compactions stay one per buffer's worth of adds.
+   */
   #room(extra: number): void {
     this.compact();
     const need = this.#len + extra;
-    if (need <= this.#buf.length) return;
+    if (2 * need <= this.#buf.length) return;
     const b = new Float64Array(Math.max(32, 2 * need));
     b.set(this.#buf.subarray(0, this.#len));
     this.#buf = b;
+  }
+
+  /** Compacts and gives back the unused room (a bucket that is complete and kept a while). */
+  trim(): void {
+    this.compact();
+    if (this.#buf.length > this.#len) this.#buf = this.#len > 0 ? this.#buf.slice(0, this.#len) : NONE;
   }
 
   /** Merges duplicates and sorts by bucket (in place). */
