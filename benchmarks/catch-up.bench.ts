@@ -1,7 +1,7 @@
 /**
  * @module How fast a reader catches the metrics store up on journals, whole process:
  *
- *   node --import tsx benchmarks/catch-up.bench.ts [--rows 400000] [--runs 5] [--rounds 3] [--baseline REV]
+ *   node --import tsx benchmarks/catch-up.bench.ts [--rows 400000] [--runs 5] [--rounds 3] [--baseline REV] [--settle 90]
  *   (npm run bench:catch-up)
  *
  * Makes `--runs` journals with `sluice run` (the orders CSV with 5% bad rows, validated
@@ -149,8 +149,18 @@ const mixes = [
 const rows = new Map<string, string[]>(mixes.map((m) => [m.name, []]));
 /** Per mix and variant: the catch-ups' wall and CPU seconds (cold minus caught up), for the ratio. */
 const spent = new Map<string, Array<{ wallS: number; cpuS: number }>>();
+/**
+ * Before each mix of a round, waits (at most `--settle` s, default 90) for the one-minute load to
+ * fall under 1: the rounds before it ran DuckDB's two threads back to back.
+ */
+const SETTLE_S = Number(arg("settle", "90"));
+function settle(): void {
+  const until = Date.now() + SETTLE_S * 1000;
+  while (loadavg()[0] >= 1 && Date.now() < until) spawnSync("sleep", ["2"]);
+}
 for (let round = 1; round <= ROUNDS; round++) {
   for (const mix of round % 2 ? mixes : [...mixes].reverse()) {
+    settle();
     for (const v of round % 2 ? variants : [...variants].reverse()) {
       const load = loadavg()[0];
       rmSync(join(mix.state, "metrics.duckdb"), { force: true });
