@@ -130,9 +130,10 @@ describe("dashboard", () => {
       await page.goto(`${url}/`);
       await page.waitForSelector("#runs li[data-run]");
       // The page follows the live run, also when it opened before the run was listed (the
-      // server is up before its run starts): it switches to it once listed.
+      // server is up before its run starts): it switches to it once listed. (On a loaded
+      // machine the run, compiled by tsx as it starts, is listed after up to 90 s.)
       const liveRun = async (): Promise<string> => {
-        for (let i = 0; i < 600; i++) {
+        for (let i = 0; i < 900; i++) {
           const runs = (await (await fetch(`${url}/api/runs?limit=50`)).json()) as {
             items: Array<{ runId: string; live?: boolean }>;
           };
