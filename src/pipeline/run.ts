@@ -122,11 +122,14 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
   // from it reads nothing and must not call end() again.
   const cp = resume?.checkpoint;
   const ended = cp?.operatorState.$final === true;
+  // The source's dead letters are cut as each barrier leaves it (it reads on meanwhile).
+  deadLetters.align("source");
   const barriers = new BarrierState(
     clock,
     sourceMeter,
     cpRows,
     cp && { id: cp.id, offset: cp.sourceOffset as never },
+    (id) => deadLetters.cut("source", id),
   );
   const onStop = () => {
     barriers.stopRequested = true;
@@ -164,7 +167,7 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
       });
     }
     const sideState = await sides.commit(b.id);
-    await deadLetters.flush(true);
+    await deadLetters.flush(true, b.id);
     flushMetrics();
     const at = { ts: clock.now(), runId, pipeline: p.name };
     await recordCheckpoint(
@@ -187,7 +190,13 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
       const meter = new StageMeter(names[i], i + 1, t0);
       const impl = op.make(stageCtx(names[i], i + 1, meter));
       const name = names[i];
-      const onBarrier = sides.has(name) ? (b: Barrier) => sides.cut(name, b.id) : undefined;
+      // As a barrier passes the stage, its dead letters and side outputs so far belong to that checkpoint.
+      deadLetters.align(name);
+      const side = sides.has(name);
+      const onBarrier = (b: Barrier) => {
+        deadLetters.cut(name, b.id);
+        if (side) sides.cut(name, b.id);
+      };
       stages.push({ name, op, impl, meter, onBarrier });
       meters.push(meter);
       await impl.start?.();

@@ -41,6 +41,8 @@ export class BarrierState {
     readonly everyRows: number,
     /** The checkpoint the run resumed from, if any. */
     from: { id: number; offset: SourceOffset | undefined } | undefined,
+    /** Told each barrier's id as it leaves the source (what the source did so far belongs to it). */
+    readonly onBarrier?: (id: number) => void,
   ) {
     this.checkpointId = from?.id ?? 0;
     this.lastOffset = from?.offset;
@@ -50,6 +52,7 @@ export class BarrierState {
   barrier(final: boolean): Chunk<unknown> {
     const b: Barrier = { id: ++this.checkpointId, offset: this.lastOffset, final, snapshots: {} };
     this.#atBarrier.set(b.id, { ...this.sourceMeter.totals });
+    this.onBarrier?.(b.id);
     this.rowsSinceCheckpoint = 0;
     this.lastCheckpointAt = this.clock.monotonic();
     this.checkpointDue = false;

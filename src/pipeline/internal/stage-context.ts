@@ -55,7 +55,7 @@ export function stageContext(
         raw: boundRaw(item.raw, item.rawBytes),
         record: item.record,
       };
-      deadLetters.add(ev);
+      deadLetters.add(ev, stage);
       bus.publish(ev);
     },
     sideOutput: (name, sink) => sides.register(ctx, meter, name, sink),
