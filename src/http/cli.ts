@@ -109,16 +109,41 @@ function untilSignal(): Promise<void> {
   });
 }
 
+/**
+ * Each distinct message once on stderr: the store is caught up every 2 s
+ * while serving, and a lasting problem (a damaged journal, a full disk) is
+ * reported once, not every time, nor never.
+ */
+function warnOnce(): { warn: (message: string) => void; failed: (e: unknown) => void } {
+  const seen = new Set<string>();
+  const warn = (message: string) => {
+    if (seen.has(message)) return;
+    seen.add(message);
+    stderr.write(`sluice: warning: ${message}\n`);
+  };
+  return {
+    warn,
+    failed: (e) =>
+      warn(
+        `catching up the metrics store failed (tried again every ${LIVE_CATCH_UP_MS / 1000} s): ${e instanceof Error ? e.message : String(e)}`,
+      ),
+  };
+}
+
 /** `sluice serve`: serves past runs until SIGINT/SIGTERM. Returns the exit code. */
 export async function serveCommand(flags: ServeFlags): Promise<number> {
   const bind = resolveBind(flags);
-  const { store, stale } = await openCaughtUp(flags.home);
-  if (stale && !flags.quiet) stderr.write(`sluice: note: serving past runs as stored: ${stale}\n`);
-  // New runs' journals are caught up while serving.
-  const stopCatchUp = systemClock.every(
-    LIVE_CATCH_UP_MS,
-    () => void catchUp(store, stateHome(flags.home)).catch(() => {}),
-  );
+  const { warn, failed } = warnOnce();
+  const { store, stale } = await openCaughtUp(flags.home, { onWarning: warn });
+  if (stale && !flags.quiet)
+    stderr.write(`sluice: note: ${stale} New runs are served once this restarts with the store free.\n`);
+  // New runs' journals are caught up while serving (not into a copy opened because the store was held).
+  const stopCatchUp = stale
+    ? () => {}
+    : systemClock.every(
+        LIVE_CATCH_UP_MS,
+        () => void catchUp(store, stateHome(flags.home), { onWarning: warn }).catch(failed),
+      );
   const home = stateHome(flags.home);
   const redrive = flags.loadPipeline ? redriveStarter({ home, load: flags.loadPipeline }) : undefined;
   const app = createApp({
@@ -169,8 +194,10 @@ export function servePlugin(flags: ServeFlags, alerts?: AlertsPlugin): RunPlugin
   let home = "";
   const cancel = new AbortController();
   let waiting = false;
+  const { warn, failed } = warnOnce();
+  let stale = false;
   const catchUpNow = async () => {
-    if (store) await catchUp(store, home).catch(() => {});
+    if (store && !stale) await catchUp(store, home, { onWarning: warn }).catch(failed);
   };
   return {
     name: "serve",
@@ -180,10 +207,11 @@ export function servePlugin(flags: ServeFlags, alerts?: AlertsPlugin): RunPlugin
       const bind = resolveBind(flags);
       home = ctx.home;
       try {
-        const opened = await openCaughtUp(ctx.home);
+        const opened = await openCaughtUp(ctx.home, { onWarning: warn });
         store = opened.store;
+        stale = opened.stale !== undefined;
         if (opened.stale && !flags.quiet)
-          stderr.write(`sluice: note: serving past runs as stored: ${opened.stale}\n`);
+          stderr.write(`sluice: note: ${opened.stale} Past runs are served from that copy.\n`);
       } catch (e) {
         if (!flags.quiet)
           stderr.write(

@@ -13,6 +13,12 @@
  * listing; a grown one is read from where reading stopped. A mark is written
  * after the events it covers are committed, so a crash in between only
  * re-reads (and the store skips) those events.
+ *
+ * A journal that cannot be read whole does not stop the others: damaged
+ * bytes are skipped (their records are lost; the rest of the run is loaded)
+ * and a journal that cannot be read at all (written by a newer sluice,
+ * unreadable) is left out; both are reported through `onWarning`, and the
+ * latter is tried again by the next catch-up.
  */
 import type { JournalPosition } from "../journal/journal.ts";
 import { JOURNAL_DIR, listRunRefs, type RunRef, readRunEventBatches } from "../journal/runs.ts";
@@ -21,6 +27,7 @@ import type { Clock } from "../runtime/clock.ts";
 import { systemClock } from "../runtime/clock.ts";
 import { fs, paths } from "../runtime/fs.ts";
 import { MetricsLockedError } from "./errors.ts";
+import { JOURNAL_MARKS as MARKS, PRUNED_SEGMENT } from "./internal/schema.ts";
 import { TABLES } from "./internal/tables.ts";
 import type { IngestEvent, MetricsStore } from "./store.ts";
 
@@ -34,6 +41,8 @@ export interface CatchUpProgress {
 export interface CatchUpOptions {
   /** Called after each run that had something to read, and at least every 250 ms of reading. */
   readonly onProgress?: (p: CatchUpProgress) => void;
+  /** Called for each journal, or part of one, that could not be loaded (the others are). */
+  readonly onWarning?: (message: string) => void;
   readonly clock?: Clock;
 }
 
@@ -45,6 +54,8 @@ export interface CatchUpResult {
   /** Events read from journals (the store skips those it already holds). */
   readonly events: number;
   readonly accepted: number;
+  /** Runs left out because their journal could not be read (see `onWarning`). */
+  readonly skipped: number;
   readonly elapsedMs: number;
 }
 
@@ -54,8 +65,6 @@ interface Mark {
   readonly offset: number;
   readonly seq: number;
 }
-
-const MARKS = "_sluice_journal_marks";
 
 /**
  * Kinds read back without the whole event schema check (see
@@ -155,14 +164,25 @@ export async function catchUp(
   // One ingest for all of them (one batch, few commits), each event numbered by its run.
   const reached = new Map<string, Mark>();
   let runsDone = refs.length - todo.length;
+  let skipped = 0;
+  const warn = (ref: RunRef, message: string) =>
+    options.onWarning?.(`run ${ref.runId} of pipeline ${ref.pipeline}: ${message}`);
   async function* all(): AsyncGenerator<IngestEvent[]> {
     for (const { ref, mark, bytes } of todo) {
-      let after: JournalPosition | undefined = mark
-        ? { segment: mark.segment, offset: mark.offset }
+      // A pruned run's store rows are gone: when it grew (it was resumed), all of it is loaded again.
+      const from = mark && mark.segment !== PRUNED_SEGMENT ? mark : undefined;
+      let after: JournalPosition | undefined = from
+        ? { segment: from.segment, offset: from.offset }
         : undefined;
-      let seq = mark?.seq ?? 0;
+      let seq = from?.seq ?? 0;
+      const onCorruption = (e: Error) =>
+        warn(ref, `${e.message} The run's other events are in the metrics store.`);
       try {
-        for await (const batch of readRunEventBatches(ref.runDir, { after, trustKinds: TRUSTED_KINDS })) {
+        for await (const batch of readRunEventBatches(ref.runDir, {
+          after,
+          trustKinds: TRUSTED_KINDS,
+          onCorruption,
+        })) {
           const out: IngestEvent[] = new Array(batch.length);
           for (let k = 0; k < batch.length; k++) {
             const r = batch[k];
@@ -177,12 +197,18 @@ export async function catchUp(
         }
       } catch (e) {
         // A mark that no longer fits the journal (it was rewritten): the next catch-up reads it from the start.
-        if (mark && isPositionError(e)) {
+        if (from && isPositionError(e)) {
           marks.delete(ref.runId);
           await forgetMark(store, ref.runId);
           continue;
         }
-        throw e;
+        // Unreadable (a newer sluice's format, no permission, …): the other runs are loaded.
+        skipped++;
+        warn(
+          ref,
+          `not loaded into the metrics store (the other runs are; the next catch-up tries again): ${e instanceof Error ? e.message : String(e)}`,
+        );
+        continue;
       }
       if (after) reached.set(ref.runId, { bytes, segment: after.segment, offset: after.offset, seq });
       runsDone++;
@@ -196,6 +222,7 @@ export async function catchUp(
     read: todo.length,
     events,
     accepted: result.accepted,
+    skipped,
     elapsedMs: clock.monotonic() - t0,
   };
 }
@@ -214,14 +241,16 @@ export interface CaughtUp {
 
 /**
  * Opens the store of a state directory for a reader and catches it up. When
- * another process holds it for writing (a `sluice serve`, another catch-up),
- * it is opened read-only as it stands, and `stale` says why.
+ * another process holds it for writing (a `sluice serve`, another catch-up)
+ * past `waitMs`, it opens a copy of the file as it stood at its last
+ * checkpoint, read-only (DuckDB opens no file another process writes, not
+ * even read-only), and `stale` says so. The copy is removed on close.
  */
 export async function openCaughtUp(
   home: string | undefined,
   options: CatchUpOptions & { readonly waitMs?: number } = {},
 ): Promise<CaughtUp> {
-  const { openMetricsStore } = await import("./store.ts");
+  const { openMetricsStore, metricsPath } = await import("./store.ts");
   const clock = options.clock ?? systemClock;
   const root = stateHome(home);
   // Another reader catching up holds the file for a moment: wait for it (default 10 s) before settling for less.
@@ -241,10 +270,22 @@ export async function openCaughtUp(
   }
   if (!store) {
     const error = locked as MetricsLockedError;
-    const ro = await openMetricsStore(root, { readOnly: true }).catch(() => {
+    const dir = await fs.tempDir("sluice-metrics-");
+    const remove = () => fs.remove(dir);
+    try {
+      const copy = paths.join(dir, "metrics.duckdb");
+      await fs.copyFile(metricsPath(root), copy);
+      const ro = await openMetricsStore(root, { readOnly: true, path: copy, afterClose: remove });
+      const holder = error.pid === undefined ? "another process" : `process ${error.pid}`;
+      return {
+        store: ro,
+        caughtUp: undefined,
+        stale: `${metricsPath(root)} is held by ${holder} (a \`sluice serve\` or another reader): showing a copy of it as of its last checkpoint, which may lack the newest events.`,
+      };
+    } catch {
+      await remove();
       throw error;
-    });
-    return { store: ro, caughtUp: undefined, stale: error.message };
+    }
   }
   let result: CatchUpResult;
   try {

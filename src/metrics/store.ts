@@ -62,6 +62,8 @@ export interface MetricsStoreOptions {
   readonly maxBufferedEvents?: number;
   /** Called when a background flush fails (default: reported once on stderr). */
   readonly onError?: (error: MetricsWriteError) => void;
+  /** Called once the file is closed (e.g. to remove a snapshot the store was opened on). */
+  readonly afterClose?: () => Promise<void>;
 }
 
 /** `<home>/metrics.duckdb`, home as `stateHome()` resolves it. */
@@ -347,6 +349,7 @@ export class MetricsStore extends MetricsReports {
     this.#writer?.close();
     this.#writeConn?.close();
     releaseShared(this.path, this.#shared, this);
+    await this.#options.afterClose?.().catch(() => {});
     if (failure) throw failure;
   }
 

@@ -5,7 +5,9 @@
  */
 import { closeSync, constants, createReadStream, openSync, readSync } from "node:fs";
 import {
+  copyFile,
   mkdir,
+  mkdtemp,
   open,
   readdir,
   readFile,
@@ -16,6 +18,7 @@ import {
   truncate,
   writeFile,
 } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -164,6 +167,9 @@ export const fs = {
   /** Cuts a file to `length` bytes in place (resume drops what was written after a checkpoint). */
   truncate: (path: string, length: number): Promise<void> => truncate(path, length),
   remove: (path: string): Promise<void> => rm(path, { force: true, recursive: true }),
+  copyFile: (from: string, to: string): Promise<void> => copyFile(from, to),
+  /** A new private directory under the system's temporary directory (the caller removes it). */
+  tempDir: (prefix: string): Promise<string> => mkdtemp(join(tmpdir(), prefix)),
   readdir: async (path: string): Promise<string[]> => {
     try {
       return await readdir(path);

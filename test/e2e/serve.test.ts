@@ -6,7 +6,7 @@
  * `/metrics`; both expositions pass `promtool check metrics`.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
@@ -176,4 +176,37 @@ describe.each(runtimes)("serving on %s", (rt) => {
     p.child.kill("SIGINT");
     expect(await p.exit(30_000)).toBe(0);
   }, 120_000);
+});
+
+describe("`sluice serve` catching up while serving", () => {
+  it("a journal it cannot read is reported once, not every 2 s; later runs still reach the API", async () => {
+    const cwd = mkdtempSync(join(root, "node-unreadable-"));
+    const home = join(cwd, ".s");
+    expect(runCli("node", ["run", tiny, "--quiet", "--home", home], { cwd }).code).toBe(0);
+    // The run's journal as a newer sluice would write it: this version cannot read it.
+    const [runId] = readdirSync(join(home, "tiny")).filter((d) => /^\d/.test(d));
+    const dir = join(home, "tiny", runId, "journal");
+    const seg = join(dir, readdirSync(dir).filter((f) => f.endsWith(".seg"))[0]);
+    const bytes = readFileSync(seg);
+    bytes[8] = 99;
+    writeFileSync(seg, bytes);
+
+    const p = sluice("node", ["serve", "--port", "0", "--home", home], cwd);
+    const url = (await p.waitFor(LISTENING))[1];
+    expect(p.stderr()).toMatch(
+      new RegExp(`warning: run ${runId} of pipeline tiny: not loaded into the metrics store`),
+    );
+    expect(runCli("node", ["run", tiny, "--fresh", "--quiet", "--home", home], { cwd }).code).toBe(0);
+    let listed = "";
+    for (let i = 0; i < 100 && !/"status":"completed"/.test(listed); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      listed = await (await fetch(`${url}/api/runs`)).text();
+    }
+    expect(listed).toMatch(/"status":"completed"/);
+    // Two more catch-ups (every 2 s) meet the same journal: still one warning.
+    await new Promise((r) => setTimeout(r, 4500));
+    expect(p.stderr().match(/not loaded into the metrics store/g)).toHaveLength(1);
+    p.child.kill("SIGINT");
+    expect(await p.exit(30_000)).toBe(0);
+  }, 90_000);
 });

@@ -2,8 +2,9 @@
  * @module The metrics store as the CLI's readers open it (`sluice metrics`,
  * `sql`, `serve`): caught up first on every journal under the state
  * directory (`metrics/catch-up.ts`), with a progress line on stderr when that
- * takes more than a second, and a note when another process holds the store
- * so that it could not be caught up.
+ * takes more than a second, a warning for each journal it could not load
+ * whole, and a note when another process holds the store so that it could
+ * not be caught up.
  */
 import { type CatchUpProgress, openCaughtUp } from "../../metrics/catch-up.ts";
 import type { MetricsStore } from "../../metrics/store.ts";
@@ -32,7 +33,10 @@ export function catchUpProgress(quiet: boolean): (p: CatchUpProgress) => void {
 
 /** Opens the store caught up on every journal (read as it stands when another process holds it). */
 export async function openStoreForReading(home: string | undefined, quiet = false): Promise<MetricsStore> {
-  const r = await openCaughtUp(home, { onProgress: catchUpProgress(quiet) });
-  if (r.stale && !quiet) stderr.write(`sluice: note: showing the metrics store as it stands: ${r.stale}\n`);
+  const r = await openCaughtUp(home, {
+    onProgress: catchUpProgress(quiet),
+    onWarning: (message) => stderr.write(`sluice: warning: ${message}\n`),
+  });
+  if (r.stale && !quiet) stderr.write(`sluice: note: ${r.stale}\n`);
   return r.store;
 }

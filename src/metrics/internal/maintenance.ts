@@ -7,7 +7,15 @@
 import type { Connection } from "../../duckdb/client.ts";
 import type { BenchResult } from "../baselines.ts";
 import { MetricsSchemaError } from "../errors.ts";
-import { migrationDdl, RUN_TABLES, SCHEMA_VERSION, tableDdl, viewDdl } from "./schema.ts";
+import {
+  JOURNAL_MARKS,
+  migrationDdl,
+  PRUNED_SEGMENT,
+  RUN_TABLES,
+  SCHEMA_VERSION,
+  tableDdl,
+  viewDdl,
+} from "./schema.ts";
 
 export interface PruneResult {
   readonly runs: readonly string[];
@@ -86,6 +94,8 @@ export function insertBenchResult(conn: Connection, result: BenchResult): Promis
 /**
  * Deletes the runs whose last event is before `cutoffUs` (µs since epoch)
  * from every run table, and older benchmark results, in one transaction.
+ * Their catch-up marks stay, set to "pruned": the catch-up does not load them
+ * again, unless the run is resumed, when it loads the whole run again.
  */
 export async function pruneRuns(conn: Connection, cutoffUs: number): Promise<PruneResult> {
   const old = await conn.all(
@@ -101,6 +111,14 @@ export async function pruneRuns(conn: Connection, cutoffUs: number): Promise<Pru
         const [r] = await conn.all(`DELETE FROM ${t} WHERE run_id IN (SELECT unnest($runs))`, { runs });
         rows += Number(r?.Count ?? 0);
       }
+      const marks = await conn.all(
+        `SELECT 1 FROM duckdb_tables() WHERE table_name = '${JOURNAL_MARKS}' AND schema_name = 'main'`,
+      );
+      if (marks.length > 0)
+        await conn.run(
+          `UPDATE ${JOURNAL_MARKS} SET segment = ${PRUNED_SEGMENT}, "offset" = 0, seq = 0 WHERE run_id IN (SELECT unnest($runs))`,
+          { runs },
+        );
     }
     await conn.run("DELETE FROM bench_results WHERE ts < make_timestamp($cutoff)", { cutoff: cutoffUs });
   });

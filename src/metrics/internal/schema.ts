@@ -380,6 +380,15 @@ UNION ALL SELECT run_id, pipeline, seq, ts, kind, stage, payload FROM events_oth
 `;
 }
 
+/**
+ * The catch-up's marks (run, journal size, where reading stopped, seq
+ * reached; see `catch-up.ts`). Pruning a run sets its mark's segment to
+ * `PRUNED_SEGMENT`: skipped while the journal keeps its size, read again from
+ * the start if the run is resumed.
+ */
+export const JOURNAL_MARKS = "_sluice_journal_marks";
+export const PRUNED_SEGMENT = -1;
+
 /** Tables holding per-run rows (what `prune` deletes from). */
 export const RUN_TABLES: readonly string[] = [
   ...TABLES.map((t) => t.table),

@@ -1,0 +1,186 @@
+/**
+ * What a catch-up does when the state directory is not as it expects: a
+ * damaged journal or one from a newer sluice does not keep the other runs
+ * out of the store (each gets a warning); a pruned run is not loaded again
+ * unless it is resumed, and then all of it is; a store another process holds
+ * is shown as a copy of its last checkpoint, removed on close.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { runJournaled } from "../../src/journal/run-journal.ts";
+import { catchUp, openCaughtUp } from "../../src/metrics/catch-up.ts";
+import { openMetricsStore } from "../../src/metrics/store.ts";
+import { map } from "../../src/operators/index.ts";
+import { pipeline } from "../../src/pipeline/pipeline.ts";
+import { collect } from "../../src/sinks/index.ts";
+import { iterable } from "../../src/sources/index.ts";
+import { repo } from "../helpers/runtimes.ts";
+import { tempHome } from "./fixtures.ts";
+
+const home = tempHome("catch-up-faults");
+afterAll(() => home.cleanup());
+
+const numbers = (name: string, n: number) =>
+  pipeline(name)
+    .from(iterable(Array.from({ length: n }, (_, i) => i)))
+    .via(map((x: number) => ({ x, pad: "x".repeat(200) })))
+    .to(collect());
+
+function firstSegment(h: string, pipelineName: string): string {
+  const runDir = join(h, pipelineName, readdirSync(join(h, pipelineName)).filter((d) => /^\d/.test(d))[0]);
+  const dir = join(runDir, "journal");
+  return join(dir, readdirSync(dir).filter((f) => f.endsWith(".seg"))[0]);
+}
+
+async function rowsIn(h: string): Promise<Array<Record<string, unknown>>> {
+  const { store } = await openCaughtUp(h);
+  try {
+    return (await store.query("SELECT pipeline, rows_in FROM runs ORDER BY pipeline")).rows;
+  } finally {
+    await store.close();
+  }
+}
+
+describe("catchUp when journals are not whole", () => {
+  it("damaged bytes in one journal: a warning naming the run, the rest of it and the other runs loaded", async () => {
+    const h = join(home.dir, "damaged");
+    await runJournaled(numbers("alpha", 3000), { home: h, sampleResources: false });
+    await runJournaled(numbers("beta", 40), { home: h, sampleResources: false });
+    const seg = firstSegment(h, "alpha");
+    const bytes = readFileSync(seg);
+    bytes.fill(0xff, Math.floor(bytes.length / 3), Math.floor(bytes.length / 3) + 4);
+    writeFileSync(seg, bytes);
+
+    const warnings: string[] = [];
+    const { store, caughtUp } = await openCaughtUp(h, { onWarning: (m) => warnings.push(m) });
+    try {
+      expect(caughtUp).toMatchObject({ runs: 2, read: 2, skipped: 0 });
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/^run \S+ of pipeline alpha: Journal segment .* is corrupt at byte offset/);
+      expect(warnings[0]).toContain("other events are in the metrics store");
+      const runs = (await store.query("SELECT pipeline, status FROM runs ORDER BY pipeline")).rows;
+      expect(runs).toEqual([
+        { pipeline: "alpha", status: "completed" },
+        { pipeline: "beta", status: "completed" },
+      ]);
+      // Read once: the next catch-up neither reads it again nor warns again.
+      const again = await catchUp(store, h, { onWarning: (m) => warnings.push(m) });
+      expect(again).toMatchObject({ read: 0 });
+      expect(warnings).toHaveLength(1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("a journal of a newer format is left out with a warning, tried again next time; the others are loaded", async () => {
+    const h = join(home.dir, "newer");
+    await runJournaled(numbers("alpha", 30), { home: h, sampleResources: false });
+    await runJournaled(numbers("beta", 40), { home: h, sampleResources: false });
+    const seg = firstSegment(h, "alpha");
+    const bytes = readFileSync(seg);
+    bytes[8] = 99;
+    writeFileSync(seg, bytes);
+
+    const warnings: string[] = [];
+    const { store, caughtUp } = await openCaughtUp(h, { onWarning: (m) => warnings.push(m) });
+    try {
+      expect(caughtUp).toMatchObject({ runs: 2, read: 2, skipped: 1 });
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/^run \S+ of pipeline alpha: not loaded into the metrics store/);
+      expect((await store.query("SELECT pipeline, rows_in FROM runs")).rows).toEqual([
+        { pipeline: "beta", rows_in: 40 },
+      ]);
+      const again = await catchUp(store, h, { onWarning: (m) => warnings.push(m) });
+      expect(again).toMatchObject({ read: 1, skipped: 1 });
+      expect(warnings).toHaveLength(2);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe("catchUp after prune", () => {
+  it("a pruned run stays out until it is resumed, then the whole run is loaded", async () => {
+    const h = join(home.dir, "pruned");
+    const controller = new AbortController();
+    let seen = 0;
+    const p = pipeline("grow", { checkpoint: { rows: 100 } })
+      .from(
+        iterable(
+          Array.from({ length: 1000 }, (_, i) => i),
+          { chunkSize: 100 },
+        ),
+      )
+      .via(
+        map((x: number) => {
+          if (++seen === 450) controller.abort();
+          return { x };
+        }),
+      )
+      .to(collect());
+    const first = await runJournaled(p, { home: h, signal: controller.signal, sampleResources: false });
+    expect(first.status).toBe("interrupted");
+
+    const store = await openMetricsStore(h);
+    try {
+      await catchUp(store, h);
+      const pruned = await store.prune(0);
+      expect(pruned.runs).toEqual([first.runId]);
+      expect(await catchUp(store, h)).toMatchObject({ read: 0 });
+      expect((await store.query("SELECT count(*) AS n FROM runs")).rows).toEqual([{ n: 0 }]);
+
+      const second = await runJournaled(p, { home: h, sampleResources: false });
+      expect(second.runId).toBe(first.runId);
+      const after = await catchUp(store, h);
+      expect(after.read).toBe(1);
+      const total = Number((await store.query("SELECT count(*) AS n FROM events")).rows[0]?.n);
+      expect(after.events).toBe(total);
+      expect((await store.query("SELECT status, rows_in FROM runs")).rows).toEqual([
+        { status: "completed", rows_in: 1000 },
+      ]);
+      // Both attempts, from the journal's first event: not only what the resumed attempt added.
+      expect((await store.query("SELECT count(*) AS n, min(seq) AS first FROM run_starts")).rows).toEqual([
+        { n: 2, first: 1 },
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe("openCaughtUp while another process holds the store", () => {
+  it("opens a copy as of the last checkpoint, says so, and removes it on close", async () => {
+    const h = join(home.dir, "held");
+    await runJournaled(numbers("alpha", 25), { home: h, sampleResources: false });
+    expect(await rowsIn(h)).toEqual([{ pipeline: "alpha", rows_in: 25 }]);
+    await runJournaled(numbers("beta", 5), { home: h, sampleResources: false });
+    const child: ChildProcess = spawn(
+      process.execPath,
+      ["--import", "tsx", join(repo, "test/metrics/hold-writer.ts"), h],
+      { cwd: repo, stdio: ["pipe", "pipe", "inherit"] },
+    );
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout?.on("data", (d: Buffer) => d.toString().includes("open") && resolve());
+        child.on("exit", (code) => reject(new Error(`holder exited with ${code}`)));
+      });
+      const opened = await openCaughtUp(h, { waitMs: 200 });
+      expect(opened.caughtUp).toBeUndefined();
+      expect(opened.stale).toContain(`is held by process ${child.pid}`);
+      expect(opened.stale).toContain("a copy of it as of its last checkpoint");
+      const copy = opened.store.path;
+      expect(copy).not.toBe(join(h, "metrics.duckdb"));
+      // The copy has what the store held, not the run it has not caught up yet.
+      expect((await opened.store.query("SELECT pipeline, rows_in FROM runs")).rows).toEqual([
+        { pipeline: "alpha", rows_in: 25 },
+      ]);
+      await opened.store.close();
+      expect(existsSync(copy)).toBe(false);
+    } finally {
+      child.stdin?.end();
+      await new Promise((r) => child.on("exit", r));
+    }
+  });
+});
