@@ -174,6 +174,10 @@ export async function main(args: string[]): Promise<number> {
         );
         if (positionals.length !== 1)
           throw new UsageError('sql: expected one query in quotes, e.g. sluice sql "SELECT * FROM runs"');
+        if (/^[\s;]*$/.test(positionals[0]))
+          throw new UsageError(
+            'sql: the query is empty; give one SELECT, e.g. sluice sql "SELECT * FROM runs"',
+          );
         const { sqlCommand } = await import("./commands/metrics.ts");
         return await sqlCommand(positionals[0], {
           home: values.home as string | undefined,

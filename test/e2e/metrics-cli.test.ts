@@ -82,6 +82,10 @@ describe("metrics from the CLI", () => {
     expect(drop.code).toBe(1);
     expect(drop.stderr).toMatch(/not allowed.*read-only/);
 
+    const empty = runCli("node", ["sql", "  ;", "--home", home], { cwd });
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain("sql: the query is empty");
+
     const keep = runCli("node", ["metrics", "--keep", "soon", "--home", home], { cwd });
     expect(keep.code).toBe(2);
     expect(keep.stderr).toContain('--keep: "soon" is not a duration');

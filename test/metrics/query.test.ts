@@ -80,6 +80,10 @@ describe("store.query", () => {
     expect(await refused("SELECT 1; DELETE FROM stage_progress")).toContain("exactly one statement");
   });
 
+  it("an empty query is refused as empty (not DuckDB's native-callback error)", async () => {
+    for (const sql of ["", "   ", ";", " ;\n; "]) expect(await refused(sql)).toContain("the query is empty");
+  });
+
   it("a SELECT cannot write, read or write files", async () => {
     await refused("SELECT * FROM read_csv('/etc/passwd')");
     await refused("SELECT * FROM read_parquet('/tmp/*.parquet')");

@@ -52,6 +52,7 @@ export class GuardedQuery {
 
   /** Throws `MetricsQueryError` unless `sql` is one read-only SELECT (or EXPLAIN of one). */
   async #check(sql: string): Promise<void> {
+    if (/^[\s;]*$/.test(sql)) throw new MetricsQueryError(sql, "the query is empty: give one SELECT");
     let types: string[];
     try {
       types = await this.conn.statementTypes(sql);
