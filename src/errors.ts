@@ -91,6 +91,7 @@ export const ERROR_CODES = {
   MetricsNotFoundError: { exit: failed, http: 503 },
   MetricsLockedError: { exit: failed, http: 503 },
   MetricsSchemaError: { exit: failed, http: 503 },
+  MetricsFileError: { exit: failed, http: 503 },
   MetricsStateError: { exit: failed, http: 409 },
   MetricsQueryError: { exit: failed, http: 500 },
   MetricsWriteError: { exit: failed, http: 500 },

@@ -35,6 +35,22 @@ export class MetricsNotFoundError extends TaggedError {
   }
 }
 
+/** The file is not a DuckDB database this sluice can open (damaged, or not DuckDB's). */
+export class MetricsFileError extends TaggedError {
+  readonly _tag = "MetricsFileError" as const;
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+    override readonly cause?: unknown,
+  ) {
+    super(
+      `The metrics database ${path} cannot be opened: ${reason}. ` +
+        "It holds nothing the journals do not: move it away (or delete it) and the next `sluice metrics` or `sluice sql` rebuilds it from the run journals.",
+      { cause },
+    );
+  }
+}
+
 /** The file was written by a newer sluice with a schema this version does not know. */
 export class MetricsSchemaError extends TaggedError {
   readonly _tag = "MetricsSchemaError" as const;

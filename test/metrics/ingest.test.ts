@@ -4,11 +4,17 @@
  * SIGKILL in the middle of a flush — and one writer owns the file.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { SluiceEvent } from "../../src/events/schema.ts";
 import { openJournal } from "../../src/journal/journal.ts";
-import { MetricsLockedError, MetricsNotFoundError, MetricsStateError } from "../../src/metrics/errors.ts";
+import {
+  MetricsFileError,
+  MetricsLockedError,
+  MetricsNotFoundError,
+  MetricsStateError,
+} from "../../src/metrics/errors.ts";
 import { type MetricsStore, openMetricsStore } from "../../src/metrics/store.ts";
 import { repo } from "../helpers/runtimes.ts";
 import { runEvents, T0, tempHome } from "./fixtures.ts";
@@ -204,6 +210,16 @@ describe("one writer owns the file", () => {
     const ro = await openMetricsStore(dir, { readOnly: true });
     expect((await ro.query("SELECT count(*) AS n FROM runs")).rows).toEqual([{ n: 0 }]);
     await ro.close();
+  });
+
+  it("a file that is not a DuckDB database: says so, and that moving it away is safe", async () => {
+    const dir = join(home.dir, "garbage");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "metrics.duckdb"), "not a database, ".repeat(400));
+    const e = await openMetricsStore(dir).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(MetricsFileError);
+    expect((e as Error).message).toContain(join(dir, "metrics.duckdb"));
+    expect((e as Error).message).toContain("rebuilds it from the run journals");
   });
 
   it("a read-only open of a missing file says where it looked", async () => {

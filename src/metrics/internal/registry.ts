@@ -5,7 +5,7 @@
  */
 import { type Database, openDuckDB } from "../../duckdb/client.ts";
 import { fs, paths } from "../../runtime/fs.ts";
-import { MetricsLockedError, MetricsNotFoundError, MetricsStateError } from "../errors.ts";
+import { MetricsFileError, MetricsLockedError, MetricsNotFoundError, MetricsStateError } from "../errors.ts";
 
 export interface Shared {
   db: Database;
@@ -92,5 +92,7 @@ function toOpenError(path: string, e: unknown): Error {
     const pid = /PID (\d+)/.exec(message);
     return new MetricsLockedError(path, pid ? Number(pid[1]) : undefined, e);
   }
+  if (/not a valid DuckDB database|corrupt|Corrupt/.test(message))
+    return new MetricsFileError(path, message.replace(/^IO Error: /, ""), e);
   return e instanceof Error ? e : new Error(message);
 }
