@@ -5,28 +5,17 @@
  * unless it is resumed, and then all of it is; a store another process holds
  * is shown as a copy of its last checkpoint, removed on close.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runJournaled } from "../../src/journal/run-journal.ts";
 import { catchUp, openCaughtUp } from "../../src/metrics/catch-up.ts";
 import { openMetricsStore } from "../../src/metrics/store.ts";
-import { map } from "../../src/operators/index.ts";
-import { pipeline } from "../../src/pipeline/pipeline.ts";
-import { collect } from "../../src/sinks/index.ts";
-import { iterable } from "../../src/sources/index.ts";
-import { repo } from "../helpers/runtimes.ts";
+import { holdStore, interruptedOnce, numbers } from "./catch-up-fixtures.ts";
 import { tempHome } from "./fixtures.ts";
 
 const home = tempHome("catch-up-faults");
 afterAll(() => home.cleanup());
-
-const numbers = (name: string, n: number) =>
-  pipeline(name)
-    .from(iterable(Array.from({ length: n }, (_, i) => i)))
-    .via(map((x: number) => ({ x, pad: "x".repeat(200) })))
-    .to(collect());
 
 function firstSegment(h: string, pipelineName: string): string {
   const runDir = join(h, pipelineName, readdirSync(join(h, pipelineName)).filter((d) => /^\d/.test(d))[0]);
@@ -46,7 +35,7 @@ async function rowsIn(h: string): Promise<Array<Record<string, unknown>>> {
 describe("catchUp when journals are not whole", () => {
   it("damaged bytes in one journal: a warning naming the run, the rest of it and the other runs loaded", async () => {
     const h = join(home.dir, "damaged");
-    await runJournaled(numbers("alpha", 3000), { home: h, sampleResources: false });
+    await runJournaled(numbers("alpha", 3000, 200), { home: h, sampleResources: false });
     await runJournaled(numbers("beta", 40), { home: h, sampleResources: false });
     const seg = firstSegment(h, "alpha");
     const bytes = readFileSync(seg);
@@ -104,23 +93,8 @@ describe("catchUp when journals are not whole", () => {
 describe("catchUp after prune", () => {
   it("a pruned run stays out until it is resumed, then the whole run is loaded", async () => {
     const h = join(home.dir, "pruned");
-    const controller = new AbortController();
-    let seen = 0;
-    const p = pipeline("grow", { checkpoint: { rows: 100 } })
-      .from(
-        iterable(
-          Array.from({ length: 1000 }, (_, i) => i),
-          { chunkSize: 100 },
-        ),
-      )
-      .via(
-        map((x: number) => {
-          if (++seen === 450) controller.abort();
-          return { x };
-        }),
-      )
-      .to(collect());
-    const first = await runJournaled(p, { home: h, signal: controller.signal, sampleResources: false });
+    const { p, signal } = interruptedOnce("grow");
+    const first = await runJournaled(p, { home: h, signal, sampleResources: false });
     expect(first.status).toBe("interrupted");
 
     const store = await openMetricsStore(h);
@@ -156,19 +130,11 @@ describe("openCaughtUp while another process holds the store", () => {
     await runJournaled(numbers("alpha", 25), { home: h, sampleResources: false });
     expect(await rowsIn(h)).toEqual([{ pipeline: "alpha", rows_in: 25 }]);
     await runJournaled(numbers("beta", 5), { home: h, sampleResources: false });
-    const child: ChildProcess = spawn(
-      process.execPath,
-      ["--import", "tsx", join(repo, "test/metrics/hold-writer.ts"), h],
-      { cwd: repo, stdio: ["pipe", "pipe", "inherit"] },
-    );
+    const holder = await holdStore(h);
     try {
-      await new Promise<void>((resolve, reject) => {
-        child.stdout?.on("data", (d: Buffer) => d.toString().includes("open") && resolve());
-        child.on("exit", (code) => reject(new Error(`holder exited with ${code}`)));
-      });
       const opened = await openCaughtUp(h, { waitMs: 200 });
       expect(opened.caughtUp).toBeUndefined();
-      expect(opened.stale).toContain(`is held by process ${child.pid}`);
+      expect(opened.stale).toContain(`is held by process ${holder.pid}`);
       expect(opened.stale).toContain("a copy of it as of its last checkpoint");
       const copy = opened.store.path;
       expect(copy).not.toBe(join(h, "metrics.duckdb"));
@@ -179,8 +145,7 @@ describe("openCaughtUp while another process holds the store", () => {
       await opened.store.close();
       expect(existsSync(copy)).toBe(false);
     } finally {
-      child.stdin?.end();
-      await new Promise((r) => child.on("exit", r));
+      await holder.release();
     }
   });
 });

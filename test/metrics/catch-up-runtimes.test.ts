@@ -3,11 +3,11 @@
  * unreadable journal is left out with a warning and the others load; a store
  * held by another process opens as a copy, removed on close.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { available, repo, runScript } from "../helpers/runtimes.ts";
 import { requireTool } from "../helpers/tools.ts";
+import { holdStore } from "./catch-up-fixtures.ts";
 import { tempHome } from "./fixtures.ts";
 
 const home = tempHome("catch-up-runtimes");
@@ -27,16 +27,8 @@ describe.each(["node", "bun", "deno"] as const)("catch-up on %s", (runtime) => {
       warnings: ["run * of pipeline alpha: not loaded into the metrics store (the other "],
     });
 
-    const holder: ChildProcess = spawn(
-      process.execPath,
-      ["--import", "tsx", join(repo, "test/metrics/hold-writer.ts"), h],
-      { cwd: repo, stdio: ["pipe", "pipe", "inherit"] },
-    );
+    const holder = await holdStore(h);
     try {
-      await new Promise<void>((resolve, reject) => {
-        holder.stdout?.on("data", (d: Buffer) => d.toString().includes("open") && resolve());
-        holder.on("exit", (code) => reject(new Error(`holder exited with ${code}`)));
-      });
       const held = runScript(runtime, script, ["held", h]);
       expect(held.status, held.stderr).toBe(0);
       expect(held.output).toEqual({
@@ -47,8 +39,7 @@ describe.each(["node", "bun", "deno"] as const)("catch-up on %s", (runtime) => {
         copyRemoved: true,
       });
     } finally {
-      holder.stdin?.end();
-      await new Promise((r) => holder.on("exit", r));
+      await holder.release();
     }
   }, 120_000);
 });

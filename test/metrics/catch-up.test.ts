@@ -10,20 +10,11 @@ import { afterAll, describe, expect, it } from "vitest";
 import { runJournaled } from "../../src/journal/run-journal.ts";
 import { catchUp, openCaughtUp } from "../../src/metrics/catch-up.ts";
 import { openMetricsStore } from "../../src/metrics/store.ts";
-import { map } from "../../src/operators/index.ts";
-import { pipeline } from "../../src/pipeline/pipeline.ts";
-import { collect } from "../../src/sinks/index.ts";
-import { iterable } from "../../src/sources/index.ts";
+import { interruptedOnce, numbers } from "./catch-up-fixtures.ts";
 import { tempHome } from "./fixtures.ts";
 
 const home = tempHome("catch-up");
 afterAll(() => home.cleanup());
-
-const numbers = (name: string, n: number) =>
-  pipeline(name)
-    .from(iterable(Array.from({ length: n }, (_, i) => i)))
-    .via(map((x: number) => ({ x })))
-    .to(collect());
 
 async function count(h: string, sql: string): Promise<number> {
   const store = await openMetricsStore(h, { readOnly: true });
@@ -68,23 +59,8 @@ describe("catchUp", () => {
 
   it("reads a grown journal from where it stopped, and forgotten marks only re-read (idempotent by run, seq)", async () => {
     const h = join(home.dir, "grown");
-    const controller = new AbortController();
-    let seen = 0;
-    const p = pipeline("grow", { checkpoint: { rows: 100 } })
-      .from(
-        iterable(
-          Array.from({ length: 1000 }, (_, i) => i),
-          { chunkSize: 100 },
-        ),
-      )
-      .via(
-        map((x: number) => {
-          if (++seen === 450) controller.abort();
-          return { x };
-        }),
-      )
-      .to(collect());
-    const first = await runJournaled(p, { home: h, signal: controller.signal, sampleResources: false });
+    const { p, signal } = interruptedOnce("grow");
+    const first = await runJournaled(p, { home: h, signal, sampleResources: false });
     expect(first.status).toBe("interrupted");
     const store = await openMetricsStore(h);
     const r1 = await catchUp(store, h);
