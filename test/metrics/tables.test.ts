@@ -11,7 +11,7 @@ import {
   parseEvent,
   type SluiceEvent,
 } from "../../src/events/schema.ts";
-import { ColumnBuffer } from "../../src/metrics/internal/columns.ts";
+import { ColumnBuffer, TEXT_CAP } from "../../src/metrics/internal/columns.ts";
 import { tableOf } from "../../src/metrics/internal/tables.ts";
 import { openMetricsStore } from "../../src/metrics/store.ts";
 import { histogramOf, T0, tempHome } from "./fixtures.ts";
@@ -189,6 +189,21 @@ describe("JSON columns", () => {
     expect(values.slice(0, 2)).toEqual(['{"a":1,"b":[true,null]}', '{"n":"10","m":["2"]}']);
     expect(JSON.parse(values[2] ?? "")).toHaveProperty("$unserialisable");
     expect(values.slice(3)).toEqual([null, '"text"']);
+  });
+});
+
+describe("text columns", () => {
+  it("cut long text and say how much; a raw the journal already cut keeps that size", () => {
+    const buf = new ColumnBuffer([{ name: "raw", kind: "str" }]);
+    const long = "x".repeat(TEXT_CAP + 10);
+    buf.push(["short"]);
+    buf.push([long]);
+    buf.push([`${long}…[1983622 bytes cut]`]);
+    const [col] = buf.toBatch(new Map()).columns;
+    const values = (col as { values: ReadonlyArray<string | null> }).values;
+    expect(values[0]).toBe("short");
+    expect(values[1]).toBe(`${"x".repeat(TEXT_CAP)}…[10 more chars]`);
+    expect(values[2]).toBe(`${"x".repeat(TEXT_CAP)}…[10 more chars, then 1983622 bytes cut]`);
   });
 });
 

@@ -31,7 +31,7 @@ export interface ColumnSpec {
   readonly max?: number;
 }
 
-const TEXT_CAP = 8192;
+export const TEXT_CAP = 8192;
 
 export interface HistogramLike {
   readonly buckets: ReadonlyArray<readonly [number, number]>;
@@ -327,10 +327,16 @@ export function storedColumns(specs: readonly ColumnSpec[]): Array<[string, stri
   return out;
 }
 
+/** The cut `pipeline/internal/raw.ts` made of a long `raw` before it was journaled: its size is kept when cut again. */
+const JOURNAL_CUT = /…\[(\d+) bytes cut\]$/;
+
 function capText(v: unknown, max = TEXT_CAP): string | null {
   if (v === undefined || v === null) return null;
   const s = typeof v === "string" ? v : String(v);
-  return s.length > max ? `${s.slice(0, max)}…[${s.length - max} more chars]` : s;
+  if (s.length <= max) return s;
+  const earlier = JOURNAL_CUT.exec(s);
+  const rest = s.length - max - (earlier ? earlier[0].length : 0);
+  return `${s.slice(0, max)}…[${rest} more chars${earlier ? `, then ${earlier[1]} bytes cut` : ""}]`;
 }
 
 function toJsonText(v: unknown, max = TEXT_CAP * 4): string | null {

@@ -477,6 +477,17 @@ describe("CsvParser: long records and relaxed quotes", () => {
     ]);
   });
 
+  it("a long record on one line is called long, not blamed on a quote that is not there", () => {
+    const text = `a,b\n1,${"x".repeat(400)}\n2,ok\n`;
+    for (const size of [7, 64, 1000]) {
+      const r = parse(text, { header: true, warnBytes: 150 }, size);
+      expect(r.records).toHaveLength(2);
+      expect(r.warnings.map((w) => w.message)).toEqual([
+        "the record at line 2 is 402 bytes long (one line). Set warnRecordBytes if records this long are expected",
+      ]);
+    }
+  });
+
   it("keeps stray quotes and text after a closing quote as data with relaxQuotes, as Python does", () => {
     const text = 'a,b\n1,x"y\n"q"r,2\n3,"ok"\n';
     expect(parse(text, { header: true }).records).toEqual([{ a: "3", b: "ok" }]);
