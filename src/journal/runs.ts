@@ -12,6 +12,7 @@
 import { RunProjection, type RunState } from "../events/projection.ts";
 import { type EventOf, EventSchema, type SluiceEvent } from "../events/schema.ts";
 import { StateError } from "../pipeline/errors.ts";
+import { requireStateDirectory } from "../pipeline/internal/state-dir.ts";
 import { NAME_PATTERN } from "../pipeline/pipeline.ts";
 import { fs, paths } from "../runtime/fs.ts";
 import { inspectLock, type LockHolder } from "../runtime/lock.ts";
@@ -82,6 +83,7 @@ const RUN_ID = /^\d{8}T\d{9}Z-[0-9a-f]+$/;
 
 /** Run directories under `home` (of one pipeline, or all), oldest first. */
 export async function listRunRefs(home: string, pipeline?: string): Promise<RunRef[]> {
+  await requireStateDirectory(home);
   const pipelines = pipeline ? [pipeline] : (await fs.readdir(home)).filter((n) => NAME_PATTERN.test(n));
   const refs: RunRef[] = [];
   for (const name of pipelines) {

@@ -22,6 +22,7 @@
  */
 import type { JournalPosition } from "../journal/journal.ts";
 import { JOURNAL_DIR, listRunRefs, type RunRef, readRunEventBatches } from "../journal/runs.ts";
+import { requireStateDirectory } from "../pipeline/internal/state-dir.ts";
 import { stateHome } from "../pipeline/run.ts";
 import type { Clock } from "../runtime/clock.ts";
 import { systemClock } from "../runtime/clock.ts";
@@ -253,6 +254,7 @@ export async function openCaughtUp(
   const { openMetricsStore, metricsPath } = await import("./store.ts");
   const clock = options.clock ?? systemClock;
   const root = stateHome(home);
+  await requireStateDirectory(root);
   // Another reader catching up holds the file for a moment: wait for it (default 10 s) before settling for less.
   const deadline = clock.monotonic() + (options.waitMs ?? 10_000);
   let store: MetricsStore | undefined;

@@ -83,5 +83,17 @@ describe("state directory errors", () => {
       expect(r.stderr).toMatch(/set SLUICE_HOME or pass --home to a writable directory/);
       expect(r.stderr).not.toMatch(/^\s+at /m);
     });
+
+    it("readers (runs, sql) with SLUICE_HOME a file: exit 1, the state directory is a file, not a directory", (ctx) => {
+      requireTool(ctx, available(runtime), runtime, "npm install (bun and deno are dev dependencies)");
+      const cwd = mkdtempSync(join(root, `readers-${runtime}-`));
+      writeFileSync(join(cwd, "home-file"), "x");
+      for (const args of [["runs"], ["sql", "SELECT 1"]]) {
+        const r = runCli(runtime, args, { cwd, env: { SLUICE_HOME: join(cwd, "home-file") } });
+        expect(r.code, r.stderr).toBe(1);
+        expect(r.stderr).toMatch(/StateError: the state directory .*home-file is a file, not a directory/);
+        expect(r.stderr).toContain("Set SLUICE_HOME or pass --home to a directory");
+      }
+    });
   });
 });

@@ -27,6 +27,15 @@ export async function makeRunDir(runDir: string, home: string): Promise<void> {
   }
 }
 
+/** Throws a `StateError` when `home` exists but is not a directory (readers would fail with a bare ENOTDIR/EEXIST). */
+export async function requireStateDirectory(home: string): Promise<void> {
+  const info = await fs.stat(home).catch(() => undefined);
+  if (!info || info.isDirectory) return;
+  throw new StateError(`the state directory ${home} is a file, not a directory`, {
+    hint: "Set SLUICE_HOME or pass --home to a directory (default ./.sluice); it holds each run's journal and the metrics store.",
+  });
+}
+
 /** Throws a `StateError` when `dir` (a run's directory or its journal) no longer exists. */
 export async function requireRunDir(dir: string, runId: string): Promise<void> {
   if ((await fs.stat(dir).catch(() => undefined))?.isDirectory) return;
