@@ -122,14 +122,24 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
   // from it reads nothing and must not call end() again.
   const cp = resume?.checkpoint;
   const ended = cp?.operatorState.$final === true;
-  // The source's dead letters are cut as each barrier leaves it (it reads on meanwhile).
+  // The source's dead letters are cut as each barrier leaves it (it reads on meanwhile),
+  // without those of a pull a stop dropped; stream stages' letters are due by chunk.
   deadLetters.align("source");
+  let pulledFrom = 0;
   const barriers = new BarrierState(
     clock,
     sourceMeter,
     cpRows,
     cp && { id: cp.id, offset: cp.sourceOffset as never },
-    (id) => deadLetters.cut("source", id),
+    {
+      onPull: () => {
+        pulledFrom = deadLetters.mark("source");
+      },
+      onBarrier: (id, lastSeq, dropsPulled) => {
+        deadLetters.cut("source", id, dropsPulled ? pulledFrom : undefined);
+        deadLetters.barrierAfter(id, lastSeq);
+      },
+    },
   );
   const onStop = () => {
     barriers.stopRequested = true;
@@ -191,7 +201,7 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
       const impl = op.make(stageCtx(names[i], i + 1, meter));
       const name = names[i];
       // As a barrier passes the stage, its dead letters and side outputs so far belong to that checkpoint.
-      deadLetters.align(name);
+      deadLetters.align(name, impl.type === "stream");
       const side = sides.has(name);
       const onBarrier = (b: Barrier) => {
         deadLetters.cut(name, b.id);

@@ -11,7 +11,7 @@ import { z } from "zod";
 import { EventBus, type EventOf, pipeline, runPipeline } from "../../src/index.ts";
 import { mapAsync } from "../../src/operators/index.ts";
 import { makeOperator } from "../../src/operators/internal/operator.ts";
-import type { Operator } from "../../src/pipeline/types.ts";
+import { type Operator, type Sink, SinkTypeId } from "../../src/pipeline/types.ts";
 import { ndjson } from "../../src/sinks/index.ts";
 import { csv, iterable } from "../../src/sources/index.ts";
 import { probeSink, tempHome } from "../operators/probe-sink.ts";
@@ -39,6 +39,41 @@ const slow = <A>() =>
   mapAsync(async (x: A) => new Promise<A>((r) => setTimeout(() => r(x), Math.random() < 0.05 ? 3 : 0)), {
     concurrency: 1,
   });
+
+/** A side sink that dead-letters every record it is given (as a sink does a value its table cannot hold). */
+function refusingSink(): Sink<number> {
+  return {
+    [SinkTypeId]: true,
+    name: "refuse()",
+    delivery: "at-least-once",
+    async open(ctx) {
+      return {
+        write(chunk) {
+          for (const r of chunk.records) ctx.deadLetter({ reason: "refused", record: r });
+        },
+        commit: (id: number) => id,
+        async close() {},
+      };
+    },
+  };
+}
+
+/** Odd numbers to a side output whose sink letters them all; even ones on. */
+function oddToSide(): Operator<number, number> {
+  return makeOperator<number, number>("odd-side", "many", (ctx) => {
+    const side = ctx.sideOutput("odd", refusingSink());
+    return {
+      type: "chunk",
+      process(records) {
+        const out: number[] = [];
+        for (const n of records)
+          if (n % 2) side.write(n);
+          else out.push(n);
+        return out;
+      },
+    };
+  });
+}
 
 const lettered = (cp: EventOf<"checkpoint">) =>
   (cp.operatorState.$deadLetter as { count: number; bytes: number }).count;
@@ -115,5 +150,103 @@ describe("dead letters and checkpoints", () => {
     expect(new Set(letters).size).toBe(bad);
     expect(letters).toHaveLength(bad);
     expect(resumed.deadLettered).toBe(bad);
+  });
+
+  it("a side sink's letters, made while their checkpoint commits, are counted in it", async () => {
+    const N = 1000;
+    const bus = new EventBus();
+    const cps: EventOf<"checkpoint">[] = [];
+    bus.subscribe((e) => e.kind === "checkpoint" && cps.push(e));
+    const s = await runPipeline(
+      pipeline("dl-cut-side", { checkpoint: { rows: 100 } })
+        .from(
+          iterable(
+            Array.from({ length: N }, (_, i) => i),
+            { chunkSize: 10 },
+          ),
+        )
+        .via(oddToSide())
+        .to(probeSink<number>()),
+      { home, bus, sampleResources: false },
+    );
+    expect(s.status, s.error?.message).toBe("completed");
+    expect(cps.map(lettered)).toEqual(cps.map((c) => Math.floor(c.rowsIn / 2)));
+    expect(lines(s.deadLetterFile as string)).toHaveLength(N / 2);
+  });
+
+  it("a stream stage (mapAsync, 16 at once) letters records on both sides of a barrier: each counted in its own checkpoint", async () => {
+    const N = 2000;
+    const bus = new EventBus();
+    const cps: EventOf<"checkpoint">[] = [];
+    bus.subscribe((e) => e.kind === "checkpoint" && cps.push(e));
+    const s = await runPipeline(
+      pipeline("dl-cut-stream", { checkpoint: { rows: 100 } })
+        .from(
+          iterable(
+            Array.from({ length: N }, (_, i) => i),
+            { chunkSize: 10 },
+          ),
+        )
+        .via(
+          mapAsync(
+            async (n: number) => {
+              // Even numbers sometimes wait, so odd ones after the barrier fail before it passes the stage.
+              await new Promise((r) => setTimeout(r, n % 2 === 0 && n % 7 === 0 ? 5 : 0));
+              if (n % 2) throw new Error("odd");
+              return n;
+            },
+            { concurrency: 16 },
+          ),
+        )
+        .to(probeSink<number>()),
+      { home, bus, sampleResources: false },
+    );
+    expect(s.status, s.error?.message).toBe("completed");
+    expect(cps.length).toBeGreaterThanOrEqual(10);
+    expect(cps.map(lettered)).toEqual(cps.map((c) => Math.floor(c.rowsIn / 2)));
+    expect(lines(s.deadLetterFile as string)).toHaveLength(N / 2);
+  });
+
+  it("a run stopped (Ctrl-C) and resumed letters each bad row once: the stop drops a parsed chunk, and its letters", async () => {
+    const file = join(home, "stop.csv");
+    const rows = ["id,amount"];
+    for (let i = 0; i < 40_000; i++) rows.push(i % 3 === 1 ? `${i},x` : `${i},${i}`);
+    writeFileSync(file, `${rows.join("\n")}\n`);
+    const bad = rows.filter((r) => r.endsWith(",x")).length;
+    const schema = z.object({ id: z.coerce.number(), amount: z.coerce.number() });
+    const stop = new AbortController();
+    const p = (stopAt?: number) =>
+      pipeline("dl-cut-stop", { checkpoint: { rows: 2_000 } })
+        .from(csv(file, { header: true, schema }))
+        .via(
+          mapAsync(
+            async (r: z.output<typeof schema>) => {
+              if (r.id === stopAt) stop.abort();
+              if (r.id % 500 === 0) await new Promise((res) => setTimeout(res, 2));
+              return r;
+            },
+            { concurrency: 1 },
+          ),
+        )
+        .to(ndjson(join(home, "stop.ndjson")));
+    const bus = new EventBus();
+    const cps: EventOf<"checkpoint">[] = [];
+    bus.subscribe((e) => e.kind === "checkpoint" && cps.push(e));
+    const stopped = await runPipeline(p(5_000), { home, bus, signal: stop.signal, sampleResources: false });
+    expect(stopped.status).toBe("interrupted");
+    const cp = cps.at(-1) as EventOf<"checkpoint">;
+    const before = rows.slice(1, (cp.sourceOffset as { line: number }).line - 1);
+    expect(lettered(cp)).toBe(before.filter((r) => r.endsWith(",x")).length);
+    const resumed = await runPipeline(p(), {
+      home,
+      resume: { runId: cp.runId, checkpoint: cp },
+      sampleResources: false,
+    });
+    expect(resumed.status, resumed.error?.message).toBe("completed");
+    const letters = lines(resumed.deadLetterFile as string).map(
+      (l) => (JSON.parse(l) as { position: { line: number } }).position.line,
+    );
+    expect(new Set(letters).size).toBe(bad);
+    expect(letters).toHaveLength(bad);
   });
 });

@@ -16,6 +16,17 @@ import type { SluiceError } from "../errors.ts";
 import type { StageMeter, StageTotals } from "./meter.ts";
 
 /** The barrier state one run shares between its source, its timers and its sink. */
+export interface BarrierHooks {
+  /**
+   * Each barrier's id as it leaves the source, after the chunk numbered
+   * `lastSeq`: what the source did so far belongs to it, but with
+   * `dropsPulled`, what it did for the pull in progress (a stop dropped it).
+   */
+  readonly onBarrier?: (id: number, lastSeq: number, dropsPulled: boolean) => void;
+  /** Before each pull from the source: what the source does from here is for the chunks pulled. */
+  readonly onPull?: () => void;
+}
+
 export class BarrierState {
   checkpointId: number;
   lastOffset: SourceOffset | undefined;
@@ -33,6 +44,8 @@ export class BarrierState {
    * resume restores.
    */
   readonly #atBarrier = new Map<number, StageTotals>();
+  /** `seq` of the last chunk the source passed on (-1: none yet). */
+  lastSeq = -1;
 
   constructor(
     readonly clock: Clock,
@@ -41,18 +54,18 @@ export class BarrierState {
     readonly everyRows: number,
     /** The checkpoint the run resumed from, if any. */
     from: { id: number; offset: SourceOffset | undefined } | undefined,
-    /** Told each barrier's id as it leaves the source (what the source did so far belongs to it). */
-    readonly onBarrier?: (id: number) => void,
+    readonly hooks: BarrierHooks = {},
   ) {
     this.checkpointId = from?.id ?? 0;
     this.lastOffset = from?.offset;
     this.lastCheckpointAt = clock.monotonic();
   }
 
-  barrier(final: boolean): Chunk<unknown> {
+  /** The next barrier; `dropsPulled`: it ends a stop that dropped every chunk of the pull in progress. */
+  barrier(final: boolean, dropsPulled = false): Chunk<unknown> {
     const b: Barrier = { id: ++this.checkpointId, offset: this.lastOffset, final, snapshots: {} };
     this.#atBarrier.set(b.id, { ...this.sourceMeter.totals });
-    this.onBarrier?.(b.id);
+    this.hooks.onBarrier?.(b.id, this.lastSeq, dropsPulled);
     this.rowsSinceCheckpoint = 0;
     this.lastCheckpointAt = this.clock.monotonic();
     this.checkpointDue = false;
@@ -79,9 +92,9 @@ export function withBarriers(
   return Stream.transformPull(opened, (pull) =>
     Effect.sync(() => {
       let done = false;
-      const last = () => {
+      const last = (dropsPulled = false) => {
         done = true;
-        return [state.barrier(!state.stopRequested && !ended)] as [Chunk<unknown>];
+        return [state.barrier(!state.stopRequested && !ended, dropsPulled)] as [Chunk<unknown>];
       };
       const step = (arr: ReadonlyArray<Chunk<unknown>>): [Chunk<unknown>, ...Chunk<unknown>[]] => {
         let out: Chunk<unknown>[] | undefined;
@@ -90,7 +103,7 @@ export function withBarriers(
           if (state.stopRequested) {
             // Stop reading: nothing from here on is counted or passed on.
             out ??= arr.slice(0, i);
-            out.push(...last());
+            out.push(...last(i === 0));
             break;
           }
           if (state.sourceRows === 0) state.sourceRows = c.records.length;
@@ -98,6 +111,7 @@ export function withBarriers(
           state.sourceMeter.in(c.records.length, c.bytes);
           state.rowsSinceCheckpoint += c.records.length;
           if (c.end) state.lastOffset = c.end;
+          state.lastSeq = c.seq;
           if (state.rowsSinceCheckpoint >= state.everyRows || state.checkpointDue) {
             out ??= arr.slice(0, i);
             out.push(c, state.barrier(false));
@@ -107,10 +121,11 @@ export function withBarriers(
       };
       const pulled = Pull.catchDone(pull, () => Effect.sync(last));
       type Out = [Chunk<unknown>, ...Chunk<unknown>[]];
-      return Effect.suspend(
-        (): Effect.Effect<Out, SluiceError | Cause.Done> =>
-          done ? Cause.done() : Effect.map(pulled, (arr) => (done ? (arr as Out) : step(arr))),
-      );
+      return Effect.suspend((): Effect.Effect<Out, SluiceError | Cause.Done> => {
+        if (done) return Cause.done();
+        state.hooks.onPull?.();
+        return Effect.map(pulled, (arr) => (done ? (arr as Out) : step(arr)));
+      });
     }),
   );
 }

@@ -8,27 +8,55 @@
  * A stage goes on working while a barrier travels to the sink, so when
  * checkpoint B is taken the buffer may already hold letters of records after
  * B (the source reads ahead). Those must not be in B's length: a resume from
- * B reads those records again and would letter them twice. So a stage that
- * says it cuts at barriers (`align`) has its letters cut as B passes it
- * (`cut`), and B's flush writes only what was cut at B or before; letters of
- * other stages are written at the next flush, as before.
+ * B reads those records again and would letter them twice; nor may a letter
+ * of a record before B be left out of it, or the resume loses it. So:
+ *
+ * - a chunk stage (and the source) has its letters cut as B passes it
+ *   (`align`, `cut`): it handles chunks in order, B among them;
+ * - a stream stage (`mapAsync`, `parallelMap`, `rx`) works on records on
+ *   both sides of B at once, so its letters that name their chunk
+ *   (`position.chunk`, the source chunk's `seq`) are due with the first
+ *   barrier after that chunk (`barrierAfter`);
+ * - a stop drops the chunks the source had read for the pull in progress:
+ *   their source letters (made since `mark`) are cut out of the stop's
+ *   checkpoint;
+ * - other letters (a side sink's, lettered while its checkpoint commits) go
+ *   with the next flush, which is that checkpoint's.
+ *
+ * B's flush writes what is due at B; the end of the run writes everything.
  */
 import type { EventOf } from "../../events/schema.ts";
 import { type FileWriter, fs } from "../../runtime/fs.ts";
 
+/** Letters as JSON lines, with the input lines each covers. */
 interface Letters {
   readonly text: string[];
-  count: number;
-  lines: number;
+  readonly lines: number[];
 }
 
-const none = (): Letters => ({ text: [], count: 0, lines: 0 });
+const none = (): Letters => ({ text: [], lines: [] });
+
+interface SeqLetter {
+  readonly seq: number;
+  readonly text: string;
+  readonly lines: number;
+}
+
+interface Aligned {
+  /** Letters by chunk `seq` (a stream stage's) instead of by cut. */
+  readonly bySeq: boolean;
+  pending: Letters;
+  readonly cuts: Array<{ readonly id: number; readonly letters: Letters }>;
+}
 
 export class DeadLetterFile {
-  /** Per stage that cuts at barriers: its letters since its last cut, and its cuts not yet written. */
-  readonly #aligned = new Map<string, { pending: Letters; cuts: Array<{ id: number; letters: Letters }> }>();
-  /** Letters of the other stages, written at the next flush. */
+  readonly #aligned = new Map<string, Aligned>();
+  /** Letters of other stages, written at the next flush. */
   #loose: Letters = none();
+  /** Stream stages' letters that name their chunk, with its seq. */
+  #bySeq: SeqLetter[] = [];
+  /** Per barrier id: the seq of the last source chunk before it. */
+  readonly #barrierSeq = new Map<number, number>();
   #writer: FileWriter | undefined;
   #bytes = 0;
   #count = 0;
@@ -46,25 +74,59 @@ export class DeadLetterFile {
     this.#lines = lines;
   }
 
-  /** `stage` calls `cut` as each barrier passes it: a checkpoint writes only its letters cut by then. */
-  align(stage: string): void {
-    if (!this.#aligned.has(stage)) this.#aligned.set(stage, { pending: none(), cuts: [] });
+  /**
+   * `stage` calls `cut` as each barrier passes it; with `bySeq` (a stream
+   * stage), its letters that name their chunk are due by chunk instead.
+   */
+  align(stage: string, bySeq = false): void {
+    if (!this.#aligned.has(stage)) this.#aligned.set(stage, { bySeq, pending: none(), cuts: [] });
   }
 
-  /** A letter `stage` (the one whose context lettered it) wrote. */
-  add(event: EventOf<"dead.letter">, stage: string = event.stage): void {
-    const to = this.#aligned.get(stage)?.pending ?? this.#loose;
-    to.text.push(safeJson(event));
-    to.count++;
-    to.lines += event.position.lines ?? 0;
+  /**
+   * A letter the stage `stage` wrote, cut with it; with `stage` undefined, a
+   * letter written by the next flush (a side sink's, lettered while its
+   * checkpoint commits).
+   */
+  add(event: EventOf<"dead.letter">, stage: string | undefined): void {
+    const a = stage === undefined ? undefined : this.#aligned.get(stage);
+    const text = safeJson(event);
+    const lines = event.position.lines ?? 0;
+    const seq = event.position.chunk;
+    if (a?.bySeq && typeof seq === "number" && seq >= 0) {
+      this.#bySeq.push({ seq, text, lines });
+      return;
+    }
+    const to = a?.pending ?? this.#loose;
+    to.text.push(text);
+    to.lines.push(lines);
   }
 
-  /** Barrier `id` passed `stage`: what it lettered so far belongs to checkpoint `id`. */
-  cut(stage: string, id: number): void {
+  /** Letters `stage` holds since its last cut (see `cut`'s `first`). */
+  mark(stage: string): number {
+    return this.#aligned.get(stage)?.pending.text.length ?? 0;
+  }
+
+  /**
+   * Barrier `id` passed `stage`: what it lettered so far belongs to checkpoint
+   * `id`; with `first`, only its first `first` letters since the last cut (the
+   * rest are of records the barrier dropped).
+   */
+  cut(stage: string, id: number, first?: number): void {
     const a = this.#aligned.get(stage);
     if (!a) return;
-    a.cuts.push({ id, letters: a.pending });
-    a.pending = none();
+    const p = a.pending;
+    if (first === undefined || first >= p.text.length) {
+      a.cuts.push({ id, letters: p });
+      a.pending = none();
+      return;
+    }
+    a.cuts.push({ id, letters: { text: p.text.slice(0, first), lines: p.lines.slice(0, first) } });
+    a.pending = { text: p.text.slice(first), lines: p.lines.slice(first) };
+  }
+
+  /** Barrier `id` left the source after the chunk numbered `seq` (-1: none yet). */
+  barrierAfter(id: number, seq: number): void {
+    this.#barrierSeq.set(id, seq);
   }
 
   /** Letters written to the file (by the last flush). */
@@ -83,31 +145,47 @@ export class DeadLetterFile {
   }
 
   /**
-   * Writes the letters of checkpoint `upTo` (those cut at it or before, and
-   * every other stage's); without `upTo`, every letter (the end of the run).
+   * Writes the letters due at checkpoint `upTo` (see the module comment);
+   * without `upTo`, every letter (the end of the run).
    */
   async flush(sync: boolean, upTo?: number): Promise<void> {
-    const due: Letters[] = [this.#loose];
+    const text: string[] = this.#loose.text;
+    let lines = sum(this.#loose.lines);
     this.#loose = none();
     for (const a of this.#aligned.values()) {
       let k = 0;
-      while (k < a.cuts.length && (upTo === undefined || a.cuts[k].id <= upTo)) due.push(a.cuts[k++].letters);
+      while (k < a.cuts.length && (upTo === undefined || a.cuts[k].id <= upTo)) {
+        append(text, a.cuts[k].letters.text);
+        lines += sum(a.cuts[k].letters.lines);
+        k++;
+      }
       a.cuts.splice(0, k);
       if (upTo === undefined) {
-        due.push(a.pending);
+        append(text, a.pending.text);
+        lines += sum(a.pending.lines);
         a.pending = none();
       }
     }
-    const text = due.flatMap((l) => l.text);
+    const last = upTo === undefined ? Number.POSITIVE_INFINITY : (this.#barrierSeq.get(upTo) ?? -1);
+    if (upTo !== undefined)
+      for (const id of this.#barrierSeq.keys()) if (id <= upTo) this.#barrierSeq.delete(id);
+    if (this.#bySeq.length > 0) {
+      const kept: SeqLetter[] = [];
+      for (const l of this.#bySeq) {
+        if (l.seq <= last) {
+          text.push(l.text);
+          lines += l.lines;
+        } else kept.push(l);
+      }
+      this.#bySeq = kept;
+    }
     if (text.length === 0) return;
     this.#writer ??= await fs.openWriter(this.path, { append: true, mode: 0o600 });
     const bytes = this.#encoder.encode(`${text.join("\n")}\n`);
     await this.#writer.write(bytes);
     this.#bytes += bytes.length;
-    for (const l of due) {
-      this.#count += l.count;
-      this.#lines += l.lines;
-    }
+    this.#count += text.length;
+    this.#lines += lines;
     if (sync) await this.#writer.sync();
   }
 
@@ -116,6 +194,17 @@ export class DeadLetterFile {
     await this.#writer?.close();
     this.#writer = undefined;
   }
+}
+
+/** `to.push(...from)` without the spread's argument limit (a checkpoint may hold 100,000s of letters). */
+function append(to: string[], from: readonly string[]): void {
+  for (const x of from) to.push(x);
+}
+
+function sum(xs: readonly number[]): number {
+  let n = 0;
+  for (const x of xs) n += x;
+  return n;
 }
 
 /** JSON that never throws: bigints as strings, cycles and functions marked. */

@@ -55,6 +55,8 @@ interface Side {
   readonly sink: Sink<unknown>;
   readonly ctx: StageContext;
   readonly meter: StageMeter;
+  /** Dead-letters a record of this side output, with the checkpoint being committed. */
+  readonly letter: (item: DeadLetterInput) => void;
   /** Written since the last cut. */
   pending: unknown[];
   /** Cut at a barrier, waiting for its commit. */
@@ -68,7 +70,13 @@ export class SideOutputs {
   #opened = false;
 
   /** Registers a side output of `stage` (from `StageContext.sideOutput`). */
-  register<T>(ctx: StageContext, meter: StageMeter, name: string, sink: Sink<T>): SideOutput<T> {
+  register<T>(
+    ctx: StageContext,
+    meter: StageMeter,
+    name: string,
+    sink: Sink<T>,
+    letter: (item: DeadLetterInput) => void,
+  ): SideOutput<T> {
     const where = `${ctx.stage}: side output ${JSON.stringify(name)}`;
     if (typeof name !== "string" || name.length === 0)
       throw new ConfigError(`${ctx.stage}: a side output needs a non-empty name`);
@@ -87,6 +95,7 @@ export class SideOutputs {
       sink: sink as Sink<unknown>,
       ctx,
       meter,
+      letter,
       pending: [],
       cuts: [],
       rows: 0,
@@ -130,7 +139,7 @@ export class SideOutputs {
       const deadLetter = (item: DeadLetterInput) => {
         s.rows--;
         s.meter.side(-1);
-        s.ctx.deadLetter(item);
+        s.letter(item);
       };
       s.writer = await s.sink.open({ ...s.ctx, deadLetter, resumeToken: state?.token });
     }

@@ -31,6 +31,25 @@ export function stageContext(
   meter: StageMeter,
 ): StageContext {
   const { run, bus, deadLetters, knobs, sides } = deps;
+  /** Counts the record on the stage's meter, files the letter (cut with `key`'s barriers) and publishes it. */
+  const letter = (item: DeadLetterInput, key: string | undefined) => {
+    meter.dead(1);
+    const ev: EventOf<"dead.letter"> = {
+      kind: "dead.letter",
+      ts: run.clock.now(),
+      runId: run.runId,
+      pipeline: run.pipeline,
+      stage: item.stage ?? stage,
+      reason: item.reason,
+      error: item.error === undefined ? undefined : describeError(item.error),
+      attempts: item.attempts ?? 1,
+      position: item.position ?? {},
+      raw: boundRaw(item.raw, item.rawBytes),
+      record: item.record,
+    };
+    deadLetters.add(ev, key);
+    bus.publish(ev);
+  };
   const ctx: StageContext = {
     ...run,
     stage,
@@ -40,25 +59,9 @@ export function stageContext(
     reportChunk: (ms) => meter.latency(ms),
     reportCpu: (ms) => meter.cpu(ms),
     offerKnob: (knob) => knobs.push({ stage, knob }),
-    deadLetter: (item: DeadLetterInput) => {
-      meter.dead(1);
-      const ev: EventOf<"dead.letter"> = {
-        kind: "dead.letter",
-        ts: run.clock.now(),
-        runId: run.runId,
-        pipeline: run.pipeline,
-        stage: item.stage ?? stage,
-        reason: item.reason,
-        error: item.error === undefined ? undefined : describeError(item.error),
-        attempts: item.attempts ?? 1,
-        position: item.position ?? {},
-        raw: boundRaw(item.raw, item.rawBytes),
-        record: item.record,
-      };
-      deadLetters.add(ev, stage);
-      bus.publish(ev);
-    },
-    sideOutput: (name, sink) => sides.register(ctx, meter, name, sink),
+    deadLetter: (item: DeadLetterInput) => letter(item, stage),
+    // A side sink letters records while their checkpoint commits: written with that checkpoint.
+    sideOutput: (name, sink) => sides.register(ctx, meter, name, sink, (item) => letter(item, undefined)),
   };
   return ctx;
 }
