@@ -243,9 +243,9 @@ export interface CaughtUp {
 /**
  * Opens the store of a state directory for a reader and catches it up. When
  * another process holds it for writing (a `sluice serve`, another catch-up)
- * past `waitMs`, it opens a copy of the file as it stood at its last
- * checkpoint, read-only (DuckDB opens no file another process writes, not
- * even read-only), and `stale` says so. The copy is removed on close.
+ * past `waitMs`, it opens a copy of the file and its WAL as they stood,
+ * read-only (DuckDB opens no file another process writes, not even
+ * read-only), and `stale` says so. The copy is removed on close.
  */
 export async function openCaughtUp(
   home: string | undefined,
@@ -277,12 +277,20 @@ export async function openCaughtUp(
     try {
       const copy = paths.join(dir, "metrics.duckdb");
       await fs.copyFile(metricsPath(root), copy);
+      // What the holder committed since its last checkpoint is in the WAL: a read-only open replays it.
+      const wal = `${metricsPath(root)}.wal`;
+      if (await fs.stat(wal)) await fs.copyFile(wal, `${copy}.wal`).catch(() => {});
       const ro = await openMetricsStore(root, { readOnly: true, path: copy, afterClose: remove });
+      // A copy without the views (the file was new, or caught between writes) is no store to show.
+      if (!(await ro.query("SELECT 1 FROM runs LIMIT 0").then(() => true, () => false))) {
+        await ro.close();
+        throw error;
+      }
       const holder = error.pid === undefined ? "another process" : `process ${error.pid}`;
       return {
         store: ro,
         caughtUp: undefined,
-        stale: `${metricsPath(root)} is held by ${holder} (a \`sluice serve\` or another reader): showing a copy of it as of its last checkpoint, which may lack the newest events.`,
+        stale: `${metricsPath(root)} is held by ${holder} (a \`sluice serve\` or another reader): showing a copy of it as it stood, which may lack the newest events.`,
       };
     } catch {
       await remove();

@@ -8,6 +8,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { metricsCommand } from "../../src/cli/commands/metrics.ts";
 import { runJournaled } from "../../src/journal/run-journal.ts";
 import { catchUp, openCaughtUp } from "../../src/metrics/catch-up.ts";
 import { openMetricsStore } from "../../src/metrics/store.ts";
@@ -124,8 +125,29 @@ describe("catchUp after prune", () => {
   });
 });
 
+describe("sluice metrics --keep", () => {
+  it("catches up before it prunes: a run read part-way, finished, then pruned stays pruned", async () => {
+    const h = join(home.dir, "keep");
+    const { p, signal } = interruptedOnce("keep");
+    await runJournaled(p, { home: h, signal, sampleResources: false });
+    const store = await openMetricsStore(h);
+    await catchUp(store, h);
+    await store.close();
+    // The run goes on to its end; nothing reads it before the prune.
+    await runJournaled(p, { home: h, sampleResources: false });
+    expect(await metricsCommand(undefined, { home: h, json: false, keep: "0s" })).toBe(0);
+    const { store: after, caughtUp } = await openCaughtUp(h);
+    try {
+      expect(caughtUp).toMatchObject({ runs: 1, read: 0 });
+      expect((await after.query("SELECT count(*) AS n FROM runs")).rows).toEqual([{ n: 0 }]);
+    } finally {
+      await after.close();
+    }
+  });
+});
+
 describe("openCaughtUp while another process holds the store", () => {
-  it("opens a copy as of the last checkpoint, says so, and removes it on close", async () => {
+  it("opens a copy as it stood, says so, and removes it on close", async () => {
     const h = join(home.dir, "held");
     await runJournaled(numbers("alpha", 25), { home: h, sampleResources: false });
     expect(await rowsIn(h)).toEqual([{ pipeline: "alpha", rows_in: 25 }]);
@@ -135,7 +157,7 @@ describe("openCaughtUp while another process holds the store", () => {
       const opened = await openCaughtUp(h, { waitMs: 200 });
       expect(opened.caughtUp).toBeUndefined();
       expect(opened.stale).toContain(`is held by process ${holder.pid}`);
-      expect(opened.stale).toContain("a copy of it as of its last checkpoint");
+      expect(opened.stale).toContain("a copy of it as it stood");
       const copy = opened.store.path;
       expect(copy).not.toBe(join(h, "metrics.duckdb"));
       // The copy has what the store held, not the run it has not caught up yet.
@@ -144,6 +166,21 @@ describe("openCaughtUp while another process holds the store", () => {
       ]);
       await opened.store.close();
       expect(existsSync(copy)).toBe(false);
+    } finally {
+      await holder.release();
+    }
+  });
+
+  it("a store the holder has not checkpointed yet (all in its WAL) is copied with its WAL", async () => {
+    const h = join(home.dir, "held-new");
+    await runJournaled(numbers("alpha", 5), { home: h, sampleResources: false });
+    // The holder creates the store: its tables are in the WAL until a checkpoint.
+    const holder = await holdStore(h);
+    try {
+      const opened = await openCaughtUp(h, { waitMs: 100 });
+      expect(opened.stale).toContain("a copy of it as it stood");
+      expect((await opened.store.query("SELECT count(*) AS n FROM runs")).rows).toEqual([{ n: 0 }]);
+      await opened.store.close();
     } finally {
       await holder.release();
     }

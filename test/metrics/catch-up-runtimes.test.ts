@@ -34,7 +34,7 @@ describe.each(["node", "bun", "deno"] as const)("catch-up on %s", (runtime) => {
       expect(held.output).toEqual({
         caughtUp: null,
         stale:
-          "* is held by process * (a `sluice serve` or another reader): showing a copy of it as of its last checkpoint, which may lack the newest events.",
+          "* is held by process * (a `sluice serve` or another reader): showing a copy of it as it stood, which may lack the newest events.",
         loaded: [{ pipeline: "beta", rows_in: 40 }],
         copyRemoved: true,
       });

@@ -5,11 +5,13 @@
  * metrics --keep 30d` (retention) and `sluice sql "…"` (read-only SQL over the
  * store; `--json` prints rows as one JSON array).
  */
+import { catchUp } from "../../metrics/catch-up.ts";
 import { openMetricsStore } from "../../metrics/store.ts";
 import type { ConfigChangeRecord } from "../../metrics/summary.ts";
 import { safeJson } from "../../pipeline/internal/dead-letter.ts";
+import { stateHome } from "../../pipeline/run.ts";
 import { toMillis } from "../../pipeline/units.ts";
-import { stdout } from "../../runtime/process.ts";
+import { stderr, stdout } from "../../runtime/process.ts";
 import { UsageError } from "../errors.ts";
 import { bytes, compact, duration, int } from "../format.ts";
 import { isPipelineNotRun, printTrends } from "./metrics-trends.ts";
@@ -62,6 +64,10 @@ export async function metricsCommand(runId: string | undefined, flags: MetricsFl
     const keepMs = toMillis(flags.keep as never, "--keep");
     const store = await openMetricsStore(flags.home);
     try {
+      // Caught up first, so every run has its mark and a pruned run is remembered as pruned at its journal's size.
+      await catchUp(store, stateHome(flags.home), {
+        onWarning: (message) => stderr.write(`sluice: warning: ${message}\n`),
+      });
       const r = await store.prune(keepMs);
       stdout.write(`pruned ${r.runs.length} run(s) older than ${flags.keep} (${int(r.rows)} rows)\n`);
     } finally {
