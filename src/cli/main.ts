@@ -174,7 +174,8 @@ export async function main(args: string[]): Promise<number> {
         );
         if (positionals.length !== 1)
           throw new UsageError('sql: expected one query in quotes, e.g. sluice sql "SELECT * FROM runs"');
-        if (/^[\s;]*$/.test(positionals[0]))
+        const { withoutComments } = await import("../metrics/internal/guard.ts");
+        if (/^[\s;]*$/.test(withoutComments(positionals[0])))
           throw new UsageError(
             'sql: the query is empty; give one SELECT, e.g. sluice sql "SELECT * FROM runs"',
           );

@@ -26,7 +26,7 @@ import { requireStateDirectory } from "../pipeline/internal/state-dir.ts";
 import { stateHome } from "../pipeline/run.ts";
 import type { Clock } from "../runtime/clock.ts";
 import { systemClock } from "../runtime/clock.ts";
-import { fs, paths } from "../runtime/fs.ts";
+import { fs, isNotFound, paths } from "../runtime/fs.ts";
 import { MetricsLockedError } from "./errors.ts";
 import { JOURNAL_MARKS as MARKS, PRUNED_SEGMENT } from "./internal/schema.ts";
 import { TABLES } from "./internal/tables.ts";
@@ -156,18 +156,31 @@ export async function catchUp(
     options.onProgress?.({ runs: refs.length, runsDone, events, elapsedMs: lastReport - t0 });
   };
   // Which runs have something new, and from where to read them.
+  let skipped = 0;
+  const warn = (ref: RunRef, message: string) =>
+    options.onWarning?.(`run ${ref.runId} of pipeline ${ref.pipeline}: ${message}`);
   const todo: Array<{ ref: RunRef; mark: Mark | undefined; bytes: number }> = [];
   for (const ref of refs) {
     const mark = marks.get(ref.runId);
-    const bytes = await journalBytes(ref.runDir).catch(() => -1);
-    if (bytes >= 0 && !(mark && mark.bytes === bytes)) todo.push({ ref, mark, bytes });
+    let bytes: number;
+    try {
+      bytes = await journalBytes(ref.runDir);
+    } catch (e) {
+      // Gone since it was listed: nothing to read. Unreadable: said, and tried again next time.
+      if (!isNotFound(e)) {
+        skipped++;
+        warn(
+          ref,
+          `not loaded into the metrics store (the other runs are; the next catch-up tries again): ${describe(e)}`,
+        );
+      }
+      continue;
+    }
+    if (!(mark && mark.bytes === bytes)) todo.push({ ref, mark, bytes });
   }
   // One ingest for all of them (one batch, few commits), each event numbered by its run.
   const reached = new Map<string, Mark>();
   let runsDone = refs.length - todo.length;
-  let skipped = 0;
-  const warn = (ref: RunRef, message: string) =>
-    options.onWarning?.(`run ${ref.runId} of pipeline ${ref.pipeline}: ${message}`);
   async function* all(): AsyncGenerator<IngestEvent[]> {
     for (const { ref, mark, bytes } of todo) {
       // A pruned run's store rows are gone: when it grew (it was resumed), all of it is loaded again.
@@ -207,7 +220,7 @@ export async function catchUp(
         skipped++;
         warn(
           ref,
-          `not loaded into the metrics store (the other runs are; the next catch-up tries again): ${e instanceof Error ? e.message : String(e)}`,
+          `not loaded into the metrics store (the other runs are; the next catch-up tries again): ${describe(e)}`,
         );
         continue;
       }
@@ -227,6 +240,8 @@ export async function catchUp(
     elapsedMs: clock.monotonic() - t0,
   };
 }
+
+const describe = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 function isPositionError(e: unknown): boolean {
   return typeof e === "object" && e !== null && (e as { _tag?: unknown })._tag === "JournalPositionError";
@@ -282,7 +297,12 @@ export async function openCaughtUp(
       if (await fs.stat(wal)) await fs.copyFile(wal, `${copy}.wal`).catch(() => {});
       const ro = await openMetricsStore(root, { readOnly: true, path: copy, afterClose: remove });
       // A copy without the views (the file was new, or caught between writes) is no store to show.
-      if (!(await ro.query("SELECT 1 FROM runs LIMIT 0").then(() => true, () => false))) {
+      if (
+        !(await ro.query("SELECT 1 FROM runs LIMIT 0").then(
+          () => true,
+          () => false,
+        ))
+      ) {
         await ro.close();
         throw error;
       }

@@ -44,8 +44,9 @@ export class MetricsFileError extends TaggedError {
     override readonly cause?: unknown,
   ) {
     super(
-      `The metrics database ${path} cannot be opened: ${reason}. ` +
-        "It holds nothing the journals do not: move it away (or delete it) and the next `sluice metrics` or `sluice sql` rebuilds it from the run journals.",
+      `The metrics database ${path} cannot be opened: ${reason.replace(/[.!]+$/, "")}. ` +
+        "Its runs are a projection of the run journals: move it away and the next `sluice metrics` or `sluice sql` rebuilds them from the journals " +
+        "(what only it holds is lost with it: results recorded by `sluice bench`, and runs pruned with `--keep` come back).",
       { cause },
     );
   }

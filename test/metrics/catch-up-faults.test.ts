@@ -5,8 +5,8 @@
  * unless it is resumed, and then all of it is; a store another process holds
  * is shown as a copy of its last checkpoint, removed on close.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { metricsCommand } from "../../src/cli/commands/metrics.ts";
 import { runJournaled } from "../../src/journal/run-journal.ts";
@@ -85,6 +85,29 @@ describe("catchUp when journals are not whole", () => {
       const again = await catchUp(store, h, { onWarning: (m) => warnings.push(m) });
       expect(again).toMatchObject({ read: 1, skipped: 1 });
       expect(warnings).toHaveLength(2);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe("catchUp when a journal directory cannot be read", () => {
+  it("says so and loads the others (was skipped without a word)", async () => {
+    const h = join(home.dir, "unreadable");
+    await runJournaled(numbers("alpha", 10), { home: h, sampleResources: false });
+    await runJournaled(numbers("beta", 20), { home: h, sampleResources: false });
+    // An entry that cannot be stat'ed (a symbolic link loop: ELOOP, even for root).
+    const dir = dirname(firstSegment(h, "alpha"));
+    symlinkSync(join(dir, "loop-b"), join(dir, "loop-a"));
+    symlinkSync(join(dir, "loop-a"), join(dir, "loop-b"));
+    const warnings: string[] = [];
+    const { store, caughtUp } = await openCaughtUp(h, { onWarning: (m) => warnings.push(m) });
+    try {
+      expect(caughtUp).toMatchObject({ runs: 2, skipped: 1 });
+      expect(warnings).toEqual([
+        expect.stringMatching(/^run \S+ of pipeline alpha: not loaded into the metrics store .*ELOOP/),
+      ]);
+      expect((await store.query("SELECT pipeline FROM runs")).rows).toEqual([{ pipeline: "beta" }]);
     } finally {
       await store.close();
     }

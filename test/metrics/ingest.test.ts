@@ -219,7 +219,8 @@ describe("one writer owns the file", () => {
     const e = await openMetricsStore(dir).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(MetricsFileError);
     expect((e as Error).message).toContain(join(dir, "metrics.duckdb"));
-    expect((e as Error).message).toContain("rebuilds it from the run journals");
+    expect((e as Error).message).toContain("rebuilds them from the journals");
+    expect((e as Error).message).not.toContain("!.");
   });
 
   it("a read-only open of a missing file says where it looked", async () => {

@@ -81,7 +81,8 @@ describe("store.query", () => {
   });
 
   it("an empty query is refused as empty (not DuckDB's native-callback error)", async () => {
-    for (const sql of ["", "   ", ";", " ;\n; "]) expect(await refused(sql)).toContain("the query is empty");
+    for (const sql of ["", "   ", ";", " ;\n; ", "/* nothing */", "-- c\n;"])
+      expect(await refused(sql)).toContain("the query is empty");
   });
 
   it("a SELECT cannot write, read or write files", async () => {

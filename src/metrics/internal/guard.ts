@@ -52,7 +52,8 @@ export class GuardedQuery {
 
   /** Throws `MetricsQueryError` unless `sql` is one read-only SELECT (or EXPLAIN of one). */
   async #check(sql: string): Promise<void> {
-    if (/^[\s;]*$/.test(sql)) throw new MetricsQueryError(sql, "the query is empty: give one SELECT");
+    if (/^[\s;]*$/.test(withoutComments(sql)))
+      throw new MetricsQueryError(sql, "the query is empty: give one SELECT");
     let types: string[];
     try {
       types = await this.conn.statementTypes(sql);
@@ -162,4 +163,9 @@ function functionNames(tree: unknown, out: Set<string>): Set<string> {
 
 function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/** `sql` without its comments (for "is there a statement at all?": DuckDB answers none with a native-callback error). */
+export function withoutComments(sql: string): string {
+  return sql.replace(/--[^\n]*/g, "").replace(/\/\*[\s\S]*?\*\//g, "");
 }

@@ -92,7 +92,7 @@ function toOpenError(path: string, e: unknown): Error {
     const pid = /PID (\d+)/.exec(message);
     return new MetricsLockedError(path, pid ? Number(pid[1]) : undefined, e);
   }
-  if (/not a valid DuckDB database|corrupt|Corrupt/.test(message))
+  if (/not a valid DuckDB database/.test(message))
     return new MetricsFileError(path, message.replace(/^IO Error: /, ""), e);
   return e instanceof Error ? e : new Error(message);
 }

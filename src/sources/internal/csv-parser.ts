@@ -155,9 +155,6 @@ export class CsvParser<H extends CsvHeader = true> extends LineParser<CsvRow<H>>
 
   protected override spanMessage(line: number, lines: number, bytes: number): string {
     const q = this.quote;
-    // One line: no quote spans lines here, the record is simply long.
-    if (lines <= 1)
-      return `the record at line ${line} is ${bytes} bytes long (one line). Set warnRecordBytes if records this long are expected`;
     return `the record starting at line ${line} covers ${lines} lines (${bytes} bytes): a ${q} opened there may never be closed, so the lines after it were read as one field. Check the quoting near line ${line}; set warnRecordLines/warnRecordBytes if records this long are expected`;
   }
 

@@ -107,8 +107,14 @@ export abstract class LineParser<R> {
     lines: number,
     bytes: number,
   ): void {
-    if (lines > this.warnLines || bytes > this.warnBytes)
-      batch.warnings.push({ line, byteOffset, lines, bytes, message: this.spanMessage(line, lines, bytes) });
+    if (lines > this.warnLines || bytes > this.warnBytes) {
+      // One line: nothing spans lines (no quote left open), the record is simply long.
+      const message =
+        lines <= 1
+          ? `the record at line ${line} is ${bytes} bytes long (one line). Set warnRecordBytes if records this long are expected`
+          : this.spanMessage(line, lines, bytes);
+      batch.warnings.push({ line, byteOffset, lines, bytes, message });
+    }
   }
 
   protected spanMessage(line: number, lines: number, bytes: number): string {
