@@ -100,10 +100,11 @@ export function withBarriers(
         let out: Chunk<unknown>[] | undefined;
         for (let i = 0; i < arr.length; i++) {
           const c = arr[i];
-          if (state.stopRequested) {
-            // Stop reading: nothing from here on is counted or passed on.
-            out ??= arr.slice(0, i);
-            out.push(...last(i === 0));
+          // Stop reading at a pull's edge: nothing of this pull is counted or passed on (its
+          // source letters are cut out with it). Barriers too fall only at a pull's edge, so
+          // the source's letters of a pull, made while it was pulled, belong to one checkpoint.
+          if (state.stopRequested && i === 0) {
+            out = last(true);
             break;
           }
           if (state.sourceRows === 0) state.sourceRows = c.records.length;
@@ -112,14 +113,15 @@ export function withBarriers(
           state.rowsSinceCheckpoint += c.records.length;
           if (c.end) state.lastOffset = c.end;
           state.lastSeq = c.seq;
-          if (state.rowsSinceCheckpoint >= state.everyRows || state.checkpointDue) {
+          if (i === arr.length - 1 && (state.rowsSinceCheckpoint >= state.everyRows || state.checkpointDue)) {
             out ??= arr.slice(0, i);
             out.push(c, state.barrier(false));
           } else out?.push(c);
         }
         return (out ?? arr) as [Chunk<unknown>, ...Chunk<unknown>[]];
       };
-      const pulled = Pull.catchDone(pull, () => Effect.sync(last));
+      // The source ended during a pull: with a stop requested, what that pull lettered is cut out too.
+      const pulled = Pull.catchDone(pull, () => Effect.sync(() => last(state.stopRequested)));
       type Out = [Chunk<unknown>, ...Chunk<unknown>[]];
       return Effect.suspend((): Effect.Effect<Out, SluiceError | Cause.Done> => {
         if (done) return Cause.done();
