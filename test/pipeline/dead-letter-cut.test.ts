@@ -10,7 +10,7 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import * as Stream from "effect/Stream";
 import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { EventBus, type EventOf, pipeline, runPipeline } from "../../src/index.ts";
+import { EventBus, type EventOf, type Pipeline, pipeline, runPipeline } from "../../src/index.ts";
 import { mapAsync } from "../../src/operators/index.ts";
 import { makeOperator } from "../../src/operators/internal/operator.ts";
 import type { Chunk } from "../../src/pipeline/chunk.ts";
@@ -90,20 +90,55 @@ const lettered = (cp: EventOf<"checkpoint">) =>
 
 const lines = (file: string) => readFileSync(file, "utf8").trim().split("\n");
 
+/** The input line of each letter in a dead-letter file. */
+const letteredLines = (file: string) =>
+  lines(file).map((l) => (JSON.parse(l) as { position: { line: number } }).position.line);
+
+/** A bus that keeps the run's checkpoint events. */
+function checkpointBus(): { bus: EventBus; cps: EventOf<"checkpoint">[] } {
+  const bus = new EventBus();
+  const cps: EventOf<"checkpoint">[] = [];
+  bus.subscribe((e) => e.kind === "checkpoint" && cps.push(e));
+  return { bus, cps };
+}
+
+/** 0 … n−1 in chunks of 10. */
+const numbers = (n: number) =>
+  iterable(
+    Array.from({ length: n }, (_, i) => i),
+    { chunkSize: 10 },
+  );
+
+const resumeFrom = <A>(p: Pipeline<A>, cp: EventOf<"checkpoint">) =>
+  runPipeline(p, { home, resume: { runId: cp.runId, checkpoint: cp }, sampleResources: false });
+
+const schema = z.object({ id: z.coerce.number(), amount: z.coerce.number() });
+type CsvRow = z.output<typeof schema>;
+
+/**
+ * 40,000 rows (~1 MB: the CSV source reads it in many chunks), every third
+ * bad; `badBefore(line)` counts the bad rows before input line `line`.
+ */
+function badCsv(name: string) {
+  const file = join(home, name);
+  const rows = ["id,amount"];
+  for (let i = 0; i < 40_000; i++) rows.push(i % 3 === 1 ? `${i},not-a-number` : `${i},${i}.5`);
+  writeFileSync(file, `${rows.join("\n")}\n`);
+  const isBad = (r: string) => r.endsWith("not-a-number");
+  return {
+    file,
+    bad: rows.filter(isBad).length,
+    badBefore: (line: number) => rows.slice(1, line - 1).filter(isBad).length,
+  };
+}
+
 describe("dead letters and checkpoints", () => {
   it("a stage's letters are cut where each barrier passes it, even when it runs ahead of the sink", async () => {
     const N = 2000;
-    const bus = new EventBus();
-    const cps: EventOf<"checkpoint">[] = [];
-    bus.subscribe((e) => e.kind === "checkpoint" && cps.push(e));
+    const { bus, cps } = checkpointBus();
     const s = await runPipeline(
       pipeline("dl-cut-stage", { checkpoint: { rows: 100 } })
-        .from(
-          iterable(
-            Array.from({ length: N }, (_, i) => i),
-            { chunkSize: 10 },
-          ),
-        )
+        .from(numbers(N))
         .via(letterOdd(), slow<number>())
         .to(probeSink<number>()),
       { home, bus, sampleResources: false },
@@ -117,19 +152,13 @@ describe("dead letters and checkpoints", () => {
   });
 
   it("a run resumed after a crash letters each bad row of its input once (source letters)", async () => {
-    // 40,000 rows (~1 MB): the CSV source reads it in many chunks; every third row is bad.
-    const file = join(home, "orders.csv");
-    const rows = ["id,amount"];
-    for (let i = 0; i < 40_000; i++) rows.push(i % 3 === 1 ? `${i},not-a-number` : `${i},${i}.5`);
-    writeFileSync(file, `${rows.join("\n")}\n`);
-    const bad = rows.filter((r) => r.endsWith("not-a-number")).length;
-    const schema = z.object({ id: z.coerce.number(), amount: z.coerce.number() });
+    const { file, badBefore, bad } = badCsv("orders.csv");
     const p = (out: string, crashAt?: number) =>
       pipeline("dl-cut-resume", { checkpoint: { rows: 2_000 }, onError: "fail" })
         .from(csv(file, { header: true, schema }))
         .via(
           mapAsync(
-            async (r: z.output<typeof schema>) => {
+            async (r: CsvRow) => {
               if (r.id === crashAt) throw new Error("crash");
               if (r.id % 500 === 0) await new Promise((res) => setTimeout(res, 2));
               return r;
@@ -138,25 +167,16 @@ describe("dead letters and checkpoints", () => {
           ),
         )
         .to(ndjson(out));
-    const bus = new EventBus();
-    const cps: EventOf<"checkpoint">[] = [];
-    bus.subscribe((e) => e.kind === "checkpoint" && cps.push(e));
+    const { bus, cps } = checkpointBus();
     const out = join(home, "out.ndjson");
     const crashed = await runPipeline(p(out, 30_000), { home, bus, sampleResources: false });
     expect(crashed.status).toBe("failed");
     const cp = cps.at(-1) as EventOf<"checkpoint">;
     // The checkpoint counts the bad rows among the rows before its barrier, no more.
-    const before = rows.slice(1, (cp.sourceOffset as { line: number }).line - 1);
-    expect(lettered(cp)).toBe(before.filter((r) => r.endsWith("not-a-number")).length);
-    const resumed = await runPipeline(p(out), {
-      home,
-      resume: { runId: cp.runId, checkpoint: cp },
-      sampleResources: false,
-    });
+    expect(lettered(cp)).toBe(badBefore((cp.sourceOffset as { line: number }).line));
+    const resumed = await resumeFrom(p(out), cp);
     expect(resumed.status, resumed.error?.message).toBe("completed");
-    const letters = lines(resumed.deadLetterFile as string).map(
-      (l) => (JSON.parse(l) as { position: { line: number } }).position.line,
-    );
+    const letters = letteredLines(resumed.deadLetterFile as string);
     expect(new Set(letters).size).toBe(bad);
     expect(letters).toHaveLength(bad);
     expect(resumed.deadLettered).toBe(bad);
@@ -164,17 +184,10 @@ describe("dead letters and checkpoints", () => {
 
   it("a side sink's letters, made while their checkpoint commits, are counted in it", async () => {
     const N = 1000;
-    const bus = new EventBus();
-    const cps: EventOf<"checkpoint">[] = [];
-    bus.subscribe((e) => e.kind === "checkpoint" && cps.push(e));
+    const { bus, cps } = checkpointBus();
     const s = await runPipeline(
       pipeline("dl-cut-side", { checkpoint: { rows: 100 } })
-        .from(
-          iterable(
-            Array.from({ length: N }, (_, i) => i),
-            { chunkSize: 10 },
-          ),
-        )
+        .from(numbers(N))
         .via(oddToSide())
         .to(probeSink<number>()),
       { home, bus, sampleResources: false },
@@ -186,17 +199,10 @@ describe("dead letters and checkpoints", () => {
 
   it("a stream stage (mapAsync, 16 at once) letters records on both sides of a barrier: each counted in its own checkpoint", async () => {
     const N = 2000;
-    const bus = new EventBus();
-    const cps: EventOf<"checkpoint">[] = [];
-    bus.subscribe((e) => e.kind === "checkpoint" && cps.push(e));
+    const { bus, cps } = checkpointBus();
     const s = await runPipeline(
       pipeline("dl-cut-stream", { checkpoint: { rows: 100 } })
-        .from(
-          iterable(
-            Array.from({ length: N }, (_, i) => i),
-            { chunkSize: 10 },
-          ),
-        )
+        .from(numbers(N))
         .via(
           mapAsync(
             async (n: number) => {
@@ -218,19 +224,14 @@ describe("dead letters and checkpoints", () => {
   });
 
   it("a run stopped (Ctrl-C) and resumed letters each bad row once: the stop drops a parsed chunk, and its letters", async () => {
-    const file = join(home, "stop.csv");
-    const rows = ["id,amount"];
-    for (let i = 0; i < 40_000; i++) rows.push(i % 3 === 1 ? `${i},x` : `${i},${i}`);
-    writeFileSync(file, `${rows.join("\n")}\n`);
-    const bad = rows.filter((r) => r.endsWith(",x")).length;
-    const schema = z.object({ id: z.coerce.number(), amount: z.coerce.number() });
+    const { file, badBefore, bad } = badCsv("stop.csv");
     const stop = new AbortController();
     const p = (stopAt?: number) =>
       pipeline("dl-cut-stop", { checkpoint: { rows: 2_000 } })
         .from(csv(file, { header: true, schema }))
         .via(
           mapAsync(
-            async (r: z.output<typeof schema>) => {
+            async (r: CsvRow) => {
               if (r.id === stopAt) stop.abort();
               if (r.id % 500 === 0) await new Promise((res) => setTimeout(res, 2));
               return r;
@@ -239,23 +240,14 @@ describe("dead letters and checkpoints", () => {
           ),
         )
         .to(ndjson(join(home, "stop.ndjson")));
-    const bus = new EventBus();
-    const cps: EventOf<"checkpoint">[] = [];
-    bus.subscribe((e) => e.kind === "checkpoint" && cps.push(e));
+    const { bus, cps } = checkpointBus();
     const stopped = await runPipeline(p(5_000), { home, bus, signal: stop.signal, sampleResources: false });
     expect(stopped.status).toBe("interrupted");
     const cp = cps.at(-1) as EventOf<"checkpoint">;
-    const before = rows.slice(1, (cp.sourceOffset as { line: number }).line - 1);
-    expect(lettered(cp)).toBe(before.filter((r) => r.endsWith(",x")).length);
-    const resumed = await runPipeline(p(), {
-      home,
-      resume: { runId: cp.runId, checkpoint: cp },
-      sampleResources: false,
-    });
+    expect(lettered(cp)).toBe(badBefore((cp.sourceOffset as { line: number }).line));
+    const resumed = await resumeFrom(p(), cp);
     expect(resumed.status, resumed.error?.message).toBe("completed");
-    const letters = lines(resumed.deadLetterFile as string).map(
-      (l) => (JSON.parse(l) as { position: { line: number } }).position.line,
-    );
+    const letters = letteredLines(resumed.deadLetterFile as string);
     expect(new Set(letters).size).toBe(bad);
     expect(letters).toHaveLength(bad);
   });
@@ -285,9 +277,7 @@ describe("dead letters and checkpoints", () => {
         return Stream.fromIterable(chunks());
       },
     } as unknown as Source<number>;
-    const bus = new EventBus();
-    const cps: EventOf<"checkpoint">[] = [];
-    bus.subscribe((e) => e.kind === "checkpoint" && cps.push(e));
+    const { bus, cps } = checkpointBus();
     const s = await runPipeline(
       pipeline("dl-cut-pull", { checkpoint: { rows: 100 } })
         .from(source)
@@ -327,17 +317,11 @@ describe("dead letters and checkpoints", () => {
           ),
         )
         .to(probeSink());
-    const bus = new EventBus();
-    const cps: EventOf<"checkpoint">[] = [];
-    bus.subscribe((e) => e.kind === "checkpoint" && cps.push(e));
+    const { bus, cps } = checkpointBus();
     const stopped = await runPipeline(p(95), { home, bus, signal: stop.signal, sampleResources: false });
     expect(stopped.status).toBe("interrupted");
     const cp = cps.at(-1) as EventOf<"checkpoint">;
-    const resumed = await runPipeline(p(), {
-      home,
-      resume: { runId: cp.runId, checkpoint: cp },
-      sampleResources: false,
-    });
+    const resumed = await resumeFrom(p(), cp);
     expect(resumed.status, resumed.error?.message).toBe("completed");
     const letters = lines(resumed.deadLetterFile as string);
     expect(letters).toHaveLength(1);
