@@ -74,8 +74,13 @@ function startRun(): Promise<string> {
         NO_COLOR: "1",
         SLUICE_FIXTURE_DELAY_MS: "20",
         SLUICE_FIXTURE_GATE: gate,
-        // The pipeline's own rules are the ones served (and evaluated): one changed threshold.
-        SLUICE_FIXTURE_ALERTS: JSON.stringify({ rules: { queueDepth: { warning: 4321 } } }),
+        // The pipeline's own rules are the ones served (and evaluated): one changed threshold, and
+        // the dead-letter rule raised on one reading: a stage reports only intervals it was active
+        // in, and the source may read the whole first half (all its bad rows) within one 250 ms
+        // interval, so the default two readings would come only after the hold.
+        SLUICE_FIXTURE_ALERTS: JSON.stringify({
+          rules: { queueDepth: { warning: 4321 }, deadLetterRate: { for: 1 } },
+        }),
       },
       stdio: ["ignore", "pipe", "pipe"],
     },
