@@ -8,8 +8,7 @@
  * the token).
  */
 import type { AlertsPlugin } from "../metrics/alerts-plugin.ts";
-import { catchUp, openCaughtUp } from "../metrics/catch-up.ts";
-import type { MetricsStore } from "../metrics/store.ts";
+import { ServedStore } from "../metrics/served-store.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import type { RunPlugin } from "../pipeline/plugin.ts";
 import { stateHome } from "../pipeline/run.ts";
@@ -134,20 +133,14 @@ function warnOnce(): { warn: (message: string) => void; failed: (e: unknown) => 
 export async function serveCommand(flags: ServeFlags): Promise<number> {
   const bind = resolveBind(flags);
   const { warn, failed } = warnOnce();
-  const { store, stale } = await openCaughtUp(flags.home, { onWarning: warn });
-  if (stale && !flags.quiet)
-    stderr.write(`sluice: note: ${stale} New runs are served once this restarts with the store free.\n`);
-  // New runs' journals are caught up while serving (not into a copy opened because the store was held).
-  const stopCatchUp = stale
-    ? () => {}
-    : systemClock.every(
-        LIVE_CATCH_UP_MS,
-        () => void catchUp(store, stateHome(flags.home), { onWarning: warn }).catch(failed),
-      );
+  const served = await ServedStore.open(flags.home, { onWarning: warn, onFreed: freed(flags) });
+  if (served.stale && !flags.quiet) stderr.write(`sluice: note: ${served.stale} ${heldNote}\n`);
+  // New runs' journals are caught up while serving (a copy is replaced by the store once it is free).
+  const stopCatchUp = systemClock.every(LIVE_CATCH_UP_MS, () => void served.refresh().catch(failed));
   const home = stateHome(flags.home);
   const redrive = flags.loadPipeline ? redriveStarter({ home, load: flags.loadPipeline }) : undefined;
   const app = createApp({
-    metrics: storeQueries(store),
+    metrics: storeQueries(servedQueries(served)),
     home,
     redrive,
     auth: {
@@ -166,13 +159,21 @@ export async function serveCommand(flags: ServeFlags): Promise<number> {
     await redrive?.close();
     stopCatchUp();
     app.close();
-    await store.close();
+    await served.close();
   }
   return 0;
 }
 
 /** How often a live run's journal is caught up into the store while `--serve` serves it. */
 const LIVE_CATCH_UP_MS = 2000;
+
+const heldNote = `It is served itself, caught up, as soon as it is free (tried every ${LIVE_CATCH_UP_MS / 1000} s).`;
+
+/** Says (unless quiet) that a store which was held is now served itself. */
+const freed = (flags: ServeFlags) => () => {
+  if (!flags.quiet)
+    stderr.write("sluice: note: the metrics store is free again: serving it, caught up on the journals.\n");
+};
 
 /**
  * `sluice run FILE --serve [PORT]` as a run plugin: serves the live run from
@@ -186,7 +187,7 @@ const LIVE_CATCH_UP_MS = 2000;
  * (`--keep-serving`) it stays up for the dashboard until Ctrl-C.
  */
 export function servePlugin(flags: ServeFlags, alerts?: AlertsPlugin): RunPlugin {
-  let store: MetricsStore | undefined;
+  let served: ServedStore | undefined;
   let url = "";
   let liveRunId: string | undefined;
   let stopCatchUp: (() => void) | undefined;
@@ -195,9 +196,8 @@ export function servePlugin(flags: ServeFlags, alerts?: AlertsPlugin): RunPlugin
   const cancel = new AbortController();
   let waiting = false;
   const { warn, failed } = warnOnce();
-  let stale = false;
   const catchUpNow = async () => {
-    if (store && !stale) await catchUp(store, home, { onWarning: warn }).catch(failed);
+    await served?.refresh().catch(failed);
   };
   return {
     name: "serve",
@@ -207,11 +207,8 @@ export function servePlugin(flags: ServeFlags, alerts?: AlertsPlugin): RunPlugin
       const bind = resolveBind(flags);
       home = ctx.home;
       try {
-        const opened = await openCaughtUp(ctx.home, { onWarning: warn });
-        store = opened.store;
-        stale = opened.stale !== undefined;
-        if (opened.stale && !flags.quiet)
-          stderr.write(`sluice: note: ${opened.stale} Past runs are served from that copy.\n`);
+        served = await ServedStore.open(ctx.home, { onWarning: warn, onFreed: freed(flags) });
+        if (served.stale && !flags.quiet) stderr.write(`sluice: note: ${served.stale} ${heldNote}\n`);
       } catch (e) {
         if (!flags.quiet)
           stderr.write(
@@ -227,7 +224,7 @@ export function servePlugin(flags: ServeFlags, alerts?: AlertsPlugin): RunPlugin
           bindHost: bind.host,
           allowedHosts: bind.allowedHosts,
         },
-        hasStore: store !== undefined,
+        hasStore: served !== undefined,
         home,
       };
       const thread = startThread(
@@ -239,7 +236,7 @@ export function servePlugin(flags: ServeFlags, alerts?: AlertsPlugin): RunPlugin
         {
           bus: ctx.bus,
           clock: systemClock,
-          metrics: store ? storeQueries(withAlerts(store, alerts)) : undefined,
+          metrics: served ? storeQueries(servedQueries(served, alerts ?? "run")) : undefined,
           cancel: (runId) => {
             if (runId !== liveRunId) return false;
             cancel.abort();
@@ -250,7 +247,7 @@ export function servePlugin(flags: ServeFlags, alerts?: AlertsPlugin): RunPlugin
       teardown = async () => {
         stopRelay();
         await thread.terminate();
-        await store?.close();
+        await served?.close();
       };
       try {
         url = await new Promise<string>((resolve, reject) => {
@@ -310,18 +307,30 @@ export function servePlugin(flags: ServeFlags, alerts?: AlertsPlugin): RunPlugin
   };
 }
 
-/** The store's queries, with rules and alert resolution answered by the live run's alert engine. */
-function withAlerts(store: MetricsStore, alerts: AlertsPlugin | undefined): MetricsStoreLike {
-  const engine = () => alerts?.handle()?.engine;
+/**
+ * The served store's queries, each on the store served when it starts. In a
+ * run (`alerts` given), rules and alert resolution are the live run's alert
+ * engine's; for `sluice serve`, the store's.
+ */
+function servedQueries(served: ServedStore, alerts?: AlertsPlugin | "run"): MetricsStoreLike {
+  const use = served.use.bind(served);
+  const base: MetricsStoreLike = {
+    query: (sql, params, options) => use((s) => s.query(sql, params, options)),
+    summary: (runId) => use((s) => s.summary(runId)),
+    bottlenecks: (runId) => use((s) => s.bottlenecks(runId)),
+    recommendations: (runId) => use((s) => s.recommendations(runId)),
+    baselines: (q) => use((s) => s.baselines(q)),
+    regressions: (t) => use((s) => s.regressions(t)),
+    trends: (q) => use((s) => s.trends(q)),
+    rules: (pipeline) => use((s) => s.rules(pipeline)),
+    setRules: (rules) => use((s) => s.setRules(rules)),
+    resolveAlert: (id) => use((s) => s.resolveAlert(id)),
+  };
+  if (alerts === undefined) return base;
+  const engine = () => (alerts === "run" ? undefined : alerts.handle()?.engine);
   return {
-    query: (sql, params, options) => store.query(sql, params, options),
-    summary: (runId) => store.summary(runId),
-    bottlenecks: (runId) => store.bottlenecks(runId),
-    recommendations: (runId) => store.recommendations(runId),
-    baselines: (q) => store.baselines(q),
-    regressions: (t) => store.regressions(t),
-    trends: (q) => store.trends(q),
-    rules: async (pipeline) => engine()?.rules(pipeline) ?? store.rules(pipeline),
+    ...base,
+    rules: async (pipeline) => engine()?.rules(pipeline) ?? use((s) => s.rules(pipeline)),
     setRules: async (rules) => {
       const e = engine();
       if (!e) throw new UnavailableError("no alert rules are evaluated here (SLUICE_METRICS=off)");

@@ -3,12 +3,16 @@
  * journals two runs, makes the first unreadable (a newer format), catches up
  * and prints what was loaded and warned. `held HOME`: the store is held by
  * another process; opens it as a copy and prints what the copy holds and
- * whether the copy is gone after close. One JSON line each.
+ * whether the copy is gone after close. One JSON line each. `served HOME`:
+ * the store is held; a `ServedStore` serves a copy, prints `{"stale":true}`,
+ * and after a line on stdin (the holder is gone) refreshes and prints what it
+ * serves then.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runJournaled } from "../../src/journal/run-journal.ts";
 import { openCaughtUp } from "../../src/metrics/catch-up.ts";
+import { ServedStore } from "../../src/metrics/served-store.ts";
 import { map } from "../../src/operators/index.ts";
 import { pipeline } from "../../src/pipeline/pipeline.ts";
 import { collect } from "../../src/sinks/index.ts";
@@ -42,6 +46,26 @@ if (mode === "fresh") {
       warnings: warnings.map((w) => w.replace(/^run \S+ /, "run * ").slice(0, 70)),
     }),
   );
+} else if (mode === "served") {
+  let freed = 0;
+  const served = await ServedStore.open(home, { waitMs: 100, onFreed: () => freed++ });
+  const copy = await served.use(async (s) => s.path);
+  console.log(JSON.stringify({ stale: served.stale !== undefined }));
+  await new Promise<void>((resolve) => process.stdin.once("data", () => resolve()));
+  await served.refresh();
+  const runs = await served.use(async (s) => (await s.query("SELECT pipeline, rows_in FROM runs")).rows);
+  const path = await served.use(async (s) => s.path);
+  await served.close();
+  console.log(
+    JSON.stringify({
+      stale: served.stale !== undefined,
+      freed,
+      store: path === join(home, "metrics.duckdb"),
+      loaded: runs,
+      copyRemoved: !existsSync(copy),
+    }),
+  );
+  process.exit(0);
 } else {
   const { store, caughtUp, stale } = await openCaughtUp(home, { waitMs: 100 });
   const runs = (await store.query("SELECT pipeline, rows_in FROM runs")).rows;
