@@ -22,7 +22,7 @@ import { host } from "../runtime/process.ts";
 import type { Barrier, Chunk } from "./chunk.ts";
 import { ConfigError, describeError, SinkError, type SluiceError } from "./errors.ts";
 import { BarrierState, withBarriers } from "./internal/barriers.ts";
-import { checkpointEvent, recordCheckpoint } from "./internal/checkpoint.ts";
+import { checkpointEvent, recordCheckpoint, StageCuts } from "./internal/checkpoint.ts";
 import { DeadLetterFile } from "./internal/dead-letter.ts";
 import { StageMeter } from "./internal/meter.ts";
 import { closePlugins, preparePlugins } from "./internal/plugins.ts";
@@ -105,6 +105,7 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
   const deadLetters = new DeadLetterFile(paths.join(runDir, "dead-letter.ndjson"));
   const knobs: OfferedKnob[] = [];
   const sides = new SideOutputs();
+  const cuts = new StageCuts();
   // The source's `onCommitted` callbacks: told each checkpoint once it is durable.
   const committed: Array<(c: Committed) => void | Promise<void>> = [];
 
@@ -183,7 +184,17 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
     await recordCheckpoint(
       bus,
       plugins,
-      checkpointEvent(b, at, token, run, barriers.sourceAt(b.id), deadLetters, b.final || ended, sideState),
+      checkpointEvent(
+        b,
+        at,
+        token,
+        run,
+        barriers.sourceAt(b.id),
+        deadLetters,
+        b.final || ended,
+        sideState,
+        cuts,
+      ),
     );
     checkpoints++;
     for (const cb of committed) await cb({ checkpointId: b.id, offset: b.offset });
@@ -206,8 +217,10 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
       const onBarrier = (b: Barrier) => {
         deadLetters.cut(name, b.id);
         if (side) sides.cut(name, b.id);
+        cuts.leave(name, b.id, meter.totals);
       };
-      stages.push({ name, op, impl, meter, onBarrier });
+      const onBarrierEnter = (b: Barrier) => cuts.enter(name, b.id, meter.totals.rowsIn);
+      stages.push({ name, op, impl, meter, onBarrier, onBarrierEnter });
       meters.push(meter);
       await impl.start?.();
       if (cp) await restoreOperator(impl, cp, names[i]);

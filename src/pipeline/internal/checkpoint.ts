@@ -15,6 +15,50 @@ import type { DeadLetterFile } from "./dead-letter.ts";
 import type { StageTotals } from "./meter.ts";
 import type { RunMeters } from "./run-meters.ts";
 
+/**
+ * Each stage's totals as each barrier passed it. Stages work on while a
+ * barrier travels to the sink (the source reads ahead), so totals read when
+ * the sink commits count records after the barrier, which a resume from that
+ * checkpoint counts again. A chunk stage's totals are taken as the barrier
+ * leaves it; a stream stage's rows in as the barrier enters it (it takes in
+ * records after the barrier while it finishes those before), the rest as it
+ * leaves. Dead letters come from the dead-letter file (`checkpointEvent`).
+ */
+export class StageCuts {
+  readonly #left = new Map<string, Map<number, StageTotals>>();
+  readonly #entered = new Map<string, Map<number, number>>();
+
+  /** Barrier `id` enters the stream stage `stage`, which has taken in `rowsIn` rows. */
+  enter(stage: string, id: number, rowsIn: number): void {
+    at(this.#entered, stage).set(id, rowsIn);
+  }
+
+  /** Barrier `id` leaves `stage`, whose totals are `totals`. */
+  leave(stage: string, id: number, totals: StageTotals): void {
+    at(this.#left, stage).set(id, { ...totals });
+  }
+
+  /** The totals of `stage` at barrier `id` (else `live`); forgets that barrier and those before. */
+  take(stage: string, id: number, live: StageTotals): StageTotals {
+    const left = this.#left.get(stage);
+    const entered = this.#entered.get(stage);
+    const t = { ...(left?.get(id) ?? live) };
+    const rowsIn = entered?.get(id);
+    if (rowsIn !== undefined) t.rowsIn = rowsIn;
+    for (const m of [left, entered]) if (m) for (const k of m.keys()) if (k <= id) m.delete(k);
+    return t;
+  }
+}
+
+function at<V>(m: Map<string, Map<number, V>>, stage: string): Map<number, V> {
+  let byId = m.get(stage);
+  if (!byId) {
+    byId = new Map();
+    m.set(stage, byId);
+  }
+  return byId;
+}
+
 export function checkpointEvent(
   b: Barrier,
   at: { readonly ts: number; readonly runId: string; readonly pipeline: string },
@@ -25,9 +69,25 @@ export function checkpointEvent(
   deadLetters: DeadLetterFile,
   final: boolean,
   /** Each side output's commit token and rows (`SideOutputs.commit`). */
-  sides?: Record<string, unknown>,
+  sides: Record<string, unknown> | undefined,
+  cuts: StageCuts,
 ): EventOf<"checkpoint"> {
-  const t = meters.totals();
+  // Each stage as the barrier passed it; its dead letters those the file holds (the
+  // letters written since the barrier passed, by a side sink committing, included).
+  const all = meters.all();
+  const stages = all.map((live, i) => {
+    if (i === all.length - 1) return live; // the sink commits what it took up to the barrier
+    const t = i === 0 ? { ...atSource } : cuts.take(live.stage, b.id, live);
+    t.deadLettered = live.deadLettered - deadLetters.unwritten(live.stage);
+    return t;
+  });
+  const sink = stages[stages.length - 1];
+  let filtered = 0;
+  let dead = 0;
+  for (const m of stages) {
+    if (m !== sink) filtered += m.filtered;
+    dead += m.deadLettered;
+  }
   return {
     kind: "checkpoint",
     ...at,
@@ -41,20 +101,18 @@ export function checkpointEvent(
       ...(final ? { $final: true } : {}),
     },
     sinkToken: token,
-    stageTotals: meters.all().map((all) => {
-      const m = all.stage === "source" ? atSource : all;
-      return {
-        stage: m.stage,
-        rowsIn: m.rowsIn,
-        rowsOut: m.rowsOut,
-        filtered: m.filtered,
-        deadLettered: m.deadLettered,
-        ...(m.sideOutput ? { sideOutput: m.sideOutput } : {}),
-      };
-    }),
-    rowsOut: t.rowsOut,
-    filtered: t.filtered,
-    deadLettered: t.dead,
+    stageTotals: stages.map((m) => ({
+      stage: m.stage,
+      rowsIn: m.rowsIn,
+      rowsOut: m.rowsOut,
+      filtered: m.filtered,
+      deadLettered: m.deadLettered,
+      ...(m.sideOutput ? { sideOutput: m.sideOutput } : {}),
+    })),
+    // As `RunMeters.totals` folds them: a record the sink dead-letters is not out.
+    rowsOut: sink.rowsIn - sink.deadLettered,
+    filtered,
+    deadLettered: dead,
   };
 }
 

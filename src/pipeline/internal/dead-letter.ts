@@ -37,6 +37,7 @@ interface Letters {
 const none = (): Letters => ({ text: [], lines: [] });
 
 interface SeqLetter {
+  readonly stage: string;
   readonly seq: number;
   readonly text: string;
   readonly lines: number;
@@ -57,6 +58,8 @@ export class DeadLetterFile {
   #bySeq: SeqLetter[] = [];
   /** Per barrier id: the seq of the last source chunk before it. */
   readonly #barrierSeq = new Map<number, number>();
+  /** Per aligned stage: letters it wrote that no flush has written yet. */
+  readonly #unwritten = new Map<string, number>();
   #writer: FileWriter | undefined;
   #bytes = 0;
   #count = 0;
@@ -92,8 +95,9 @@ export class DeadLetterFile {
     const text = safeJson(event);
     const lines = event.position.lines ?? 0;
     const seq = event.position.chunk;
-    if (a?.bySeq && typeof seq === "number" && seq >= 0) {
-      this.#bySeq.push({ seq, text, lines });
+    if (stage !== undefined && a) this.#unwritten.set(stage, (this.#unwritten.get(stage) ?? 0) + 1);
+    if (stage !== undefined && a?.bySeq && typeof seq === "number" && seq >= 0) {
+      this.#bySeq.push({ stage, seq, text, lines });
       return;
     }
     const to = a?.pending ?? this.#loose;
@@ -129,6 +133,19 @@ export class DeadLetterFile {
     this.#barrierSeq.set(id, seq);
   }
 
+  /**
+   * Letters `stage` wrote that are not in the file yet (after a checkpoint's
+   * flush: those of records after its barrier, and of a pull a stop dropped).
+   * The stage's meter less these is what the checkpoint holds of it.
+   */
+  unwritten(stage: string): number {
+    return this.#unwritten.get(stage) ?? 0;
+  }
+
+  #written(stage: string, n: number): void {
+    if (n > 0) this.#unwritten.set(stage, (this.#unwritten.get(stage) ?? 0) - n);
+  }
+
   /** Letters written to the file (by the last flush). */
   get count(): number {
     return this.#count;
@@ -152,17 +169,19 @@ export class DeadLetterFile {
     const text: string[] = this.#loose.text;
     let lines = sum(this.#loose.lines);
     this.#loose = none();
-    for (const a of this.#aligned.values()) {
+    for (const [stage, a] of this.#aligned) {
       let k = 0;
       while (k < a.cuts.length && (upTo === undefined || a.cuts[k].id <= upTo)) {
         append(text, a.cuts[k].letters.text);
         lines += sum(a.cuts[k].letters.lines);
+        this.#written(stage, a.cuts[k].letters.text.length);
         k++;
       }
       a.cuts.splice(0, k);
       if (upTo === undefined) {
         append(text, a.pending.text);
         lines += sum(a.pending.lines);
+        this.#written(stage, a.pending.text.length);
         a.pending = none();
       }
     }
@@ -175,6 +194,7 @@ export class DeadLetterFile {
         if (l.seq <= last) {
           text.push(l.text);
           lines += l.lines;
+          this.#written(l.stage, 1);
         } else kept.push(l);
       }
       this.#bySeq = kept;

@@ -28,6 +28,8 @@ export interface LiveStage {
   readonly meter: StageMeter;
   /** Called as each barrier leaves the stage, after its snapshot (side outputs cut there). */
   readonly onBarrier?: (barrier: Barrier) => void;
+  /** A stream stage's: called as each barrier enters it. */
+  readonly onBarrierEnter?: (barrier: Barrier) => void;
 }
 
 type Out = Chunk<unknown>[];
@@ -78,8 +80,10 @@ export function composeStages(
     }
     flushGroup();
     const meter = s.meter;
+    const enter = s.onBarrierEnter;
     const counted = Stream.map(stream, (c: Chunk<unknown>) => {
       if (!c.barrier) meter.in(c.records.length, c.bytes);
+      else enter?.(c.barrier);
       return c;
     });
     stream = Stream.mapError(impl.apply(counted), (e) => toSluiceError(e, s.name));
