@@ -14,6 +14,7 @@ import {
 import { ColumnBuffer, TEXT_CAP } from "../../src/metrics/internal/columns.ts";
 import { tableOf } from "../../src/metrics/internal/tables.ts";
 import { openMetricsStore } from "../../src/metrics/store.ts";
+import { boundRaw } from "../../src/pipeline/internal/raw.ts";
 import { histogramOf, T0, tempHome } from "./fixtures.ts";
 
 const base = { runId: "run-k", pipeline: "p" };
@@ -204,6 +205,23 @@ describe("text columns", () => {
     expect(values[0]).toBe("short");
     expect(values[1]).toBe(`${"x".repeat(TEXT_CAP)}…[10 more chars]`);
     expect(values[2]).toBe(`${"x".repeat(TEXT_CAP)}…[10 more chars, then 1983622 bytes cut]`);
+  });
+
+  it("a raw the journal cut to just under the cap (16 KiB of 2-byte text) is kept with its one marker", () => {
+    // 8,186 two-byte letters and 4 three-byte signs are the 16 KiB boundRaw keeps: 8,190 chars and its marker.
+    const raw = boundRaw(`${"д".repeat(8186)}€€€€${"д".repeat(100_000)}`) as string;
+    expect(raw.length).toBeGreaterThan(TEXT_CAP);
+    const buf = new ColumnBuffer([{ name: "raw", kind: "str" }]);
+    buf.push([raw]);
+    buf.push([`x${"😀".repeat(TEXT_CAP)}…[5 bytes cut]`]);
+    const [col] = buf.toBatch(new Map()).columns;
+    const values = (col as { values: ReadonlyArray<string | null> }).values;
+    expect(values[0]).toBe(raw);
+    expect(values[0]?.match(/…\[/g)).toHaveLength(1);
+    // Cut again, never inside a surrogate pair.
+    expect(values[1]).toBe(
+      `x${"😀".repeat(TEXT_CAP / 2 - 1)}…[${TEXT_CAP + 2} more chars, then 5 bytes cut]`,
+    );
   });
 });
 

@@ -335,8 +335,12 @@ function capText(v: unknown, max = TEXT_CAP): string | null {
   const s = typeof v === "string" ? v : String(v);
   if (s.length <= max) return s;
   const earlier = JOURNAL_CUT.exec(s);
-  const rest = s.length - max - (earlier ? earlier[0].length : 0);
-  return `${s.slice(0, max)}…[${rest} more chars${earlier ? `, then ${earlier[1]} bytes cut` : ""}]`;
+  const text = earlier ? s.slice(0, earlier.index) : s;
+  // What the journal cut to fits: kept as it is, with its marker (a little over `max`).
+  if (text.length <= max) return s;
+  // Not half of a surrogate pair.
+  const end = (text.charCodeAt(max - 1) & 0xfc00) === 0xd800 ? max - 1 : max;
+  return `${text.slice(0, end)}…[${text.length - end} more chars${earlier ? `, then ${earlier[1]} bytes cut` : ""}]`;
 }
 
 function toJsonText(v: unknown, max = TEXT_CAP * 4): string | null {
