@@ -92,7 +92,11 @@ export async function openMetricsStore(
 ): Promise<MetricsStore> {
   const path = paths.resolve(options.path ?? metricsPath(home));
   const readOnly = options.readOnly === true;
-  return openShared(path, readOnly, (shared) => MetricsStore.create(shared, path, readOnly, options));
+  // Opened as a state directory's own store: `prune` catches it up on that directory's journals first.
+  const stateDir = options.path === undefined ? stateHome(home) : undefined;
+  return openShared(path, readOnly, (shared) =>
+    MetricsStore.create(shared, path, readOnly, options, stateDir),
+  );
 }
 
 /** The metrics store. All results are plain JSON-able objects. */
@@ -107,6 +111,8 @@ export class MetricsStore extends MetricsReports {
   readonly #stopTimer: () => void;
   readonly #subscriptions = new Set<Subscription>();
   #alerts: AlertsHandle | undefined;
+  /** The state directory whose store this is (undefined when opened on another `path`). */
+  #stateDir: string | undefined;
   #flushScheduled = false;
   #ingesting = 0;
   #errorsReported = 0;
@@ -139,6 +145,7 @@ export class MetricsStore extends MetricsReports {
     path: string,
     readOnly: boolean,
     options: MetricsStoreOptions,
+    stateDir?: string,
   ): Promise<MetricsStore> {
     const db = shared.db;
     if (readOnly) {
@@ -159,6 +166,7 @@ export class MetricsStore extends MetricsReports {
       w,
       writer,
     );
+    store.#stateDir = stateDir;
     shared.writer = store;
     return store;
   }
@@ -304,12 +312,21 @@ export class MetricsStore extends MetricsReports {
     await this.#writeLock.run(() => insertBenchResult(conn, result));
   }
 
-  /** Deletes runs whose last event is older than `olderThanMs` (and older benchmark results). */
+  /**
+   * Deletes runs whose last event is older than `olderThanMs` (and older
+   * benchmark results). A state directory's store (`openMetricsStore(home)`)
+   * is first caught up on its journals, so that each run is judged by its
+   * newest event, not by what the store had read of it.
+   */
   async prune(olderThanMs: number): Promise<PruneResult> {
     const conn = this.#writeConn;
     const writer = this.#writer;
     if (!conn || !writer) throw this.#readOnlyError("prune");
     if (!(olderThanMs >= 0)) throw new MetricsConfigError("olderThanMs", `must be ≥ 0, got ${olderThanMs}`);
+    if (this.#stateDir !== undefined) {
+      const { catchUp } = await import("./catch-up.ts");
+      await catchUp(this, this.#stateDir);
+    }
     await this.flush();
     const cutoffUs = Math.round((this.#clock.now() - olderThanMs) * 1000);
     return this.#writeLock.run(async () => {

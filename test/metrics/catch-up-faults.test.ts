@@ -148,6 +148,25 @@ describe("catchUp after prune", () => {
   });
 });
 
+describe("store.prune", () => {
+  it("catches its state directory up first: a run read part-way, finished, then pruned stays pruned", async () => {
+    const h = join(home.dir, "prune-lib");
+    const { p, signal } = interruptedOnce("lib");
+    await runJournaled(p, { home: h, signal, sampleResources: false });
+    const store = await openMetricsStore(h);
+    try {
+      await catchUp(store, h);
+      // Resumed to its end while the store is open, then pruned before anything reads it.
+      await runJournaled(p, { home: h, sampleResources: false });
+      expect((await store.prune(0)).runs).toHaveLength(1);
+      expect(await catchUp(store, h)).toMatchObject({ read: 0 });
+      expect((await store.query("SELECT count(*) AS n FROM runs")).rows).toEqual([{ n: 0 }]);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe("sluice metrics --keep", () => {
   it("catches up before it prunes: a run read part-way, finished, then pruned stays pruned", async () => {
     const h = join(home.dir, "keep");
