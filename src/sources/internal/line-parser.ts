@@ -99,20 +99,26 @@ export abstract class LineParser<R> {
     return { byteOffset: this.offset, line: this.line };
   }
 
-  /** Warns about a record spanning more than `warnLines` lines or `warnBytes` bytes. */
+  /**
+   * Warns about a record spanning more than `warnLines` lines or `warnBytes`
+   * bytes; `open`: it never ended (a quote left open to the end of input).
+   */
   protected warnSpan(
     batch: TextBatch<R>,
     line: number,
     byteOffset: number,
     lines: number,
     bytes: number,
+    open = false,
   ): void {
     if (lines > this.warnLines || bytes > this.warnBytes) {
-      // One line: nothing spans lines (no quote left open), the record is simply long.
+      // One line and ended: the record is simply long.
       const message =
-        lines <= 1
-          ? `the record at line ${line} is ${bytes} bytes long (one line). Set warnRecordBytes if records this long are expected`
-          : this.spanMessage(line, lines, bytes);
+        lines > 1
+          ? this.spanMessage(line, lines, bytes)
+          : open
+            ? `the record at line ${line} runs ${bytes} bytes to the end of the input: ${this.unfinishedReason(line)}`
+            : `the record at line ${line} is ${bytes} bytes long (one line). Set warnRecordBytes if records this long are expected`;
       batch.warnings.push({ line, byteOffset, lines, bytes, message });
     }
   }
@@ -316,7 +322,7 @@ export abstract class LineParser<R> {
       const bytes = data.length - 1 - from;
       const lfs = countLfBytes(data, from, data.length - 1);
       const spanned = data.length > from + 1 && data[data.length - 2] === LF ? lfs : lfs + 1;
-      this.warnSpan(batch, line, byteOffset, spanned, bytes);
+      this.warnSpan(batch, line, byteOffset, spanned, bytes, true);
       batch.errors.push({
         line,
         byteOffset,

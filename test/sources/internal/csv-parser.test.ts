@@ -488,6 +488,19 @@ describe("CsvParser: long records and relaxed quotes", () => {
     }
   });
 
+  it("a quote left open on the last line is blamed on the quote, not called simply long", () => {
+    const text = `a,b\n1,ok\n2,"${"x".repeat(400)}\n`;
+    for (const size of [7, 64, 1000]) {
+      const r = parse(text, { header: true, warnBytes: 150 }, size);
+      expect(r.errors.map((e) => e.reason)).toEqual([
+        'a quoted field in the record starting at line 3 is not closed before the end of the input; close it with " (a " inside a quoted field is written twice)',
+      ]);
+      expect(r.warnings.map((w) => w.message)).toEqual([
+        `the record at line 3 runs 404 bytes to the end of the input: ${r.errors[0]?.reason}`,
+      ]);
+    }
+  });
+
   it("keeps stray quotes and text after a closing quote as data with relaxQuotes, as Python does", () => {
     const text = 'a,b\n1,x"y\n"q"r,2\n3,"ok"\n';
     expect(parse(text, { header: true }).records).toEqual([{ a: "3", b: "ok" }]);
