@@ -29,6 +29,7 @@ import { systemClock } from "../runtime/clock.ts";
 import { fs, isNotFound, paths } from "../runtime/fs.ts";
 import { MetricsLockedError } from "./errors.ts";
 import { JOURNAL_MARKS as MARKS, PRUNED_SEGMENT } from "./internal/schema.ts";
+import { dropSupersededLetters } from "./internal/superseded.ts";
 import { TABLES } from "./internal/tables.ts";
 import type { IngestEvent, MetricsStore } from "./store.ts";
 
@@ -230,6 +231,9 @@ export async function catchUp(
     }
   }
   const result = todo.length > 0 ? await store.ingestBatches(all()) : { accepted: 0 };
+  // Before the marks: a crash in between reads these runs again, and this runs again.
+  if (reached.size > 0)
+    await store.withWriter("catchUp", (conn) => dropSupersededLetters(conn, [...reached.keys()]));
   if (reached.size > 0) await writeMarks(store, reached);
   return {
     runs: refs.length,
