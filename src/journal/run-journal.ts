@@ -96,6 +96,8 @@ export function journal(options: Omit<JournaledRunOptions, "plugins"> = {}): Run
   let failure: unknown;
   let lastDurable: number | undefined;
   let sub: { unsubscribe(): void } | undefined;
+  /** A new run (not one resumed): its directory is this plugin's to remove if it never starts. */
+  let fresh = false;
   let closed = false;
   const release = async () => {
     if (closed) return;
@@ -149,6 +151,7 @@ export function journal(options: Omit<JournaledRunOptions, "plugins"> = {}): Run
         await release().catch(() => {});
         throw e;
       }
+      fresh = !target;
       lastDurable = resumed?.checkpoint?.id;
       // Resuming without a checkpoint (a crash before the first one) starts the
       // run over under its own id: an empty resume point truncates the dead
@@ -192,6 +195,9 @@ export function journal(options: Omit<JournaledRunOptions, "plugins"> = {}): Run
         if (!summary.error)
           return { ...summary, status: "failed", error: asStateError(e, runId, summary.checkpoints) };
       }
+      // A new run that failed before it started (its input missing, its sink not writable)
+      // journaled nothing: it leaves no run behind to list or resume, and the next run starts afresh.
+      if (fresh && sub === undefined && summary.status === "failed") await fs.remove(runDir).catch(() => {});
       return summary;
     },
   };

@@ -16,7 +16,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { EventBus, type EventOf, type Operator, OperatorTypeId, pipeline } from "../../src/index.ts";
 import { readJournal } from "../../src/journal/journal-reader.ts";
@@ -24,7 +24,7 @@ import { runJournaled } from "../../src/journal/run-journal.ts";
 import { inspectRun, listRuns, readRunEvents, replayRun } from "../../src/journal/runs.ts";
 import { aggregate, dedupe, map } from "../../src/operators/index.ts";
 import { ndjson } from "../../src/sinks/index.ts";
-import { iterable } from "../../src/sources/index.ts";
+import { csv, iterable } from "../../src/sources/index.ts";
 import { instrumentedFs } from "./helpers.ts";
 
 const root = mkdtempSync(join(tmpdir(), "sluice-runjournal-"));
@@ -146,6 +146,27 @@ describe("runJournaled", () => {
       rowsOut: second.rowsOut,
       filtered: second.filtered,
     });
+  });
+
+  it("a new run that fails before it starts (input missing) leaves no run; the fixed pipeline starts afresh", async () => {
+    const { home, out } = fresh();
+    const input = join(dirname(out), "orders.csv");
+    const typo = pipeline("typo")
+      .from(csv(join(dirname(out), "order.csv"), { header: true }))
+      .to(ndjson(out));
+    const failed = await runJournaled(typo, { home, sampleResources: false });
+    expect(failed.status).toBe("failed");
+    expect(failed.error?._tag).toBe("SourceError");
+    expect(existsSync(failed.runDir)).toBe(false);
+    expect(await listRuns(home)).toEqual([]);
+    writeFileSync(input, "id\n1\n2\n");
+    const fixed = pipeline("typo")
+      .from(csv(input, { header: true }))
+      .to(ndjson(out));
+    const ok = await runJournaled(fixed, { home, sampleResources: false });
+    expect(ok.status, ok.error?.message).toBe("completed");
+    expect(ok.runId).not.toBe(failed.runId);
+    expect(ok.rowsOut).toBe(2);
   });
 
   it("resumes a run interrupted before it read anything (checkpoint without a source offset)", async () => {
