@@ -129,6 +129,7 @@ export const Checkpoint = z.object({
   id: z.number(),
   /** Source offset after the last chunk the checkpoint covers. */
   sourceOffset: z.unknown(),
+  /** Records read up to the barrier, those the source dead-lettered included (as `run.ended`'s). */
   rowsIn: z.number(),
   operatorState: z.record(z.string(), z.unknown()),
   sinkToken: z.unknown(),

@@ -47,13 +47,15 @@ const numbers = (n: number) =>
     Array.from({ length: n }, (_, i) => i),
     { chunkSize: 10 },
   );
-/** Every checkpoint holds as many dead letters as the file did then, and its stages add up to its totals. */
+/** Every checkpoint holds as many dead letters as the file did then, and its figures add up. */
 function expectConsistent(cps: readonly EventOf<"checkpoint">[]): void {
   expect(cps.length).toBeGreaterThan(1);
   for (const cp of cps) {
     const file = cp.operatorState.$deadLetter as { count: number };
     expect(cp.deadLettered, `checkpoint ${cp.id}`).toBe(file.count);
     expect(cp.stageTotals.reduce((a, t) => a + t.deadLettered, 0)).toBe(cp.deadLettered);
+    // Every record read up to the barrier, the source's letters included, is out, filtered or lettered.
+    expect(cp.rowsIn, `checkpoint ${cp.id}`).toBe(cp.rowsOut + cp.filtered + cp.deadLettered);
   }
 }
 const byStage = (

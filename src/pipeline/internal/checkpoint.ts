@@ -93,7 +93,8 @@ export function checkpointEvent(
     ...at,
     id: b.id,
     sourceOffset: b.offset,
-    rowsIn: atSource.rowsOut,
+    // As `RunMeters.totals` folds them: the records read, the source's dead letters included.
+    rowsIn: stages[0].rowsOut + stages[0].deadLettered,
     operatorState: {
       ...b.snapshots,
       $deadLetter: { bytes: deadLetters.bytes, count: deadLetters.count, lines: deadLetters.lines },
