@@ -93,8 +93,15 @@ export async function listRunRefs(home: string, pipeline?: string): Promise<RunR
     for (const runId of await fs.readdir(dir)) {
       if (!RUN_ID.test(runId)) continue;
       const runDir = paths.join(dir, runId);
-      if ((await fs.stat(paths.join(runDir, JOURNAL_DIR)))?.isDirectory)
-        refs.push({ pipeline: name, runId, runDir });
+      let journaled: boolean;
+      try {
+        journaled = (await fs.stat(paths.join(runDir, JOURNAL_DIR)))?.isDirectory === true;
+      } catch {
+        // A run directory this process may not look into (another user's run, mode 0700): listed,
+        // and each reader says why it could not read it (`inspectRun`: "unreadable"; the catch-up warns).
+        journaled = true;
+      }
+      if (journaled) refs.push({ pipeline: name, runId, runDir });
     }
   }
   return refs.sort((a, b) => (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
@@ -138,12 +145,11 @@ function after(a: JournalPosition, b: JournalPosition): boolean {
 
 /** Status, last checkpoint and holder of one run, from its journal and lock. */
 export async function inspectRun(ref: RunRef): Promise<RunInfo> {
-  const [meta, lock] = await Promise.all([
-    readRunMeta(ref.runDir),
-    inspectLock(paths.join(ref.runDir, LOCK_FILE)),
-  ]);
+  const meta = await readRunMeta(ref.runDir);
+  let lock: Awaited<ReturnType<typeof inspectLock>>;
   let reader: JournalReader | undefined;
   try {
+    lock = await inspectLock(paths.join(ref.runDir, LOCK_FILE));
     reader = await readJournal(paths.join(ref.runDir, JOURNAL_DIR));
   } catch (e) {
     const error = e instanceof Error ? e.message : String(e);

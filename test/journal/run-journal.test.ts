@@ -22,6 +22,7 @@ import { EventBus, type EventOf, type Operator, OperatorTypeId, pipeline } from 
 import { readJournal } from "../../src/journal/journal-reader.ts";
 import { runJournaled } from "../../src/journal/run-journal.ts";
 import { inspectRun, listRuns, readRunEvents, replayRun } from "../../src/journal/runs.ts";
+import { openCaughtUp } from "../../src/metrics/catch-up.ts";
 import { aggregate, dedupe, map } from "../../src/operators/index.ts";
 import { ndjson } from "../../src/sinks/index.ts";
 import { csv, iterable } from "../../src/sources/index.ts";
@@ -261,6 +262,29 @@ describe("runJournaled", () => {
     await expect(runJournaled(dd(out), { home })).rejects.toThrow(/format version 9.*reads versions up to 1/);
     const [info] = await listRuns(home);
     expect(info.status).toBe("unreadable");
+  });
+
+  it("a run directory that cannot be looked into is listed as unreadable; the other runs are read", async () => {
+    const { home, out } = fresh();
+    const ok = await runJournaled(dd(out), { home, sampleResources: false });
+    // Stands in for another user's run (mode 0700), which root, running the tests, could read.
+    const blocked = join(dirname(ok.runDir), "20200101T000000000Z-000000");
+    writeFileSync(blocked, "");
+    const runs = await listRuns(home);
+    expect(runs.map((r) => [r.runId, r.status])).toEqual([
+      ["20200101T000000000Z-000000", "unreadable"],
+      [ok.runId, "completed"],
+    ]);
+    expect(runs[0].error).toMatch(/ENOTDIR/);
+    const warnings: string[] = [];
+    const { store, caughtUp } = await openCaughtUp(home, { onWarning: (m) => warnings.push(m) });
+    try {
+      expect(caughtUp).toMatchObject({ runs: 2, skipped: 1 });
+      expect(warnings).toEqual([expect.stringMatching(/^run 20200101T000000000Z-000000 .*not loaded/)]);
+      expect((await store.query("SELECT run_id FROM runs")).rows).toEqual([{ run_id: ok.runId }]);
+    } finally {
+      await store.close();
+    }
   });
 
   it.each([

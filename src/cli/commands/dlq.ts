@@ -21,7 +21,7 @@ import { listRuns, readRunMeta } from "../../journal/runs.ts";
 import { stateHome } from "../../pipeline/run.ts";
 import { toMillis } from "../../pipeline/units.ts";
 import { systemClock } from "../../runtime/clock.ts";
-import { stdout } from "../../runtime/process.ts";
+import { stderr, stdout } from "../../runtime/process.ts";
 import { EXIT, UsageError } from "../errors.ts";
 import { int } from "../format.ts";
 
@@ -100,6 +100,11 @@ async function overview(home: string, flags: DlqFlags, now: number): Promise<num
   const rows: string[][] = [];
   const all: unknown[] = [];
   for (const r of await listRuns(home)) {
+    if (r.status === "unreadable") {
+      // Another user's run, or a damaged one: the others are listed.
+      stderr.write(`sluice: warning: run ${r.runId} of pipeline ${r.pipeline} left out: ${r.error}\n`);
+      continue;
+    }
     if ((await readRunMeta(r.runDir))?.redriveOf !== undefined) continue;
     const q = await openQueue(r, now);
     if (q.counts.total === 0) continue;
