@@ -1,5 +1,5 @@
 /** `sluice runs`, `events`, `replay` and `resume` as a user meets them. */
-import { rmSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureOrdersCsv } from "../../src/testing/generate.ts";
@@ -76,6 +76,35 @@ describe.concurrent("sluice runs / events / replay / resume", () => {
     );
     expect(summaryLine(replay.stdout)).toBe(summaryLine(r.stdout));
     expect(replay.stdout).toMatch(/^ {2}3:dedupe +[\d,]+ +[\d,]+ +[\d,]+ +0$/m);
+  }, 120_000);
+
+  it("events and replay of a journal with damaged bytes: a warning, and the other events", async () => {
+    const cwd = workdir(root, "damaged", data);
+    const home = join(cwd, ".s");
+    const r = await run("node", ["run", fixture, "--home", home], { cwd, env });
+    expect(r.code, r.stderr).toBe(0);
+    const id = runIdOf(r.stdout)!;
+    const dir = join(home, "faults", id, "journal");
+    const seg = join(dir, readdirSync(dir).filter((f) => f.endsWith(".seg"))[0]);
+    const bytes = readFileSync(seg);
+    const mid = bytes.length >> 1;
+    for (let i = mid; i < mid + 8; i++) bytes[i] ^= 0xff;
+    writeFileSync(seg, bytes);
+    const events = await run("node", ["events", id, "--json", "--home", home], { cwd });
+    expect(events.code, events.stderr).toBe(0);
+    expect(events.stderr).toMatch(
+      /^sluice: warning: Journal segment .* is corrupt at byte offset \d+.*The other events are shown\.$/m,
+    );
+    const evs = events.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(evs[0].kind).toBe("run.started");
+    expect(evs.at(-1).kind).toBe("run.ended");
+    const replay = await run("node", ["replay", id, "--home", home], { cwd });
+    expect(replay.code, replay.stderr).toBe(0);
+    expect(replay.stderr).toContain("The run is replayed from the other events.");
+    expect(replay.stdout).toMatch(/✔ faults completed/);
   }, 120_000);
 
   it("shows a crashed run as resumable; `sluice resume` from elsewhere continues it where it started", async () => {

@@ -31,6 +31,8 @@ export async function eventsCommand(id: string, flags: EventsFlags): Promise<num
   for await (const { event } of readRunEvents(ref.runDir, {
     kinds: flags.kinds,
     onInvalid: () => invalid++,
+    // Damaged bytes lose the events in them, not the rest of the run.
+    onCorruption: (e) => stderr.write(`sluice: warning: ${e.message} The other events are shown.\n`),
   })) {
     buf += `${flags.json ? JSON.stringify(event) : text(event)}\n`;
     if (buf.length > 1 << 16) {

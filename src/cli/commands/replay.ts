@@ -7,7 +7,7 @@
  */
 import { findRun, inspectRun, replayRun } from "../../journal/runs.ts";
 import { stateHome } from "../../pipeline/run.ts";
-import { stdout } from "../../runtime/process.ts";
+import { stderr, stdout } from "../../runtime/process.ts";
 import { EXIT } from "../errors.ts";
 import { int } from "../format.ts";
 import { formatOffset } from "./run.ts";
@@ -20,7 +20,13 @@ export interface ReplayFlags {
 
 export async function replayCommand(id: string, flags: ReplayFlags): Promise<number> {
   const ref = await findRun(stateHome(flags.home), id);
-  const [{ state, events, skipped }, info] = await Promise.all([replayRun(ref.runDir), inspectRun(ref)]);
+  // Damaged bytes lose the events in them: the run is replayed from the others, and says so.
+  const onCorruption = (e: Error) =>
+    stderr.write(`sluice: warning: ${e.message} The run is replayed from the other events.\n`);
+  const [{ state, events, skipped }, info] = await Promise.all([
+    replayRun(ref.runDir, { onCorruption }),
+    inspectRun(ref),
+  ]);
   if (flags.json) {
     stdout.write(`${JSON.stringify({ ...state, status: info.status, events, skipped })}\n`);
     return EXIT.ok;
