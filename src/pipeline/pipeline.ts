@@ -88,6 +88,14 @@ export function pipeline(name: string, options: PipelineOptions = {}): PipelineS
       hint: "Use 1-128 letters, digits, '_', '.', ':' or '-', starting with a letter, digit or '_'.",
     });
   }
+  if (/^metrics\.duckdb/i.test(name)) {
+    throw new ConfigError(
+      `pipeline name ${JSON.stringify(name)} is the metrics store's file in the state directory`,
+      {
+        hint: "Choose another name: a pipeline's runs are kept in a directory of its name beside metrics.duckdb.",
+      },
+    );
+  }
   checkOptions(name, options);
   return {
     name,

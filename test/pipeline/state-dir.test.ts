@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { type Operator, OperatorTypeId, pipeline, runJournaled } from "../../src/index.ts";
+import { stateHome } from "../../src/pipeline/run.ts";
 import { ndjson } from "../../src/sinks/index.ts";
 import { iterable } from "../../src/sources/index.ts";
 import { available, repo, runCli } from "../helpers/runtimes.ts";
@@ -31,6 +32,26 @@ const deleteRunDir = (at: number): Operator<number, number> => ({
       },
     };
   },
+});
+
+describe("state directory names", () => {
+  it("an empty SLUICE_HOME is unset: state goes to ./.sluice, not the working directory", () => {
+    const before = process.env.SLUICE_HOME;
+    process.env.SLUICE_HOME = "";
+    try {
+      expect(stateHome()).toBe(join(process.cwd(), ".sluice"));
+      expect(stateHome("")).toBe(join(process.cwd(), ".sluice"));
+    } finally {
+      if (before === undefined) delete process.env.SLUICE_HOME;
+      else process.env.SLUICE_HOME = before;
+    }
+  });
+
+  it("refuses a pipeline named as the metrics store's file", () => {
+    for (const name of ["metrics.duckdb", "metrics.duckdb.wal"])
+      expect(() => pipeline(name)).toThrow(/is the metrics store's file in the state directory/);
+    expect(pipeline("metrics").name).toBe("metrics");
+  });
 });
 
 describe("state directory errors", () => {

@@ -9,7 +9,8 @@ import { type Pipeline, stageNames } from "../pipeline.ts";
 
 /** The state directory root: `SLUICE_HOME`, or `.sluice` in the working directory. */
 export function stateHome(home?: string): string {
-  return paths.resolve(home ?? env("SLUICE_HOME") ?? paths.join(cwd(), ".sluice"));
+  // An empty value (`SLUICE_HOME=`) is unset, not the working directory.
+  return paths.resolve(home || env("SLUICE_HOME") || paths.join(cwd(), ".sluice"));
 }
 
 /** A sortable, unique run id: `20261122T171500123Z-1a2b3c`. */
