@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { type Operator, OperatorTypeId, pipeline, runJournaled } from "../../src/index.ts";
+import { DeadLetterFile } from "../../src/pipeline/internal/dead-letter.ts";
 import { stateHome } from "../../src/pipeline/run.ts";
 import { ndjson } from "../../src/sinks/index.ts";
 import { iterable } from "../../src/sources/index.ts";
@@ -55,6 +56,28 @@ describe("state directory names", () => {
 });
 
 describe("state directory errors", () => {
+  it("a dead-letter file that cannot be written is a StateError naming it (not the stage committing)", async () => {
+    const file = new DeadLetterFile(join(root, "no-such-dir", "dead-letter.ndjson"));
+    file.add(
+      {
+        kind: "dead.letter",
+        ts: 0,
+        runId: "r",
+        pipeline: "p",
+        stage: "s",
+        reason: "bad",
+        attempts: 1,
+        position: {},
+      },
+      undefined,
+    );
+    await expect(file.flush(true)).rejects.toMatchObject({
+      _tag: "StateError",
+      message: expect.stringMatching(/^could not write the dead-letter file .*no-such-dir.*ENOENT/),
+      hint: expect.stringContaining("Free space on its device"),
+    });
+  });
+
   it("a run directory deleted mid-run fails the run with a StateError naming it", async () => {
     const home = join(root, "deleted");
     const p = pipeline("deleted-mid-run", { checkpoint: { every: "1h", rows: 100 } })

@@ -27,6 +27,7 @@
  */
 import type { EventOf } from "../../events/schema.ts";
 import { type FileWriter, fs } from "../../runtime/fs.ts";
+import { describeError, StateError } from "../errors.ts";
 
 /** Letters as JSON lines, with the input lines each covers. */
 interface Letters {
@@ -200,13 +201,21 @@ export class DeadLetterFile {
       this.#bySeq = kept;
     }
     if (text.length === 0) return;
-    this.#writer ??= await fs.openWriter(this.path, { append: true, mode: 0o600 });
     const bytes = this.#encoder.encode(`${text.join("\n")}\n`);
-    await this.#writer.write(bytes);
+    try {
+      this.#writer ??= await fs.openWriter(this.path, { append: true, mode: 0o600 });
+      await this.#writer.write(bytes);
+      if (sync) await this.#writer.sync();
+    } catch (e) {
+      // A full or failing state directory: said as such, not as the stage that was committing.
+      throw new StateError(`could not write the dead-letter file ${this.path}: ${describeError(e)}`, {
+        cause: e,
+        hint: "Free space on its device (or set SLUICE_HOME to another directory), then run the same command again: it continues from the last checkpoint.",
+      });
+    }
     this.#bytes += bytes.length;
     this.#count += text.length;
     this.#lines += lines;
-    if (sync) await this.#writer.sync();
   }
 
   async close(): Promise<void> {
