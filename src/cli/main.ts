@@ -83,8 +83,8 @@ function takeServeFlag(args: string[]): { serve?: string; args: string[] } {
 }
 
 function httpFlags(values: Record<string, unknown>, port: string | undefined) {
-  if (port !== undefined && port !== "" && !/^\d+$/.test(port))
-    throw new UsageError(`--port/--serve: "${port}" is not a port number`);
+  if (port !== undefined && port !== "" && !(/^\d+$/.test(port) && Number(port) <= 65_535))
+    throw new UsageError(`--port/--serve: "${port}" is not a port number (0-65535; 0 picks a free one)`);
   return {
     keepServing: Boolean(values["keep-serving"]),
     host: values.host as string | undefined,

@@ -67,6 +67,11 @@ describe("sluice CLI", () => {
     const b = runCli("node", ["bogus"]);
     expect(b.code).toBe(2);
     expect(b.stderr).toContain('unknown command "bogus"');
+    for (const port of ["abc", "99999"]) {
+      const c = runCli("node", ["serve", "--port", port, "--home", home]);
+      expect(c.code, c.stderr).toBe(2);
+      expect(c.stderr).toContain(`"${port}" is not a port number (0-65535`);
+    }
   });
 
   it("output into a pipe the reader closed early (`| head`) ends quietly with exit 0, on node, bun and deno", async () => {

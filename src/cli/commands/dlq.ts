@@ -63,7 +63,7 @@ export async function dlqCommand(args: readonly string[], flags: DlqFlags): Prom
   const groups = groupLetters(matching);
   const c = queue.counts;
   const lines = [
-    `${queue.run.pipeline} run ${queue.run.runId}: ${int(c.total)} dead letters · ${int(c.redriven)} redriven · ${int(c.dead)} still dead`,
+    `${queue.run.pipeline} run ${queue.run.runId}: ${int(c.total)} dead letter${c.total === 1 ? "" : "s"} · ${int(c.redriven)} redriven · ${int(c.dead)} still dead`,
   ];
   for (const p of queue.pending)
     lines.push(`  redrive ${p.runId} did not complete (${p.status}): sluice resume ${p.runId}`);

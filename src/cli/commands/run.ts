@@ -118,7 +118,11 @@ export function renderSummary(s: RunSummary): string {
     `  rows in ${int(s.rowsIn)} · out ${int(s.rowsOut)} · filtered ${int(s.filtered)} · dead-lettered ${int(s.deadLettered)}${deadLetterLinesNote(s)}${sideOutputNote(s)}`,
     `  ${compact(s.rowsPerSecond)} rows/s${s.bytes ? ` · ${bytes(s.bytes)} read` : ""} · ${s.checkpoints} checkpoints`,
   ];
-  if (s.output) lines.push(`  output: ${s.output}`);
+  // A file sink publishes its target only when the run completes; a table has what was committed.
+  if (s.output)
+    lines.push(
+      `  output${s.status === "completed" ? "" : ` (not complete: the run ${s.status === "failed" ? "failed" : "was interrupted"})`}: ${s.output}`,
+    );
   if (s.deadLetterFile) lines.push(`  dead letters: ${s.deadLetterFile}`);
   lines.push(...sideOutputLines(s));
   lines.push(...sourceNoteLines(s));
