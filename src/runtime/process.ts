@@ -134,5 +134,33 @@ export async function importModule(specifier: string): Promise<Record<string, un
     api.register();
     tsxRegistered = true;
   }
-  return (await import(specifier)) as Record<string, unknown>;
+  try {
+    return (await import(specifier)) as Record<string, unknown>;
+  } catch (e) {
+    throw withBuildPositions(e);
+  }
+}
+
+interface BuildPosition {
+  readonly file?: string;
+  readonly line?: number;
+  readonly column?: number;
+}
+
+/**
+ * Bun reports a module it cannot build as a `BuildMessage` (or an
+ * `AggregateError` of them, "2 errors building …") whose message says not
+ * where; node and deno put the place in theirs. Said here the same way:
+ * `file:line:column: message`, each error once.
+ */
+function withBuildPositions(e: unknown): unknown {
+  const items: unknown[] = e instanceof AggregateError ? e.errors : [e];
+  const said = items.flatMap((x) => {
+    const p = (x as { position?: BuildPosition } | null)?.position;
+    const message = (x as { message?: unknown } | null)?.message;
+    return p && typeof p.line === "number" && typeof message === "string"
+      ? [`${p.file ?? "?"}:${p.line}:${p.column ?? 0}: ${message}`]
+      : [];
+  });
+  return said.length === 0 ? e : new Error(said.join("; "), { cause: e });
 }

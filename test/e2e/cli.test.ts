@@ -5,7 +5,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { cli, command, repo, runCli } from "../helpers/runtimes.ts";
+import { available, cli, command, repo, runCli } from "../helpers/runtimes.ts";
+import { requireTool } from "../helpers/tools.ts";
 
 const home = mkdtempSync(join(tmpdir(), "sluice-cli-"));
 afterAll(() => rmSync(home, { recursive: true, force: true }));
@@ -47,6 +48,18 @@ describe("sluice CLI", () => {
     expect(r.stderr).toMatch(pattern);
     expect(r.stderr).not.toMatch(/^\s+at /m);
   });
+
+  for (const [rt, pattern] of [
+    ["node", /syntax-error\.ts:1:18: Unexpected ";"/],
+    ["bun", /syntax-error\.ts:1:18: Unexpected ;/],
+    ["deno", /Expression expected\n\s+\|\n1 \| export const x = ;/],
+  ] as const)
+    it(`a syntax error on ${rt} says where it is`, (ctx) => {
+      requireTool(ctx, available(rt), rt, "npm install (bun and deno are dev dependencies)");
+      const r = runCli(rt, ["run", fixture("syntax-error.ts"), "--home", home]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(pattern);
+    });
 
   it("a missing input file fails the run with exit 1 and names the file", () => {
     const r = runCli("node", ["run", fixture("missing-input.ts"), "--home", home]);
