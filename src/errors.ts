@@ -92,6 +92,7 @@ export const ERROR_CODES = {
   MetricsLockedError: { exit: failed, http: 503 },
   MetricsSchemaError: { exit: failed, http: 503 },
   MetricsFileError: { exit: failed, http: 503 },
+  MetricsAccessError: { exit: failed, http: 503 },
   MetricsStateError: { exit: failed, http: 409 },
   MetricsQueryError: { exit: failed, http: 500 },
   MetricsWriteError: { exit: failed, http: 500 },

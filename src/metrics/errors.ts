@@ -52,6 +52,23 @@ export class MetricsFileError extends TaggedError {
   }
 }
 
+/** The file (or its directory) may not be opened for writing by this process. */
+export class MetricsAccessError extends TaggedError {
+  readonly _tag = "MetricsAccessError" as const;
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+    override readonly cause?: unknown,
+  ) {
+    super(
+      `The metrics database ${path} cannot be opened: ${reason.replace(/[.!]+$/, "")}. ` +
+        "Readers (`sluice sql`, `metrics`, `serve`) catch it up from the run journals, so they open it for writing: " +
+        "run them as the user who owns the state directory, or make the directory and the file writable for you.",
+      { cause },
+    );
+  }
+}
+
 /** The file was written by a newer sluice with a schema this version does not know. */
 export class MetricsSchemaError extends TaggedError {
   readonly _tag = "MetricsSchemaError" as const;

@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { SluiceEvent } from "../../src/events/schema.ts";
 import { openJournal } from "../../src/journal/journal.ts";
 import {
+  MetricsAccessError,
   MetricsFileError,
   MetricsLockedError,
   MetricsNotFoundError,
@@ -221,6 +222,16 @@ describe("one writer owns the file", () => {
     expect((e as Error).message).toContain(join(dir, "metrics.duckdb"));
     expect((e as Error).message).toContain("rebuilds them from the journals");
     expect((e as Error).message).not.toContain("!.");
+  });
+
+  it("a file this process may not write: says so, and who may open it", async () => {
+    // /sys refuses every new file, even to root (who runs the tests).
+    const e = await openMetricsStore(undefined, { path: "/sys/metrics.duckdb" }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(MetricsAccessError);
+    expect((e as Error).message).toMatch(
+      /^The metrics database \/sys\/metrics\.duckdb cannot be opened: permission denied\./,
+    );
+    expect((e as Error).message).toContain("run them as the user who owns the state directory");
   });
 
   it("a read-only open of a missing file says where it looked", async () => {

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { type Operator, OperatorTypeId, pipeline, runJournaled } from "../../src/index.ts";
+import { listRunRefs } from "../../src/journal/runs.ts";
 import { DeadLetterFile } from "../../src/pipeline/internal/dead-letter.ts";
 import { stateHome } from "../../src/pipeline/run.ts";
 import { ndjson } from "../../src/sinks/index.ts";
@@ -56,6 +57,15 @@ describe("state directory names", () => {
 });
 
 describe("state directory errors", () => {
+  it("a state directory through a file: readers say it cannot be reached, not a bare ENOTDIR", async () => {
+    const file = join(root, "a-file");
+    writeFileSync(file, "");
+    await expect(listRunRefs(join(file, "sub"))).rejects.toMatchObject({
+      _tag: "StateError",
+      message: expect.stringMatching(/^the state directory .*a-file\/sub cannot be reached: .*ENOTDIR/),
+    });
+  });
+
   it("a dead-letter file that cannot be written is a StateError naming it (not the stage committing)", async () => {
     const file = new DeadLetterFile(join(root, "no-such-dir", "dead-letter.ndjson"));
     file.add(

@@ -5,7 +5,13 @@
  */
 import { type Database, openDuckDB } from "../../duckdb/client.ts";
 import { fs, paths } from "../../runtime/fs.ts";
-import { MetricsFileError, MetricsLockedError, MetricsNotFoundError, MetricsStateError } from "../errors.ts";
+import {
+  MetricsAccessError,
+  MetricsFileError,
+  MetricsLockedError,
+  MetricsNotFoundError,
+  MetricsStateError,
+} from "../errors.ts";
 
 export interface Shared {
   db: Database;
@@ -94,5 +100,11 @@ function toOpenError(path: string, e: unknown): Error {
   }
   if (/not a valid DuckDB database/.test(message))
     return new MetricsFileError(path, message.replace(/^IO Error: /, ""), e);
+  if (/Permission denied|Read-only file system/i.test(message))
+    return new MetricsAccessError(
+      path,
+      /Read-only/i.test(message) ? "read-only file system" : "permission denied",
+      e,
+    );
   return e instanceof Error ? e : new Error(message);
 }

@@ -19,21 +19,46 @@ export async function makeRunDir(runDir: string, home: string): Promise<void> {
       `cannot create ${runDir === home ? "the state directory" : `the run directory ${runDir} in the state directory`} ${home}: ${describeError(e)}`,
       {
         cause: e,
-        hint: `The state directory holds each run's journal, lock and dead letter, so it must be writable${
-          code === "EROFS" ? " (this one is on a read-only file system)" : ""
+        hint: `The state directory holds each run's journal, lock and dead letter, so it must be a writable directory${
+          code === "EROFS"
+            ? " (this one is on a read-only file system)"
+            : code === "EEXIST" || code === "ENOTDIR"
+              ? " (this path is a file, or goes through one)"
+              : ""
         }: set SLUICE_HOME or pass --home to a writable directory (default ./.sluice).`,
       },
     );
   }
 }
 
-/** Throws a `StateError` when `home` exists but is not a directory (readers would fail with a bare ENOTDIR/EEXIST). */
+/**
+ * Throws a `StateError` when `home` exists but is not a directory, or is a
+ * path through a file, or may not be read (readers would fail with a bare
+ * ENOTDIR/EEXIST/EACCES).
+ */
 export async function requireStateDirectory(home: string): Promise<void> {
-  const info = await fs.stat(home).catch(() => undefined);
-  if (!info || info.isDirectory) return;
-  throw new StateError(`the state directory ${home} is a file, not a directory`, {
-    hint: "Set SLUICE_HOME or pass --home to a directory (default ./.sluice); it holds each run's journal and the metrics store.",
-  });
+  let info: Awaited<ReturnType<typeof fs.stat>>;
+  try {
+    info = await fs.stat(home);
+  } catch (e) {
+    throw new StateError(`the state directory ${home} cannot be reached: ${describeError(e)}`, {
+      cause: e,
+      hint: "Set SLUICE_HOME or pass --home to a directory (default ./.sluice); a path through a file, or a parent you may not enter, is none.",
+    });
+  }
+  if (!info) return;
+  if (!info.isDirectory)
+    throw new StateError(`the state directory ${home} is a file, not a directory`, {
+      hint: "Set SLUICE_HOME or pass --home to a directory (default ./.sluice); it holds each run's journal and the metrics store.",
+    });
+  try {
+    await fs.readdir(home);
+  } catch (e) {
+    throw new StateError(`the state directory ${home} cannot be read: ${describeError(e)}`, {
+      cause: e,
+      hint: "Run as the user who owns it, or make it readable for you (it holds each run's journal and the metrics store).",
+    });
+  }
 }
 
 /** Throws a `StateError` when `dir` (a run's directory or its journal) no longer exists. */
