@@ -170,6 +170,34 @@ describe("runJournaled", () => {
     expect(ok.rowsOut).toBe(2);
   });
 
+  it("refuses to resume from a file shorter than where the run stopped, saying it changed", async () => {
+    const { home, out } = fresh();
+    const input = join(dirname(out), "orders.csv");
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(input, `id\n${Array.from({ length: 20_000 }, (_, i) => i).join("\n")}\n`);
+    const stop = new AbortController();
+    const p = (stopAt?: number) =>
+      pipeline("shrunk", { checkpoint: { rows: 500 } })
+        .from(csv(input, { header: true, bufferSize: "4KiB" }))
+        .via(
+          map((r: { id: string }) => {
+            if (Number(r.id) === stopAt) stop.abort();
+            return r;
+          }),
+        )
+        .to(ndjson(out));
+    const first = await runJournaled(p(15_000), { home, signal: stop.signal, sampleResources: false });
+    expect(first.status).toBe("interrupted");
+    writeFileSync(input, "id\n1\n");
+    const again = await runJournaled(p(), { home, sampleResources: false });
+    expect(again.runId).toBe(first.runId);
+    expect(again.status).toBe("failed");
+    expect(again.error?._tag).toBe("SourceError");
+    expect(again.error?.message).toMatch(
+      /^csv source: cannot resume .*orders\.csv: it is 5 bytes, shorter than where the run stopped \(byte \d+, line \d+\); it changed since the checkpoint$/,
+    );
+  });
+
   it("resumes a run interrupted before it read anything (checkpoint without a source offset)", async () => {
     const { home, out } = fresh();
     const controller = new AbortController();

@@ -93,6 +93,18 @@ async function* read<R, A>(
   const r = ctx.resumeFrom;
   const start =
     typeof r?.byte === "number" ? { byte: r.byte, line: typeof r.line === "number" ? r.line : 1 } : undefined;
+  if (start) {
+    // A file shorter than where the run stopped changed since: resuming would read nothing (or
+    // the middle of another record) and complete without a word.
+    const size = (await fs.stat(path))?.size ?? 0;
+    if (size < start.byte)
+      throw new SourceError(
+        `${spec.kind} source: cannot resume ${spec.path}: it is ${size} bytes, shorter than where the run stopped (byte ${start.byte}, line ${start.line}); it changed since the checkpoint`,
+        {
+          hint: "Restore the file the run was reading to resume it, or start over with --fresh (sluice run FILE --fresh).",
+        },
+      );
+  }
   const infer = spec.infer;
   const schema = infer
     ? (toZod(
