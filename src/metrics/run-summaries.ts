@@ -95,8 +95,14 @@ async function append(home: string, pipeline: string, figures: RunFigures): Prom
   runs.push(figures);
   const file = paths.join(home, pipeline, SUMMARY_FILE);
   const tmp = `${file}.${figures.runId}.tmp`;
-  await fs.writeText(tmp, `${JSON.stringify({ runs: runs.slice(-KEEP) })}\n`, 0o600);
-  await fs.rename(tmp, file);
+  try {
+    await fs.writeText(tmp, `${JSON.stringify({ runs: runs.slice(-KEEP) })}\n`, 0o600);
+    await fs.rename(tmp, file);
+  } catch (e) {
+    // A full disk leaves no half-written temporary file behind.
+    await fs.remove(tmp).catch(() => {});
+    throw e;
+  }
 }
 
 /**
