@@ -160,7 +160,10 @@ export class CsvParser<H extends CsvHeader = true> extends LineParser<CsvRow<H>>
 
   protected unfinishedReason(line: number): string {
     const q = this.quote;
-    return `a quoted field in the record starting at line ${line} is not closed before the end of the input; close it with ${q} (a ${q} inside a quoted field is written twice)`;
+    // The quote named in words: two bare quote characters in a reason read as quoted text to
+    // `normaliseReason`, which would group this reason garbled.
+    const name = q === '"' ? "a double quote" : q === "'" ? "a single quote" : `the quote character ${q}`;
+    return `a quoted field in the record starting at line ${line} is not closed before the end of the input; close it with ${name} (one inside a quoted field is written twice)`;
   }
 
   /**
