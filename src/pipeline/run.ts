@@ -177,7 +177,7 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
         cause: e,
       });
     }
-    const sideState = await sides.commit(b.id);
+    const { state: sideState, lettered: sideLettered } = await sides.commit(b.id);
     await deadLetters.flush(true, b.id);
     flushMetrics();
     const at = { ts: clock.now(), runId, pipeline: p.name };
@@ -194,6 +194,7 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
         b.final || ended,
         sideState,
         cuts,
+        sideLettered,
       ),
     );
     checkpoints++;

@@ -187,3 +187,74 @@ describe("side outputs", () => {
     );
   });
 });
+
+/** A side output whose sink dead-letters multiples of 3 (found by review). */
+function splitOdd(side: Sink<number>): Operator<number, number> {
+  return makeOperator<number, number>("split", "many", (ctx) => {
+    const odd = ctx.sideOutput("odd", side);
+    return {
+      type: "chunk",
+      process(records) {
+        const out: number[] = [];
+        for (const n of records) {
+          if (n % 2) odd.write(n);
+          else out.push(n);
+        }
+        return out;
+      },
+    };
+  });
+}
+const picky = (): Sink<number> => ({
+  ...probeSink<number>(),
+  async open(ctx) {
+    return {
+      write(chunk) {
+        for (const n of chunk.records)
+          if (n % 3 === 0) ctx.deadLetter({ reason: "no multiples of 3", record: n });
+      },
+      commit: (id) => id,
+      async close() {},
+    };
+  },
+});
+
+describe("side sink letters across a resume", () => {
+  it("checkpoint's sideOutput excludes records the side sink dead-lettered; resume equals uninterrupted", async () => {
+    const p = (items: () => Iterable<number>) =>
+      pipeline("side-dead-resume", { checkpoint: { rows: 100 } })
+        .from(iterable(items, { chunkSize: 10 }))
+        .via(splitOdd(picky()))
+        .to(collect());
+    const full = await runPipeline(
+      p(() => numbers),
+      { home, sampleResources: false },
+    );
+    const bus = new EventBus();
+    const cps: EventOf<"checkpoint">[] = [];
+    bus.subscribe((e) => e.kind === "checkpoint" && cps.push(e));
+    function* crashing() {
+      yield* numbers.slice(0, 650);
+      throw new Error("crash");
+    }
+    const crashed = await runPipeline(p(crashing), { home, bus, sampleResources: false });
+    expect(crashed.status).toBe("failed");
+    const cp = cps.at(-1) as EventOf<"checkpoint">;
+    const st = cp.stageTotals.find((t) => t.stage === "1:split");
+    const sides = cp.operatorState.$sides as Record<string, { rows: number }>;
+    expect(st?.sideOutput, "checkpoint stage sideOutput vs $sides rows").toBe(sides["1:split/odd"].rows);
+    const resumed = await runPipeline(
+      p(() => numbers),
+      {
+        home,
+        resume: { runId: cp.runId, checkpoint: cp },
+        sampleResources: false,
+      },
+    );
+    expect(resumed.status).toBe("completed");
+    expect({ side: resumed.sideOutput, dead: resumed.deadLettered }).toEqual({
+      side: full.sideOutput,
+      dead: full.deadLettered,
+    });
+  });
+});

@@ -38,11 +38,17 @@ export class StageCuts {
     at(this.#left, stage).set(id, { ...totals });
   }
 
-  /** The totals of `stage` at barrier `id` (else `live`); forgets that barrier and those before. */
-  take(stage: string, id: number, live: StageTotals): StageTotals {
+  /**
+   * The totals of `stage` at barrier `id` (else `live`); forgets that barrier
+   * and those before. `sideLettered`: records of its side outputs that their
+   * sinks dead-lettered while this checkpoint committed, after the barrier
+   * left the stage (its dead letters now, no longer side output).
+   */
+  take(stage: string, id: number, live: StageTotals, sideLettered = 0): StageTotals {
     const left = this.#left.get(stage);
     const entered = this.#entered.get(stage);
-    const t = { ...(left?.get(id) ?? live) };
+    const cut = left?.get(id);
+    const t = cut ? { ...cut, sideOutput: cut.sideOutput - sideLettered } : { ...live };
     const rowsIn = entered?.get(id);
     if (rowsIn !== undefined) t.rowsIn = rowsIn;
     for (const m of [left, entered]) if (m) for (const k of m.keys()) if (k <= id) m.delete(k);
@@ -71,13 +77,15 @@ export function checkpointEvent(
   /** Each side output's commit token and rows (`SideOutputs.commit`). */
   sides: Record<string, unknown> | undefined,
   cuts: StageCuts,
+  /** Per stage, its side outputs' records their sinks dead-lettered in this commit (`SideOutputs.commit`). */
+  sideLettered: ReadonlyMap<string, number>,
 ): EventOf<"checkpoint"> {
   // Each stage as the barrier passed it; its dead letters those the file holds (the
   // letters written since the barrier passed, by a side sink committing, included).
   const all = meters.all();
   const stages = all.map((live, i) => {
     if (i === all.length - 1) return live; // the sink commits what it took up to the barrier
-    const t = i === 0 ? { ...atSource } : cuts.take(live.stage, b.id, live);
+    const t = i === 0 ? { ...atSource } : cuts.take(live.stage, b.id, live, sideLettered.get(live.stage));
     t.deadLettered = live.deadLettered - deadLetters.unwritten(live.stage);
     return t;
   });

@@ -63,6 +63,8 @@ interface Side {
   readonly cuts: Array<{ readonly id: number; readonly records: unknown[] }>;
   writer?: SinkWriter<unknown>;
   rows: number;
+  /** Records its sink dead-lettered (each turned from side output into a dead letter). */
+  lettered: number;
 }
 
 export class SideOutputs {
@@ -99,6 +101,7 @@ export class SideOutputs {
       pending: [],
       cuts: [],
       rows: 0,
+      lettered: 0,
     };
     this.#sides.push(side);
     return {
@@ -138,6 +141,7 @@ export class SideOutputs {
       // A record the side sink dead-letters (a value its table cannot hold) is dead, not side output.
       const deadLetter = (item: DeadLetterInput) => {
         s.rows--;
+        s.lettered++;
         s.meter.side(-1);
         s.letter(item);
       };
@@ -145,19 +149,31 @@ export class SideOutputs {
     }
   }
 
-  /** Writes what was cut at checkpoint `id` to each side sink and commits it; the state for the checkpoint. */
-  async commit(id: number): Promise<Record<string, SideState> | undefined> {
-    if (this.#sides.length === 0) return undefined;
+  /**
+   * Writes what was cut at checkpoint `id` to each side sink and commits it:
+   * the state for the checkpoint, and per stage how many of those records
+   * the side sinks dead-lettered (side output the stage counted as the
+   * barrier passed it, dead letters now).
+   */
+  async commit(
+    id: number,
+  ): Promise<{ state: Record<string, SideState> | undefined; lettered: ReadonlyMap<string, number> }> {
+    const lettered = new Map<string, number>();
+    if (this.#sides.length === 0) return { state: undefined, lettered };
     const state: Record<string, SideState> = {};
     for (const s of this.#sides) {
       const w = s.writer as SinkWriter<unknown>;
       // Taken at once: the stage keeps writing (and cutting later barriers) while this awaits.
       const later = s.cuts.findIndex((c) => c.id > id);
       const due = s.cuts.splice(0, later < 0 ? s.cuts.length : later);
-      const rows = s.cuts.reduce((n, c) => n - c.records.length, s.rows - s.pending.length);
+      const before = s.lettered;
       try {
         for (const c of due) if (c.records.length) await w.write(sideChunk(c.records, c.id));
-        state[s.key] = { token: await w.commit(id), rows };
+        const token = await w.commit(id);
+        // After the writes: what the sink dead-lettered of them is not side output.
+        const rows = s.cuts.reduce((n, c) => n - c.records.length, s.rows - s.pending.length);
+        state[s.key] = { token, rows };
+        lettered.set(s.stage, (lettered.get(s.stage) ?? 0) + s.lettered - before);
       } catch (e) {
         throw new SinkError(
           `side output ${JSON.stringify(s.name)} of ${s.stage} (${s.sink.name}) could not commit checkpoint ${id}: ${describeError(e)}`,
@@ -165,7 +181,7 @@ export class SideOutputs {
         );
       }
     }
-    return state;
+    return { state, lettered };
   }
 
   /** Finishes every side sink (after the main sink, when the run completed). */
