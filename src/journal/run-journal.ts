@@ -96,7 +96,7 @@ export function journal(options: Omit<JournaledRunOptions, "plugins"> = {}): Run
   let failure: unknown;
   let lastDurable: number | undefined;
   let sub: { unsubscribe(): void } | undefined;
-  /** A new run (not one resumed): its directory is this plugin's to remove if it never starts. */
+  /** A new run in a directory it made: the directory is this plugin's to remove if it never starts. */
   let fresh = false;
   let closed = false;
   const release = async () => {
@@ -118,6 +118,8 @@ export function journal(options: Omit<JournaledRunOptions, "plugins"> = {}): Run
       const target = await chooseRun(ctx.home, p, options);
       runId = target?.runId ?? ctx.runId ?? newRunId(ctx.clock);
       runDir = paths.join(ctx.home, p.name, runId);
+      // Only a directory this run makes is its to remove (a run given an existing run's id is not).
+      fresh = !target && !(await fs.stat(runDir));
       await makeRunDir(runDir, ctx.home);
       const locked = await tryLock(paths.join(runDir, LOCK_FILE), ctx.clock.now());
       if (!locked.ok) {
@@ -151,7 +153,6 @@ export function journal(options: Omit<JournaledRunOptions, "plugins"> = {}): Run
         await release().catch(() => {});
         throw e;
       }
-      fresh = !target;
       lastDurable = resumed?.checkpoint?.id;
       // Resuming without a checkpoint (a crash before the first one) starts the
       // run over under its own id: an empty resume point truncates the dead

@@ -170,6 +170,31 @@ describe("runJournaled", () => {
     expect(ok.rowsOut).toBe(2);
   });
 
+  it("a new run given an existing run's id that fails before it starts leaves that run's directory", async () => {
+    const { home, out } = fresh();
+    mkdirSync(dirname(out), { recursive: true });
+    const input = join(dirname(out), "orders.csv");
+    writeFileSync(input, "id\n1\n");
+    const ok = await runJournaled(
+      pipeline("keep")
+        .from(csv(input, { header: true }))
+        .to(ndjson(out)),
+      {
+        home,
+        runId: "20260101T000000000Z-aaaaaa",
+        sampleResources: false,
+      },
+    );
+    expect(ok.status, ok.error?.message).toBe("completed");
+    const typo = pipeline("keep")
+      .from(csv(join(dirname(out), "missing.csv"), { header: true }))
+      .to(ndjson(out));
+    const failed = await runJournaled(typo, { home, runId: ok.runId, resume: false, sampleResources: false });
+    expect(failed.status).toBe("failed");
+    expect(existsSync(join(ok.runDir, "journal"))).toBe(true);
+    expect((await listRuns(home)).map((r) => r.runId)).toEqual([ok.runId]);
+  });
+
   it("refuses to resume from a file shorter than where the run stopped, saying it changed", async () => {
     const { home, out } = fresh();
     const input = join(dirname(out), "orders.csv");
