@@ -40,14 +40,15 @@ function badCsv(dir: string): { file: string; letters: number } {
   return { file, letters };
 }
 
-/** Dead-letters the rows whose id ends in 7. */
-function lettersSevens(): Operator<Row, Row> {
+/** Dead-letters the rows whose id ends in 7 (under another stage's name with `named`). */
+function lettersSevens(named?: string): Operator<Row, Row> {
   return makeOperator<Row, Row>("sevens", "many", (ctx) => ({
     type: "chunk",
     process(records) {
       const out: Row[] = [];
       for (const r of records) {
-        if (r.id % 10 === 7) ctx.deadLetter({ reason: "ends in 7", record: r });
+        if (r.id % 10 === 7)
+          ctx.deadLetter({ reason: "ends in 7", record: r, ...(named ? { stage: named } : {}) });
         else out.push(r);
       }
       return out;
@@ -56,11 +57,11 @@ function lettersSevens(): Operator<Row, Row> {
 }
 
 /** The source letters bad rows, a stage the rows whose id ends in 7; stopped at row `stopAt`. */
-function stoppable(dir: string, file: string, stop: AbortController, stopAt?: number) {
+function stoppable(dir: string, file: string, stop: AbortController, stopAt?: number, named?: string) {
   return pipeline("superseded", { checkpoint: { rows: 2_000 } })
     .from(csv(file, { header: true, schema }))
     .via(
-      lettersSevens(),
+      lettersSevens(named),
       mapAsync(
         async (r: Row) => {
           if (r.id === stopAt) stop.abort();
@@ -121,4 +122,102 @@ describe("catch-up of a resumed run's dead letters", () => {
       expect(after.run).toEqual({ status: "completed", dead_lettered: expected });
       expect(after.letters).toEqual({ n: expected, distinct_n: expected });
     });
+});
+
+/** Fails the run (a crash) at row `crashAt`. */
+function crashing(dir: string, file: string, crashAt?: number) {
+  return pipeline("superseded-crash", { checkpoint: { rows: 2_000 }, onError: "fail" })
+    .from(csv(file, { header: true, schema }))
+    .via(
+      lettersSevens(),
+      makeOperator<Row, Row>("crasher", "one", () => ({
+        type: "chunk",
+        process(records) {
+          for (const r of records) if (r.id === crashAt) throw new Error("crash");
+          return records;
+        },
+      })),
+    )
+    .to(ndjson(join(dir, "out.ndjson")));
+}
+
+/** The letters in the file and in the store (caught up now). */
+async function fileAndStore(dir: string, deadLetterFile: string) {
+  const file = readFileSync(deadLetterFile, "utf8").trim().split("\n").length;
+  const { letters } = await figures(dir);
+  return { file, store: Number(letters?.n), distinct: Number(letters?.distinct_n) };
+}
+
+describe("catch-up of a run resumed more than once (found by review)", () => {
+  for (const readBetween of [false, true])
+    it(`stopped twice, then completed: each bad record once (${readBetween ? "read after each attempt" : "read at the end only"})`, async () => {
+      const dir = join(home.dir, `twice-${readBetween}`);
+      const { file, letters: expected } = badCsv(home.dir);
+      for (const stopAt of [5_000, 15_000]) {
+        const stop = new AbortController();
+        const s = await runJournaled(stoppable(dir, file, stop, stopAt), {
+          home: dir,
+          signal: stop.signal,
+          sampleResources: false,
+        });
+        expect(s.status).toBe("interrupted");
+        if (readBetween) await figures(dir);
+      }
+      const done = await runJournaled(stoppable(dir, file, new AbortController()), {
+        home: dir,
+        sampleResources: false,
+      });
+      expect(done.status).toBe("completed");
+      expect(await fileAndStore(dir, done.deadLetterFile as string)).toEqual({
+        file: expected,
+        store: expected,
+        distinct: expected,
+      });
+    });
+
+  for (const readBetween of [false, true])
+    it(`crashed before its first checkpoint, then mid-run, then completed (${readBetween ? "read after each attempt" : "read at the end only"})`, async () => {
+      const dir = join(home.dir, `crashes-${readBetween}`);
+      const { file, letters: expected } = badCsv(home.dir);
+      const a = await runJournaled(crashing(dir, file, 1_002), { home: dir, sampleResources: false });
+      expect(a.status).toBe("failed");
+      if (readBetween) await figures(dir);
+      const b = await runJournaled(crashing(dir, file, 9_003), {
+        home: dir,
+        resume: a.runId,
+        sampleResources: false,
+      });
+      expect([b.status, b.runId]).toEqual(["failed", a.runId]);
+      if (readBetween) await figures(dir);
+      const c = await runJournaled(crashing(dir, file), {
+        home: dir,
+        resume: a.runId,
+        sampleResources: false,
+      });
+      expect(c.status, c.error?.message).toBe("completed");
+      expect(await fileAndStore(dir, c.deadLetterFile as string)).toEqual({
+        file: expected,
+        store: expected,
+        distinct: expected,
+      });
+    });
+
+  it("letters filed under another stage's name: the run is left as it is, never short of a letter", async () => {
+    const dir = join(home.dir, "named");
+    const { file, letters: expected } = badCsv(home.dir);
+    const stop = new AbortController();
+    await runJournaled(stoppable(dir, file, stop, 5_000, "source"), {
+      home: dir,
+      signal: stop.signal,
+      sampleResources: false,
+    });
+    const done = await runJournaled(stoppable(dir, file, new AbortController(), undefined, "source"), {
+      home: dir,
+      sampleResources: false,
+    });
+    const got = await fileAndStore(dir, done.deadLetterFile as string);
+    expect(got.file).toBe(expected);
+    expect(got.store).toBeGreaterThan(expected);
+    expect(got.distinct).toBe(expected);
+  });
 });

@@ -4,9 +4,11 @@
  * keeps those letters; the resumed attempt reads those records again and
  * letters them again. The dead-letter file is cut back to the checkpoint
  * (`pipeline/internal/dead-letter.ts`), and the checkpoint holds each
- * stage's letters as many as the file then did; so, per stage, the letters
- * journaled before a resume beyond the first that many are the superseded
- * ones, and are deleted from `dead_letters` here. Then the store lists each
+ * stage's letters as many as the file then did (since the run began). So for
+ * each attempt a resume followed, per stage, the letters it journaled beyond
+ * what the resume's checkpoint holds more than the previous resume's are the
+ * superseded ones, and are deleted from `dead_letters` here; an attempt
+ * followed by a resume from the start keeps none. Then the store lists each
  * bad record once, as the file and `runs.dead_lettered` count it.
  *
  * A stage's letters are journaled in the order of its records (a chunk
@@ -16,8 +18,11 @@
  * there the count is exact and a letter near the barrier may be kept in place
  * of another. Letters naming a stage the checkpoint does not list, and resumes
  * from a checkpoint the store does not hold (a damaged journal), are left as
- * they are. Idempotent: after it, the letters before each resume are exactly
- * those its checkpoint holds.
+ * they are; so is a run where an attempt journaled fewer letters of a stage
+ * than its checkpoint holds (its letters name stages other than those that
+ * counted them, as a stage setting `stage` may): nothing is deleted that
+ * might be a letter the file keeps. Idempotent: after it, each attempt keeps
+ * exactly what its resume's checkpoint holds.
  */
 import type { Connection } from "../../duckdb/client.ts";
 
@@ -37,38 +42,53 @@ export async function dropSupersededLetters(conn: Connection, runs: readonly str
   if (resumed.length === 0) return 0;
   const [r] = await conn.all(
     `DELETE FROM dead_letters d USING (
-       WITH resumes AS (
-         SELECT run_id, seq AS start_seq, coalesce(resumed_from, 0) AS cp_id
-         FROM (
-           SELECT run_id, seq, resumed_from, row_number() OVER (PARTITION BY run_id ORDER BY seq) AS attempt
-           FROM run_starts WHERE run_id IN (SELECT unnest($runs))
-         ) WHERE attempt > 1
+       WITH starts AS (
+         SELECT run_id, seq AS start_seq, coalesce(resumed_from, 0) AS cp_id,
+           row_number() OVER (PARTITION BY run_id ORDER BY seq) AS attempt
+         FROM run_starts WHERE run_id IN (SELECT unnest($runs))
        ),
-       -- Each resume's checkpoint: the last with its id before the resume (none: resumed from the start).
-       held AS (
-         SELECT r.run_id, r.start_seq, r.cp_id,
+       -- Each attempt a resume followed: its letters are [seg_from, seg_to), and the resume's checkpoint
+       -- (the last with its id before the resume; none: resumed from the start) says how many stay.
+       segs AS (
+         SELECT a.run_id, a.attempt, a.start_seq AS seg_from, b.start_seq AS seg_to, b.cp_id,
            (SELECT c.stage_totals FROM checkpoints c
-             WHERE c.run_id = r.run_id AND c.checkpoint_id = r.cp_id AND c.seq < r.start_seq
+             WHERE c.run_id = b.run_id AND c.checkpoint_id = b.cp_id AND c.seq < b.start_seq
              ORDER BY c.seq DESC LIMIT 1) AS totals
-         FROM resumes r
+         FROM starts a JOIN starts b ON a.run_id = b.run_id AND b.attempt = a.attempt + 1
        ),
-       -- Per resume and stage, how many of the stage's letters before it the checkpoint holds.
+       held AS (
+         SELECT run_id, attempt, seg_from, seg_to, t.stage AS stage, t.deadLettered AS total
+         FROM (SELECT *, unnest(from_json(totals, '[{"stage":"VARCHAR","deadLettered":"BIGINT"}]')) AS t
+               FROM segs WHERE totals IS NOT NULL)
+       ),
+       -- A checkpoint counts each stage's letters since the run began: an attempt keeps what its
+       -- resume's checkpoint holds beyond the one before (letters before it were settled then).
        keep AS (
-         SELECT run_id, start_seq, t.stage AS stage, t.deadLettered AS n
-         FROM (SELECT run_id, start_seq, unnest(from_json(totals, '[{"stage":"VARCHAR","deadLettered":"BIGINT"}]')) AS t
-               FROM held WHERE totals IS NOT NULL)
+         SELECT run_id, seg_from, seg_to, stage,
+           total - coalesce(lag(total) OVER (PARTITION BY run_id, stage ORDER BY attempt), 0) AS n
+         FROM held
        ),
-       -- A resume from the start (an empty checkpoint) keeps none of the letters before it.
-       keep_none AS (SELECT run_id, start_seq FROM held WHERE cp_id = 0),
-       letters AS (
-         SELECT run_id, seq, stage FROM dead_letters WHERE run_id IN (SELECT unnest($runs))
+       letters AS (SELECT run_id, seq, stage FROM dead_letters WHERE run_id IN (SELECT unnest($runs))),
+       counted AS (
+         SELECT k.run_id, k.seg_from, k.stage, k.n, count(l.seq) AS journaled
+         FROM keep k LEFT JOIN letters l
+           ON l.run_id = k.run_id AND l.stage = k.stage AND l.seq >= k.seg_from AND l.seq < k.seg_to
+         GROUP BY ALL
        ),
+       -- Every letter a checkpoint holds was journaled before it: fewer journaled than held means the
+       -- letters do not name the stages that counted them (a stage lettering under another stage's
+       -- name) or the journal lost some. Such a run is left as it is.
+       unsure AS (SELECT DISTINCT run_id FROM counted WHERE journaled < n),
        doomed AS (
          SELECT l.run_id, l.seq
-         FROM letters l JOIN keep k ON l.run_id = k.run_id AND l.seq < k.start_seq AND l.stage = k.stage
-         QUALIFY row_number() OVER (PARTITION BY k.run_id, k.start_seq, k.stage ORDER BY l.seq) > k.n
+         FROM letters l JOIN keep k
+           ON l.run_id = k.run_id AND l.stage = k.stage AND l.seq >= k.seg_from AND l.seq < k.seg_to
+         WHERE l.run_id NOT IN (SELECT run_id FROM unsure)
+         QUALIFY row_number() OVER (PARTITION BY k.run_id, k.seg_from, k.stage ORDER BY l.seq) > k.n
          UNION
-         SELECT l.run_id, l.seq FROM letters l JOIN keep_none k ON l.run_id = k.run_id AND l.seq < k.start_seq
+         -- An attempt followed by a resume from the start: none of its letters stay.
+         SELECT l.run_id, l.seq FROM letters l JOIN segs s
+           ON l.run_id = s.run_id AND s.cp_id = 0 AND l.seq >= s.seg_from AND l.seq < s.seg_to
        )
        SELECT DISTINCT run_id, seq FROM doomed
      ) x
