@@ -5,10 +5,9 @@
  * lists each bad record once, as the file and `runs.dead_lettered` count it,
  * whether the store read the stopped attempt before the resume or not.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { z } from "zod";
 import { runJournaled } from "../../src/journal/run-journal.ts";
 import { catchUp } from "../../src/metrics/catch-up.ts";
 import { openMetricsStore } from "../../src/metrics/store.ts";
@@ -18,26 +17,18 @@ import { pipeline } from "../../src/pipeline/pipeline.ts";
 import type { Operator } from "../../src/pipeline/types.ts";
 import { ndjson } from "../../src/sinks/index.ts";
 import { csv } from "../../src/sources/index.ts";
+import { badCsv, type CsvRow as Row, schema } from "../pipeline/resume-fixtures.ts";
 import { tempHome } from "./fixtures.ts";
 
 const home = tempHome("catch-up-superseded");
 afterAll(() => home.cleanup());
 
-const schema = z.object({ id: z.coerce.number(), amount: z.coerce.number() });
-type Row = z.output<typeof schema>;
-
-/** 40,000 rows; every third has an amount that is not a number. How many letters a run makes of them. */
-function badCsv(dir: string): { file: string; letters: number } {
-  const rows = ["id,amount"];
-  let letters = 0;
-  for (let i = 0; i < 40_000; i++) {
-    const bad = i % 3 === 1;
-    rows.push(bad ? `${i},not-a-number` : `${i},${i}.5`);
-    if (bad || i % 10 === 7) letters++;
-  }
-  const file = join(dir, "orders.csv");
-  writeFileSync(file, `${rows.join("\n")}\n`);
-  return { file, letters };
+/** The orders CSV with bad rows (`resume-fixtures.ts`), and how many letters a run makes of it: its bad rows and the ids ending in 7. */
+function lettered(dir: string): { file: string; letters: number } {
+  const { file, bad, total } = badCsv(dir, "orders.csv");
+  let sevens = 0;
+  for (let i = 0; i < total; i++) if (i % 3 !== 1 && i % 10 === 7) sevens++;
+  return { file, letters: bad + sevens };
 }
 
 /** Dead-letters the rows whose id ends in 7 (under another stage's name with `named`). */
@@ -94,7 +85,7 @@ describe("catch-up of a resumed run's dead letters", () => {
   for (const readBetween of [true, false])
     it(`lists each bad record once (${readBetween ? "read before the resume too" : "read after it only"})`, async () => {
       const dir = join(home.dir, String(readBetween));
-      const { file, letters: expected } = badCsv(home.dir);
+      const { file, letters: expected } = lettered(home.dir);
       const stop = new AbortController();
       const first = await runJournaled(stoppable(dir, file, stop, 5_000), {
         home: dir,
@@ -152,7 +143,7 @@ describe("catch-up of a run resumed more than once (found by review)", () => {
   for (const readBetween of [false, true])
     it(`stopped twice, then completed: each bad record once (${readBetween ? "read after each attempt" : "read at the end only"})`, async () => {
       const dir = join(home.dir, `twice-${readBetween}`);
-      const { file, letters: expected } = badCsv(home.dir);
+      const { file, letters: expected } = lettered(home.dir);
       for (const stopAt of [5_000, 15_000]) {
         const stop = new AbortController();
         const s = await runJournaled(stoppable(dir, file, stop, stopAt), {
@@ -178,7 +169,7 @@ describe("catch-up of a run resumed more than once (found by review)", () => {
   for (const readBetween of [false, true])
     it(`crashed before its first checkpoint, then mid-run, then completed (${readBetween ? "read after each attempt" : "read at the end only"})`, async () => {
       const dir = join(home.dir, `crashes-${readBetween}`);
-      const { file, letters: expected } = badCsv(home.dir);
+      const { file, letters: expected } = lettered(home.dir);
       const a = await runJournaled(crashing(dir, file, 1_002), { home: dir, sampleResources: false });
       expect(a.status).toBe("failed");
       if (readBetween) await figures(dir);
@@ -204,7 +195,7 @@ describe("catch-up of a run resumed more than once (found by review)", () => {
 
   it("letters filed under another stage's name: the run is left as it is, never short of a letter", async () => {
     const dir = join(home.dir, "named");
-    const { file, letters: expected } = badCsv(home.dir);
+    const { file, letters: expected } = lettered(home.dir);
     const stop = new AbortController();
     await runJournaled(stoppable(dir, file, stop, 5_000, "source"), {
       home: dir,

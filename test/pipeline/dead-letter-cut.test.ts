@@ -9,8 +9,7 @@ import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import * as Stream from "effect/Stream";
 import { afterAll, describe, expect, it } from "vitest";
-import { z } from "zod";
-import { EventBus, type EventOf, type Pipeline, pipeline, runPipeline } from "../../src/index.ts";
+import { type EventOf, type Pipeline, pipeline, runPipeline } from "../../src/index.ts";
 import { mapAsync } from "../../src/operators/index.ts";
 import { makeOperator } from "../../src/operators/internal/operator.ts";
 import type { Chunk } from "../../src/pipeline/chunk.ts";
@@ -23,8 +22,17 @@ import {
   SourceTypeId,
 } from "../../src/pipeline/types.ts";
 import { ndjson } from "../../src/sinks/index.ts";
-import { csv, iterable, parquet } from "../../src/sources/index.ts";
+import { csv, parquet } from "../../src/sources/index.ts";
 import { probeSink, tempHome } from "../operators/probe-sink.ts";
+import {
+  badCsv,
+  type CsvRow,
+  checkpointBus,
+  expectConsistent,
+  numbers,
+  resumeFrom as resumeWith,
+  schema,
+} from "./resume-fixtures.ts";
 
 const { home, cleanup } = tempHome("sluice-dl-cut-");
 afterAll(cleanup);
@@ -94,43 +102,7 @@ const lines = (file: string) => readFileSync(file, "utf8").trim().split("\n");
 const letteredLines = (file: string) =>
   lines(file).map((l) => (JSON.parse(l) as { position: { line: number } }).position.line);
 
-/** A bus that keeps the run's checkpoint events. */
-function checkpointBus(): { bus: EventBus; cps: EventOf<"checkpoint">[] } {
-  const bus = new EventBus();
-  const cps: EventOf<"checkpoint">[] = [];
-  bus.subscribe((e) => e.kind === "checkpoint" && cps.push(e));
-  return { bus, cps };
-}
-
-/** 0 … n−1 in chunks of 10. */
-const numbers = (n: number) =>
-  iterable(
-    Array.from({ length: n }, (_, i) => i),
-    { chunkSize: 10 },
-  );
-
-const resumeFrom = <A>(p: Pipeline<A>, cp: EventOf<"checkpoint">) =>
-  runPipeline(p, { home, resume: { runId: cp.runId, checkpoint: cp }, sampleResources: false });
-
-const schema = z.object({ id: z.coerce.number(), amount: z.coerce.number() });
-type CsvRow = z.output<typeof schema>;
-
-/**
- * 40,000 rows (~1 MB: the CSV source reads it in many chunks), every third
- * bad; `badBefore(line)` counts the bad rows before input line `line`.
- */
-function badCsv(name: string) {
-  const file = join(home, name);
-  const rows = ["id,amount"];
-  for (let i = 0; i < 40_000; i++) rows.push(i % 3 === 1 ? `${i},not-a-number` : `${i},${i}.5`);
-  writeFileSync(file, `${rows.join("\n")}\n`);
-  const isBad = (r: string) => r.endsWith("not-a-number");
-  return {
-    file,
-    bad: rows.filter(isBad).length,
-    badBefore: (line: number) => rows.slice(1, line - 1).filter(isBad).length,
-  };
-}
+const resumeFrom = <A>(p: Pipeline<A>, cp: EventOf<"checkpoint">) => resumeWith(home, p, cp);
 
 describe("dead letters and checkpoints", () => {
   it("a stage's letters are cut where each barrier passes it, even when it runs ahead of the sink", async () => {
@@ -152,7 +124,7 @@ describe("dead letters and checkpoints", () => {
   });
 
   it("a run resumed after a crash letters each bad row of its input once (source letters)", async () => {
-    const { file, badBefore, bad } = badCsv("orders.csv");
+    const { file, badBefore, bad } = badCsv(home, "orders.csv");
     const p = (out: string, crashAt?: number) =>
       pipeline("dl-cut-resume", { checkpoint: { rows: 2_000 }, onError: "fail" })
         .from(csv(file, { header: true, schema }))
@@ -224,7 +196,7 @@ describe("dead letters and checkpoints", () => {
   });
 
   it("a run stopped (Ctrl-C) and resumed letters each bad row once: the stop drops a parsed chunk, and its letters", async () => {
-    const { file, badBefore, bad } = badCsv("stop.csv");
+    const { file, badBefore, bad, total } = badCsv(home, "stop.csv");
     const stop = new AbortController();
     const p = (stopAt?: number) =>
       pipeline("dl-cut-stop", { checkpoint: { rows: 2_000 } })
@@ -243,6 +215,7 @@ describe("dead letters and checkpoints", () => {
     const { bus, cps } = checkpointBus();
     const stopped = await runPipeline(p(5_000), { home, bus, signal: stop.signal, sampleResources: false });
     expect(stopped.status).toBe("interrupted");
+    expectConsistent(cps);
     const cp = cps.at(-1) as EventOf<"checkpoint">;
     expect(lettered(cp)).toBe(badBefore((cp.sourceOffset as { line: number }).line));
     const resumed = await resumeFrom(p(), cp);
@@ -250,6 +223,9 @@ describe("dead letters and checkpoints", () => {
     const letters = letteredLines(resumed.deadLetterFile as string);
     expect(new Set(letters).size).toBe(bad);
     expect(letters).toHaveLength(bad);
+    // The run's figures too: the stop's checkpoint counted neither the dropped pull's letters nor
+    // the records the source read past the barrier (14,746 letters and 41,413 rows in before).
+    expect([resumed.rowsIn, resumed.rowsOut, resumed.deadLettered]).toEqual([total, total - bad, bad]);
   });
 
   it("a source that yields many chunks per pull: its letters go with the barrier after the pull", async () => {

@@ -3,19 +3,17 @@
  * every stage as the barrier passed it (not as it stood when the sink
  * committed, with records after the barrier counted, which the resume counts
  * again), its dead letters as many as the file holds; so the resumed run's
- * `deadLettered` and `rowsIn` equal the input's, as the file does.
+ * `deadLettered` and `rowsIn` equal the input's, as the file does. (A CSV
+ * stopped and resumed: `dead-letter-cut.test.ts`.)
  */
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
-import { z } from "zod";
-import { EventBus, type EventOf, type Pipeline, pipeline, runPipeline } from "../../src/index.ts";
+import { type EventOf, type Pipeline, pipeline, runPipeline } from "../../src/index.ts";
 import { mapAsync } from "../../src/operators/index.ts";
 import { makeOperator } from "../../src/operators/internal/operator.ts";
 import type { Operator } from "../../src/pipeline/types.ts";
-import { ndjson } from "../../src/sinks/index.ts";
-import { csv, iterable } from "../../src/sources/index.ts";
 import { probeSink, tempHome } from "../operators/probe-sink.ts";
+import { checkpointBus, expectConsistent, numbers, resumeFrom as resumeWith } from "./resume-fixtures.ts";
 
 const { home, cleanup } = tempHome("sluice-resume-counts-");
 afterAll(cleanup);
@@ -36,78 +34,13 @@ function letterOdd(crashAt?: number): Operator<number, number> {
 }
 
 const lines = (file: string) => readFileSync(file, "utf8").trim().split("\n");
-function checkpointBus(): { bus: EventBus; cps: EventOf<"checkpoint">[] } {
-  const bus = new EventBus();
-  const cps: EventOf<"checkpoint">[] = [];
-  bus.subscribe((e) => e.kind === "checkpoint" && cps.push(e));
-  return { bus, cps };
-}
-const numbers = (n: number) =>
-  iterable(
-    Array.from({ length: n }, (_, i) => i),
-    { chunkSize: 10 },
-  );
-/** Every checkpoint holds as many dead letters as the file did then, and its figures add up. */
-function expectConsistent(cps: readonly EventOf<"checkpoint">[]): void {
-  expect(cps.length).toBeGreaterThan(1);
-  for (const cp of cps) {
-    const file = cp.operatorState.$deadLetter as { count: number };
-    expect(cp.deadLettered, `checkpoint ${cp.id}`).toBe(file.count);
-    expect(cp.stageTotals.reduce((a, t) => a + t.deadLettered, 0)).toBe(cp.deadLettered);
-    // Every record read up to the barrier, the source's letters included, is out, filtered or lettered.
-    expect(cp.rowsIn, `checkpoint ${cp.id}`).toBe(cp.rowsOut + cp.filtered + cp.deadLettered);
-  }
-}
 const byStage = (
   stages: readonly { stage: string; rowsIn: number; rowsOut: number; deadLettered: number }[],
 ) => Object.fromEntries(stages.map((t) => [t.stage, [t.rowsIn, t.rowsOut, t.deadLettered]]));
 
-const resumeFrom = <A>(p: Pipeline<A>, cp: EventOf<"checkpoint">) =>
-  runPipeline(p, { home, resume: { runId: cp.runId, checkpoint: cp }, sampleResources: false });
-
-const schema = z.object({ id: z.coerce.number(), amount: z.coerce.number() });
-type CsvRow = z.output<typeof schema>;
-function badCsv(name: string) {
-  const file = join(home, name);
-  const rows = ["id,amount"];
-  for (let i = 0; i < 40_000; i++) rows.push(i % 3 === 1 ? `${i},not-a-number` : `${i},${i}.5`);
-  writeFileSync(file, `${rows.join("\n")}\n`);
-  return { file, bad: rows.filter((r) => r.endsWith("not-a-number")).length, total: 40_000 };
-}
+const resumeFrom = <A>(p: Pipeline<A>, cp: EventOf<"checkpoint">) => resumeWith(home, p, cp);
 
 describe("run figures across a resume", () => {
-  it("stop + resume: run figures exact (source letters of the dropped pull)", async () => {
-    const { file, bad, total } = badCsv("stop.csv");
-    const stop = new AbortController();
-    const p = (stopAt?: number) =>
-      pipeline("hb-stop", { checkpoint: { rows: 2_000 } })
-        .from(csv(file, { header: true, schema }))
-        .via(
-          mapAsync(
-            async (r: CsvRow) => {
-              if (r.id === stopAt) stop.abort();
-              if (r.id % 500 === 0) await new Promise((res) => setTimeout(res, 2));
-              return r;
-            },
-            { concurrency: 1 },
-          ),
-        )
-        .to(ndjson(join(home, "stop.ndjson")));
-    const { bus, cps } = checkpointBus();
-    const stopped = await runPipeline(p(5_000), { home, bus, signal: stop.signal, sampleResources: false });
-    expect(stopped.status).toBe("interrupted");
-    expectConsistent(cps);
-    const cp = cps.at(-1) as EventOf<"checkpoint">;
-    const resumed = await resumeFrom(p(), cp);
-    expect(resumed.status, resumed.error?.message).toBe("completed");
-    expect(lines(resumed.deadLetterFile as string)).toHaveLength(bad);
-    expect({ deadLettered: resumed.deadLettered, rowsIn: resumed.rowsIn }).toEqual({
-      deadLettered: bad,
-      rowsIn: total,
-    });
-    expect(resumed.rowsOut).toBe(total - bad);
-  });
-
   it("crash + resume: a chunk stage running ahead: run figures exact", async () => {
     const N = 4000;
     const p = (crashAt?: number) =>

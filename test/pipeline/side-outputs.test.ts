@@ -188,23 +188,7 @@ describe("side outputs", () => {
   });
 });
 
-/** A side output whose sink dead-letters multiples of 3 (found by review). */
-function splitOdd(side: Sink<number>): Operator<number, number> {
-  return makeOperator<number, number>("split", "many", (ctx) => {
-    const odd = ctx.sideOutput("odd", side);
-    return {
-      type: "chunk",
-      process(records) {
-        const out: number[] = [];
-        for (const n of records) {
-          if (n % 2) odd.write(n);
-          else out.push(n);
-        }
-        return out;
-      },
-    };
-  });
-}
+/** A side sink that dead-letters multiples of 3 (found by review). */
 const picky = (): Sink<number> => ({
   ...probeSink<number>(),
   async open(ctx) {
@@ -224,7 +208,7 @@ describe("side sink letters across a resume", () => {
     const p = (items: () => Iterable<number>) =>
       pipeline("side-dead-resume", { checkpoint: { rows: 100 } })
         .from(iterable(items, { chunkSize: 10 }))
-        .via(splitOdd(picky()))
+        .via(split(picky()))
         .to(collect());
     const full = await runPipeline(
       p(() => numbers),

@@ -71,10 +71,14 @@ import {
   LF,
   QUOTE_IN_QUOTED,
   QUOTED,
+  quoteReason,
   raggedReason,
   recordEndInText,
   STRAY_QUOTE,
+  spanMessage,
+  tooLongReason,
   UNQUOTED,
+  unclosedQuoteReason,
 } from "./csv-scan.ts";
 
 /**
@@ -150,20 +154,15 @@ export class CsvParser<H extends CsvHeader = true> extends LineParser<CsvRow<H>>
   }
 
   protected override tooLongReason(): string {
-    return `record is longer than maxRecordBytes (${this.maxRecordBytes} bytes); it was skipped. Check the quoting (an unclosed quote swallows the rest of the file) or raise maxRecordBytes`;
+    return tooLongReason(this.maxRecordBytes);
   }
 
   protected override spanMessage(line: number, lines: number, bytes: number): string {
-    const q = this.quote;
-    return `the record starting at line ${line} covers ${lines} lines (${bytes} bytes): a ${q} opened there may never be closed, so the lines after it were read as one field. Check the quoting near line ${line}; set warnRecordLines/warnRecordBytes if records this long are expected`;
+    return spanMessage(this.quote, line, lines, bytes);
   }
 
   protected unfinishedReason(line: number): string {
-    const q = this.quote;
-    // The quote named in words: two bare quote characters in a reason read as quoted text to
-    // `normaliseReason`, which would group this reason garbled.
-    const name = q === '"' ? "a double quote" : q === "'" ? "a single quote" : `the quote character ${q}`;
-    return `a quoted field in the record starting at line ${line} is not closed before the end of the input; close it with ${name} (one inside a quoted field is written twice)`;
+    return unclosedQuoteReason(this.quote, line);
   }
 
   /**
@@ -332,11 +331,12 @@ export class CsvParser<H extends CsvHeader = true> extends LineParser<CsvRow<H>>
         make = this.make;
         width = k;
         if (invalid !== undefined || bad !== 0) {
-          const why = `header row: ${invalid ?? this.why(bad)}`;
+          const why = `header row: ${invalid ?? quoteReason(this.quote, bad)}`;
           batch.errors.push(this.rowError(t, start, i - 1, startLine, line, why));
         }
       } else if (invalid !== undefined || bad !== 0 || (width !== k && width !== -1)) {
-        const reason = invalid ?? (bad !== 0 ? this.why(bad) : raggedReason(width, k, this.delimiter));
+        const reason =
+          invalid ?? (bad !== 0 ? quoteReason(this.quote, bad) : raggedReason(width, k, this.delimiter));
         batch.errors.push(this.rowError(t, start, i - 1, startLine, line, reason));
       } else {
         records.push(make === undefined ? row.slice(0, k) : make(row));
@@ -364,14 +364,6 @@ export class CsvParser<H extends CsvHeader = true> extends LineParser<CsvRow<H>>
   /** Whether the record from `start` to the LF before `next` has more than `maxRecordBytes` bytes. */
   private tooLong(t: DecodedText, start: number, next: number): boolean {
     return t.bytesBefore(next) - 1 - t.bytesBefore(start) > this.maxRecordBytes;
-  }
-
-  private why(bad: number): string {
-    const q = this.quote;
-    const fix = `quote the whole field and double the ${q} inside it (${q}a${q}${q}b${q})`;
-    return bad === STRAY_QUOTE
-      ? `a ${q} appears inside a field that does not start with ${q}; ${fix}`
-      : `text follows the closing ${q} of a quoted field; ${fix}`;
   }
 
   /**

@@ -18,6 +18,32 @@ export function raggedReason(width: number, found: number, delimiter: string): s
   return `expected ${width} fields (one per column) but found ${found}; quote fields that contain "${delimiter}" or fix the row`;
 }
 
+/** A malformed quote (`STRAY_QUOTE`, or text after a closing quote) and how to write the field. */
+export function quoteReason(q: string, bad: number): string {
+  const fix = `quote the whole field and double the ${q} inside it (${q}a${q}${q}b${q})`;
+  return bad === STRAY_QUOTE
+    ? `a ${q} appears inside a field that does not start with ${q}; ${fix}`
+    : `text follows the closing ${q} of a quoted field; ${fix}`;
+}
+
+export function tooLongReason(maxRecordBytes: number): string {
+  return `record is longer than maxRecordBytes (${maxRecordBytes} bytes); it was skipped. Check the quoting (an unclosed quote swallows the rest of the file) or raise maxRecordBytes`;
+}
+
+export function spanMessage(q: string, line: number, lines: number, bytes: number): string {
+  return `the record starting at line ${line} covers ${lines} lines (${bytes} bytes): a ${q} opened there may never be closed, so the lines after it were read as one field. Check the quoting near line ${line}; set warnRecordLines/warnRecordBytes if records this long are expected`;
+}
+
+/**
+ * A quote left open to the end of input. The quote is named in words: two
+ * bare quote characters in a reason read as quoted text to
+ * `normaliseReason`, which would group this reason garbled.
+ */
+export function unclosedQuoteReason(q: string, line: number): string {
+  const name = q === '"' ? "a double quote" : q === "'" ? "a single quote" : `the quote character ${q}`;
+  return `a quoted field in the record starting at line ${line} is not closed before the end of the input; close it with ${name} (one inside a quoted field is written twice)`;
+}
+
 export function asciiChar(value: string, what: string): string {
   const c = value.charCodeAt(0);
   if (value.length !== 1 || c >= 0x80 || c === LF || c === CR) {
