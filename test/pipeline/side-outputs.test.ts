@@ -39,6 +39,21 @@ function split(side: Sink<number>): Operator<number, number> {
   });
 }
 
+/** A side sink that dead-letters multiples of 3. */
+const picky = (): Sink<number> => ({
+  ...probeSink<number>(),
+  async open(ctx) {
+    return {
+      write(chunk) {
+        for (const n of chunk.records)
+          if (n % 3 === 0) ctx.deadLetter({ reason: "no multiples of 3", record: n });
+      },
+      commit: (id) => id,
+      async close() {},
+    };
+  },
+});
+
 const N = 1000;
 const numbers = Array.from({ length: N }, (_, i) => i);
 
@@ -126,23 +141,10 @@ describe("side outputs", () => {
   });
 
   it("a record the side sink dead-letters counts as dead-lettered, not as side output", async () => {
-    const picky: Sink<number> = {
-      ...probeSink<number>(),
-      async open(ctx) {
-        return {
-          write(chunk) {
-            for (const n of chunk.records)
-              if (n % 3 === 0) ctx.deadLetter({ reason: "no multiples of 3", record: n });
-          },
-          commit: (id) => id,
-          async close() {},
-        };
-      },
-    };
     const s = await runPipeline(
       pipeline("side-dead", { checkpoint: { rows: 100 } })
         .from(iterable(numbers, { chunkSize: 10 }))
-        .via(split(picky))
+        .via(split(picky()))
         .to(collect()),
       { home, sampleResources: false },
     );
@@ -186,21 +188,6 @@ describe("side outputs", () => {
       /side output "x" was opened after the run started: open it in make\(\)/,
     );
   });
-});
-
-/** A side sink that dead-letters multiples of 3 (found by review). */
-const picky = (): Sink<number> => ({
-  ...probeSink<number>(),
-  async open(ctx) {
-    return {
-      write(chunk) {
-        for (const n of chunk.records)
-          if (n % 3 === 0) ctx.deadLetter({ reason: "no multiples of 3", record: n });
-      },
-      commit: (id) => id,
-      async close() {},
-    };
-  },
 });
 
 describe("side sink letters across a resume", () => {
