@@ -18,12 +18,20 @@ export function raggedReason(width: number, found: number, delimiter: string): s
   return `expected ${width} fields (one per column) but found ${found}; quote fields that contain "${delimiter}" or fix the row`;
 }
 
-/** A malformed quote (`STRAY_QUOTE`, or text after a closing quote) and how to write the field. */
+/**
+ * A malformed quote (`STRAY_QUOTE`, or text after a closing quote) and how to write the field. The
+ * quote is named in words, as in `unclosedQuoteReason`.
+ */
 export function quoteReason(q: string, bad: number): string {
-  const fix = `quote the whole field and double the ${q} inside it (${q}a${q}${q}b${q})`;
+  const name = quoteName(q);
+  const fix = `quote the whole field and write each ${name} inside it twice`;
   return bad === STRAY_QUOTE
-    ? `a ${q} appears inside a field that does not start with ${q}; ${fix}`
-    : `text follows the closing ${q} of a quoted field; ${fix}`;
+    ? `a ${name} appears inside a field that does not start with one; ${fix}`
+    : `text follows the closing ${name} of a quoted field; ${fix}`;
+}
+
+function quoteName(q: string): string {
+  return q === '"' ? "double quote" : q === "'" ? "single quote" : `quote character ${q}`;
 }
 
 export function tooLongReason(maxRecordBytes: number): string {
@@ -40,8 +48,8 @@ export function spanMessage(q: string, line: number, lines: number, bytes: numbe
  * `normaliseReason`, which would group this reason garbled.
  */
 export function unclosedQuoteReason(q: string, line: number): string {
-  const name = q === '"' ? "a double quote" : q === "'" ? "a single quote" : `the quote character ${q}`;
-  return `a quoted field in the record starting at line ${line} is not closed before the end of the input; close it with ${name} (one inside a quoted field is written twice)`;
+  const name = quoteName(q);
+  return `a quoted field in the record starting at line ${line} is not closed before the end of the input; close it with a ${name} (one inside a quoted field is written twice)`;
 }
 
 export function asciiChar(value: string, what: string): string {

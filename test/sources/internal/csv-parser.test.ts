@@ -506,6 +506,16 @@ describe("CsvParser: long records and relaxed quotes", () => {
     }
   });
 
+  it("names the quote in words in a stray or closed-early quote's reason, which groups as it reads", () => {
+    const r = parse('a,b\n1,x"y\n"q"r,2\n', { header: true });
+    const reasons = r.errors.map((e) => e.reason);
+    expect(reasons).toEqual([
+      "a double quote appears inside a field that does not start with one; quote the whole field and write each double quote inside it twice",
+      "text follows the closing double quote of a quoted field; quote the whole field and write each double quote inside it twice",
+    ]);
+    expect(reasons.map(normaliseReason)).toEqual(reasons);
+  });
+
   it("keeps stray quotes and text after a closing quote as data with relaxQuotes, as Python does", () => {
     const text = 'a,b\n1,x"y\n"q"r,2\n3,"ok"\n';
     expect(parse(text, { header: true }).records).toEqual([{ a: "3", b: "ok" }]);
