@@ -119,7 +119,8 @@ export function journal(options: Omit<JournaledRunOptions, "plugins"> = {}): Run
       runId = target?.runId ?? ctx.runId ?? newRunId(ctx.clock);
       runDir = paths.join(ctx.home, p.name, runId);
       // Only a directory this run makes is its to remove (a run given an existing run's id is not).
-      fresh = !target && !(await fs.stat(runDir));
+      // (A pipeline path through a file fails here: `makeRunDir` says so with its hint.)
+      fresh = !target && !(await fs.stat(runDir).catch(() => undefined));
       await makeRunDir(runDir, ctx.home);
       const locked = await tryLock(paths.join(runDir, LOCK_FILE), ctx.clock.now());
       if (!locked.ok) {

@@ -11,7 +11,7 @@
  */
 import { RunProjection, type RunState } from "../events/projection.ts";
 import { type EventOf, EventSchema, type SluiceEvent } from "../events/schema.ts";
-import { StateError } from "../pipeline/errors.ts";
+import { describeError, StateError } from "../pipeline/errors.ts";
 import { requireStateDirectory } from "../pipeline/internal/state-dir.ts";
 import { NAME_PATTERN } from "../pipeline/pipeline.ts";
 import { fs, paths } from "../runtime/fs.ts";
@@ -81,16 +81,38 @@ export interface JournaledEvent {
 
 const RUN_ID = /^\d{8}T\d{9}Z-[0-9a-f]+$/;
 
+export interface ListRunsOptions {
+  /**
+   * Called for each pipeline directory that cannot be listed (another user's, mode 0700) when every
+   * pipeline is listed; the others are listed. Without it such a directory is left out silently. A
+   * pipeline named in the call that cannot be listed is a `StateError` either way.
+   */
+  readonly onUnreadable?: (error: StateError) => void;
+}
+
 /** Run directories under `home` (of one pipeline, or all), oldest first. */
-export async function listRunRefs(home: string, pipeline?: string): Promise<RunRef[]> {
+export async function listRunRefs(
+  home: string,
+  pipeline?: string,
+  options: ListRunsOptions = {},
+): Promise<RunRef[]> {
   await requireStateDirectory(home);
   const pipelines = pipeline ? [pipeline] : (await fs.readdir(home)).filter((n) => NAME_PATTERN.test(n));
   const refs: RunRef[] = [];
   for (const name of pipelines) {
     const dir = paths.join(home, name);
-    // The state directory also holds files (the metrics store's database, …).
-    if (!(await fs.stat(dir))?.isDirectory) continue;
-    for (const runId of await fs.readdir(dir)) {
+    let runIds: string[];
+    try {
+      // The state directory also holds files (the metrics store's database, …).
+      if (!(await fs.stat(dir))?.isDirectory) continue;
+      runIds = await fs.readdir(dir);
+    } catch (e) {
+      const error = unlistable(name, dir, e);
+      if (pipeline) throw error;
+      options.onUnreadable?.(error);
+      continue;
+    }
+    for (const runId of runIds) {
       if (!RUN_ID.test(runId)) continue;
       const runDir = paths.join(dir, runId);
       let journaled: boolean;
@@ -107,13 +129,21 @@ export async function listRunRefs(home: string, pipeline?: string): Promise<RunR
   return refs.sort((a, b) => (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
 }
 
+function unlistable(pipeline: string, dir: string, e: unknown): StateError {
+  return new StateError(`the runs of pipeline "${pipeline}" cannot be listed (${dir}): ${describeError(e)}`, {
+    cause: e,
+    hint: "Its directory belongs to another user or is not readable by you: use a state directory of your own (--home DIR or SLUICE_HOME), or run as the user who owns it.",
+  });
+}
+
 /**
  * The run whose id is `id`; else the latest run of the pipeline named `id`;
  * else the run whose id ends or starts with it (one match), in any pipeline
  * under `home`. Throws `StateError` when none or several match.
  */
 export async function findRun(home: string, id: string): Promise<RunRef> {
-  const refs = await listRunRefs(home);
+  const unlisted: StateError[] = [];
+  const refs = await listRunRefs(home, undefined, { onUnreadable: (e) => unlisted.push(e) });
   const exact = refs.filter((r) => r.runId === id);
   // Refs are sorted by run id, which starts with the start time: the last is the latest.
   const latest = exact.length ? undefined : refs.filter((r) => r.pipeline === id).at(-1);
@@ -122,7 +152,9 @@ export async function findRun(home: string, id: string): Promise<RunRef> {
   if (matches.length === 1) return matches[0];
   if (matches.length === 0) {
     throw new StateError(`no run or pipeline "${id}" under ${home}`, {
-      hint: "`sluice runs` lists the runs (use --home DIR or SLUICE_HOME if they are elsewhere).",
+      hint: `\`sluice runs\` lists the runs (use --home DIR or SLUICE_HOME if they are elsewhere).${unlisted
+        .map((e) => ` Not searched: ${e.message}.`)
+        .join("")}`,
     });
   }
   throw new StateError(
@@ -189,9 +221,13 @@ export async function inspectRun(ref: RunRef): Promise<RunInfo> {
 }
 
 /** Every run under `home` (of one pipeline, or all), oldest first. */
-export async function listRuns(home: string, pipeline?: string): Promise<RunInfo[]> {
+export async function listRuns(
+  home: string,
+  pipeline?: string,
+  options: ListRunsOptions = {},
+): Promise<RunInfo[]> {
   const out: RunInfo[] = [];
-  for (const ref of await listRunRefs(home, pipeline)) out.push(await inspectRun(ref));
+  for (const ref of await listRunRefs(home, pipeline, options)) out.push(await inspectRun(ref));
   return out;
 }
 

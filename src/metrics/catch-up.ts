@@ -148,7 +148,10 @@ export async function catchUp(
 ): Promise<CatchUpResult> {
   const clock = options.clock ?? systemClock;
   const t0 = clock.monotonic();
-  const refs = await listRunRefs(home);
+  const refs = await listRunRefs(home, undefined, {
+    onUnreadable: (e) =>
+      options.onWarning?.(`${e.message}: its runs are not in the metrics store (the others are). ${e.hint}`),
+  });
   const marks = await readMarks(store);
   let events = 0;
   let lastReport = t0;

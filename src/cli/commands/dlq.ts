@@ -99,7 +99,10 @@ async function show(home: string, id: string, flags: DlqFlags, now: number): Pro
 async function overview(home: string, flags: DlqFlags, now: number): Promise<number> {
   const rows: string[][] = [];
   const all: unknown[] = [];
-  for (const r of await listRuns(home)) {
+  const runs = await listRuns(home, undefined, {
+    onUnreadable: (e) => stderr.write(`sluice: warning: ${e.message} (${e.hint})\n`),
+  });
+  for (const r of runs) {
     if (r.status === "unreadable") {
       // Another user's run, or a damaged one: the others are listed.
       stderr.write(`sluice: warning: run ${r.runId} of pipeline ${r.pipeline} left out: ${r.error}\n`);

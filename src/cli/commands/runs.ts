@@ -9,7 +9,7 @@ import { type JournalClusterWorkers, readClusterWorkers } from "../../journal/cl
 import { listRuns, type RunInfo } from "../../journal/runs.ts";
 import { stateHome } from "../../pipeline/run.ts";
 import { systemClock } from "../../runtime/clock.ts";
-import { stdout } from "../../runtime/process.ts";
+import { stderr, stdout } from "../../runtime/process.ts";
 import { EXIT } from "../errors.ts";
 import { duration, int } from "../format.ts";
 import { formatOffset } from "./run.ts";
@@ -21,7 +21,9 @@ export interface RunsFlags {
 
 export async function runsCommand(pipeline: string | undefined, flags: RunsFlags): Promise<number> {
   const home = stateHome(flags.home);
-  const runs = await listRuns(home, pipeline);
+  const runs = await listRuns(home, pipeline, {
+    onUnreadable: (e) => stderr.write(`sluice: warning: ${e.message} (${e.hint})\n`),
+  });
   const cluster = new Map<RunInfo, JournalClusterWorkers>();
   for (const r of runs) {
     if (r.status === "unreadable") continue;
