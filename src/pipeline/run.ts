@@ -177,7 +177,7 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
         cause: e,
       });
     }
-    const { state: sideState, lettered: sideLettered } = await sides.commit(b.id);
+    const sideState = await sides.commit(b.id);
     await deadLetters.flush(true, b.id);
     flushMetrics();
     const at = { ts: clock.now(), runId, pipeline: p.name };
@@ -194,7 +194,7 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
         b.final || ended,
         sideState,
         cuts,
-        sideLettered,
+        (stage) => sides.lettered(stage),
       ),
     );
     checkpoints++;
@@ -218,7 +218,7 @@ export async function runPipeline(p: Pipeline<unknown>, options: RunOptions = {}
       const onBarrier = (b: Barrier) => {
         deadLetters.cut(name, b.id);
         if (side) sides.cut(name, b.id);
-        cuts.leave(name, b.id, meter.totals);
+        cuts.leave(name, b.id, meter.totals, side ? sides.lettered(name) : 0);
       };
       const onBarrierEnter = (b: Barrier) => cuts.enter(name, b.id, meter.totals.rowsIn);
       stages.push({ name, op, impl, meter, onBarrier, onBarrierEnter });

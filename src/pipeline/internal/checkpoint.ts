@@ -25,7 +25,7 @@ import type { RunMeters } from "./run-meters.ts";
  * leaves. Dead letters come from the dead-letter file (`checkpointEvent`).
  */
 export class StageCuts {
-  readonly #left = new Map<string, Map<number, StageTotals>>();
+  readonly #left = new Map<string, Map<number, { totals: StageTotals; sideLettered: number }>>();
   readonly #entered = new Map<string, Map<number, number>>();
 
   /** Barrier `id` enters the stream stage `stage`, which has taken in `rowsIn` rows. */
@@ -33,22 +33,29 @@ export class StageCuts {
     at(this.#entered, stage).set(id, rowsIn);
   }
 
-  /** Barrier `id` leaves `stage`, whose totals are `totals`. */
-  leave(stage: string, id: number, totals: StageTotals): void {
-    at(this.#left, stage).set(id, { ...totals });
+  /**
+   * Barrier `id` leaves `stage`, whose totals are `totals`; `sideLettered`: how many of its side
+   * outputs' records their sinks have dead-lettered so far (`SideOutputs.lettered`).
+   */
+  leave(stage: string, id: number, totals: StageTotals, sideLettered = 0): void {
+    at(this.#left, stage).set(id, { totals: { ...totals }, sideLettered });
   }
 
   /**
    * The totals of `stage` at barrier `id` (else `live`); forgets that barrier
-   * and those before. `sideLettered`: records of its side outputs that their
-   * sinks dead-lettered while this checkpoint committed, after the barrier
-   * left the stage (its dead letters now, no longer side output).
+   * and those before. `sideLettered`: how many of its side outputs' records
+   * their sinks have dead-lettered so far, this checkpoint's commit included.
+   * Those lettered since the barrier left the stage (by the commits of this
+   * checkpoint and of earlier ones the stage ran ahead of) were counted as
+   * side output in its cut; they are dead letters now.
    */
   take(stage: string, id: number, live: StageTotals, sideLettered = 0): StageTotals {
     const left = this.#left.get(stage);
     const entered = this.#entered.get(stage);
     const cut = left?.get(id);
-    const t = cut ? { ...cut, sideOutput: cut.sideOutput - sideLettered } : { ...live };
+    const t = cut
+      ? { ...cut.totals, sideOutput: cut.totals.sideOutput - (sideLettered - cut.sideLettered) }
+      : { ...live };
     const rowsIn = entered?.get(id);
     if (rowsIn !== undefined) t.rowsIn = rowsIn;
     for (const m of [left, entered]) if (m) for (const k of m.keys()) if (k <= id) m.delete(k);
@@ -77,15 +84,15 @@ export function checkpointEvent(
   /** Each side output's commit token and rows (`SideOutputs.commit`). */
   sides: Record<string, unknown> | undefined,
   cuts: StageCuts,
-  /** Per stage, its side outputs' records their sinks dead-lettered in this commit (`SideOutputs.commit`). */
-  sideLettered: ReadonlyMap<string, number>,
+  /** Per stage, its side outputs' records their sinks have dead-lettered so far (`SideOutputs.lettered`). */
+  sideLettered: (stage: string) => number,
 ): EventOf<"checkpoint"> {
   // Each stage as the barrier passed it; its dead letters those the file holds (the
   // letters written since the barrier passed, by a side sink committing, included).
   const all = meters.all();
   const stages = all.map((live, i) => {
     if (i === all.length - 1) return live; // the sink commits what it took up to the barrier
-    const t = i === 0 ? { ...atSource } : cuts.take(live.stage, b.id, live, sideLettered.get(live.stage));
+    const t = i === 0 ? { ...atSource } : cuts.take(live.stage, b.id, live, sideLettered(live.stage));
     t.deadLettered = live.deadLettered - deadLetters.unwritten(live.stage);
     return t;
   });

@@ -151,29 +151,22 @@ export class SideOutputs {
 
   /**
    * Writes what was cut at checkpoint `id` to each side sink and commits it:
-   * the state for the checkpoint, and per stage how many of those records
-   * the side sinks dead-lettered (side output the stage counted as the
-   * barrier passed it, dead letters now).
+   * the state for the checkpoint (each side output's token and rows).
    */
-  async commit(
-    id: number,
-  ): Promise<{ state: Record<string, SideState> | undefined; lettered: ReadonlyMap<string, number> }> {
-    const lettered = new Map<string, number>();
-    if (this.#sides.length === 0) return { state: undefined, lettered };
+  async commit(id: number): Promise<Record<string, SideState> | undefined> {
+    if (this.#sides.length === 0) return undefined;
     const state: Record<string, SideState> = {};
     for (const s of this.#sides) {
       const w = s.writer as SinkWriter<unknown>;
       // Taken at once: the stage keeps writing (and cutting later barriers) while this awaits.
       const later = s.cuts.findIndex((c) => c.id > id);
       const due = s.cuts.splice(0, later < 0 ? s.cuts.length : later);
-      const before = s.lettered;
       try {
         for (const c of due) if (c.records.length) await w.write(sideChunk(c.records, c.id));
         const token = await w.commit(id);
         // After the writes: what the sink dead-lettered of them is not side output.
         const rows = s.cuts.reduce((n, c) => n - c.records.length, s.rows - s.pending.length);
         state[s.key] = { token, rows };
-        lettered.set(s.stage, (lettered.get(s.stage) ?? 0) + s.lettered - before);
       } catch (e) {
         throw new SinkError(
           `side output ${JSON.stringify(s.name)} of ${s.stage} (${s.sink.name}) could not commit checkpoint ${id}: ${describeError(e)}`,
@@ -181,7 +174,17 @@ export class SideOutputs {
         );
       }
     }
-    return { state, lettered };
+    return state;
+  }
+
+  /**
+   * How many records of `stage`'s side outputs their sinks have dead-lettered in this process
+   * (each turned from side output into a dead letter), for the stage's checkpoint cuts.
+   */
+  lettered(stage: string): number {
+    let n = 0;
+    for (const s of this.#sides) if (s.stage === stage) n += s.lettered;
+    return n;
   }
 
   /** Finishes every side sink (after the main sink, when the run completed). */
