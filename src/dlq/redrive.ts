@@ -16,7 +16,7 @@
  * has not completed (its records may be committed at the sink already).
  */
 import { journal, type ResumeInfo } from "../journal/run-journal.ts";
-import { findRun, type RunRef } from "../journal/runs.ts";
+import { findRun, inspectRun, type RunRef } from "../journal/runs.ts";
 import { ConfigError, StateError } from "../pipeline/errors.ts";
 import { type Pipeline, pipeline, stageNames } from "../pipeline/pipeline.ts";
 import type { RunPlugin } from "../pipeline/plugin.ts";
@@ -77,6 +77,7 @@ export async function redrive(options: RedriveOptions): Promise<RedriveResult> {
   const home = stateHome(options.home);
   const of = await resolveRun(home, options.run);
   checkPipeline(options.pipeline, of);
+  await requireCompleted(of);
   const queue = await openQueue(of, clock.now());
   if (queue.pending.length) {
     const p = queue.pending[0];
@@ -100,6 +101,31 @@ export async function redrive(options: RedriveOptions): Promise<RedriveResult> {
   await fs.mkdirp(runDir, 0o700);
   await writeAtomic(paths.join(runDir, PLAN_FILE), `${JSON.stringify(plan)}\n`);
   return runRedrive(options, home, of, runId, plan, false);
+}
+
+/**
+ * Only a completed run's dead letters are redriven. A run that may still be
+ * resumed has letters after its last checkpoint that the resume cuts from
+ * its file and letters again (the ledger would then name other letters, and
+ * the redriven records would be lost with the resumed run's output).
+ */
+async function requireCompleted(of: RunRef): Promise<void> {
+  const info = await inspectRun(of);
+  if (info.status === "completed") return;
+  const what = `run ${of.runId} of pipeline "${of.pipeline}"`;
+  if (info.status === "unreadable")
+    throw new StateError(`${what} cannot be read: ${info.error}`, {
+      hint: "Only a run whose journal can be read can have its dead letters redriven.",
+    });
+  throw new StateError(
+    `${what} has not completed (${info.status}): its dead letters cannot be redriven yet`,
+    {
+      hint:
+        info.status === "running"
+          ? "Wait for it to finish, then redrive."
+          : `Resume it to the end first (\`sluice resume ${of.runId}\`): a resume cuts its dead-letter file back to its last checkpoint and letters those rows again, which would undo a redrive of them. Then redrive.`,
+    },
+  );
 }
 
 /**
