@@ -363,6 +363,7 @@ export class MetricsStore extends MetricsReports {
       await this.#writeLock.run(() => this.#writeConn!.run("CHECKPOINT")).catch(() => {});
     }
     await this.closeReader();
+    await this.#guard.close();
     this.#writer?.close();
     this.#writeConn?.close();
     releaseShared(this.path, this.#shared, this);

@@ -83,4 +83,16 @@ describe("ServedStore", () => {
     }
     expect(freed).toBe(1);
   }, 60_000);
+
+  it("closing while a query runs waits for it (a connection closed under a query left the process alive for good)", async () => {
+    const h = join(home.dir, "closing");
+    await runJournaled(numbers("alpha", 7), { home: h, sampleResources: false });
+    const served = await ServedStore.open(h);
+    const running = served.use((s) =>
+      s.query("SELECT count(*) AS n FROM range(400000000) a WHERE a.range % 7 = 0"),
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    await served.close();
+    expect((await running).rows).toEqual([{ n: 57142858 }]);
+  });
 });

@@ -50,6 +50,15 @@ export class GuardedQuery {
     });
   }
 
+  /**
+   * Closes the connection once the query in progress (and those queued) are done: a DuckDB
+   * connection closed under a running query leaves that query's promise unsettled, and the
+   * process alive, for good.
+   */
+  close(): Promise<void> {
+    return this.#lock.run(async () => this.conn.close());
+  }
+
   /** Throws `MetricsQueryError` unless `sql` is one read-only SELECT (or EXPLAIN of one). */
   async #check(sql: string): Promise<void> {
     if (/^[\s;]*$/.test(withoutComments(sql)))
