@@ -3,7 +3,7 @@
  * directory deleted mid-run are clear `StateError`s (what, where, what to do),
  * never a bare `ENOENT: mkdir` or an exit 0 with no journal left.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -147,6 +147,21 @@ describe("state directory errors", () => {
         expect(r.code, r.stderr).toBe(1);
         expect(r.stderr).toMatch(/StateError: the state directory .*home-file is a file, not a directory/);
         expect(r.stderr).toContain("Set SLUICE_HOME or pass --home to a directory");
+      }
+    });
+
+    it("readers (sql, metrics) with a --home that does not exist: exit 1, said, and nothing made there", (ctx) => {
+      requireTool(ctx, available(runtime), runtime, "npm install (bun and deno are dev dependencies)");
+      const cwd = mkdtempSync(join(root, `typo-${runtime}-`));
+      const home = join(cwd, "typo-home");
+      for (const args of [["sql", "SELECT count(*) FROM runs"], ["metrics"], ["metrics", "--keep", "7d"]]) {
+        const r = runCli(runtime, [...args, "--home", home], { cwd });
+        expect(r.code, r.stderr).toBe(1);
+        expect(r.stderr).toMatch(
+          /StateError: there is no state directory at .*typo-home: no run has written there/,
+        );
+        expect(r.stderr).toContain("point --home (or SLUICE_HOME) at the directory your runs use");
+        expect(existsSync(home)).toBe(false);
       }
     });
   });

@@ -15,7 +15,7 @@ import { stderr, stdout } from "../../runtime/process.ts";
 import { UsageError } from "../errors.ts";
 import { bytes, compact, duration, int } from "../format.ts";
 import { isPipelineNotRun, printTrends } from "./metrics-trends.ts";
-import { openStoreForReading } from "./store-reader.ts";
+import { openStoreForReading, requireStateHome } from "./store-reader.ts";
 
 export interface MetricsFlags {
   home?: string;
@@ -62,6 +62,7 @@ export function configChangeLines(changes: readonly ConfigChangeRecord[], runId:
 export async function metricsCommand(runId: string | undefined, flags: MetricsFlags): Promise<number> {
   if (flags.keep !== undefined) {
     const keepMs = toMillis(flags.keep as never, "--keep");
+    await requireStateHome(flags.home);
     const store = await openMetricsStore(flags.home);
     try {
       // Caught up first, so every run has its mark and a pruned run is remembered as pruned at its journal's size.
@@ -83,7 +84,10 @@ export async function metricsCommand(runId: string | undefined, flags: MetricsFl
     if (!id) {
       const latest = await store.query("SELECT run_id FROM runs ORDER BY started_at DESC NULLS LAST LIMIT 1");
       id = latest.rows[0]?.run_id as string | undefined;
-      if (!id) throw new UsageError("metrics: the metrics store has no runs yet; run a pipeline first");
+      if (!id)
+        throw new UsageError(
+          `metrics: the metrics store of ${stateHome(flags.home)} has no runs yet; run a pipeline first (or point --home at the directory your runs use)`,
+        );
     }
     const report = await store.summary(id);
     if (!report) throw new UsageError(`metrics: no run "${id}" in the metrics store (see \`sluice runs\`)`);

@@ -8,6 +8,9 @@
  */
 import { type CatchUpProgress, openCaughtUp } from "../../metrics/catch-up.ts";
 import type { MetricsStore } from "../../metrics/store.ts";
+import { StateError } from "../../pipeline/errors.ts";
+import { stateHome } from "../../pipeline/run.ts";
+import { fs } from "../../runtime/fs.ts";
 import { stderr } from "../../runtime/process.ts";
 import { compact, int } from "../format.ts";
 
@@ -31,8 +34,21 @@ export function catchUpProgress(quiet: boolean): (p: CatchUpProgress) => void {
   };
 }
 
+/**
+ * Throws a `StateError` when the state directory does not exist: a reader given a mistyped
+ * `--home` says so instead of making the directory and an empty store there.
+ */
+export async function requireStateHome(home: string | undefined): Promise<void> {
+  const dir = stateHome(home);
+  if ((await fs.stat(dir).catch(() => undefined)) !== undefined) return;
+  throw new StateError(`there is no state directory at ${dir}: no run has written there`, {
+    hint: "Run a pipeline first, or point --home (or SLUICE_HOME) at the directory your runs use (default ./.sluice).",
+  });
+}
+
 /** Opens the store caught up on every journal (read as it stands when another process holds it). */
 export async function openStoreForReading(home: string | undefined, quiet = false): Promise<MetricsStore> {
+  await requireStateHome(home);
   const r = await openCaughtUp(home, {
     onProgress: catchUpProgress(quiet),
     onWarning: (message) => stderr.write(`sluice: warning: ${message}\n`),
