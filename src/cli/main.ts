@@ -69,17 +69,32 @@ const dlqFlags = {
 const live = { ...http, "keep-serving": { type: "boolean", default: false } } as const;
 
 /** `--serve` takes an optional port: `--serve`, `--serve 8080` or `--serve=8080`. */
-function takeServeFlag(args: string[]): { serve?: string; args: string[] } {
+function takeServeFlag(args: string[]): { serve?: string; args: string[]; after?: string } {
   const out: string[] = [];
   let serve: string | undefined;
+  /** What followed `--serve` when it is not a port (a pipeline file, or a mistyped port). */
+  let after: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === "--serve") {
-      serve = /^\d+$/.test(args[i + 1] ?? "") ? args[++i] : "";
+      const next = args[i + 1];
+      serve = /^\d+$/.test(next ?? "") ? args[++i] : "";
+      if (serve === "" && next !== undefined && !next.startsWith("-")) after = next;
     } else if (a.startsWith("--serve=")) serve = a.slice("--serve=".length);
     else out.push(a);
   }
-  return { serve, args: out };
+  return { serve, args: out, after };
+}
+
+/** "expected exactly one pipeline file", or, when one of two is what followed `--serve`, that it is not a port. */
+function onePipelineFile(command: string, positionals: readonly string[], after: string | undefined): never {
+  if (positionals.length === 2 && after !== undefined && positionals.includes(after))
+    throw new UsageError(
+      `--serve: "${after}" is not a port number (0-65535; 0 picks a free one), and ${command} takes one pipeline file`,
+    );
+  throw new UsageError(
+    `${command}: expected exactly one pipeline file, e.g. \`sluice run examples/orders.ts\``,
+  );
 }
 
 function httpFlags(values: Record<string, unknown>, port: string | undefined) {
@@ -134,12 +149,9 @@ export async function main(args: string[]): Promise<number> {
   try {
     switch (command) {
       case "run": {
-        const { serve, args: runArgs } = takeServeFlag(rest);
+        const { serve, args: runArgs, after } = takeServeFlag(rest);
         const { values, positionals } = parse(runArgs, { ...common, ...journal, ...live }, "run");
-        if (positionals.length !== 1)
-          throw new UsageError(
-            "run: expected exactly one pipeline file, e.g. `sluice run examples/orders.ts`",
-          );
+        if (positionals.length !== 1) onePipelineFile("run", positionals, after);
         // However the run goes, the serve plugin stops its server when the run ends
         // (unless --keep-serving keeps a finished run on show).
         return await (await import("./commands/run.ts")).runCommand(positionals[0], {

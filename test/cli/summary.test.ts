@@ -31,4 +31,9 @@ describe("renderSummary", () => {
       "\n  output (not complete: the run failed): /data/out/orders.ndjson",
     );
   });
+
+  it("counts checkpoints in the singular for one", () => {
+    expect(renderSummary(summary("completed"))).toMatch(/ · 1 checkpoint$/m);
+    expect(renderSummary({ ...summary("completed"), checkpoints: 3 })).toMatch(/ · 3 checkpoints$/m);
+  });
 });

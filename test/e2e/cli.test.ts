@@ -85,6 +85,12 @@ describe("sluice CLI", () => {
       expect(c.code, c.stderr).toBe(2);
       expect(c.stderr).toContain(`"${port}" is not a port number (0-65535`);
     }
+    // A mistyped port after --serve reads as a second pipeline file: said as the port it was meant to be.
+    const d = runCli("node", ["run", fixture("no-default.ts"), "--serve", "abc", "--home", home]);
+    expect(d.code, d.stderr).toBe(2);
+    expect(d.stderr).toContain('--serve: "abc" is not a port number (0-65535');
+    const e = runCli("node", ["run", "a.ts", "b.ts", "--home", home]);
+    expect(e.stderr).toContain("run: expected exactly one pipeline file");
   });
 
   it("output into a pipe the reader closed early (`| head`) ends quietly with exit 0, on node, bun and deno", async () => {

@@ -116,7 +116,7 @@ export function renderSummary(s: RunSummary): string {
   const lines = [
     `${mark} ${s.pipeline} ${s.status} in ${duration(s.durationMs)} (run ${s.runId})`,
     `  rows in ${int(s.rowsIn)} · out ${int(s.rowsOut)} · filtered ${int(s.filtered)} · dead-lettered ${int(s.deadLettered)}${deadLetterLinesNote(s)}${sideOutputNote(s)}`,
-    `  ${compact(s.rowsPerSecond)} rows/s${s.bytes ? ` · ${bytes(s.bytes)} read` : ""} · ${s.checkpoints} checkpoints`,
+    `  ${compact(s.rowsPerSecond)} rows/s${s.bytes ? ` · ${bytes(s.bytes)} read` : ""} · ${s.checkpoints} checkpoint${s.checkpoints === 1 ? "" : "s"}`,
   ];
   // A file sink publishes its target only when the run completes; a table has what was committed.
   if (s.output)
