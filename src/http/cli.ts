@@ -133,7 +133,11 @@ function warnOnce(): { warn: (message: string) => void; failed: (e: unknown) => 
 export async function serveCommand(flags: ServeFlags): Promise<number> {
   const bind = resolveBind(flags);
   const { warn, failed } = warnOnce();
-  const served = await ServedStore.open(flags.home, { onWarning: warn, onFreed: freed(flags) });
+  const served = await ServedStore.open(flags.home, {
+    onWarning: warn,
+    onFreed: freed(flags),
+    onWaiting: waitNote(flags),
+  });
   if (served.stale && !flags.quiet) stderr.write(`sluice: note: ${served.stale} ${heldNote}\n`);
   // New runs' journals are caught up while serving (a copy is replaced by the store once it is free).
   const stopCatchUp = systemClock.every(LIVE_CATCH_UP_MS, () => void served.refresh().catch(failed));
@@ -168,6 +172,14 @@ export async function serveCommand(flags: ServeFlags): Promise<number> {
 const LIVE_CATCH_UP_MS = 2000;
 
 const heldNote = `It is served itself, caught up, as soon as it is free (tried every ${LIVE_CATCH_UP_MS / 1000} s).`;
+
+/** How long `run --serve` waits for a held store before serving a copy of it. */
+const RUN_STORE_WAIT_MS = 1000;
+
+/** Says (unless quiet) that the store is held and how long the server waits for it. */
+const waitNote = (flags: ServeFlags) => (message: string) => {
+  if (!flags.quiet) stderr.write(`sluice: note: ${message}\n`);
+};
 
 /** Says (unless quiet) that a store which was held is now served itself. */
 const freed = (flags: ServeFlags) => () => {
@@ -207,7 +219,14 @@ export function servePlugin(flags: ServeFlags, alerts?: AlertsPlugin): RunPlugin
       const bind = resolveBind(flags);
       home = ctx.home;
       try {
-        served = await ServedStore.open(ctx.home, { onWarning: warn, onFreed: freed(flags) });
+        // The run waits for this: a held store is shown as a copy at once (it is served itself,
+        // caught up, once free) rather than holding the run back for a reader's 10 s.
+        served = await ServedStore.open(ctx.home, {
+          onWarning: warn,
+          onFreed: freed(flags),
+          waitMs: RUN_STORE_WAIT_MS,
+          onWaiting: waitNote(flags),
+        });
         if (served.stale && !flags.quiet) stderr.write(`sluice: note: ${served.stale} ${heldNote}\n`);
       } catch (e) {
         if (!flags.quiet)

@@ -271,14 +271,19 @@ export interface CaughtUp {
  */
 export async function openCaughtUp(
   home: string | undefined,
-  options: CatchUpOptions & { readonly waitMs?: number } = {},
+  options: CatchUpOptions & {
+    readonly waitMs?: number;
+    /** Called once when the store is held and the wait for it begins (what holds it, for how long). */
+    readonly onWaiting?: (message: string) => void;
+  } = {},
 ): Promise<CaughtUp> {
   const { openMetricsStore, metricsPath } = await import("./store.ts");
   const clock = options.clock ?? systemClock;
   const root = stateHome(home);
   await requireStateDirectory(root);
   // Another reader catching up holds the file for a moment: wait for it (default 10 s) before settling for less.
-  const deadline = clock.monotonic() + (options.waitMs ?? 10_000);
+  const waitMs = options.waitMs ?? 10_000;
+  const deadline = clock.monotonic() + waitMs;
   let store: MetricsStore | undefined;
   let locked: MetricsLockedError | undefined;
   for (let delay = 50; ; delay = Math.min(1000, delay * 2)) {
@@ -287,6 +292,10 @@ export async function openCaughtUp(
       break;
     } catch (e) {
       if (!(e instanceof MetricsLockedError)) throw e;
+      if (!locked && waitMs > 0)
+        options.onWaiting?.(
+          `${metricsPath(root)} is held by ${e.pid === undefined ? "another process" : `process ${e.pid}`}; waiting up to ${waitMs < 1000 ? `${waitMs} ms` : `${Math.round(waitMs / 1000)} s`} for it…`,
+        );
       locked = e;
     }
     if (clock.monotonic() + delay > deadline) break;

@@ -19,6 +19,8 @@ import type { MetricsStore } from "./store.ts";
 export interface ServedStoreOptions extends Pick<CatchUpOptions, "onWarning"> {
   /** How long opening waits for a store another reader holds before serving a copy (default 10 s). */
   readonly waitMs?: number;
+  /** Called once when the store is held and the wait for it begins. */
+  readonly onWaiting?: (message: string) => void;
   /** Called once a store that was held is served itself (`refresh` took it). */
   readonly onFreed?: () => void;
 }
@@ -47,7 +49,11 @@ export class ServedStore {
 
   /** Opens and catches up the store of `home` (or a copy of it, when another process holds it). */
   static async open(home: string | undefined, options: ServedStoreOptions = {}): Promise<ServedStore> {
-    const opened = await openCaughtUp(home, { onWarning: options.onWarning, waitMs: options.waitMs });
+    const opened = await openCaughtUp(home, {
+      onWarning: options.onWarning,
+      waitMs: options.waitMs,
+      onWaiting: options.onWaiting,
+    });
     return new ServedStore(opened.store, opened.stale, stateHome(home), options);
   }
 

@@ -46,8 +46,17 @@ describe("ServedStore", () => {
     let freed = 0;
     let served: ServedStore | undefined;
     try {
-      served = await ServedStore.open(h, { waitMs: 100, onFreed: () => freed++ });
+      const waits: string[] = [];
+      served = await ServedStore.open(h, {
+        waitMs: 100,
+        onFreed: () => freed++,
+        onWaiting: (m) => waits.push(m),
+      });
       expect(served.stale).toContain(`is held by process ${holder.pid}`);
+      // Said once, as the wait began (a run with --serve held back 10 s without a word, before).
+      expect(waits).toEqual([
+        expect.stringMatching(`is held by process ${holder.pid}; waiting up to 100 ms for it`),
+      ]);
       const copy = await served.use(async (s) => s.path);
       expect(copy).not.toBe(join(h, "metrics.duckdb"));
       await runJournaled(numbers("beta", 5), { home: h, sampleResources: false });

@@ -52,6 +52,9 @@ export async function openStoreForReading(home: string | undefined, quiet = fals
   const r = await openCaughtUp(home, {
     onProgress: catchUpProgress(quiet),
     onWarning: (message) => stderr.write(`sluice: warning: ${message}\n`),
+    onWaiting: (message) => {
+      if (!quiet) stderr.write(`sluice: note: ${message}\n`);
+    },
   });
   if (r.stale && !quiet) stderr.write(`sluice: note: ${r.stale}\n`);
   return r.store;
