@@ -69,6 +69,14 @@ describe("dead-letter routes", () => {
     expect(byDefault.groups[0].series).toHaveLength(30);
     const none = await (await app.request(`/api/runs/${runId}/dead-letters?since=999999`)).json();
     expect(none).toMatchObject({ from: null, to: null, bucketMs: null, groups: [] });
+    // A date as the CLI's --since takes it; anything else is a 400 that says what a time is.
+    const dated = await (
+      await app.request(`/api/runs/${runId}/dead-letters?since=1970-01-01T00:00:02Z`)
+    ).json();
+    expect(dated.groups).toEqual([]);
+    const ago = await app.request(`/api/runs/${runId}/dead-letters?since=2h`);
+    expect(ago.status).toBe(400);
+    expect((await ago.json()).error.message).toContain("must be ms since epoch or an ISO-8601 date-time");
     for (const bad of ["0", "201", "1.5", "x", "' OR 1=1 --"]) {
       const res = await app.request(`/api/runs/${runId}/dead-letters?buckets=${encodeURIComponent(bad)}`);
       expect(res.status, bad).toBe(400);

@@ -13,7 +13,7 @@ import { UnavailableError } from "../errors.ts";
 import type { AppContext, Env } from "../internal/context.ts";
 import { sendJson } from "../internal/json.ts";
 import type { RouteSpec } from "../openapi.ts";
-import { Identifier, parseQuery, parseWith, RunIdParam } from "../schemas.ts";
+import { Identifier, parseQuery, parseWith, RunIdParam, TimeSchema } from "../schemas.ts";
 
 /**
  * Part of a reason, as `sluice dlq` groups show it (`"…"`, `<n>` included):
@@ -38,8 +38,8 @@ const Filter = {
   stage: StageName.optional(),
   reason: ReasonPart.optional(),
   status: z.enum(["dead", "redriven", "all"]).optional(),
-  since: z.coerce.number().int().nonnegative().optional().describe("ms since epoch"),
-  until: z.coerce.number().int().nonnegative().optional().describe("ms since epoch"),
+  since: TimeSchema.optional().describe("ms since epoch or an ISO-8601 date-time"),
+  until: TimeSchema.optional().describe("ms since epoch or an ISO-8601 date-time"),
 };
 const GroupsQuery = z.strictObject({
   ...Filter,
