@@ -93,6 +93,26 @@ describe("sluice CLI", () => {
     expect(e.stderr).toContain("run: expected exactly one pipeline file");
   });
 
+  it("events with nothing to show say so on stderr (stdout stays empty)", () => {
+    const cwd = mkdtempSync(join(home, "no-events-"));
+    const made = runCli(
+      "node",
+      ["run", join(repo, "test/conformance/pipelines/orders.ts"), "--home", join(cwd, ".s"), "--quiet"],
+      { cwd },
+    );
+    expect(made.code, made.stderr).toBe(0);
+    const r = runCli(
+      "node",
+      ["events", "conformance-orders", "--kind", "alert.raised", "--home", join(cwd, ".s")],
+      {
+        cwd,
+      },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(/^sluice: run \S+ has no alert.raised event$/m);
+  });
+
   it("output into a pipe the reader closed early (`| head`) ends quietly with exit 0, on node, bun and deno", async () => {
     const cwd = mkdtempSync(join(home, "pipe-"));
     const made = runCli(

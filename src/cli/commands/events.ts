@@ -28,12 +28,14 @@ export async function eventsCommand(id: string, flags: EventsFlags): Promise<num
   const ref = await findRun(stateHome(flags.home), id);
   let buf = "";
   let invalid = 0;
+  let shown = 0;
   for await (const { event } of readRunEvents(ref.runDir, {
     kinds: flags.kinds,
     onInvalid: () => invalid++,
     // Damaged bytes lose the events in them, not the rest of the run.
     onCorruption: (e) => stderr.write(`sluice: warning: ${e.message} The other events are shown.\n`),
   })) {
+    shown++;
     buf += `${flags.json ? JSON.stringify(event) : text(event)}\n`;
     if (buf.length > 1 << 16) {
       stdout.write(buf);
@@ -42,6 +44,13 @@ export async function eventsCommand(id: string, flags: EventsFlags): Promise<num
   }
   stdout.write(buf);
   if (invalid) stderr.write(`sluice: ${invalid} journal record(s) are not valid events and were skipped\n`);
+  // An empty answer says why (stdout stays empty, for scripts).
+  if (shown === 0)
+    stderr.write(
+      flags.kinds.length
+        ? `sluice: run ${ref.runId} has no ${flags.kinds.join(" or ")} event\n`
+        : `sluice: run ${ref.runId} has journaled no event (it stopped before its first one)\n`,
+    );
   return EXIT.ok;
 }
 
