@@ -3,7 +3,7 @@
  * directory deleted mid-run are clear `StateError`s (what, where, what to do),
  * never a bare `ENOENT: mkdir` or an exit 0 with no journal left.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -163,6 +163,19 @@ describe("state directory errors", () => {
         expect(r.stderr).toContain("point --home (or SLUICE_HOME) at the directory your runs use");
         expect(existsSync(home)).toBe(false);
       }
+      // An existing state directory: an empty store, or an unknown run, are state, not usage (exit 1).
+      mkdirSync(home);
+      const empty = runCli(runtime, ["metrics", "--home", home], { cwd });
+      expect(empty.code, empty.stderr).toBe(1);
+      expect(empty.stderr).toMatch(/StateError: the metrics store of .*typo-home has no runs yet/);
+      runCli(
+        runtime,
+        ["run", join(repo, "test/conformance/pipelines/orders.ts"), "--home", home, "--quiet"],
+        { cwd },
+      );
+      const unknown = runCli(runtime, ["metrics", "nope", "--home", home], { cwd });
+      expect(unknown.code, unknown.stderr).toBe(1);
+      expect(unknown.stderr).toMatch(/StateError: no run or pipeline "nope" in the metrics store/);
     });
   });
 });

@@ -8,11 +8,11 @@
 import { catchUp } from "../../metrics/catch-up.ts";
 import { openMetricsStore } from "../../metrics/store.ts";
 import type { ConfigChangeRecord } from "../../metrics/summary.ts";
+import { StateError } from "../../pipeline/errors.ts";
 import { safeJson } from "../../pipeline/internal/dead-letter.ts";
 import { stateHome } from "../../pipeline/run.ts";
 import { toMillis } from "../../pipeline/units.ts";
 import { stderr, stdout } from "../../runtime/process.ts";
-import { UsageError } from "../errors.ts";
 import { bytes, compact, duration, int } from "../format.ts";
 import { isPipelineNotRun, printTrends } from "./metrics-trends.ts";
 import { openStoreForReading, requireStateHome } from "./store-reader.ts";
@@ -85,12 +85,15 @@ export async function metricsCommand(runId: string | undefined, flags: MetricsFl
       const latest = await store.query("SELECT run_id FROM runs ORDER BY started_at DESC NULLS LAST LIMIT 1");
       id = latest.rows[0]?.run_id as string | undefined;
       if (!id)
-        throw new UsageError(
-          `metrics: the metrics store of ${stateHome(flags.home)} has no runs yet; run a pipeline first (or point --home at the directory your runs use)`,
-        );
+        throw new StateError(`the metrics store of ${stateHome(flags.home)} has no runs yet`, {
+          hint: "Run a pipeline first, or point --home (or SLUICE_HOME) at the directory your runs use.",
+        });
     }
     const report = await store.summary(id);
-    if (!report) throw new UsageError(`metrics: no run "${id}" in the metrics store (see \`sluice runs\`)`);
+    if (!report)
+      throw new StateError(`no run or pipeline "${id}" in the metrics store of ${stateHome(flags.home)}`, {
+        hint: "`sluice runs` lists the runs (use --home DIR or SLUICE_HOME if they are elsewhere).",
+      });
     const bottlenecks = await store.bottlenecks(id);
     const recommendations = await store.recommendations(id);
     if (flags.json) {
