@@ -12,6 +12,18 @@ const home = mkdtempSync(join(tmpdir(), "sluice-cli-"));
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 const fixture = (f: string) => join(repo, "test/fixtures/pipelines", f);
 
+/** A directory in which the conformance orders pipeline ran once (its state in `.s`). */
+function ordersRun(prefix: string): string {
+  const cwd = mkdtempSync(join(home, prefix));
+  const made = runCli(
+    "node",
+    ["run", join(repo, "test/conformance/pipelines/orders.ts"), "--home", join(cwd, ".s"), "--quiet"],
+    { cwd },
+  );
+  expect(made.code, made.stderr).toBe(0);
+  return cwd;
+}
+
 describe("sluice CLI", () => {
   it("runs a pipeline and prints a reconciling summary", () => {
     const cwd = mkdtempSync(join(home, "run-"));
@@ -94,33 +106,16 @@ describe("sluice CLI", () => {
   });
 
   it("events with nothing to show say so on stderr (stdout stays empty)", () => {
-    const cwd = mkdtempSync(join(home, "no-events-"));
-    const made = runCli(
-      "node",
-      ["run", join(repo, "test/conformance/pipelines/orders.ts"), "--home", join(cwd, ".s"), "--quiet"],
-      { cwd },
-    );
-    expect(made.code, made.stderr).toBe(0);
-    const r = runCli(
-      "node",
-      ["events", "conformance-orders", "--kind", "alert.raised", "--home", join(cwd, ".s")],
-      {
-        cwd,
-      },
-    );
+    const cwd = ordersRun("no-events-");
+    const args = ["events", "conformance-orders", "--kind", "alert.raised", "--home", join(cwd, ".s")];
+    const r = runCli("node", args, { cwd });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe("");
     expect(r.stderr).toMatch(/^sluice: run \S+ has no alert.raised event$/m);
   });
 
   it("output into a pipe the reader closed early (`| head`) ends quietly with exit 0, on node, bun and deno", async () => {
-    const cwd = mkdtempSync(join(home, "pipe-"));
-    const made = runCli(
-      "node",
-      ["run", join(repo, "test/conformance/pipelines/orders.ts"), "--home", join(cwd, ".s"), "--quiet"],
-      { cwd },
-    );
-    expect(made.code, made.stderr).toBe(0);
+    const cwd = ordersRun("pipe-");
     for (const rt of ["node", "bun", "deno"] as const) {
       const [bin, ...pre] = command(rt);
       // ~1 MB of rows: far more than a pipe holds, so writes continue after the reader is gone.
