@@ -114,7 +114,7 @@ async function requireCompleted(of: RunRef): Promise<void> {
   if (info.status === "completed") return;
   const what = `run ${of.runId} of pipeline "${of.pipeline}"`;
   if (info.status === "unreadable")
-    throw new StateError(`${what} cannot be read: ${info.error}`, {
+    throw new StateError(`${what} cannot be read, so its dead letters cannot be redriven: ${info.error}`, {
       hint: "Only a run whose journal can be read can have its dead letters redriven.",
     });
   throw new StateError(

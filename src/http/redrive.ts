@@ -164,8 +164,10 @@ function busy(runId: string, pending?: string): ConflictError {
 /** What a redrive that fails before its run starts answers: a 400 naming the field, a 409, or itself (500). */
 function refusal(e: unknown): unknown {
   if (e instanceof ConfigError) return new BadRequestError("body.pipeline", e.message);
-  // Raced past the check above (a `sluice redrive` started meanwhile); the message names runs, not paths.
-  if (e instanceof StateError && /did not complete/.test(e.message)) return new ConflictError(e.message);
+  // Raced past the check above (a `sluice redrive` started meanwhile), or a run that has not
+  // completed (`redrive`'s own check): the message names runs, not paths.
+  if (e instanceof StateError && /did not complete|cannot be redriven/.test(e.message))
+    return new ConflictError(e.message);
   return e;
 }
 

@@ -164,6 +164,29 @@ describe("POST /api/runs/{id}/redrive", () => {
     expect((await post(bare, `/api/runs/${runId}/redrive`, { pipeline: "fixed.ts" })).status).toBe(503);
   });
 
+  it("is 409 for a run that has not completed (resume it first), not a 500", async () => {
+    const stoppedHome = join(root, ".s-stopped");
+    const controller = new AbortController();
+    const tap = map((r: { id: number }) => {
+      if (r.id === 30) controller.abort();
+      if (r.id % 5 === 0) throw new Error(`no price for order ${r.id}`);
+      return r;
+    });
+    const p = pipeline("orders", { checkpoint: { rows: 10 } })
+      .from(iterable(ROWS, { chunkSize: 10 }))
+      .via(tap)
+      .to(ndjson(join(root, "stopped.ndjson"))) as Pipeline<unknown>;
+    const stopped = await runJournaled(p, { home: stoppedHome, signal: controller.signal });
+    expect(stopped.status).toBe("interrupted");
+    const own = redriveStarter({ home: stoppedHome, root, load: async () => orders(() => false) });
+    const a = createApp({ home: stoppedHome, redrive: own, auth: { allowWrites: true } }).app;
+    const r = await post(a, `/api/runs/${stopped.runId}/redrive`, { pipeline: "fixed.ts" });
+    expect(r.status).toBe(409);
+    expect((await r.json()).error.message).toMatch(
+      /has not completed \(interrupted\): its dead letters cannot be redriven yet/,
+    );
+  });
+
   it("is in the OpenAPI document: a write with a JSON body, 202 and 409 described", async () => {
     const doc = await (await app().request("/openapi.json")).json();
     const op = doc.paths["/api/runs/{id}/redrive"].post;
