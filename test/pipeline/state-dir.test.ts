@@ -138,16 +138,25 @@ describe("state directory errors", () => {
       expect(r.stderr).not.toMatch(/^\s+at /m);
     });
 
-    it("readers (runs, sql) with SLUICE_HOME a file: exit 1, the state directory is a file, not a directory", (ctx) => {
+    it("readers (runs, sql, metrics) with SLUICE_HOME a file: exit 1, the state directory is a file, not a directory", (ctx) => {
       requireTool(ctx, available(runtime), runtime, "npm install (bun and deno are dev dependencies)");
       const cwd = mkdtempSync(join(root, `readers-${runtime}-`));
       writeFileSync(join(cwd, "home-file"), "x");
-      for (const args of [["runs"], ["sql", "SELECT 1"]]) {
+      for (const args of [["runs"], ["sql", "SELECT 1"], ["metrics"], ["metrics", "--keep", "7d"]]) {
         const r = runCli(runtime, args, { cwd, env: { SLUICE_HOME: join(cwd, "home-file") } });
         expect(r.code, r.stderr).toBe(1);
         expect(r.stderr).toMatch(/StateError: the state directory .*home-file is a file, not a directory/);
         expect(r.stderr).toContain("Set SLUICE_HOME or pass --home to a directory");
       }
+      // A path through the file: said as one, not as a directory no run has written.
+      const through = runCli(runtime, ["sql", "SELECT 1"], {
+        cwd,
+        env: { SLUICE_HOME: join(cwd, "home-file", "sub") },
+      });
+      expect(through.code, through.stderr).toBe(1);
+      expect(through.stderr).toMatch(
+        /StateError: the state directory .*home-file\/sub cannot be reached: .*ENOTDIR/,
+      );
     });
 
     it("readers (sql, metrics) with a --home that does not exist: exit 1, said, and nothing made there", (ctx) => {

@@ -9,6 +9,7 @@
 import { type CatchUpProgress, openCaughtUp } from "../../metrics/catch-up.ts";
 import type { MetricsStore } from "../../metrics/store.ts";
 import { StateError } from "../../pipeline/errors.ts";
+import { requireStateDirectory } from "../../pipeline/internal/state-dir.ts";
 import { stateHome } from "../../pipeline/run.ts";
 import { fs } from "../../runtime/fs.ts";
 import { stderr } from "../../runtime/process.ts";
@@ -40,7 +41,9 @@ export function catchUpProgress(quiet: boolean): (p: CatchUpProgress) => void {
  */
 export async function requireStateHome(home: string | undefined): Promise<void> {
   const dir = stateHome(home);
-  if ((await fs.stat(dir).catch(() => undefined)) !== undefined) return;
+  // A path through a file, or one this user may not enter, is said as such first.
+  await requireStateDirectory(dir);
+  if ((await fs.stat(dir)) !== undefined) return;
   throw new StateError(`there is no state directory at ${dir}: no run has written there`, {
     hint: "Run a pipeline first, or point --home (or SLUICE_HOME) at the directory your runs use (default ./.sluice).",
   });
