@@ -35,36 +35,44 @@ export class MetricsNotFoundError extends TaggedError {
   }
 }
 
-/** The file is not a DuckDB database this sluice can open (damaged, or not DuckDB's). */
-export class MetricsFileError extends TaggedError {
-  readonly _tag = "MetricsFileError" as const;
+/** A metrics database that cannot be opened: which, why (`reason`), and what to do (`advice`). */
+abstract class StoreOpenError extends TaggedError {
   constructor(
     readonly path: string,
     readonly reason: string,
+    advice: string,
     override readonly cause?: unknown,
   ) {
+    super(`The metrics database ${path} cannot be opened: ${reason.replace(/[.!]+$/, "")}. ${advice}`, {
+      cause,
+    });
+  }
+}
+
+/** The file is not a DuckDB database this sluice can open (damaged, or not DuckDB's). */
+export class MetricsFileError extends StoreOpenError {
+  readonly _tag = "MetricsFileError" as const;
+  constructor(path: string, reason: string, cause?: unknown) {
     super(
-      `The metrics database ${path} cannot be opened: ${reason.replace(/[.!]+$/, "")}. ` +
-        "Its runs are a projection of the run journals: move it away and the next `sluice metrics` or `sluice sql` rebuilds them from the journals " +
+      path,
+      reason,
+      "Its runs are a projection of the run journals: move it away and the next `sluice metrics` or `sluice sql` rebuilds them from the journals " +
         "(what only it holds is lost with it: results recorded by `sluice bench`, and runs pruned with `--keep` come back).",
-      { cause },
+      cause,
     );
   }
 }
 
 /** The file (or its directory) may not be opened for writing by this process. */
-export class MetricsAccessError extends TaggedError {
+export class MetricsAccessError extends StoreOpenError {
   readonly _tag = "MetricsAccessError" as const;
-  constructor(
-    readonly path: string,
-    readonly reason: string,
-    override readonly cause?: unknown,
-  ) {
+  constructor(path: string, reason: string, cause?: unknown) {
     super(
-      `The metrics database ${path} cannot be opened: ${reason.replace(/[.!]+$/, "")}. ` +
-        "Readers (`sluice sql`, `metrics`, `serve`) catch it up from the run journals, so they open it for writing: " +
+      path,
+      reason,
+      "Readers (`sluice sql`, `metrics`, `serve`) catch it up from the run journals, so they open it for writing: " +
         "run them as the user who owns the state directory, or make the directory and the file writable for you.",
-      { cause },
+      cause,
     );
   }
 }

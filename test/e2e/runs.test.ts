@@ -26,13 +26,18 @@ beforeAll(async () => {
   await ensureOrdersCsv(join(data, "orders-20000.csv"), { rows: 20_000, seed: 11, badEvery: 997 });
 });
 
+/** The fixture run to completion in a fresh working directory (`name`), state in its `.s`. */
+async function completedRun(name: string) {
+  const cwd = workdir(root, name, data);
+  const home = join(cwd, ".s");
+  const r = await run("node", ["run", fixture, "--home", home], { cwd, env });
+  expect(r.code, r.stderr).toBe(0);
+  return { cwd, home, r, id: runIdOf(r.stdout) as string };
+}
+
 describe.concurrent("sluice runs / events / replay / resume", () => {
   it("lists a completed run, prints its journal, and replays the live summary", async () => {
-    const cwd = workdir(root, "done", data);
-    const home = join(cwd, ".s");
-    const r = await run("node", ["run", fixture, "--home", home], { cwd, env });
-    expect(r.code, r.stderr).toBe(0);
-    const id = runIdOf(r.stdout)!;
+    const { cwd, home, r, id } = await completedRun("done");
     const checkpoints = Number(/(\d+) checkpoints/.exec(r.stdout)?.[1]);
 
     const runs = await run("node", ["runs", "--home", home], { cwd });
@@ -79,11 +84,7 @@ describe.concurrent("sluice runs / events / replay / resume", () => {
   }, 120_000);
 
   it("events and replay of a journal with damaged bytes: a warning, and the other events", async () => {
-    const cwd = workdir(root, "damaged", data);
-    const home = join(cwd, ".s");
-    const r = await run("node", ["run", fixture, "--home", home], { cwd, env });
-    expect(r.code, r.stderr).toBe(0);
-    const id = runIdOf(r.stdout)!;
+    const { cwd, home, id } = await completedRun("damaged");
     const dir = join(home, "faults", id, "journal");
     const seg = join(dir, readdirSync(dir).filter((f) => f.endsWith(".seg"))[0]);
     const bytes = readFileSync(seg);
