@@ -26,6 +26,17 @@ beforeAll(async () => {
   await ensureOrdersCsv(join(data, "orders-20000.csv"), { rows: 20_000, seed: 11, badEvery: 997 });
 });
 
+/** `sluice events --json` output as events, checked to run from `run.started` to `run.ended`. */
+function wholeRun(stdout: string): Array<{ kind: string }> {
+  const evs = stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { kind: string });
+  expect(evs[0].kind).toBe("run.started");
+  expect(evs.at(-1)?.kind).toBe("run.ended");
+  return evs;
+}
+
 /** The fixture run to completion in a fresh working directory (`name`), state in its `.s`. */
 async function completedRun(name: string) {
   const cwd = workdir(root, name, data);
@@ -55,12 +66,7 @@ describe.concurrent("sluice runs / events / replay / resume", () => {
 
     const events = await run("node", ["events", id, "--json", "--home", home], { cwd });
     expect(events.code, events.stderr).toBe(0);
-    const evs = events.stdout
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l));
-    expect(evs[0].kind).toBe("run.started");
-    expect(evs.at(-1).kind).toBe("run.ended");
+    const evs = wholeRun(events.stdout);
     expect(evs.filter((e) => e.kind === "checkpoint")).toHaveLength(checkpoints);
     const only = await run(
       "node",
@@ -96,12 +102,7 @@ describe.concurrent("sluice runs / events / replay / resume", () => {
     expect(events.stderr).toMatch(
       /^sluice: warning: Journal segment .* is corrupt at byte offset \d+.*The other events are shown\.$/m,
     );
-    const evs = events.stdout
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l));
-    expect(evs[0].kind).toBe("run.started");
-    expect(evs.at(-1).kind).toBe("run.ended");
+    wholeRun(events.stdout);
     const replay = await run("node", ["replay", id, "--home", home], { cwd });
     expect(replay.code, replay.stderr).toBe(0);
     expect(replay.stderr).toContain("The run is replayed from the other events.");
